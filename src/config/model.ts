@@ -1,0 +1,384 @@
+/**
+ * The typed, readonly model of a keepalived.conf, as vigil understands it.
+ *
+ * This file is the contract between the parser and every other layer. Durations are
+ * stored in milliseconds (suffix `Ms`) whatever unit keepalived's keyword takes
+ * (seconds, possibly fractional); addresses are strings in canonical form
+ * (ipaddr.js `toString()`), families are 4 or 6.
+ *
+ * Only plain data lives here (no Map, no class): a Config crosses MessagePorts and is
+ * printed by `vigil --dump-conf` as JSON.
+ */
+
+/** Where a thing was written: 1-based line and column of its first token. */
+export interface SourceLoc {
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
+}
+
+export type Severity = 'error' | 'warning';
+
+export interface Diagnostic {
+  readonly loc: SourceLoc;
+  readonly severity: Severity;
+  /** Stable code for tests and metrics, e.g. `unknown-keyword`, `range`, `unknown-reference`. */
+  readonly code: string;
+  readonly message: string;
+}
+
+export type Family = 4 | 6;
+
+/**
+ * A command line as keepalived stores it for notify scripts, vrrp_script and MISC_CHECK:
+ * the text as written (quotes removed as keepalived does) and the argv it splits into.
+ */
+export interface ScriptCommand {
+  readonly raw: string;
+  readonly argv: readonly string[];
+  /** `user USER [GROUP]` given after the command or in the block; else script_user applies. */
+  readonly user?: string;
+  readonly group?: string;
+  readonly loc: SourceLoc;
+}
+
+export interface SmtpServer {
+  readonly host: string;
+  /** default 25 */
+  readonly port: number;
+}
+
+export interface LvsTimeouts {
+  readonly tcpMs?: number;
+  readonly tcpFinMs?: number;
+  readonly udpMs?: number;
+}
+
+export interface GlobalDefs {
+  readonly routerId?: string;
+  readonly notificationEmail: readonly string[];
+  readonly notificationEmailFrom?: string;
+  readonly smtpServer?: SmtpServer;
+  readonly smtpHeloName?: string;
+  /** default 30 s, as keepalived */
+  readonly smtpConnectTimeoutMs: number;
+  /** `smtp_alert`: send mail on every transition (instance and checker) unless overridden. */
+  readonly smtpAlert?: boolean;
+  readonly smtpAlertVrrp?: boolean;
+  readonly smtpAlertChecker?: boolean;
+  /** default 2 */
+  readonly vrrpVersion: 2 | 3;
+  /** default 224.0.0.18 */
+  readonly vrrpMcastGroup4: string;
+  /** default ff02::12 */
+  readonly vrrpMcastGroup6: string;
+  /** Defaults applied to instances that do not set their own (keepalived: vrrp_garp_*). */
+  readonly vrrpGarpMasterDelayMs: number;
+  readonly vrrpGarpMasterRepeat: number;
+  readonly vrrpGarpMasterRefreshMs: number;
+  readonly vrrpGarpMasterRefreshRepeat: number;
+  readonly vrrpGarpLowerPrioDelayMs?: number;
+  readonly vrrpGarpLowerPrioRepeat?: number;
+  /** delay between gratuitous ARPs sent in one burst, ms (vrrp_garp_interval) */
+  readonly vrrpGarpIntervalMs: number;
+  /** delay between unsolicited NAs sent in one burst, ms (vrrp_gna_interval) */
+  readonly vrrpGnaIntervalMs: number;
+  readonly vrrpStrict: boolean;
+  readonly vrrpSkipCheckAdvAddr: boolean;
+  readonly enableScriptSecurity: boolean;
+  readonly scriptUser?: { readonly user: string; readonly group?: string };
+  readonly lvsTimeouts?: LvsTimeouts;
+  readonly notifyFifo?: string;
+  readonly vrrpNotifyFifo?: string;
+  readonly lvsNotifyFifo?: string;
+  /** max_auto_priority etc. are accepted and kept as raw values here for --dump-conf. */
+  readonly other: Readonly<Record<string, readonly string[]>>;
+}
+
+export interface VrrpScript {
+  readonly name: string;
+  readonly script: ScriptCommand;
+  /** default 1 s */
+  readonly intervalMs: number;
+  /** default: interval */
+  readonly timeoutMs: number;
+  /** -253..253, default 0 (0: failure puts the tracking instance in FAULT) */
+  readonly weight: number;
+  /** `weight N reverse` */
+  readonly weightReverse: boolean;
+  /** default 1 */
+  readonly fall: number;
+  /** default 1 */
+  readonly rise: number;
+  /** `init_fail`: start as failed */
+  readonly initFail: boolean;
+  readonly loc: SourceLoc;
+}
+
+export interface TrackRef {
+  readonly name: string;
+  /** Overrides the script's own weight (track_script) or sets one (track_interface). */
+  readonly weight?: number;
+  readonly weightReverse?: boolean;
+  readonly loc: SourceLoc;
+}
+
+export interface VirtualAddress {
+  readonly address: string;
+  readonly prefixLen: number;
+  readonly family: Family;
+  readonly dev?: string;
+  readonly label?: string;
+  /** `scope global|host|link|site|nowhere` or a number */
+  readonly scope?: string;
+  readonly broadcast?: string;
+  readonly peer?: string;
+  readonly noPrefixRoute?: boolean;
+  readonly loc: SourceLoc;
+}
+
+export interface VirtualRoute {
+  /** destination prefix, `default` mapped to 0.0.0.0/0 or ::/0 */
+  readonly to: string;
+  readonly prefixLen: number;
+  readonly family: Family;
+  readonly via?: string;
+  readonly src?: string;
+  readonly dev?: string;
+  readonly table?: number;
+  readonly metric?: number;
+  readonly scope?: string;
+  /** blackhole, unreachable, prohibit … ; default unicast */
+  readonly type?: string;
+  readonly loc: SourceLoc;
+}
+
+export interface Authentication {
+  readonly type: 'PASS' | 'AH';
+  /** at most 8 bytes; keepalived truncates longer ones with a warning */
+  readonly pass: string;
+}
+
+export interface VrrpInstance {
+  readonly name: string;
+  readonly loc: SourceLoc;
+  /** Initial state wanted by `state`; default BACKUP. */
+  readonly initialState: 'MASTER' | 'BACKUP';
+  readonly interface: string;
+  readonly virtualRouterId: number;
+  /** 1..255, default 100 */
+  readonly priority: number;
+  /** default 1000 ms; VRRPv3 allows centisecond resolution */
+  readonly advertIntMs: number;
+  /** instance `version`, else global vrrp_version */
+  readonly version: 2 | 3;
+  /** 4 or 6: from the virtual addresses (keepalived: the first VIP), or `native_ipv6`. */
+  readonly family: Family;
+  readonly authentication?: Authentication;
+  readonly virtualIpaddress: readonly VirtualAddress[];
+  readonly virtualIpaddressExcluded: readonly VirtualAddress[];
+  readonly virtualRoutes: readonly VirtualRoute[];
+  readonly nopreempt: boolean;
+  /** default 0 */
+  readonly preemptDelayMs: number;
+  readonly unicastSrcIp?: string;
+  readonly unicastPeers: readonly string[];
+  readonly mcastSrcIp?: string;
+  readonly trackInterfaces: readonly TrackRef[];
+  readonly trackScripts: readonly TrackRef[];
+  readonly dontTrackPrimary: boolean;
+  readonly notifyMaster?: ScriptCommand;
+  readonly notifyBackup?: ScriptCommand;
+  readonly notifyFault?: ScriptCommand;
+  readonly notifyStop?: ScriptCommand;
+  readonly notify?: ScriptCommand;
+  readonly smtpAlert?: boolean;
+  /** `use_vmac [NAME]`: name defaults to vrrp.VRID */
+  readonly useVmac?: { readonly name: string };
+  readonly vmacXmitBase: boolean;
+  readonly garpMasterDelayMs: number;
+  readonly garpMasterRepeat: number;
+  readonly garpMasterRefreshMs: number;
+  readonly garpMasterRefreshRepeat: number;
+  readonly garpLowerPrioDelayMs?: number;
+  readonly garpLowerPrioRepeat?: number;
+  readonly accept: boolean;
+  readonly strictMode: boolean;
+  /** the vrrp_sync_group this instance belongs to, filled in by the parser */
+  readonly syncGroup?: string;
+}
+
+export interface VrrpSyncGroup {
+  readonly name: string;
+  readonly loc: SourceLoc;
+  readonly members: readonly string[];
+  readonly trackScripts: readonly TrackRef[];
+  readonly trackInterfaces: readonly TrackRef[];
+  readonly notifyMaster?: ScriptCommand;
+  readonly notifyBackup?: ScriptCommand;
+  readonly notifyFault?: ScriptCommand;
+  readonly notifyStop?: ScriptCommand;
+  readonly notify?: ScriptCommand;
+  readonly smtpAlert?: boolean;
+}
+
+export type Protocol = 'TCP' | 'UDP' | 'SCTP';
+export type LbKind = 'NAT' | 'DR' | 'TUN';
+
+export interface StatusRange {
+  readonly from: number;
+  readonly to: number;
+}
+
+export interface HttpUrl {
+  readonly path: string;
+  /** default 200-299 when neither status_code nor digest is given (keepalived) */
+  readonly statusCodes: readonly StatusRange[];
+  /** lowercase hex MD5 of the body, as genhash prints it */
+  readonly digest?: string;
+  readonly virtualhost?: string;
+  readonly loc: SourceLoc;
+}
+
+/** Keywords every checker takes; defaults are filled in by the parser. */
+export interface CheckerCommon {
+  readonly loc: SourceLoc;
+  readonly connectIp?: string;
+  readonly connectPort?: number;
+  readonly bindTo?: string;
+  readonly bindPort?: number;
+  readonly bindIf?: string;
+  /** default 5000 ms */
+  readonly connectTimeoutMs: number;
+  /** retries after the first failure before the server is marked down; default 1 */
+  readonly retry: number;
+  /** default 1000 ms */
+  readonly delayBeforeRetryMs: number;
+  /** checker's own delay_loop, else the real server's, else the virtual server's */
+  readonly delayLoopMs: number;
+  /** random first delay in [0, warmup); default: delay_loop */
+  readonly warmupMs?: number;
+  /** start down (alpha) */
+  readonly alpha: boolean;
+  readonly fwmark?: number;
+}
+
+export interface HttpCheck extends CheckerCommon {
+  readonly type: 'HTTP_GET' | 'SSL_GET';
+  readonly urls: readonly HttpUrl[];
+  readonly virtualhost?: string;
+  /** SSL_GET: verify the peer's certificate (keepalived: off) */
+  readonly enableSni: boolean;
+  readonly tlsVerify: boolean;
+}
+
+export interface TcpCheck extends CheckerCommon {
+  readonly type: 'TCP_CHECK';
+}
+
+export interface MiscCheck extends CheckerCommon {
+  readonly type: 'MISC_CHECK';
+  readonly miscPath: ScriptCommand;
+  /** default: delay_loop */
+  readonly miscTimeoutMs: number;
+  readonly miscDynamic: boolean;
+}
+
+export interface DnsCheck extends CheckerCommon {
+  readonly type: 'DNS_CHECK';
+  /** default A */
+  readonly queryType: string;
+  /** default "." */
+  readonly name: string;
+}
+
+export type Checker = HttpCheck | TcpCheck | MiscCheck | DnsCheck;
+
+export interface RealServer {
+  readonly loc: SourceLoc;
+  readonly address: string;
+  readonly family: Family;
+  /** default: the virtual server's port (fwmark services: 0) */
+  readonly port: number;
+  /** default 1 */
+  readonly weight: number;
+  readonly inhibitOnFailure: boolean;
+  readonly notifyUp?: ScriptCommand;
+  readonly notifyDown?: ScriptCommand;
+  readonly upperThreshold?: number;
+  readonly lowerThreshold?: number;
+  /** per-real-server forwarding method (keepalived 2.x lb_kind in real_server) */
+  readonly lbKind?: LbKind;
+  readonly checkers: readonly Checker[];
+}
+
+export type VirtualServerKey =
+  | { readonly kind: 'ip'; readonly address: string; readonly family: Family; readonly port: number }
+  | { readonly kind: 'fwmark'; readonly fwmark: number; readonly family: Family }
+  | { readonly kind: 'group'; readonly name: string };
+
+export interface VirtualServer {
+  readonly loc: SourceLoc;
+  readonly key: VirtualServerKey;
+  /** default 60000 ms */
+  readonly delayLoopMs: number;
+  /** lowercase scheduler name: rr, wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq, fo, ovf, mh; default wlc */
+  readonly lbAlgo: string;
+  /** default NAT */
+  readonly lbKind: LbKind;
+  /** undefined (or 0 in the file): no persistence */
+  readonly persistenceTimeoutMs?: number;
+  readonly persistenceGranularity?: string;
+  /** default TCP */
+  readonly protocol: Protocol;
+  /** default 1 */
+  readonly quorum: number;
+  /** default 0 */
+  readonly hysteresis: number;
+  readonly quorumUp?: ScriptCommand;
+  readonly quorumDown?: ScriptCommand;
+  readonly alpha: boolean;
+  readonly omega: boolean;
+  readonly sorryServer?: { readonly address: string; readonly port: number; readonly lbKind?: LbKind };
+  readonly sorryServerInhibit: boolean;
+  readonly virtualhost?: string;
+  readonly haSuspend: boolean;
+  /** scheduler flags (sh-fallback, sh-port, flag-1..3) */
+  readonly schedFlags: readonly string[];
+  readonly realServers: readonly RealServer[];
+}
+
+export type VirtualServerGroupEntry =
+  | {
+      readonly kind: 'ip';
+      readonly address: string;
+      readonly family: Family;
+      readonly port: number;
+      /** `10.0.0.1-10 80`: the last octet (or hextet) of a range, inclusive */
+      readonly rangeEnd?: string;
+      readonly loc: SourceLoc;
+    }
+  | { readonly kind: 'fwmark'; readonly fwmark: number; readonly loc: SourceLoc };
+
+export interface VirtualServerGroup {
+  readonly name: string;
+  readonly loc: SourceLoc;
+  readonly entries: readonly VirtualServerGroupEntry[];
+}
+
+export interface Config {
+  /** every file read, in order, the main one first */
+  readonly files: readonly string[];
+  readonly globalDefs: GlobalDefs;
+  readonly vrrpScripts: readonly VrrpScript[];
+  readonly vrrpSyncGroups: readonly VrrpSyncGroup[];
+  readonly vrrpInstances: readonly VrrpInstance[];
+  readonly virtualServerGroups: readonly VirtualServerGroup[];
+  readonly virtualServers: readonly VirtualServer[];
+}
+
+export interface LoadResult {
+  /** undefined when any diagnostic is an error */
+  readonly config?: Config;
+  readonly diagnostics: readonly Diagnostic[];
+}
