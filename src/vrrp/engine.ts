@@ -1,0 +1,589 @@
+/**
+ * The VRRP engine: every router of this node, their timers and their sockets, driven by
+ * messages from the supervisor. It runs alone on the VRRP worker's event loop
+ * (workers/vrrp.ts), so nothing here may block or do slow work: no netlink, no scripts,
+ * no log formatting — those are asked of the supervisor by message.
+ *
+ * I/O is injected (sockets, gratuitous ARP/NA, the clock, timers, the port) so that the
+ * engine can be stepped in unit tests; workers/vrrp.ts passes the real ones from src/io/.
+ */
+import type { VrrpSyncGroup } from '../config/model.ts';
+import {
+  assertNever,
+  IPC_VERSION,
+  type FromVrrp,
+  type InstanceStatus,
+  type RouterSnapshotMsg,
+  type ToVrrp,
+  type VrrpInstanceSpec,
+} from '../ipc/messages.ts';
+import { decodeAdvert, encodeAdvert, type Advert } from './packet.ts';
+import { toRouterParams } from './params.ts';
+import { Router, type RouterEffect, type RouterEvent, type TimerName, type VrrpState } from './router.ts';
+import { SyncGroups } from './sync-group.ts';
+
+/** The socket the engine needs (src/io/vrrp-socket.ts provides it). */
+export interface EngineSocket {
+  send(payload: Buffer, dst: string, cb?: (err?: Error) => void): void;
+  close(): void;
+}
+export interface EngineSocketOptions {
+  readonly family: 4 | 6;
+  readonly ifname: string;
+  readonly group: string;
+  readonly unicast: boolean;
+  readonly src?: string;
+}
+export interface EnginePacket {
+  readonly family: 4 | 6;
+  readonly src: string;
+  readonly dst: string;
+  readonly ttl: number;
+  readonly payload: Buffer;
+}
+export interface EngineGarp {
+  sendArp(vip: string): void;
+  sendNa(vip6: string): void;
+  close(): void;
+}
+
+export interface EngineIo {
+  openSocket(opts: EngineSocketOptions, onPacket: (p: EnginePacket) => void, onError: (e: Error) => void): EngineSocket;
+  openGarp(link: { ifname: string; ifindex: number; mac: Buffer }): EngineGarp;
+  post(msg: FromVrrp): void;
+  /** ms, monotonic (performance.now()) */
+  now(): number;
+  /** wall clock for messages, ms since the epoch */
+  wallNow(): number;
+  setTimer(fn: () => void, ms: number): unknown;
+  clearTimer(handle: unknown): void;
+  /**
+   * ms. libuv timers tick in whole milliseconds and may fire up to 1 ms early or late;
+   * the engine wakes this much before an advert is due and spins the rest. 0 disables it.
+   */
+  readonly spinMs: number;
+}
+
+interface Timer {
+  due: number;
+  handle: unknown;
+}
+
+interface Instance {
+  spec: VrrpInstanceSpec;
+  router: Router;
+  socket: SharedSocket;
+  timers: Map<TimerName, Timer>;
+  garp?: { sender: EngineGarp; timers: unknown[] };
+  stats: Counters;
+  /** the advert timer's previous due time: re-arming from it, not from `now`, keeps the schedule from drifting */
+  lastAdvertDue?: number;
+  /** outstanding take-over/release request */
+  pendingVips?: { requestId: number; kind: 'take-over' | 'release' };
+  masterAddress?: string;
+}
+
+interface Counters {
+  advertsSent: number;
+  advertsReceived: number;
+  transitions: number;
+  becameMaster: number;
+  priorityZeroSent: number;
+  priorityZeroReceived: number;
+  dropped: Record<string, number>;
+  lateMs: number[];
+}
+
+interface SharedSocket {
+  key: string;
+  socket: EngineSocket;
+  users: number;
+  /** sends not yet completed: a socket is closed only once they have gone out (the priority-0 advert on stop) */
+  inFlight: number;
+  closing: boolean;
+}
+
+const LATE_WINDOW = 1024;
+
+function newCounters(): Counters {
+  return {
+    advertsSent: 0,
+    advertsReceived: 0,
+    transitions: 0,
+    becameMaster: 0,
+    priorityZeroSent: 0,
+    priorityZeroReceived: 0,
+    dropped: {},
+    lateMs: [],
+  };
+}
+
+function macBuffer(mac: string): Buffer {
+  return Buffer.from(mac.split(':').map((h) => parseInt(h, 16)));
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
+}
+
+export class VrrpEngine {
+  private readonly instances = new Map<string, Instance>();
+  private readonly sockets = new Map<string, SharedSocket>();
+  private syncGroups = new SyncGroups([]);
+  private nextRequestId = 1;
+  /** requestId → instance name, for vips-done */
+  private readonly vipRequests = new Map<number, string>();
+  private stopping?: { requestId: number; pending: Set<number> };
+  /** rate limit for drop events: reason → last time reported */
+  private readonly dropReported = new Map<string, number>();
+
+  constructor(private readonly io: EngineIo) {}
+
+  handle(msg: ToVrrp): void {
+    switch (msg.type) {
+      case 'init':
+        this.configure(msg.instances, msg.syncGroups, msg.snapshot);
+        this.io.post({ type: 'ready', version: IPC_VERSION });
+        return;
+      case 'reconfigure':
+        this.configure(msg.instances, msg.syncGroups, undefined);
+        this.io.post({ type: 'reconfigured', requestId: msg.requestId });
+        return;
+      case 'track': {
+        const inst = this.instances.get(msg.instance);
+        if (!inst) return;
+        this.dispatch(inst, { type: 'priority', priority: msg.priority });
+        this.dispatch(inst, { type: 'fault', fault: msg.fault, reason: msg.reason });
+        return;
+      }
+      case 'vips-done':
+        this.vipsDone(msg.requestId, msg.ok, msg.error);
+        return;
+      case 'status-request':
+        this.io.post({ type: 'status', requestId: msg.requestId, instances: this.status() });
+        return;
+      case 'stop':
+        this.stop(msg.requestId);
+        return;
+      default:
+        assertNever(msg);
+    }
+  }
+
+  status(): InstanceStatus[] {
+    return [...this.instances.values()].map((i) => {
+      const late = [...i.stats.lateMs].sort((a, b) => a - b);
+      const inst = i.spec.instance;
+      return {
+        name: inst.name,
+        vrid: inst.virtualRouterId,
+        family: inst.family,
+        interface: inst.interface,
+        state: i.router.state,
+        priority: i.router.priority,
+        configuredPriority: inst.priority,
+        ...(i.masterAddress !== undefined ? { masterAddress: i.masterAddress } : {}),
+        advertsSent: i.stats.advertsSent,
+        advertsReceived: i.stats.advertsReceived,
+        transitions: i.stats.transitions,
+        becameMaster: i.stats.becameMaster,
+        priorityZeroSent: i.stats.priorityZeroSent,
+        priorityZeroReceived: i.stats.priorityZeroReceived,
+        dropped: { ...i.stats.dropped },
+        ...(late.length > 0
+          ? {
+              advertLateMs: {
+                p50: percentile(late, 0.5),
+                p99: percentile(late, 0.99),
+                max: late[late.length - 1] ?? 0,
+                n: late.length,
+              },
+            }
+          : {}),
+      };
+    });
+  }
+
+  /** Applies a whole instance set: new ones start, removed ones stop, unchanged ones keep running untouched. */
+  private configure(
+    specs: readonly VrrpInstanceSpec[],
+    syncGroups: readonly VrrpSyncGroup[],
+    snapshot: readonly RouterSnapshotMsg[] | undefined,
+  ): void {
+    const wanted = new Map(specs.map((s) => [s.instance.name, s]));
+    for (const [name, inst] of this.instances) {
+      const next = wanted.get(name);
+      if (!next || this.needsRestart(inst.spec, next)) this.remove(inst);
+    }
+    this.syncGroups = new SyncGroups(syncGroups);
+    const started: Instance[] = [];
+    for (const spec of specs) {
+      const existing = this.instances.get(spec.instance.name);
+      if (existing) {
+        if (JSON.stringify(existing.spec) !== JSON.stringify(spec)) {
+          existing.spec = spec;
+          this.apply(existing, existing.router.update(toRouterParams(spec.instance, spec.link.primaryAddress)));
+        }
+        continue;
+      }
+      const params = toRouterParams(spec.instance, spec.link.primaryAddress);
+      const snap = snapshot?.find((s) => s.name === spec.instance.name);
+      const router = new Router(params, () => this.io.now());
+      const inst: Instance = {
+        spec,
+        router,
+        socket: this.acquireSocket(spec),
+        timers: new Map(),
+        stats: newCounters(),
+      };
+      this.instances.set(spec.instance.name, inst);
+      started.push(inst);
+      void snap; // a restarted worker always begins in INIT: the supervisor removed the VIPs when it died
+    }
+    for (const inst of started) this.dispatch(inst, { type: 'start' });
+  }
+
+  /** Changes the protocol cannot absorb in place: the instance stops (priority 0 if master) and starts again. */
+  private needsRestart(prev: VrrpInstanceSpec, next: VrrpInstanceSpec): boolean {
+    const a = prev.instance;
+    const b = next.instance;
+    return (
+      a.virtualRouterId !== b.virtualRouterId ||
+      a.interface !== b.interface ||
+      a.version !== b.version ||
+      a.family !== b.family ||
+      a.unicastSrcIp !== b.unicastSrcIp ||
+      JSON.stringify(a.unicastPeers) !== JSON.stringify(b.unicastPeers) ||
+      JSON.stringify(prev.link) !== JSON.stringify(next.link) ||
+      prev.mcastGroup !== next.mcastGroup
+    );
+  }
+
+  private remove(inst: Instance): void {
+    this.apply(inst, inst.router.handle({ type: 'stop' }));
+    for (const t of inst.timers.values()) this.io.clearTimer(t.handle);
+    inst.timers.clear();
+    this.clearGarp(inst);
+    this.releaseSocket(inst.socket);
+    this.instances.delete(inst.spec.instance.name);
+  }
+
+  private socketKey(spec: VrrpInstanceSpec): string {
+    const i = spec.instance;
+    const unicast = i.unicastPeers.length > 0;
+    return `${i.family}|${spec.link.ifname}|${unicast ? `u|${spec.link.primaryAddress}` : `m|${spec.mcastGroup}`}`;
+  }
+
+  private acquireSocket(spec: VrrpInstanceSpec): SharedSocket {
+    const key = this.socketKey(spec);
+    let shared = this.sockets.get(key);
+    if (!shared) {
+      const unicast = spec.instance.unicastPeers.length > 0;
+      const socket = this.io.openSocket(
+        {
+          family: spec.instance.family,
+          ifname: spec.link.ifname,
+          group: spec.mcastGroup,
+          unicast,
+          src: spec.link.primaryAddress,
+        },
+        (p) => this.receive(key, p),
+        (e) =>
+          this.io.post({
+            type: 'event',
+            level: 'error',
+            event: 'vrrp.socket-error',
+            fields: { socket: key, error: e.message, code: (e as { code?: string }).code ?? 'unknown' },
+          }),
+      );
+      shared = { key, socket, users: 0, inFlight: 0, closing: false };
+      this.sockets.set(key, shared);
+    }
+    shared.users++;
+    return shared;
+  }
+
+  private releaseSocket(shared: SharedSocket): void {
+    if (--shared.users > 0) return;
+    this.sockets.delete(shared.key);
+    shared.closing = true;
+    if (shared.inFlight === 0) shared.socket.close();
+  }
+
+  private receive(key: string, p: EnginePacket): void {
+    // The VRID is byte 1 of both versions; pick the instance before the full validation.
+    const vrid = p.payload.length >= 2 ? p.payload[1] : undefined;
+    let inst: Instance | undefined;
+    for (const i of this.instances.values()) {
+      if (i.socket.key === key && i.spec.instance.virtualRouterId === vrid) {
+        inst = i;
+        break;
+      }
+    }
+    if (!inst) {
+      this.countDropGlobal('vrid', `no instance with VRID ${String(vrid)} on ${key}`);
+      return;
+    }
+    const i = inst.spec.instance;
+    const decoded = decodeAdvert(p.payload, {
+      family: p.family,
+      src: p.src,
+      dst: p.dst,
+      ttlOrHopLimit: p.ttl,
+      expect: {
+        vrid: i.virtualRouterId,
+        version: i.version,
+        ...(i.authentication?.type === 'PASS' ? { authType: 1 as const, authPass: i.authentication.pass } : {}),
+        ...(i.version === 2 ? { advertIntMs: i.advertIntMs } : {}),
+      },
+    });
+    if (!decoded.ok) {
+      inst.stats.dropped[decoded.reason] = (inst.stats.dropped[decoded.reason] ?? 0) + 1;
+      this.reportDrop(i.name, decoded.reason, decoded.detail, p.src);
+      return;
+    }
+    // Our own adverts come back on some setups (unicast to self, looped multicast).
+    if (p.src === inst.spec.link.primaryAddress) return;
+    inst.stats.advertsReceived++;
+    if (decoded.value.priority === 0) inst.stats.priorityZeroReceived++;
+    this.dispatch(inst, { type: 'advert', advert: decoded.value, source: p.src });
+    if (inst.router.state === 'BACKUP') inst.masterAddress = p.src;
+  }
+
+  private countDropGlobal(reason: string, detail: string): void {
+    this.reportDrop(undefined, reason, detail, '');
+  }
+
+  /** One event per reason and instance per 60 s: a flood of bad packets must not flood the log. */
+  private reportDrop(instance: string | undefined, reason: string, detail: string, src: string): void {
+    const k = `${instance ?? ''}|${reason}`;
+    const now = this.io.now();
+    const last = this.dropReported.get(k);
+    if (last !== undefined && now - last < 60_000) return;
+    this.dropReported.set(k, now);
+    this.io.post({
+      type: 'event',
+      level: 'warn',
+      event: 'vrrp.packet-dropped',
+      ...(instance !== undefined ? { instance } : {}),
+      fields: { reason, detail, src },
+    });
+  }
+
+  private dispatch(inst: Instance, ev: RouterEvent): void {
+    this.apply(inst, inst.router.handle(ev));
+  }
+
+  private apply(inst: Instance, effects: readonly RouterEffect[]): void {
+    for (const e of effects) {
+      switch (e.type) {
+        case 'send-advert':
+          this.sendAdvert(inst, e.priority);
+          break;
+        case 'arm-timer':
+          this.arm(inst, e.timer, e.ms);
+          break;
+        case 'cancel-timer': {
+          const t = inst.timers.get(e.timer);
+          if (t) this.io.clearTimer(t.handle);
+          inst.timers.delete(e.timer);
+          if (e.timer === 'advert') delete inst.lastAdvertDue;
+          break;
+        }
+        case 'transition':
+          this.transition(inst, e.from, e.to, e.reason, e.priority);
+          break;
+        case 'take-over':
+          this.requestVips(inst, 'take-over');
+          break;
+        case 'release':
+          this.clearGarp(inst);
+          this.requestVips(inst, 'release');
+          break;
+        default:
+          assertNever(e);
+      }
+    }
+  }
+
+  private transition(inst: Instance, from: VrrpState, to: VrrpState, reason: string, priority: number): void {
+    inst.stats.transitions++;
+    if (to === 'MASTER') {
+      inst.stats.becameMaster++;
+      delete inst.masterAddress;
+    }
+    const i = inst.spec.instance;
+    this.io.post({
+      type: 'transition',
+      instance: i.name,
+      vrid: i.virtualRouterId,
+      from,
+      to,
+      reason,
+      priority,
+      at: this.io.wallNow(),
+    });
+    if (i.syncGroup !== undefined && !this.stopping) {
+      for (const ev of this.syncGroups.onTransition(i.name, to)) {
+        const other = this.instances.get(ev.instance);
+        if (other) this.dispatch(other, ev.event);
+      }
+    }
+  }
+
+  private arm(inst: Instance, timer: TimerName, ms: number): void {
+    const prev = inst.timers.get(timer);
+    if (prev) this.io.clearTimer(prev.handle);
+    const now = this.io.now();
+    // Keep the advert schedule: the next advert is due one interval after the previous
+    // one was due, not after it was actually sent (drift correction).
+    let due = now + ms;
+    if (timer === 'advert' && inst.lastAdvertDue !== undefined && now - inst.lastAdvertDue < ms) {
+      due = inst.lastAdvertDue + ms;
+    }
+    const t: Timer = { due, handle: undefined };
+    inst.timers.set(timer, t);
+    const fire = (): void => {
+      if (inst.timers.get(timer) !== t) return;
+      if (timer === 'advert') {
+        const spin = this.io.spinMs;
+        if (spin > 0) while (this.io.now() < t.due) { /* spin the last sub-millisecond: libuv timers tick in whole ms */ }
+        const late = this.io.now() - t.due;
+        inst.stats.lateMs.push(late);
+        if (inst.stats.lateMs.length > LATE_WINDOW) inst.stats.lateMs.shift();
+        inst.lastAdvertDue = t.due;
+      }
+      inst.timers.delete(timer);
+      this.dispatch(inst, { type: 'timer', timer });
+    };
+    const wake = timer === 'advert' ? Math.max(0, due - now - this.io.spinMs) : Math.max(0, due - now);
+    t.handle = this.io.setTimer(fire, wake);
+  }
+
+  private sendAdvert(inst: Instance, priority: number): void {
+    const i = inst.spec.instance;
+    const advert: Advert = {
+      version: i.version,
+      vrid: i.virtualRouterId,
+      priority,
+      advertIntMs: i.advertIntMs,
+      addresses: i.virtualIpaddress.filter((v) => v.family === i.family).map((v) => v.address),
+      authType: i.version === 2 && i.authentication?.type === 'PASS' ? 1 : 0,
+      ...(i.version === 2 && i.authentication?.type === 'PASS' ? { authData: i.authentication.pass } : {}),
+    };
+    const unicast = i.unicastPeers.length > 0;
+    const dsts = unicast ? i.unicastPeers : [inst.spec.mcastGroup];
+    const shared = inst.socket;
+    for (const dst of dsts) {
+      const payload = encodeAdvert(advert, { family: i.family, src: inst.spec.link.primaryAddress, dst });
+      shared.inFlight++;
+      shared.socket.send(payload, dst, (err) => {
+        if (--shared.inFlight === 0 && shared.closing) shared.socket.close();
+        if (err) {
+          inst.stats.dropped['send-error'] = (inst.stats.dropped['send-error'] ?? 0) + 1;
+          this.reportDrop(i.name, 'send-error', err.message, dst);
+        }
+      });
+    }
+    inst.stats.advertsSent++;
+    if (priority === 0) inst.stats.priorityZeroSent++;
+  }
+
+  private requestVips(inst: Instance, kind: 'take-over' | 'release'): void {
+    const requestId = this.nextRequestId++;
+    inst.pendingVips = { requestId, kind };
+    this.vipRequests.set(requestId, inst.spec.instance.name);
+    if (this.stopping && kind === 'release') this.stopping.pending.add(requestId);
+    this.io.post({ type: kind, requestId, instance: inst.spec.instance.name });
+  }
+
+  private vipsDone(requestId: number, ok: boolean, error: string | undefined): void {
+    const name = this.vipRequests.get(requestId);
+    this.vipRequests.delete(requestId);
+    if (this.stopping?.pending.delete(requestId)) this.maybeStopped();
+    if (name === undefined) return;
+    const inst = this.instances.get(name);
+    if (!inst || inst.pendingVips?.requestId !== requestId) return;
+    const kind = inst.pendingVips.kind;
+    delete inst.pendingVips;
+    if (!ok) {
+      this.io.post({
+        type: 'event',
+        level: 'error',
+        event: 'vrrp.vips-failed',
+        instance: name,
+        fields: { kind, error: error ?? 'unknown' },
+      });
+    }
+    // Announce the addresses only if we are still master: the state may have moved on.
+    if (kind === 'take-over' && inst.router.state === 'MASTER') this.startGarp(inst);
+  }
+
+  /** garp_master_repeat gratuitous ARPs / NAs now, the same again after garp_master_delay, then every garp_master_refresh. */
+  private startGarp(inst: Instance): void {
+    this.clearGarp(inst);
+    const i = inst.spec.instance;
+    const link = inst.spec.garpLink;
+    let sender: EngineGarp;
+    try {
+      sender = this.io.openGarp({ ifname: link.ifname, ifindex: link.ifindex, mac: macBuffer(link.mac) });
+    } catch (e) {
+      this.io.post({
+        type: 'event',
+        level: 'error',
+        event: 'vrrp.garp-failed',
+        instance: i.name,
+        fields: { error: (e as Error).message },
+      });
+      return;
+    }
+    const garp = { sender, timers: [] as unknown[] };
+    inst.garp = garp;
+    const burst = (repeat: number): void => {
+      for (let n = 0; n < repeat; n++) {
+        for (const v of i.virtualIpaddress) {
+          try {
+            if (v.family === 4) sender.sendArp(v.address);
+            else sender.sendNa(v.address);
+          } catch (e) {
+            this.reportDrop(i.name, 'garp-send', (e as Error).message, v.address);
+          }
+        }
+      }
+    };
+    burst(i.garpMasterRepeat);
+    if (i.garpMasterDelayMs > 0) {
+      garp.timers.push(this.io.setTimer(() => burst(i.garpMasterRepeat), i.garpMasterDelayMs));
+    }
+    if (i.garpMasterRefreshMs > 0) {
+      // One slot for the refresh timer, re-armed in place so the list does not grow.
+      const slot = garp.timers.length;
+      const refresh = (): void => {
+        burst(i.garpMasterRefreshRepeat);
+        garp.timers[slot] = this.io.setTimer(refresh, i.garpMasterRefreshMs);
+      };
+      garp.timers[slot] = this.io.setTimer(refresh, i.garpMasterRefreshMs);
+    }
+  }
+
+  private clearGarp(inst: Instance): void {
+    if (!inst.garp) return;
+    for (const h of inst.garp.timers) this.io.clearTimer(h);
+    inst.garp.sender.close();
+    delete inst.garp;
+  }
+
+  /** Priority 0 from every master, addresses released, then `stopped` once the supervisor confirms. */
+  private stop(requestId: number): void {
+    this.stopping = { requestId, pending: new Set() };
+    for (const inst of [...this.instances.values()]) this.remove(inst);
+    this.maybeStopped();
+  }
+
+  private maybeStopped(): void {
+    if (this.stopping && this.stopping.pending.size === 0) {
+      this.io.post({ type: 'stopped', requestId: this.stopping.requestId });
+    }
+  }
+}

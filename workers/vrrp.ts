@@ -1,0 +1,41 @@
+/**
+ * The VRRP worker thread: wires the parent port and the real sockets to the VRRP engine.
+ * Nothing else runs on this event loop, so no check, script, netlink call or log line can
+ * delay an advertisement.
+ */
+import { parentPort } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import type { FromVrrp, ToVrrp } from '../src/ipc/messages.ts';
+import { VrrpEngine } from '../src/vrrp/engine.ts';
+import { openVrrpSocket } from '../src/io/vrrp-socket.ts';
+import { openGarpSender } from '../src/io/garp.ts';
+
+const port = parentPort;
+if (!port) throw new Error('workers/vrrp.ts must run as a worker thread');
+
+/** ms: wake this much before an advert is due and spin the rest (see EngineIo.spinMs). */
+const spinMs = Number(process.env['VIGIL_ADVERT_SPIN_MS'] ?? '2');
+
+const engine = new VrrpEngine({
+  openSocket: (opts, onPacket, onError) =>
+    openVrrpSocket(
+      {
+        family: opts.family,
+        ifname: opts.ifname,
+        group: opts.group,
+        unicast: opts.unicast,
+        ...(opts.src !== undefined ? { src: opts.src } : {}),
+      },
+      onPacket,
+      onError,
+    ),
+  openGarp: (link) => openGarpSender(link),
+  post: (msg: FromVrrp) => port.postMessage(msg),
+  now: () => performance.now(),
+  wallNow: () => Date.now(),
+  setTimer: (fn, ms) => setTimeout(fn, ms),
+  clearTimer: (h) => clearTimeout(h as NodeJS.Timeout),
+  spinMs,
+});
+
+port.on('message', (msg: ToVrrp) => engine.handle(msg));
