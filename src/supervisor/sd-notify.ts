@@ -76,10 +76,24 @@ export function encodeSockaddrUn(socketPath: string): { addr: Buffer; len: numbe
 
 /**
  * Sends one notification (newline-separated assignments, e.g. `READY=1\nSTATUS=running`).
- * Returns true when sent, false when $NOTIFY_SOCKET is unset. Throws SdNotifyError on a
- * malformed socket name or a failed syscall (e.g. ECONNREFUSED: nobody bound the socket).
+ * Returns true when sent; false when $NOTIFY_SOCKET is unset or the send failed. Never
+ * throws: a daemon must not die because systemd's socket went away. `onError` sees the
+ * failure (to log and count it); sdNotifyStrict throws it instead.
  */
-export function sdNotify(state: string, env: NodeJS.ProcessEnv = process.env): boolean {
+export function sdNotify(state: string, env: NodeJS.ProcessEnv = process.env, onError?: (err: SdNotifyError) => void): boolean {
+  try {
+    return sdNotifyStrict(state, env);
+  } catch (err) {
+    onError?.(err instanceof SdNotifyError ? err : new SdNotifyError('SD_NOTIFY_SYSCALL', String(err)));
+    return false;
+  }
+}
+
+/**
+ * sdNotify, but a malformed socket name or a failed syscall (e.g. ECONNREFUSED: nobody bound
+ * the socket) throws SdNotifyError. Returns false only when $NOTIFY_SOCKET is unset.
+ */
+export function sdNotifyStrict(state: string, env: NodeJS.ProcessEnv = process.env): boolean {
   const socketPath = env['NOTIFY_SOCKET'];
   if (socketPath === undefined || socketPath === '') return false;
   const { addr, len } = encodeSockaddrUn(socketPath);
@@ -108,15 +122,35 @@ export function monotonicUsec(): bigint {
   return BigInt(ts.tv_sec) * 1_000_000n + BigInt(Math.floor(ts.tv_nsec / 1000));
 }
 
-/** The messages vigil sends, spelled as sd_notify(3) wants them. */
+/**
+ * The assignments vigil sends, spelled as sd_notify(3) wants them; `status` is a prefix
+ * (`${SdState.status}running`). Join several with `\n`.
+ */
 export const SdState = {
-  ready: (status?: string): string => (status === undefined ? 'READY=1' : `READY=1\nSTATUS=${oneLine(status)}`),
-  /** systemd ≥ 253 (Type=notify-reload) needs MONOTONIC_USEC with RELOADING=1; older ones ignore it. */
-  reloading: (nowUsec: bigint = monotonicUsec()): string => `RELOADING=1\nMONOTONIC_USEC=${nowUsec}`,
-  stopping: (): string => 'STOPPING=1',
-  status: (text: string): string => `STATUS=${oneLine(text)}`,
-  watchdog: (): string => 'WATCHDOG=1',
+  ready: 'READY=1',
+  reloading: 'RELOADING=1',
+  stopping: 'STOPPING=1',
+  status: 'STATUS=',
+  watchdog: 'WATCHDOG=1',
 } as const;
+
+/** READY=1 with an optional one-line STATUS. */
+export function readyMessage(status?: string): string {
+  return status === undefined ? SdState.ready : `${SdState.ready}\n${statusMessage(status)}`;
+}
+
+/** STATUS=…, folded onto one line (a newline would start a new assignment). */
+export function statusMessage(text: string): string {
+  return `${SdState.status}${oneLine(text)}`;
+}
+
+/**
+ * RELOADING=1 with MONOTONIC_USEC: systemd ≥ 253 (Type=notify-reload) wants the time the
+ * reload started on CLOCK_MONOTONIC; older systemd ignores the extra field.
+ */
+export function reloadingMessage(nowUsec: bigint = monotonicUsec()): string {
+  return `${SdState.reloading}\nMONOTONIC_USEC=${nowUsec}`;
+}
 
 function oneLine(s: string): string {
   return s.replace(/[\r\n]+/g, ' ');
@@ -153,10 +187,10 @@ export function startWatchdog(
   const env = opts.env ?? process.env;
   const intervalMs = watchdogIntervalMs(env);
   if (intervalMs === undefined) return undefined;
-  const send = opts.send ?? ((s: string) => sdNotify(s, env));
+  const send = opts.send ?? ((s: string) => sdNotifyStrict(s, env));
   const ping = (): void => {
     try {
-      send(SdState.watchdog());
+      send(SdState.watchdog);
     } catch (err) {
       opts.onError?.(err);
     }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { monotonicUsec, SdNotifyError, SdState, sdNotify, startWatchdog } from '../../../src/supervisor/sd-notify.ts';
+import { monotonicUsec, readyMessage, reloadingMessage, SdNotifyError, SdState, sdNotify, sdNotifyStrict, startWatchdog, statusMessage } from '../../../src/supervisor/sd-notify.ts';
 
 const helper = fileURLToPath(new URL('./fixtures/dgram-listen.py', import.meta.url));
 
@@ -52,19 +52,19 @@ test('READY, STATUS, RELOADING with MONOTONIC_USEC, STOPPING reach a socket boun
   const l = await listen(path);
   t.teardown(() => (l.close(), rmSync(dir, { recursive: true, force: true })));
   const env = { NOTIFY_SOCKET: path };
-  t.true(sdNotify(SdState.ready('2 instances'), env));
+  t.true(sdNotify(readyMessage('2 instances'), env));
   t.is(await l.next(), 'READY=1\nSTATUS=2 instances');
   const before = monotonicUsec();
-  t.true(sdNotify(SdState.reloading(), env));
+  t.true(sdNotify(reloadingMessage(), env));
   const after = monotonicUsec();
   const msg = await l.next();
   const m = /^RELOADING=1\nMONOTONIC_USEC=(\d+)$/.exec(msg);
   t.truthy(m, msg);
   const usec = BigInt(m?.[1] ?? '0');
   t.true(usec >= before && usec <= after);
-  t.true(sdNotify(SdState.status('reloading\nconfig'), env));
+  t.true(sdNotify(statusMessage('reloading\nconfig'), env));
   t.is(await l.next(), 'STATUS=reloading config');
-  t.true(sdNotify(SdState.stopping(), env));
+  t.true(sdNotify(SdState.stopping, env));
   t.is(await l.next(), 'STOPPING=1');
 });
 
@@ -76,13 +76,16 @@ test('abstract @name sockets work too', async (t) => {
   t.is(await l.next(), 'READY=1');
 });
 
-test('no NOTIFY_SOCKET: a no-op; nobody listening or a bad name: an error with a code', (t) => {
+test('no NOTIFY_SOCKET: a no-op; nobody listening or a bad name: false (sdNotify) or an error with a code (strict)', (t) => {
   t.false(sdNotify('READY=1', {}));
   const dir = mkdtempSync(join(tmpdir(), 'vigil-sd-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const e1 = t.throws(() => sdNotify('READY=1', { NOTIFY_SOCKET: join(dir, 'absent') }), { instanceOf: SdNotifyError });
+  const e1 = t.throws(() => sdNotifyStrict('READY=1', { NOTIFY_SOCKET: join(dir, 'absent') }), { instanceOf: SdNotifyError });
   t.is(e1?.code, 'SD_NOTIFY_SYSCALL');
-  const e2 = t.throws(() => sdNotify('READY=1', { NOTIFY_SOCKET: 'relative' }), { instanceOf: SdNotifyError });
+  const seen: SdNotifyError[] = [];
+  t.false(sdNotify('READY=1', { NOTIFY_SOCKET: join(dir, 'absent') }, (e) => seen.push(e)));
+  t.is(seen[0]?.code, 'SD_NOTIFY_SYSCALL');
+  const e2 = t.throws(() => sdNotifyStrict('READY=1', { NOTIFY_SOCKET: 'relative' }), { instanceOf: SdNotifyError });
   t.is(e2?.code, 'SD_NOTIFY_BAD_SOCKET');
 });
 
