@@ -1,0 +1,395 @@
+/**
+ * The supervisor's side of VRRP: it owns the VRRP worker thread and every address the
+ * worker asks for. The worker decides (state machine, timers, sockets); this file does
+ * the kernel work it asks for over netlink and reports transitions to whoever listens.
+ *
+ * Safety: while the worker is down this node gives up every VIP it holds, before the
+ * worker is restarted (with back-off), so no peer can see two masters for longer than one
+ * master-down interval.
+ */
+import { EventEmitter } from 'node:events';
+import type { Worker } from 'node:worker_threads';
+import type { Config, VirtualAddress, VrrpInstance } from '../config/model.ts';
+import {
+  assertNever,
+  IPC_VERSION,
+  type FromVrrp,
+  type InstanceStatus,
+  type LinkSpec,
+  type ToVrrp,
+  type VrrpInstanceSpec,
+} from '../ipc/messages.ts';
+import type { AddressSpec, NetControl, RouteSpec } from '../netlink/net-control.ts';
+import { vrrpVirtualMac } from '../netlink/net-control.ts';
+import type { Logger } from './logger.ts';
+import { startWorker } from './threads.ts';
+
+export interface TransitionEvent {
+  readonly instance: string;
+  readonly vrid: number;
+  readonly from: string;
+  readonly to: string;
+  readonly reason: string;
+  readonly priority: number;
+  readonly at: number;
+}
+
+export interface VrrpHostEvents {
+  transition: [TransitionEvent];
+  'worker-event': [Extract<FromVrrp, { type: 'event' }>];
+}
+
+/** back-off for worker restarts, ms */
+const RESTART_DELAYS = [100, 500, 2000, 5000, 10000];
+
+export class VrrpHost extends EventEmitter<VrrpHostEvents> {
+  private worker?: Worker;
+  private specs: VrrpInstanceSpec[] = [];
+  private config: Config;
+  /** per instance: the addresses this process put into the kernel (removed on release/stop) */
+  private readonly owned = new Map<string, { addrs: AddressSpec[]; routes: RouteSpec[] }>();
+  /** per instance: VMAC links this process created */
+  private readonly vmacs = new Map<string, string>();
+  private readonly pending = new Map<number, (msg: FromVrrp) => void>();
+  private nextRequestId = 1;
+  private restarts = 0;
+  private stopping = false;
+  private lastStatus: InstanceStatus[] = [];
+  /** the latest tracking verdict per instance, replayed to a restarted worker */
+  private readonly tracks = new Map<string, Extract<ToVrrp, { type: 'track' }>>();
+  /** serialises kernel work per instance: take-over and release must apply in order */
+  private readonly queues = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly net: NetControl,
+    config: Config,
+    private readonly log: Logger,
+  ) {
+    super();
+    this.config = config;
+  }
+
+  async start(): Promise<void> {
+    this.specs = await this.resolveSpecs(this.config);
+    await this.spawn();
+  }
+
+  /** Applies a new config: unchanged instances keep state, timers and VIPs. */
+  async reconfigure(config: Config): Promise<void> {
+    const specs = await this.resolveSpecs(config);
+    const removed = this.specs.filter((s) => !specs.some((n) => n.instance.name === s.instance.name));
+    this.config = config;
+    this.specs = specs;
+    if (this.worker) await this.request({ type: 'reconfigure', requestId: 0, instances: specs, syncGroups: config.vrrpSyncGroups });
+    // The worker released removed instances' VIPs already (it runs `release` for a master);
+    // VMACs and anything left over go here.
+    for (const s of removed) {
+      await this.releaseInstance(s.instance.name);
+      await this.dropVmac(s.instance.name);
+    }
+    // Changed VIP sets of a MASTER: the worker's in-place update re-announces; make the
+    // kernel match for instances we hold.
+    for (const s of specs) {
+      const held = this.owned.get(s.instance.name);
+      if (held) await this.enqueue(s.instance.name, () => this.syncHeld(s.instance));
+    }
+  }
+
+  setTrack(instance: string, priority: number, fault: boolean, reason: string): void {
+    const msg: ToVrrp = { type: 'track', instance, priority, fault, reason };
+    this.tracks.set(instance, msg);
+    this.worker?.postMessage(msg);
+  }
+
+  async status(): Promise<InstanceStatus[]> {
+    if (!this.worker) return this.lastStatus;
+    try {
+      const reply = await this.request({ type: 'status-request', requestId: 0 }, 2000);
+      if (reply.type === 'status') this.lastStatus = [...reply.instances];
+    } catch {
+      /* a busy or dead worker: report what we had */
+    }
+    return this.lastStatus;
+  }
+
+  /** Graceful stop: priority 0 from every master, VIPs and VMACs removed. */
+  async stop(timeoutMs = 3000): Promise<void> {
+    this.stopping = true;
+    if (this.worker) {
+      try {
+        await this.request({ type: 'stop', requestId: 0 }, timeoutMs);
+      } catch (e) {
+        this.log.warn({ event: 'vrrp.stop-timeout', err: (e as Error).message }, 'VRRP worker did not stop in time');
+      }
+      await this.worker.terminate();
+      delete this.worker;
+    }
+    for (const name of [...this.owned.keys()]) await this.releaseInstance(name);
+    for (const name of [...this.vmacs.keys()]) await this.dropVmac(name);
+  }
+
+  private async spawn(): Promise<void> {
+    const worker = startWorker('vrrp', { name: 'vrrp' });
+    this.worker = worker;
+    worker.on('message', (msg: FromVrrp) => this.onMessage(msg));
+    worker.on('error', (err) => this.log.error({ event: 'worker.error', worker: 'vrrp', err: err.message }, 'VRRP worker failed'));
+    worker.on('exit', (code) => void this.onExit(worker, code));
+    const ready = new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('VRRP worker did not answer init within 10 s')), 10_000);
+      const onMsg = (m: FromVrrp): void => {
+        if (m.type === 'ready') {
+          clearTimeout(t);
+          worker.off('message', onMsg);
+          resolve();
+        }
+      };
+      worker.on('message', onMsg);
+    });
+    worker.postMessage({ type: 'init', version: IPC_VERSION, instances: this.specs, syncGroups: this.config.vrrpSyncGroups } satisfies ToVrrp);
+    await ready;
+    for (const t of this.tracks.values()) worker.postMessage(t);
+  }
+
+  private async onExit(worker: Worker, code: number): Promise<void> {
+    if (this.worker !== worker) return;
+    delete this.worker;
+    for (const [, resolve] of this.pending) resolve({ type: 'stopped', requestId: -1 });
+    this.pending.clear();
+    if (this.stopping) return;
+    this.log.error({ event: 'worker.exit', worker: 'vrrp', code }, 'VRRP worker exited; releasing all VIPs before restarting it');
+    for (const name of [...this.owned.keys()]) await this.releaseInstance(name);
+    const delay = RESTART_DELAYS[Math.min(this.restarts, RESTART_DELAYS.length - 1)] ?? 10_000;
+    this.restarts++;
+    setTimeout(() => {
+      if (this.stopping) return;
+      this.log.warn({ event: 'worker.restart', worker: 'vrrp', attempt: this.restarts }, 'restarting VRRP worker');
+      this.spawn().catch((e: Error) => this.log.error({ event: 'worker.restart-failed', err: e.message }, 'VRRP worker restart failed'));
+    }, delay).unref();
+  }
+
+  private onMessage(msg: FromVrrp): void {
+    switch (msg.type) {
+      case 'ready':
+        return;
+      case 'transition':
+        if (msg.to === 'MASTER') this.restarts = 0;
+        this.emit('transition', msg);
+        return;
+      case 'take-over':
+        void this.enqueue(msg.instance, () => this.takeOver(msg.instance)).then(
+          () => this.reply(msg.requestId, true),
+          (e: Error) => this.reply(msg.requestId, false, e.message),
+        );
+        return;
+      case 'release':
+        void this.enqueue(msg.instance, () => this.releaseInstance(msg.instance)).then(
+          () => this.reply(msg.requestId, true),
+          (e: Error) => this.reply(msg.requestId, false, e.message),
+        );
+        return;
+      case 'reconfigured':
+      case 'status':
+      case 'stopped': {
+        const resolve = this.pending.get(msg.requestId);
+        this.pending.delete(msg.requestId);
+        resolve?.(msg);
+        return;
+      }
+      case 'event':
+        this.emit('worker-event', msg);
+        return;
+      default:
+        assertNever(msg);
+    }
+  }
+
+  private reply(requestId: number, ok: boolean, error?: string): void {
+    this.worker?.postMessage({ type: 'vips-done', requestId, ok, ...(error !== undefined ? { error } : {}) } satisfies ToVrrp);
+  }
+
+  private request(msg: Extract<ToVrrp, { requestId: number }>, timeoutMs = 5000): Promise<FromVrrp> {
+    const worker = this.worker;
+    if (!worker) return Promise.reject(new Error('VRRP worker is not running'));
+    const requestId = this.nextRequestId++;
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => {
+        this.pending.delete(requestId);
+        reject(new Error(`VRRP worker did not answer ${msg.type} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(requestId, (m) => {
+        clearTimeout(t);
+        resolve(m);
+      });
+      worker.postMessage({ ...msg, requestId });
+    });
+  }
+
+  private enqueue(instance: string, work: () => Promise<void>): Promise<void> {
+    const prev = this.queues.get(instance) ?? Promise.resolve();
+    const next = prev.catch(() => undefined).then(work);
+    this.queues.set(instance, next.catch(() => undefined));
+    return next;
+  }
+
+  private instance(name: string): VrrpInstance | undefined {
+    return this.config.vrrpInstances.find((i) => i.name === name);
+  }
+
+  private addrSpec(inst: VrrpInstance, v: VirtualAddress): AddressSpec {
+    const ifname = v.dev ?? this.vmacs.get(inst.name) ?? inst.interface;
+    return {
+      ifname,
+      address: v.address,
+      prefixLen: v.prefixLen,
+      family: v.family,
+      ...(v.label !== undefined ? { label: v.label } : {}),
+      ...(v.scope !== undefined ? { scope: v.scope } : {}),
+      ...(v.broadcast !== undefined ? { broadcast: v.broadcast } : {}),
+      ...(v.peer !== undefined ? { peer: v.peer } : {}),
+      ...(v.noPrefixRoute !== undefined ? { noPrefixRoute: v.noPrefixRoute } : {}),
+    };
+  }
+
+  private routeSpec(inst: VrrpInstance, r: VrrpInstance['virtualRoutes'][number]): RouteSpec {
+    return {
+      to: r.to,
+      prefixLen: r.prefixLen,
+      family: r.family,
+      ...(r.via !== undefined ? { via: r.via } : {}),
+      ...(r.src !== undefined ? { src: r.src } : {}),
+      ifname: r.dev ?? inst.interface,
+      ...(r.table !== undefined ? { table: r.table } : {}),
+      ...(r.metric !== undefined ? { metric: r.metric } : {}),
+      ...(r.scope !== undefined ? { scope: r.scope } : {}),
+      ...(r.type !== undefined ? { type: r.type } : {}),
+    };
+  }
+
+  private async takeOver(name: string): Promise<void> {
+    const inst = this.instance(name);
+    if (!inst) return;
+    const held = this.owned.get(name) ?? { addrs: [], routes: [] };
+    this.owned.set(name, held);
+    const errors: string[] = [];
+    for (const v of [...inst.virtualIpaddress, ...inst.virtualIpaddressExcluded]) {
+      const spec = this.addrSpec(inst, v);
+      try {
+        await this.net.addAddress(spec);
+        if (!held.addrs.some((a) => a.address === spec.address && a.ifname === spec.ifname)) held.addrs.push(spec);
+      } catch (e) {
+        errors.push(`${v.address}: ${(e as Error).message}`);
+      }
+    }
+    for (const r of inst.virtualRoutes) {
+      const spec = this.routeSpec(inst, r);
+      try {
+        await this.net.addRoute(spec);
+        held.routes.push(spec);
+      } catch (e) {
+        errors.push(`route ${r.to}/${r.prefixLen}: ${(e as Error).message}`);
+      }
+    }
+    this.log.info({ event: 'vrrp.vips-added', instance: name, vrid: inst.virtualRouterId, count: held.addrs.length }, 'virtual addresses added');
+    if (errors.length > 0) throw new Error(errors.join('; '));
+  }
+
+  /** Removes what this process added for the instance, routes first. */
+  private async releaseInstance(name: string): Promise<void> {
+    const held = this.owned.get(name);
+    if (!held) return;
+    this.owned.delete(name);
+    const errors: string[] = [];
+    for (const r of held.routes) {
+      try {
+        await this.net.removeRoute(r);
+      } catch (e) {
+        errors.push(`route ${r.to}: ${(e as Error).message}`);
+      }
+    }
+    for (const a of held.addrs) {
+      try {
+        await this.net.removeAddress(a);
+      } catch (e) {
+        errors.push(`${a.address}: ${(e as Error).message}`);
+      }
+    }
+    this.log.info({ event: 'vrrp.vips-removed', instance: name, count: held.addrs.length }, 'virtual addresses removed');
+    if (errors.length > 0) throw new Error(errors.join('; '));
+  }
+
+  /** After a reload: a held instance's kernel addresses follow its new VIP list. */
+  private async syncHeld(inst: VrrpInstance): Promise<void> {
+    const held = this.owned.get(inst.name);
+    if (!held) return;
+    const want = [...inst.virtualIpaddress, ...inst.virtualIpaddressExcluded].map((v) => this.addrSpec(inst, v));
+    for (const a of held.addrs) {
+      if (!want.some((w) => w.address === a.address && w.ifname === a.ifname)) await this.net.removeAddress(a);
+    }
+    for (const w of want) {
+      if (!held.addrs.some((a) => a.address === w.address && a.ifname === w.ifname)) await this.net.addAddress(w);
+    }
+    held.addrs = want;
+  }
+
+  private async dropVmac(name: string): Promise<void> {
+    const link = this.vmacs.get(name);
+    if (link === undefined) return;
+    this.vmacs.delete(name);
+    try {
+      await this.net.deleteLink(link);
+    } catch (e) {
+      this.log.warn({ event: 'vrrp.vmac-remove-failed', instance: name, link, err: (e as Error).message }, 'could not remove VMAC');
+    }
+  }
+
+  /** Interface facts the worker needs, read over netlink; VMACs created here. */
+  private async resolveSpecs(config: Config): Promise<VrrpInstanceSpec[]> {
+    const specs: VrrpInstanceSpec[] = [];
+    const addrs = await this.net.listAddresses();
+    const vips = new Set(config.vrrpInstances.flatMap((i) => i.virtualIpaddress.map((v) => v.address)));
+    for (const inst of config.vrrpInstances) {
+      const base = await this.net.getLink(inst.interface);
+      if (!base) {
+        this.log.error({ event: 'vrrp.no-interface', instance: inst.name, interface: inst.interface }, 'interface not found; instance not started');
+        continue;
+      }
+      const own = addrs.filter((a) => a.ifname === inst.interface && a.family === inst.family && !vips.has(a.address));
+      const primary =
+        inst.unicastSrcIp ??
+        inst.mcastSrcIp ??
+        (inst.family === 6 ? own.find((a) => a.address.startsWith('fe80'))?.address : own[0]?.address);
+      if (primary === undefined) {
+        this.log.error(
+          { event: 'vrrp.no-address', instance: inst.name, interface: inst.interface },
+          `interface ${inst.interface} has no IPv${inst.family} address to send adverts from; instance not started`,
+        );
+        continue;
+      }
+      const baseLink: LinkSpec = { ifname: base.ifname, ifindex: base.ifindex, mac: macString(base.mac), primaryAddress: primary };
+      let link = baseLink;
+      let garpLink = baseLink;
+      if (inst.useVmac) {
+        const mac = vrrpVirtualMac(inst.virtualRouterId, inst.family);
+        await this.net.addMacvlan(inst.interface, inst.useVmac.name, mac);
+        this.vmacs.set(inst.name, inst.useVmac.name);
+        const v = await this.net.getLink(inst.useVmac.name);
+        if (v) {
+          const vlink: LinkSpec = { ifname: v.ifname, ifindex: v.ifindex, mac: macString(v.mac), primaryAddress: primary };
+          garpLink = vlink;
+          if (!inst.vmacXmitBase) link = vlink;
+        }
+      }
+      specs.push({
+        instance: inst,
+        link,
+        garpLink,
+        mcastGroup: inst.family === 6 ? config.globalDefs.vrrpMcastGroup6 : config.globalDefs.vrrpMcastGroup4,
+      });
+    }
+    return specs;
+  }
+}
+
+function macString(mac: Buffer): string {
+  return [...mac].map((b) => b.toString(16).padStart(2, '0')).join(':');
+}

@@ -1,0 +1,152 @@
+/**
+ * VRRP routers for system tests: vigil (run from the sources through tsx) or Debian's
+ * keepalived, each inside a namespace of a NetnsLab, with per-router pid files and
+ * control sockets so several run side by side on one host.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { type NetnsLab, nsExec, waitFor } from './netns.ts';
+
+export const repoRoot = resolve(import.meta.dirname, '../..');
+
+export interface Router {
+  readonly name: string;
+  readonly ns: string;
+  readonly kind: 'vigil' | 'keepalived';
+  readonly proc: ChildProcess;
+  /** everything the process printed, stdout and stderr */
+  readonly output: string[];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export class RouterDir {
+  readonly dir = mkdtempSync(join(tmpdir(), 'vigil-sys-'));
+
+  file(name: string, text: string): string {
+    const p = join(this.dir, name);
+    writeFileSync(p, text, { mode: 0o644 });
+    return p;
+  }
+
+  remove(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+function collect(proc: ChildProcess): { output: string[]; exited: Router['exited'] } {
+  const output: string[] = [];
+  proc.stdout?.setEncoding('utf8').on('data', (d: string) => output.push(d));
+  proc.stderr?.setEncoding('utf8').on('data', (d: string) => output.push(d));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
+    proc.on('exit', (code, signal) => res({ code, signal })),
+  );
+  return { output, exited };
+}
+
+export function startVigil(lab: NetnsLab, ns: string, dir: RouterDir, name: string, conf: string, extra: string[] = []): Router {
+  const proc = lab.spawnIn(
+    ns,
+    [
+      process.execPath,
+      '--import',
+      'tsx',
+      join(repoRoot, 'src/cli/main.ts'),
+      '-n',
+      '-f',
+      conf,
+      '-p',
+      join(dir.dir, `${name}.pid`),
+      '--control-socket',
+      join(dir.dir, `${name}.sock`),
+      ...extra,
+    ],
+    { cwd: repoRoot },
+  );
+  return { name, ns, kind: 'vigil', proc, ...collect(proc) };
+}
+
+export function startKeepalived(lab: NetnsLab, ns: string, dir: RouterDir, name: string, conf: string): Router {
+  const p = (s: string): string => join(dir.dir, `${name}.${s}.pid`);
+  const proc = lab.spawnIn(ns, ['keepalived', '-n', '-l', '-D', '-P', '-f', conf, '-p', p('main'), '-r', p('vrrp'), '-c', p('check')]);
+  return { name, ns, kind: 'keepalived', proc, ...collect(proc) };
+}
+
+export function hasAddress(ns: string, ifname: string, address: string): boolean {
+  try {
+    const out = nsExec(ns, ['ip', '-j', 'addr', 'show', 'dev', ifname]);
+    const links = JSON.parse(out) as Array<{ addr_info?: Array<{ local?: string }> }>;
+    return links.some((l) => (l.addr_info ?? []).some((a) => a.local === address));
+  } catch {
+    return false;
+  }
+}
+
+export function linkMac(ns: string, ifname: string): string {
+  const out = nsExec(ns, ['ip', '-j', 'link', 'show', 'dev', ifname]);
+  const [link] = JSON.parse(out) as Array<{ address: string }>;
+  return link?.address ?? '';
+}
+
+export async function waitAddress(ns: string, ifname: string, address: string, present: boolean, timeoutMs: number): Promise<number> {
+  return waitFor(`${address} ${present ? 'on' : 'off'} ${ns}/${ifname}`, () => hasAddress(ns, ifname, address) === present, timeoutMs, 5);
+}
+
+/** Pings `address` from `ns` and returns the MAC the client's neighbour table then holds for it. */
+export function reachVia(ns: string, address: string): string | undefined {
+  try {
+    nsExec(ns, ['ping', '-c', '1', '-W', '1', address]);
+  } catch {
+    return undefined;
+  }
+  const out = nsExec(ns, ['ip', '-j', 'neigh', 'show', address]);
+  const [n] = JSON.parse(out) as Array<{ lladdr?: string }>;
+  return n?.lladdr;
+}
+
+export function outputOf(r: Router): string {
+  return r.output.join('');
+}
+
+export interface InstanceOpts {
+  name?: string;
+  state: 'MASTER' | 'BACKUP';
+  priority: number;
+  vrid?: number;
+  vip: string;
+  advertInt?: string;
+  version?: 2 | 3;
+  iface?: string;
+  nopreempt?: boolean;
+  unicastSrc?: string;
+  unicastPeers?: string[];
+  auth?: string;
+  extra?: string;
+}
+
+export function instanceBlock(o: InstanceOpts): string {
+  const lines = [
+    `vrrp_instance ${o.name ?? 'VI_1'} {`,
+    `    state ${o.state}`,
+    `    interface ${o.iface ?? 'eth0'}`,
+    `    virtual_router_id ${o.vrid ?? 51}`,
+    `    priority ${o.priority}`,
+    `    advert_int ${o.advertInt ?? '1'}`,
+    ...(o.version ? [`    version ${o.version}`] : []),
+    ...(o.nopreempt ? ['    nopreempt'] : []),
+    ...(o.auth ? ['    authentication {', '        auth_type PASS', `        auth_pass ${o.auth}`, '    }'] : []),
+    ...(o.unicastSrc ? [`    unicast_src_ip ${o.unicastSrc}`] : []),
+    ...(o.unicastPeers ? ['    unicast_peer {', ...o.unicastPeers.map((p) => `        ${p}`), '    }'] : []),
+    '    virtual_ipaddress {',
+    `        ${o.vip}`,
+    '    }',
+    ...(o.extra ? [o.extra] : []),
+    '}',
+  ];
+  return lines.join('\n') + '\n';
+}
+
+export function globalDefs(routerId: string, extra = ''): string {
+  return `global_defs {\n    router_id ${routerId}\n    script_user root\n${extra}}\n`;
+}
