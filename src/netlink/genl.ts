@@ -1,0 +1,219 @@
+/**
+ * Generic netlink over the `netlink` package: family resolution (CTRL_CMD_GETFAMILY) and a
+ * request channel that gives every request a deadline, runs dumps one at a time, pipelines
+ * plain requests, and turns the package's string errors into one typed error.
+ *
+ * Sharp edges of netlink@0.3.0 handled here (see STYLE.md):
+ * - errors are `Error('Request rejected: EEXIST')` / `Error('Timeout has been reached')`:
+ *   wrapped once, in `wrapNetlinkError`, into a `NetlinkError` with a stable `code`;
+ * - a request pending at close never settles: the channel tracks its own pending requests
+ *   and rejects them on close or on a socket error;
+ * - multipart grouping is per socket, so a dump must not overlap any other request;
+ * - an `'error'` event without a listener throws: the channel always listens.
+ */
+import { createGenericNetlink, genl, FlagsGet, GENL_ID_CTRL } from 'netlink';
+import type { GenericNetlinkSocket, GenericNetlinkMessage } from 'netlink';
+
+export type NetlinkErrorCode =
+  /** The kernel answered with a negative errno; `errno` holds its name (EEXIST, ENOENT…). */
+  | 'VIGIL_NETLINK_REJECTED'
+  /** No answer before the deadline. */
+  | 'VIGIL_NETLINK_TIMEOUT'
+  /** sendmsg/recvmsg failed, or the socket reported an error (e.g. ENOBUFS on overrun). */
+  | 'VIGIL_NETLINK_SOCKET'
+  /** The channel was closed while the request was queued or pending. */
+  | 'VIGIL_NETLINK_CLOSED'
+  /** The kernel has no generic netlink family of that name (module missing). */
+  | 'VIGIL_GENL_NO_FAMILY'
+  /** A reply we could not make sense of. */
+  | 'VIGIL_NETLINK_BAD_REPLY';
+
+export class NetlinkError extends Error {
+  override readonly name = 'NetlinkError';
+  readonly code: NetlinkErrorCode;
+  /** errno name for VIGIL_NETLINK_REJECTED / VIGIL_NETLINK_SOCKET, e.g. `EEXIST` */
+  readonly errno: string | undefined;
+
+  constructor(code: NetlinkErrorCode, message: string, errno?: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.errno = errno;
+  }
+}
+
+/**
+ * The one place where the package's errors become typed: a rejected request, a timeout, a
+ * socket errno exception, or anything else (kept as the cause).
+ */
+export function wrapNetlinkError(err: unknown, what: string): NetlinkError {
+  if (err instanceof NetlinkError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  const rejected = /^Request rejected: (\w+)/.exec(message);
+  if (rejected) {
+    const errno = rejected[1]!;
+    return new NetlinkError('VIGIL_NETLINK_REJECTED', `${what}: kernel rejected the request (${errno})`, errno, {
+      cause: err,
+    });
+  }
+  if (message.startsWith('Timeout has been reached')) {
+    return new NetlinkError('VIGIL_NETLINK_TIMEOUT', `${what}: no answer from the kernel before the deadline`, undefined, {
+      cause: err,
+    });
+  }
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && /^E[A-Z0-9]+$/.test(code)) {
+    return new NetlinkError('VIGIL_NETLINK_SOCKET', `${what}: netlink socket error ${code}`, code, { cause: err });
+  }
+  return new NetlinkError('VIGIL_NETLINK_BAD_REPLY', `${what}: ${message}`, undefined, { cause: err });
+}
+
+export interface GenlFamily {
+  readonly id: number;
+  readonly name: string;
+  readonly version: number;
+  readonly maxAttr: number;
+}
+
+/** Creates a generic netlink socket whose `'error'` events are always listened to. */
+export function createGenlSocket(): GenericNetlinkSocket {
+  // recvBufferSize: pipelined acks queue up in the receive buffer until the event loop
+  // reads them; 1 MiB holds thousands (the kernel caps it at rmem_max unless we are root).
+  const sock = createGenericNetlink({ recvBufferSize: 1 << 20, sendBufferSize: 0 });
+  return sock;
+}
+
+/**
+ * CTRL_CMD_GETFAMILY by name. Resolves the family or rejects with VIGIL_GENL_NO_FAMILY
+ * (the controller answers ENOENT when no such family is registered, after trying to
+ * autoload `net-pf-16-proto-16-family-<name>`).
+ */
+export async function resolveGenlFamily(
+  sock: GenericNetlinkSocket,
+  name: string,
+  opts: { timeoutMs: number },
+): Promise<GenlFamily> {
+  let replies: genl.Message[];
+  try {
+    replies = await sock.ctrlRequest(genl.Commands.GET_FAMILY, { familyName: name }, { timeout: opts.timeoutMs });
+  } catch (err) {
+    const e = wrapNetlinkError(err, `generic netlink family ${name}`);
+    if (e.code === 'VIGIL_NETLINK_REJECTED' && e.errno === 'ENOENT') {
+      throw new NetlinkError('VIGIL_GENL_NO_FAMILY', `generic netlink family ${name} does not exist in this kernel`, 'ENOENT', {
+        cause: err,
+      });
+    }
+    throw e;
+  }
+  const m = replies.find((r) => r.familyName === name);
+  if (!m || m.familyId === undefined || m.familyId < GENL_ID_CTRL) {
+    throw new NetlinkError('VIGIL_NETLINK_BAD_REPLY', `generic netlink family ${name}: reply without a family id`);
+  }
+  return { id: m.familyId, name, version: m.version ?? 1, maxAttr: m.maxattr ?? 0 };
+}
+
+export interface GenlChannelOptions {
+  /** ms; deadline of each request, from when it is sent */
+  readonly timeoutMs: number;
+  /** requests (not dumps) in flight at once; their acks wait in the receive buffer */
+  readonly window?: number;
+}
+
+interface Job {
+  readonly cmd: number;
+  readonly payload: Uint8Array[];
+  readonly dump: boolean;
+  readonly what: string;
+  readonly resolve: (msgs: GenericNetlinkMessage[]) => void;
+  readonly reject: (err: NetlinkError) => void;
+}
+
+/**
+ * Requests to one generic netlink family over one socket, in FIFO order: plain requests
+ * are pipelined (up to `window` in flight; the kernel handles each one inside sendmsg, so
+ * order is kept), a dump waits until nothing else is in flight and holds the socket alone.
+ */
+export class GenlChannel {
+  readonly family: GenlFamily;
+  private readonly sock: GenericNetlinkSocket;
+  private readonly timeoutMs: number;
+  private readonly window: number;
+  private readonly queue: Job[] = [];
+  private readonly inFlight = new Set<Job>();
+  private dumping = false;
+  private broken: NetlinkError | undefined;
+  private closed = false;
+
+  constructor(sock: GenericNetlinkSocket, family: GenlFamily, opts: GenlChannelOptions) {
+    this.sock = sock;
+    this.family = family;
+    this.timeoutMs = opts.timeoutMs;
+    this.window = Math.max(1, opts.window ?? 64);
+    sock.socket.on('error', (err) => this.fail(wrapNetlinkError(err, `generic netlink ${family.name} socket`)));
+  }
+
+  /** Sends `cmd` with `payload` (attributes after the genl header); resolves with the replies. */
+  request(cmd: number, payload: Uint8Array[], what: string, opts: { dump?: boolean } = {}): Promise<GenericNetlinkMessage[]> {
+    if (this.closed) return Promise.reject(new NetlinkError('VIGIL_NETLINK_CLOSED', `${what}: channel closed`));
+    if (this.broken) return Promise.reject(this.broken);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ cmd, payload, dump: opts.dump === true, what, resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** Rejects whatever is queued or pending with VIGIL_NETLINK_CLOSED and closes the socket. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const err = new NetlinkError('VIGIL_NETLINK_CLOSED', `generic netlink ${this.family.name}: channel closed`);
+    for (const job of [...this.inFlight, ...this.queue.splice(0)]) job.reject(err);
+    this.inFlight.clear();
+    this.sock.socket.close();
+  }
+
+  private fail(err: NetlinkError): void {
+    this.broken = err;
+    for (const job of [...this.inFlight, ...this.queue.splice(0)]) job.reject(err);
+    this.inFlight.clear();
+    this.dumping = false;
+  }
+
+  private pump(): void {
+    while (this.queue.length > 0 && !this.closed && !this.broken) {
+      const head = this.queue[0]!;
+      if (this.dumping) return;
+      if (head.dump ? this.inFlight.size > 0 : this.inFlight.size >= this.window) return;
+      this.queue.shift();
+      this.start(head);
+    }
+  }
+
+  private start(job: Job): void {
+    this.inFlight.add(job);
+    if (job.dump) this.dumping = true;
+    const done = (): boolean => {
+      if (!this.inFlight.delete(job)) return false; // already rejected by close() or fail()
+      if (job.dump) this.dumping = false;
+      queueMicrotask(() => this.pump());
+      return true;
+    };
+    let sent: Promise<[GenericNetlinkMessage[], unknown]>;
+    try {
+      sent = this.sock.request(this.family.id, job.cmd, this.family.version, job.payload, {
+        ...(job.dump ? { flags: FlagsGet.DUMP } : {}),
+        timeout: this.timeoutMs,
+      });
+    } catch (err) {
+      if (done()) job.reject(wrapNetlinkError(err, job.what));
+      return;
+    }
+    sent.then(
+      ([msgs]) => {
+        if (done()) job.resolve(msgs);
+      },
+      (err: unknown) => {
+        if (done()) job.reject(wrapNetlinkError(err, job.what));
+      },
+    );
+  }
+}
