@@ -1,0 +1,197 @@
+/**
+ * Link events for track_interface: a NETLINK_ROUTE socket subscribed to RTNLGRP_LINK that
+ * turns RTM_NEWLINK/RTM_DELLINK into `(LinkInfo, 'new' | 'del')` calls — transitions only.
+ *
+ * - The kernel sends RTM_NEWLINK for many reasons (statistics, carrier counters, bridge
+ *   ports); a 'new' is reported only when the link is new to us or one of the LinkInfo fields
+ *   changed (STYLE.md habit 10: report transitions, not samples).
+ * - Messages whose ifi_family is not AF_UNSPEC (AF_BRIDGE port notices; a bridge port
+ *   leaving its bridge comes as an AF_BRIDGE RTM_DELLINK) do not describe the link itself and
+ *   are ignored.
+ * - A rename is reported as 'del' of the old name then 'new' of the new one: track_interface
+ *   follows names, so the old name is gone.
+ * - Multicast delivery can overflow the socket buffer (ENOBUFS): events were lost, so the
+ *   whole link table is read again and differences are reported as if they were events.
+ * - The socket is referenced (it keeps the process alive) while anyone is subscribed and
+ *   closed when the last subscriber leaves; its 'error' events are always handled.
+ */
+import { RawNetlinkSocket, Protocol, parseMessages, rt } from 'netlink';
+import type { NetlinkMessage } from 'netlink';
+import { toLinkInfo, sameLinkState } from './links.ts';
+import type { LinkInfo } from './net-control.ts';
+
+/** rtnetlink.h */
+const RTNLGRP_LINK = 1;
+const RTM_NEWLINK = 16;
+const RTM_DELLINK = 17;
+const AF_UNSPEC = 0;
+/** bytes. Room for a burst of link events (keepalived sets 512 KiB-ish for its monitor socket). */
+const RCVBUF = 1 << 20;
+/** ms before a failed re-read is tried again. */
+const RESYNC_RETRY_MS = 1000;
+
+export type LinkListener = (l: LinkInfo, kind: 'new' | 'del') => void;
+
+export interface LinkWatchCounters {
+  /** ENOBUFS overruns, each followed by a full re-read. */
+  overruns: number;
+  /** Re-reads of the link table that failed (retried). */
+  resyncFailures: number;
+  /** Datagrams that did not parse as rtnetlink link messages. */
+  malformed: number;
+  /** Exceptions thrown by listeners (caught, so one bad listener cannot starve the others). */
+  listenerErrors: number;
+  /** Socket errors other than ENOBUFS. */
+  socketErrors: number;
+}
+
+export class LinkWatch {
+  readonly counters: LinkWatchCounters = { overruns: 0, resyncFailures: 0, malformed: 0, listenerErrors: 0, socketErrors: 0 };
+  private readonly listeners = new Set<LinkListener>();
+  private readonly known = new Map<number, LinkInfo>();
+  private sock: RawNetlinkSocket | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private generation = 0;
+
+  /** `readAll` reads the whole link table (over the request channel, which has deadlines). */
+  constructor(private readonly readAll: () => Promise<LinkInfo[]>) {}
+
+  subscribe(fn: LinkListener): () => void {
+    this.listeners.add(fn);
+    if (!this.sock) this.start();
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.listeners.delete(fn);
+      if (this.listeners.size === 0) this.stop();
+    };
+  }
+
+  stop(): void {
+    this.listeners.clear();
+    this.generation++;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    const s = this.sock;
+    this.sock = undefined;
+    this.known.clear();
+    if (s) {
+      try {
+        s.close();
+      } catch {
+        /* already closed */
+      }
+    }
+  }
+
+  private start(): void {
+    const s = new RawNetlinkSocket(Protocol.ROUTE);
+    s.on('error', (e: unknown) => this.onError(e));
+    s.on('message', (buf: Buffer) => this.onDatagram(buf));
+    try {
+      s.setRecvBufferSize(RCVBUF);
+    } catch {
+      /* keep the default size; overruns are still handled by a re-read */
+    }
+    s.addMembership(RTNLGRP_LINK);
+    s.ref();
+    this.sock = s;
+    // Subscribed first, then read: a change between the two is seen as an event, not lost.
+    void this.resync(false);
+  }
+
+  private onError(e: unknown): void {
+    const code = typeof e === 'object' && e !== null && 'code' in e ? (e as { code: unknown }).code : undefined;
+    if (code === 'ENOBUFS') {
+      this.counters.overruns++;
+      void this.resync(true);
+    } else {
+      this.counters.socketErrors++;
+    }
+  }
+
+  /** Reads every link; with `report`, differences from what we knew are reported as events. */
+  private async resync(report: boolean): Promise<void> {
+    const gen = this.generation;
+    let links: LinkInfo[];
+    try {
+      links = await this.readAll();
+    } catch {
+      if (gen !== this.generation || !this.sock) return;
+      this.counters.resyncFailures++;
+      if (!this.retryTimer) {
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = undefined;
+          void this.resync(true);
+        }, RESYNC_RETRY_MS);
+        this.retryTimer.unref();
+      }
+      return;
+    }
+    if (gen !== this.generation || !this.sock) return;
+    if (!report) {
+      // Baseline: an event that arrived while the dump ran is newer than the dump.
+      for (const l of links) if (!this.known.has(l.ifindex)) this.known.set(l.ifindex, l);
+      return;
+    }
+    const seen = new Set<number>();
+    for (const l of links) {
+      seen.add(l.ifindex);
+      this.update(l);
+    }
+    for (const [ifindex, l] of [...this.known]) {
+      if (!seen.has(ifindex)) {
+        this.known.delete(ifindex);
+        this.emit(l, 'del');
+      }
+    }
+  }
+
+  private onDatagram(buf: Buffer): void {
+    let msgs: NetlinkMessage[];
+    try {
+      msgs = parseMessages(buf);
+    } catch {
+      this.counters.malformed++;
+      return;
+    }
+    for (const m of msgs) {
+      if (m.type !== RTM_NEWLINK && m.type !== RTM_DELLINK) continue;
+      let lm: rt.LinkMessage;
+      try {
+        lm = rt.parseLinkMessage(m.data);
+      } catch {
+        this.counters.malformed++;
+        continue;
+      }
+      if ((lm.data.family ?? AF_UNSPEC) !== AF_UNSPEC) continue;
+      const info = toLinkInfo(lm);
+      if (!info) continue;
+      if (m.type === RTM_DELLINK) {
+        this.known.delete(info.ifindex);
+        this.emit(info, 'del');
+      } else {
+        this.update(info);
+      }
+    }
+  }
+
+  private update(l: LinkInfo): void {
+    const prev = this.known.get(l.ifindex);
+    if (prev && sameLinkState(prev, l)) return;
+    this.known.set(l.ifindex, l);
+    if (prev && prev.ifname !== l.ifname) this.emit(prev, 'del');
+    this.emit(l, 'new');
+  }
+
+  private emit(l: LinkInfo, kind: 'new' | 'del'): void {
+    for (const fn of [...this.listeners]) {
+      try {
+        fn(l, kind);
+      } catch {
+        this.counters.listenerErrors++;
+      }
+    }
+  }
+}

@@ -1,0 +1,373 @@
+/**
+ * NetControl: the narrow interface through which the supervisor changes the kernel's network
+ * state (STYLE.md habit 6), and its real implementation over rtnetlink.
+ *
+ * Idempotent by design: adding what is already there answers 'present', removing what is
+ * already gone answers 'absent' — neither is an error, so the supervisor can replay its
+ * desired state after a restart or a reload. Everything else fails with a NetlinkError whose
+ * `code` is stable (`VIGIL_NL_ENODEV`, `VIGIL_NL_TIMEOUT`, `VIGIL_NL_INVALID_SPEC`, …) and
+ * whose message names the object. Every request has a deadline (`timeoutMs`).
+ *
+ * Main thread only: the socket lives in the network namespace of the process that opened
+ * it, and the design keeps netlink off worker threads.
+ */
+import { FlagsNew, rt } from 'netlink';
+import { describeAddress, fromAddressMessage, toAddressMessage } from './addresses.ts';
+import {
+  NetlinkError,
+  NL_CLOSED,
+  NL_EADDRNOTAVAIL,
+  NL_EEXIST,
+  NL_ENODEV,
+  NL_ESRCH,
+  NL_TIMEOUT,
+} from './errors.ts';
+import { LinkWatch } from './link-watch.ts';
+import {
+  addrGenModeNoneMessage,
+  checkIfname,
+  deleteLinkMessage,
+  linkByNameMessage,
+  linkUpMessage,
+  toLinkInfo,
+} from './links.ts';
+import { MACVLAN_MODE_PRIVATE, macText, macvlanCreateMessage, macvlanState, vrrpVirtualMac } from './macvlan.ts';
+import { describeRoute, toRouteMessage } from './routes.ts';
+import { encodeRtMessage, Rtnl } from './rtnl.ts';
+import type { RawReply, RtnlOptions } from './rtnl.ts';
+
+export { vrrpVirtualMac };
+
+export interface AddressSpec {
+  ifname: string;
+  /** Text form, e.g. `192.0.2.10` or `2001:db8::10`. */
+  address: string;
+  prefixLen: number;
+  family: 4 | 6;
+  /** IPv4 only (the kernel has no IPv6 labels; ignored for IPv6). At most 15 bytes. */
+  label?: string;
+  /** `host|link|global|site|nowhere` or 0..255. */
+  scope?: string;
+  /** IPv4 broadcast address, or `+` / `-` (host bits set / clear, as iproute2). */
+  broadcast?: string;
+  /** Point-to-point peer (IFA_ADDRESS; the address itself goes in IFA_LOCAL). */
+  peer?: string;
+  /** IFA_F_NOPREFIXROUTE: no prefix route for this address. */
+  noPrefixRoute?: boolean;
+}
+
+export interface LinkInfo {
+  ifindex: number;
+  ifname: string;
+  /** Hardware address; empty for links without one. */
+  mac: Buffer;
+  /** IFF_UP: administratively up. */
+  up: boolean;
+  /** IFF_RUNNING: operationally up (carrier). */
+  running: boolean;
+  /** bytes */
+  mtu: number;
+}
+
+export interface RouteSpec {
+  to: string;
+  prefixLen: number;
+  family: 4 | 6;
+  via?: string;
+  src?: string;
+  ifname?: string;
+  /** Routing table id, default main (254). */
+  table?: number;
+  metric?: number;
+  scope?: string;
+  /** unicast (default), local, broadcast, anycast, multicast, blackhole, unreachable, prohibit, throw, nat */
+  type?: string;
+}
+
+export interface NetControl {
+  addAddress(a: AddressSpec): Promise<'added' | 'present'>;
+  removeAddress(a: AddressSpec): Promise<'removed' | 'absent'>;
+  listAddresses(ifname?: string): Promise<Array<AddressSpec & { ifindex: number }>>;
+  getLink(ifname: string): Promise<LinkInfo | undefined>;
+  listLinks(): Promise<LinkInfo[]>;
+  /** link up/down/added/removed events (for track_interface); returns an unsubscribe */
+  watchLinks(onChange: (l: LinkInfo, kind: 'new' | 'del') => void): () => void;
+  addRoute(r: RouteSpec): Promise<'added' | 'present'>;
+  removeRoute(r: RouteSpec): Promise<'removed' | 'absent'>;
+  /** use_vmac: macvlan (mode private) on `parent` named `name` with the VRRP virtual MAC, up */
+  addMacvlan(parent: string, name: string, mac: Buffer): Promise<'added' | 'present'>;
+  deleteLink(name: string): Promise<'removed' | 'absent'>;
+  close(): Promise<void>;
+}
+
+export interface NetControlOptions {
+  /** ms, deadline of each kernel request (default 3000). */
+  timeoutMs?: number;
+}
+
+/** Opens the real rtnetlink NetControl in the caller's network namespace. */
+export async function openNetControl(opts: NetControlOptions = {}): Promise<NetControl> {
+  return new RtNetControl(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs });
+}
+
+function hasCode(e: unknown, code: string): boolean {
+  return e instanceof NetlinkError && e.code === code;
+}
+
+const CREATE_EXCL = FlagsNew.CREATE | FlagsNew.EXCL;
+const M = rt.MessageType;
+
+/**
+ * The rtnetlink implementation. Exported (besides the interface) so tests can open it on a
+ * channel pointed at a silent peer (`RtnlOptions.peerPort`) to prove deadlines and close().
+ */
+export class RtNetControl implements NetControl {
+  private readonly rtnl: Rtnl;
+  private readonly watch: LinkWatch;
+
+  constructor(opts: RtnlOptions = {}) {
+    this.rtnl = new Rtnl(opts);
+    this.watch = new LinkWatch(() => this.listLinks());
+  }
+
+  /** The channel's counters (stale replies, malformed datagrams) and the link watch's. */
+  get counters(): { rtnl: Rtnl['counters']; links: LinkWatch['counters'] } {
+    return { rtnl: this.rtnl.counters, links: this.watch.counters };
+  }
+
+  async addAddress(a: AddressSpec): Promise<'added' | 'present'> {
+    const op = 'add address';
+    const object = describeAddress(a);
+    toAddressMessage(a, 1, 'add'); // validate before touching the kernel
+    const ifindex = await this.ifindexOf(a.ifname, op, object);
+    const msg = toAddressMessage(a, ifindex, 'add');
+    try {
+      await this.rtnl.request({ type: M.NEWADDR, body: encodeRtMessage(msg), kind: 'ack', flags: CREATE_EXCL, op, object });
+      return 'added';
+    } catch (e) {
+      if (hasCode(e, NL_EEXIST)) return 'present';
+      throw e;
+    }
+  }
+
+  async removeAddress(a: AddressSpec): Promise<'removed' | 'absent'> {
+    const op = 'remove address';
+    const object = describeAddress(a);
+    toAddressMessage(a, 1, 'del');
+    let ifindex: number;
+    try {
+      ifindex = await this.ifindexOf(a.ifname, op, object);
+    } catch (e) {
+      // The interface is gone, and its addresses with it.
+      if (hasCode(e, NL_ENODEV)) return 'absent';
+      throw e;
+    }
+    const msg = toAddressMessage(a, ifindex, 'del');
+    try {
+      await this.rtnl.request({ type: M.DELADDR, body: encodeRtMessage(msg), kind: 'ack', op, object });
+      return 'removed';
+    } catch (e) {
+      if (hasCode(e, NL_EADDRNOTAVAIL) || hasCode(e, NL_ENODEV)) return 'absent';
+      throw e;
+    }
+  }
+
+  async listAddresses(ifname?: string): Promise<Array<AddressSpec & { ifindex: number }>> {
+    const links = await this.listLinks();
+    const names = new Map(links.map((l) => [l.ifindex, l.ifname]));
+    const replies = await this.rtnl.request({
+      type: M.GETADDR,
+      body: encodeRtMessage({ kind: 'address', data: {}, attrs: {} }),
+      kind: 'dump',
+      op: 'dump',
+      object: 'addresses',
+    });
+    const out: Array<AddressSpec & { ifindex: number }> = [];
+    for (const r of replies) {
+      if (r.type !== M.NEWADDR) continue;
+      const a = fromAddressMessage(rt.parseAddressMessage(r.data), (i) => names.get(i));
+      if (a && (ifname === undefined || a.ifname === ifname)) out.push(a);
+    }
+    return out;
+  }
+
+  async getLink(ifname: string): Promise<LinkInfo | undefined> {
+    const m = await this.fetchLink(ifname, 'get link');
+    return m ? toLinkInfo(m) : undefined;
+  }
+
+  async listLinks(): Promise<LinkInfo[]> {
+    const replies = await this.rtnl.request({
+      type: M.GETLINK,
+      body: encodeRtMessage({ kind: 'link', data: {}, attrs: {} }),
+      kind: 'dump',
+      op: 'dump',
+      object: 'links',
+    });
+    const out: LinkInfo[] = [];
+    for (const r of replies) {
+      if (r.type !== M.NEWLINK) continue;
+      const l = toLinkInfo(rt.parseLinkMessage(r.data));
+      if (l) out.push(l);
+    }
+    return out;
+  }
+
+  watchLinks(onChange: (l: LinkInfo, kind: 'new' | 'del') => void): () => void {
+    if (this.rtnl.isClosed) throw new NetlinkError(NL_CLOSED, 'netlink channel closed', { op: 'watch', object: 'links' });
+    return this.watch.subscribe(onChange);
+  }
+
+  async addRoute(r: RouteSpec): Promise<'added' | 'present'> {
+    const op = 'add route';
+    const object = describeRoute(r);
+    toRouteMessage(r, undefined, 'add');
+    const oif = r.ifname === undefined ? undefined : await this.ifindexOf(r.ifname, op, object);
+    const msg = toRouteMessage(r, oif, 'add');
+    try {
+      await this.rtnl.request({ type: M.NEWROUTE, body: encodeRtMessage(msg), kind: 'ack', flags: CREATE_EXCL, op, object });
+      return 'added';
+    } catch (e) {
+      if (hasCode(e, NL_EEXIST)) return 'present';
+      throw e;
+    }
+  }
+
+  async removeRoute(r: RouteSpec): Promise<'removed' | 'absent'> {
+    const op = 'remove route';
+    const object = describeRoute(r);
+    toRouteMessage(r, undefined, 'del');
+    let oif: number | undefined;
+    try {
+      oif = r.ifname === undefined ? undefined : await this.ifindexOf(r.ifname, op, object);
+    } catch (e) {
+      // Routes through a device go away with the device.
+      if (hasCode(e, NL_ENODEV)) return 'absent';
+      throw e;
+    }
+    const msg = toRouteMessage(r, oif, 'del');
+    try {
+      await this.rtnl.request({ type: M.DELROUTE, body: encodeRtMessage(msg), kind: 'ack', op, object });
+      return 'removed';
+    } catch (e) {
+      if (hasCode(e, NL_ESRCH) || hasCode(e, NL_ENODEV)) return 'absent';
+      throw e;
+    }
+  }
+
+  async addMacvlan(parent: string, name: string, mac: Buffer): Promise<'added' | 'present'> {
+    const op = 'add macvlan';
+    const object = `${name} link ${parent} address ${macText(mac)}`;
+    checkIfname(name, op);
+    checkIfname(parent, op);
+    macvlanCreateMessage(1, name, mac); // validate the MAC before touching the kernel
+    const parentIndex = await this.ifindexOf(parent, op, object);
+    const existing = await this.fetchLink(name, op);
+    if (existing) {
+      const st = macvlanState(existing);
+      const ifindex = existing.data.index ?? 0;
+      if (!st) {
+        // Never take over (or later delete) a device vigil did not make.
+        throw new NetlinkError(NL_EEXIST, `interface ${name} exists and is not a macvlan`, { op, object, errno: 'EEXIST' });
+      }
+      if (st.parentIndex === parentIndex && st.mac.equals(mac) && st.mode === MACVLAN_MODE_PRIVATE) {
+        await this.prepareVmac(ifindex, op, object);
+        return 'present';
+      }
+      // A macvlan of ours from an earlier configuration with another parent or MAC: replace it,
+      // as keepalived does ("Removing old VMAC interface … due to conflicting interface or MAC").
+      await this.deleteIndex(ifindex, op, object);
+    }
+    await this.rtnl.request({
+      type: M.NEWLINK,
+      body: encodeRtMessage(macvlanCreateMessage(parentIndex, name, mac)),
+      kind: 'ack',
+      flags: CREATE_EXCL,
+      op,
+      object,
+    });
+    const created = await this.fetchLink(name, op);
+    const ifindex = created?.data.index;
+    if (!created || ifindex === undefined) {
+      throw new NetlinkError(NL_ENODEV, `interface ${name} vanished right after it was created`, { op, object, errno: 'ENODEV' });
+    }
+    try {
+      await this.prepareVmac(ifindex, op, object);
+    } catch (e) {
+      // Do not leave a half-made interface behind.
+      await this.deleteIndex(ifindex, op, object).catch(() => undefined);
+      throw e;
+    }
+    return 'added';
+  }
+
+  async deleteLink(name: string): Promise<'removed' | 'absent'> {
+    const op = 'delete link';
+    const object = `interface ${name}`;
+    checkIfname(name, op);
+    let ifindex: number;
+    try {
+      ifindex = await this.ifindexOf(name, op, object);
+    } catch (e) {
+      if (hasCode(e, NL_ENODEV)) return 'absent';
+      throw e;
+    }
+    try {
+      await this.deleteIndex(ifindex, op, object);
+      return 'removed';
+    } catch (e) {
+      if (hasCode(e, NL_ENODEV)) return 'absent';
+      throw e;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.watch.stop();
+    await this.rtnl.close();
+  }
+
+  /** No IPv6 link-local from the shared virtual MAC, then up. */
+  private async prepareVmac(ifindex: number, op: string, object: string): Promise<void> {
+    try {
+      await this.rtnl.request({ type: M.NEWLINK, body: encodeRtMessage(addrGenModeNoneMessage(ifindex)), kind: 'ack', op, object });
+    } catch (e) {
+      // A kernel without IPv6 (or with it disabled on the device) has no link-local to stop.
+      if (hasCode(e, NL_TIMEOUT) || hasCode(e, NL_CLOSED)) throw e;
+    }
+    await this.rtnl.request({ type: M.NEWLINK, body: encodeRtMessage(linkUpMessage(ifindex)), kind: 'ack', op, object });
+  }
+
+  private async deleteIndex(ifindex: number, op: string, object: string): Promise<void> {
+    await this.rtnl.request({ type: M.DELLINK, body: encodeRtMessage(deleteLinkMessage(ifindex)), kind: 'ack', op, object });
+  }
+
+  /** The full RTM_NEWLINK for `ifname`, or undefined if there is no such interface. */
+  private async fetchLink(ifname: string, op: string): Promise<rt.LinkMessage | undefined> {
+    checkIfname(ifname, op);
+    let replies: RawReply[];
+    try {
+      replies = await this.rtnl.request({
+        type: M.GETLINK,
+        body: encodeRtMessage(linkByNameMessage(ifname)),
+        kind: 'get',
+        op,
+        object: `interface ${ifname}`,
+      });
+    } catch (e) {
+      if (hasCode(e, NL_ENODEV)) return undefined;
+      throw e;
+    }
+    const r = replies.find((x) => x.type === M.NEWLINK);
+    return r ? rt.parseLinkMessage(r.data) : undefined;
+  }
+
+  /** Index of `ifname`, or VIGIL_NL_ENODEV naming the interface and what it was needed for. */
+  private async ifindexOf(ifname: string, op: string, object: string): Promise<number> {
+    const m = await this.fetchLink(ifname, op);
+    const ifindex = m?.data.index;
+    if (ifindex === undefined) {
+      throw new NetlinkError(NL_ENODEV, `interface ${ifname} does not exist`, { op, object, errno: 'ENODEV' });
+    }
+    return ifindex;
+  }
+}

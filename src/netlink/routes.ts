@@ -1,0 +1,119 @@
+/**
+ * `virtual_routes` on the wire: RouteSpec → RTM_NEWROUTE/RTM_DELROUTE (struct rtmsg + RTA_*),
+ * pure.
+ *
+ * - Protocol RTPROT_KEEPALIVED (18, linux/rtnetlink.h) as keepalived uses, so `ip route`
+ *   shows `proto keepalived` and an operator sees who owns the route. Deleting with the same
+ *   protocol makes the kernel remove only a route vigil (or keepalived) installed, never an
+ *   operator's static route to the same prefix (fib_table_delete / ip6_route_del match
+ *   rtm_protocol when it is non-zero).
+ * - The table goes in RTA_TABLE (u32) always and in rtm_table when it fits a u8, as iproute2
+ *   does; default main (254).
+ * - Scope defaults as iproute2's `ip route add`: host for local/nat, link for
+ *   broadcast/multicast/anycast and for a unicast route with no gateway, else universe; a
+ *   delete uses RT_SCOPE_NOWHERE (match any scope) unless one is given.
+ * - No RTA_DST for a /0 (default route), as iproute2.
+ */
+import type { rt } from 'netlink';
+import { invalidSpec } from './errors.ts';
+import { familyNumber, ipBytes, scopeNumber } from './addresses.ts';
+import type { RouteSpec } from './net-control.ts';
+
+/** linux/rtnetlink.h */
+export const RTPROT_KEEPALIVED = 18;
+export const RT_TABLE_MAIN = 254;
+export const RT_SCOPE_UNIVERSE = 0;
+export const RT_SCOPE_LINK = 253;
+export const RT_SCOPE_HOST = 254;
+export const RT_SCOPE_NOWHERE = 255;
+
+/** iproute2 route type names → RTN_* (linux/rtnetlink.h). */
+export const ROUTE_TYPES: Readonly<Record<string, number>> = {
+  unicast: 1,
+  local: 2,
+  broadcast: 3,
+  anycast: 4,
+  multicast: 5,
+  blackhole: 6,
+  unreachable: 7,
+  prohibit: 8,
+  throw: 9,
+  nat: 10,
+};
+
+export function describeRoute(r: RouteSpec): string {
+  const parts = [`${r.type && r.type !== 'unicast' ? `${r.type} ` : ''}${r.to}/${r.prefixLen}`];
+  if (r.via) parts.push(`via ${r.via}`);
+  if (r.ifname) parts.push(`dev ${r.ifname}`);
+  if (r.src) parts.push(`src ${r.src}`);
+  if (r.table !== undefined) parts.push(`table ${r.table}`);
+  if (r.metric !== undefined) parts.push(`metric ${r.metric}`);
+  return parts.join(' ');
+}
+
+/** Route type name (or number) → RTN_*; throws VIGIL_NL_INVALID_SPEC. */
+export function routeTypeNumber(type: string | undefined, op: string, object: string): number {
+  if (type === undefined || type.trim() === '') return ROUTE_TYPES['unicast']!;
+  const t = type.trim().toLowerCase();
+  const n = ROUTE_TYPES[t];
+  if (n !== undefined) return n;
+  throw invalidSpec(op, object, `route type "${type}" is not one of ${Object.keys(ROUTE_TYPES).join('/')}`);
+}
+
+function defaultScope(type: number, hasGateway: boolean): number {
+  if (type === ROUTE_TYPES['local'] || type === ROUTE_TYPES['nat']) return RT_SCOPE_HOST;
+  if (type === ROUTE_TYPES['broadcast'] || type === ROUTE_TYPES['multicast'] || type === ROUTE_TYPES['anycast']) {
+    return RT_SCOPE_LINK;
+  }
+  if (type === ROUTE_TYPES['unicast'] && !hasGateway) return RT_SCOPE_LINK;
+  return RT_SCOPE_UNIVERSE;
+}
+
+/**
+ * The RTM_NEWROUTE (`add`) or RTM_DELROUTE (`del`) message for `r`; `oif` is the resolved index
+ * of `r.ifname`. Throws VIGIL_NL_INVALID_SPEC (nothing sent) for a spec the kernel could not take.
+ */
+export function toRouteMessage(r: RouteSpec, oif: number | undefined, op: 'add' | 'del'): rt.RouteMessage {
+  const opName = op === 'add' ? 'add route' : 'remove route';
+  const object = describeRoute(r);
+  if (r.family !== 4 && r.family !== 6) throw invalidSpec(opName, object, `family ${String(r.family)} is not 4 or 6`);
+  const max = r.family === 4 ? 32 : 128;
+  if (!Number.isInteger(r.prefixLen) || r.prefixLen < 0 || r.prefixLen > max) {
+    throw invalidSpec(opName, object, `prefix length ${r.prefixLen} is not in 0..${max}`);
+  }
+  const type = routeTypeNumber(r.type, opName, object);
+  const table = r.table ?? RT_TABLE_MAIN;
+  if (!Number.isInteger(table) || table < 1 || table > 0xffffffff) {
+    throw invalidSpec(opName, object, `table ${table} is not in 1..4294967295`);
+  }
+  if (r.metric !== undefined && (!Number.isInteger(r.metric) || r.metric < 0 || r.metric > 0xffffffff)) {
+    throw invalidSpec(opName, object, `metric ${r.metric} is not in 0..4294967295`);
+  }
+  const dst = ipBytes(r.to, r.family, opName, object, 'destination');
+  const gateway = r.via ? ipBytes(r.via, r.family, opName, object, 'gateway') : undefined;
+  const prefsrc = r.src ? ipBytes(r.src, r.family, opName, object, 'source') : undefined;
+  let scope: number;
+  if (r.scope !== undefined && r.scope.trim() !== '') {
+    const n = scopeNumber(r.scope);
+    if (n === undefined) throw invalidSpec(opName, object, `scope "${r.scope}" is not host/link/global/site/nowhere or 0..255`);
+    scope = n;
+  } else {
+    scope = op === 'del' ? RT_SCOPE_NOWHERE : defaultScope(type, gateway !== undefined);
+  }
+  const data: rt.Route = {
+    family: familyNumber(r.family),
+    dstLen: r.prefixLen,
+    table: table < 256 ? table : 0,
+    // The package's enum predates RTPROT_KEEPALIVED; the kernel takes any u8.
+    protocol: RTPROT_KEEPALIVED as rt.RouteProtocol,
+    scope,
+    type,
+  };
+  const attrs: rt.RouteAttrs = { table };
+  if (r.prefixLen > 0) attrs.dst = dst;
+  if (gateway) attrs.gateway = gateway;
+  if (prefsrc) attrs.prefsrc = prefsrc;
+  if (oif !== undefined) attrs.oif = oif;
+  if (r.metric !== undefined) attrs.priority = r.metric;
+  return { kind: 'route', data, attrs };
+}
