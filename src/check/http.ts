@@ -1,0 +1,258 @@
+/**
+ * HTTP_GET and SSL_GET: one attempt, every url in order, each on a fresh connection.
+ *
+ * Semantics follow keepalived's check_http.c:
+ * - the request is `GET <path>` with `User-Agent: KeepAliveClient` and `Host:` the
+ *   virtualhost (url's, else the checker's) or, without one, `ip:port` (`[ip6]:port`);
+ * - connect_timeout bounds the TCP connect plus, for SSL_GET, the TLS handshake; it is then
+ *   re-armed for the response headers and for each read of the body (keepalived re-arms it
+ *   on every read). Because a server trickling one byte per connect_timeout would then
+ *   never time out, vigil also caps each url at 3 × connect_timeout overall;
+ * - the status must be in one of the url's status_code ranges, 200-299 when none are given;
+ * - with `digest`, the MD5 of the body (after transfer decoding, as `curl URL | md5sum`
+ *   and genhash compute it) must match; without it the body is not read at all;
+ * - SSL_GET does not verify the server's certificate (keepalived never does) unless
+ *   `tlsVerify`; SNI is sent only with `enable_sni`, set to the virtualhost.
+ *
+ * Transport is undici's `Client` with a connector of our own (for bindto/bind_port, the
+ * connect deadline and exact control of SNI), one Client per attempt, destroyed before the
+ * attempt returns, so an attempt never leaves a socket open behind it.
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import { createHash } from 'node:crypto';
+import { Client } from 'undici';
+import type { buildConnector } from 'undici';
+import type { StatusRange } from '../config/model.ts';
+import type { HttpTask, HttpUrlTask } from './task.ts';
+import { CheckError, errorCode, errorMessage, fail, pass, socketReason, type AttemptResult } from './result.ts';
+
+/** bytes: default cap on a body read for its digest */
+export const DEFAULT_MAX_BODY_BYTES = 1 << 20;
+/** keepalived HTTP_DEFAULT_STATUS_CODE_MIN/MAX */
+const DEFAULT_STATUS: readonly StatusRange[] = [{ from: 200, to: 299 }];
+/** each url is capped at this many connect_timeouts in total (see the file comment) */
+const URL_DEADLINE_FACTOR = 3;
+
+export interface HttpFetchOptions {
+  readonly ssl: boolean;
+  readonly address: string;
+  readonly port: number;
+  readonly path: string;
+  /** the Host header; default `ip:port` */
+  readonly host?: string;
+  /** TLS servername (SNI); none when absent */
+  readonly servername?: string;
+  readonly tlsVerify?: boolean;
+  readonly bindTo?: string;
+  readonly bindPort?: number;
+  /** ms, for connect(+handshake), for the headers, and for each body read */
+  readonly connectTimeoutMs: number;
+  /** ms, for the whole request; default 3 × connectTimeoutMs */
+  readonly deadlineMs?: number;
+  /** read the body and compute its MD5 */
+  readonly readBody: boolean;
+  readonly maxBodyBytes?: number;
+  /** return the body bytes too (genhash -v) */
+  readonly keepBody?: boolean;
+}
+
+export interface HttpFetchResult {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  /** lowercase hex MD5 of the body (undefined when the body was not read) */
+  readonly digest?: string;
+  readonly bodyBytes: number;
+  /** with keepBody */
+  readonly body?: Buffer;
+}
+
+/** keepalived's Host header when no virtualhost is set. */
+export function defaultHostHeader(address: string, port: number): string {
+  return net.isIPv6(address) ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+export function statusMatches(status: number, ranges: readonly StatusRange[]): boolean {
+  const rs = ranges.length === 0 ? DEFAULT_STATUS : ranges;
+  return rs.some((r) => status >= r.from && status <= r.to);
+}
+
+/**
+ * A connector for undici: our own socket, with the local address and port, SNI exactly as
+ * configured (never derived from the Host header), and a deadline on connect+handshake.
+ */
+function makeConnector(o: HttpFetchOptions, onConnected: () => void): buildConnector.connector {
+  return (_undiciOpts, callback) => {
+    let done = false;
+    const base = {
+      host: o.address,
+      port: o.port,
+      ...(o.bindTo !== undefined ? { localAddress: o.bindTo } : {}),
+      ...(o.bindPort !== undefined ? { localPort: o.bindPort } : {}),
+    };
+    const socket: net.Socket = o.ssl
+      ? tls.connect({
+          ...base,
+          rejectUnauthorized: o.tlsVerify ?? false,
+          ALPNProtocols: ['http/1.1'],
+          ...(o.servername !== undefined && !net.isIP(o.servername) ? { servername: o.servername } : {}),
+        })
+      : net.connect(base);
+    const timer = setTimeout(() => {
+      if (done) return;
+      done = true;
+      socket.destroy();
+      callback(new CheckError('VIGIL_CONNECT_TIMEOUT', `no connection within ${o.connectTimeoutMs} ms`), null);
+    }, o.connectTimeoutMs);
+    socket.setNoDelay(true);
+    socket.once(o.ssl ? 'secureConnect' : 'connect', () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      onConnected();
+      callback(null, socket);
+    });
+    socket.once('error', (err) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.destroy();
+      callback(err, null);
+    });
+  };
+}
+
+/**
+ * One GET; throws errors carrying a `code` (undici's, Node's, or VIGIL_*).
+ *
+ * The response and read timeouts are ours, not undici's headersTimeout/bodyTimeout: undici
+ * checks those on a coarse shared tick (up to ~2× late at sub-second values), and a check
+ * that passes a server answering in 1.8 × connect_timeout is not what the operator wrote.
+ */
+export async function httpFetch(o: HttpFetchOptions): Promise<HttpFetchResult> {
+  const origin = `${o.ssl ? 'https' : 'http'}://${net.isIPv6(o.address) ? `[${o.address}]` : o.address}:${o.port}`;
+  const ac = new AbortController();
+  const abort = (code: string, message: string): void => ac.abort(new CheckError(code, message));
+  // Phase timer: armed for the response once connected, re-armed for each body read.
+  let phase: NodeJS.Timeout | undefined;
+  const arm = (code: string, what: string): void => {
+    clearTimeout(phase);
+    phase = setTimeout(() => abort(code, `${what} within ${o.connectTimeoutMs} ms`), o.connectTimeoutMs);
+  };
+  const client = new Client(origin, {
+    connect: makeConnector(o, () => arm('VIGIL_RESPONSE_TIMEOUT', 'no response headers')),
+    headersTimeout: 0,
+    bodyTimeout: 0,
+    pipelining: 1,
+  });
+  // A dead Client must never raise an unhandled 'error' in the worker.
+  client.on('connectionError', () => {});
+  const deadlineMs = o.deadlineMs ?? URL_DEADLINE_FACTOR * o.connectTimeoutMs;
+  const deadline = setTimeout(() => abort('VIGIL_DEADLINE', `no complete response within ${deadlineMs} ms`), deadlineMs);
+  try {
+    const res = await client.request({
+      method: 'GET',
+      path: o.path,
+      headers: {
+        host: o.host ?? defaultHostHeader(o.address, o.port),
+        'user-agent': 'KeepAliveClient',
+      },
+      reset: true,
+      signal: ac.signal,
+    });
+    if (!o.readBody) {
+      clearTimeout(phase);
+      res.body.destroy();
+      return { status: res.statusCode, headers: res.headers, bodyBytes: 0 };
+    }
+    const max = o.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    const md5 = createHash('md5');
+    let n = 0;
+    const kept: Buffer[] = [];
+    arm('VIGIL_READ_TIMEOUT', 'no body data');
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      arm('VIGIL_READ_TIMEOUT', 'no body data');
+      n += chunk.length;
+      if (n > max) {
+        res.body.destroy();
+        throw new CheckError('VIGIL_BODY_TOO_LARGE', `body longer than ${max} bytes`);
+      }
+      md5.update(chunk);
+      if (o.keepBody === true) kept.push(chunk);
+    }
+    const out = { status: res.statusCode, headers: res.headers, digest: md5.digest('hex'), bodyBytes: n };
+    return o.keepBody === true ? { ...out, body: Buffer.concat(kept) } : out;
+  } catch (err) {
+    // An abort surfaces as undici's AbortError or as the body stream's error: report ours.
+    if (ac.signal.aborted) throw ac.signal.reason;
+    throw err;
+  } finally {
+    clearTimeout(phase);
+    clearTimeout(deadline);
+    await client.destroy().catch(() => {});
+  }
+}
+
+/** Maps an httpFetch error to a reason label. */
+export function httpReason(err: unknown): string {
+  const code = errorCode(err);
+  switch (code) {
+    case 'VIGIL_RESPONSE_TIMEOUT':
+    case 'UND_ERR_HEADERS_TIMEOUT':
+      return 'response-timeout';
+    case 'VIGIL_READ_TIMEOUT':
+    case 'UND_ERR_BODY_TIMEOUT':
+      return 'read-timeout';
+    case 'VIGIL_DEADLINE':
+      return 'deadline';
+    case 'VIGIL_BODY_TOO_LARGE':
+      return 'body-too-large';
+    case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
+      return 'short-body';
+    case 'UND_ERR_SOCKET':
+    case 'UND_ERR_CLOSED':
+      return 'reset';
+    default:
+      if (code?.startsWith('HPE_')) return 'bad-response';
+      return socketReason(err);
+  }
+}
+
+function urlHost(task: HttpTask, url: HttpUrlTask): string | undefined {
+  return url.virtualhost ?? task.virtualhost;
+}
+
+/** One HTTP_GET/SSL_GET attempt: every url must pass. Never throws. */
+export async function httpAttempt(task: HttpTask): Promise<AttemptResult> {
+  const started = performance.now();
+  if (task.urls.length === 0) return pass(started); // keepalived: no url → up without checking
+  for (const url of task.urls) {
+    const vhost = urlHost(task, url);
+    let res: HttpFetchResult;
+    try {
+      res = await httpFetch({
+        ssl: task.ssl,
+        address: task.address,
+        port: task.port,
+        path: url.path,
+        ...(vhost !== undefined ? { host: vhost } : {}),
+        ...(task.sni && vhost !== undefined ? { servername: vhost } : {}),
+        tlsVerify: task.tlsVerify,
+        ...(task.bindTo !== undefined ? { bindTo: task.bindTo } : {}),
+        ...(task.bindPort !== undefined ? { bindPort: task.bindPort } : {}),
+        connectTimeoutMs: task.connectTimeoutMs,
+        readBody: url.digest !== undefined,
+        ...(task.maxBodyBytes !== undefined ? { maxBodyBytes: task.maxBodyBytes } : {}),
+      });
+    } catch (err) {
+      return fail(started, httpReason(err), `GET ${url.path}: ${errorMessage(err)}`);
+    }
+    if (!statusMatches(res.status, url.statusCodes)) {
+      return fail(started, `status ${res.status}`, `GET ${url.path}: status ${res.status}`);
+    }
+    if (url.digest !== undefined && res.digest !== url.digest.toLowerCase()) {
+      return fail(started, 'digest mismatch', `GET ${url.path}: digest ${res.digest ?? '-'}, want ${url.digest}`);
+    }
+  }
+  return pass(started);
+}

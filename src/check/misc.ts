@@ -1,0 +1,26 @@
+/**
+ * MISC_CHECK: one attempt runs misc_path under misc_timeout through the script runner
+ * (keepalived check_misc.c): exit 0 passes; with misc_dynamic, exit 2–255 passes and sets
+ * the real server's weight to exit−2; any other exit, a signal or the timeout fails.
+ */
+import type { MiscTask } from './task.ts';
+import { runScript } from './script-runner.ts';
+import { fail, pass, type AttemptResult } from './result.ts';
+
+export async function miscAttempt(task: MiscTask): Promise<AttemptResult> {
+  const started = performance.now();
+  const r = await runScript(task.argv, {
+    timeoutMs: task.timeoutMs,
+    ...(task.graceMs !== undefined ? { graceMs: task.graceMs } : {}),
+    ...(task.uid !== undefined ? { uid: task.uid } : {}),
+    ...(task.gid !== undefined ? { gid: task.gid } : {}),
+    ...(task.env !== undefined ? { env: task.env } : {}),
+  });
+  const out = r.output.trim().slice(0, 200);
+  if (r.error !== undefined) return fail(started, `spawn ${r.error}`, `${task.argv[0] ?? ''}: ${r.error}`);
+  if (r.timedOut) return fail(started, 'timeout', `no exit within ${task.timeoutMs} ms; killed`);
+  if (r.exitCode === null) return fail(started, `signal ${r.signal ?? '?'}`, out);
+  if (r.exitCode === 0) return pass(started);
+  if (task.dynamic && r.exitCode >= 2 && r.exitCode <= 255) return pass(started, { weight: r.exitCode - 2 });
+  return fail(started, `exit ${r.exitCode}`, out);
+}

@@ -1,0 +1,187 @@
+/**
+ * Runs one script (vrrp_script, MISC_CHECK) as a child process with a deadline and a kill
+ * ladder, and never leaves its process group behind when the deadline passes.
+ *
+ * The child is spawned `detached` (setsid): it leads a new session and process group whose
+ * id is its pid, and everything it forks stays in that group unless it calls setsid itself.
+ * At the deadline the whole group gets SIGTERM; as soon as the leader dies the group gets
+ * SIGKILL (a grandchild that ignored SIGTERM or outlived its parent is still a member), and
+ * if the leader ignores SIGTERM the group gets SIGKILL after `graceMs` (keepalived:
+ * vrrp_script_child_thread / misc_check_child_thread, `kill(-pid, SIGKILL)` after a
+ * timed-out script's SIGTERM). The result is resolved only after that SIGKILL was sent.
+ *
+ * The deadline is owned here and not by the pool: a piscina abort terminates the worker
+ * thread, never the child process.
+ *
+ * Never throws: a script that cannot be started (missing, not executable, bad uid) comes back
+ * as a ScriptResult with `error` set.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+
+export interface ScriptResult {
+  /** exit status when the script exited by itself, else null */
+  exitCode: number | null;
+  /** the signal that ended it ('SIGTERM', 'SIGKILL', …), else null */
+  signal: string | null;
+  /** the deadline passed and the kill ladder ran */
+  timedOut: boolean;
+  /** ms from spawn to exit */
+  durationMs: number;
+  /** first few KiB of stdout then stderr, for logs */
+  output: string;
+  /** set when the script could not be run at all: a Node error code such as ENOENT, EACCES, EPERM */
+  error?: string;
+}
+
+export interface RunScriptOptions {
+  /** ms; the kill ladder starts when it passes */
+  timeoutMs: number;
+  /** ms between SIGTERM and SIGKILL to the process group; default 2000 (keepalived waits 2 s) */
+  graceMs?: number;
+  /** drop privileges: setgid, setgroups(0), setuid in the child before exec (libuv) */
+  uid?: number;
+  gid?: number;
+  /** the child's whole environment; default: this process's */
+  env?: Record<string, string>;
+  cwd?: string;
+  /** bytes of stdout+stderr kept for `output`; the rest is read and dropped. Default 4096 */
+  maxOutputBytes?: number;
+}
+
+/** ms after the script exits that we still wait for its stdout/stderr to close. */
+const STDIO_LINGER_MS = 100;
+const DEFAULT_GRACE_MS = 2000;
+const DEFAULT_MAX_OUTPUT = 4096;
+
+export function runScript(argv: readonly string[], opts: RunScriptOptions): Promise<ScriptResult> {
+  const started = performance.now();
+  const elapsed = (): number => Math.round((performance.now() - started) * 1000) / 1000;
+  const maxOut = opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
+  const graceMs = opts.graceMs ?? DEFAULT_GRACE_MS;
+
+  const cmd = argv[0];
+  if (cmd === undefined || cmd === '') {
+    return Promise.resolve({ exitCode: null, signal: null, timedOut: false, durationMs: 0, output: '', error: 'EINVAL' });
+  }
+
+  return new Promise<ScriptResult>((resolve) => {
+    const chunks: Buffer[] = [];
+    let kept = 0;
+    const keep = (b: Buffer): void => {
+      if (kept >= maxOut) return;
+      const part = b.length > maxOut - kept ? b.subarray(0, maxOut - kept) : b;
+      chunks.push(part);
+      kept += part.length;
+    };
+
+    let child: ChildProcess;
+    try {
+      child = spawn(cmd, argv.slice(1), {
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
+        ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
+        ...(opts.env !== undefined ? { env: opts.env } : {}),
+        ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
+      });
+    } catch (err) {
+      // spawn throws synchronously for bad arguments (e.g. EPERM on setuid is async, but
+      // an invalid uid type or a NUL byte in argv is sync)
+      resolve({ exitCode: null, signal: null, timedOut: false, durationMs: elapsed(), output: '', error: errCode(err) });
+      return;
+    }
+
+    const pgid = child.pid;
+    let timedOut = false;
+    let settled = false;
+    let exited: { code: number | null; signal: string | null } | undefined;
+    let spawnError: string | undefined;
+    let termTimer: NodeJS.Timeout | undefined;
+    let killTimer: NodeJS.Timeout | undefined;
+    let lingerTimer: NodeJS.Timeout | undefined;
+    let openStreams = 2;
+
+    const killGroup = (sig: NodeJS.Signals): void => {
+      if (pgid === undefined) return;
+      try {
+        process.kill(-pgid, sig);
+      } catch {
+        // ESRCH: the whole group is gone already
+      }
+    };
+
+    const finish = (): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(termTimer);
+      clearTimeout(killTimer);
+      clearTimeout(lingerTimer);
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      const result: ScriptResult = {
+        exitCode: exited?.code ?? null,
+        signal: exited?.signal ?? null,
+        timedOut,
+        durationMs: elapsed(),
+        output: Buffer.concat(chunks).toString('utf8'),
+      };
+      if (spawnError !== undefined) result.error = spawnError;
+      resolve(result);
+    };
+
+    const maybeFinish = (): void => {
+      if (exited === undefined && spawnError === undefined) return;
+      if (openStreams <= 0) {
+        finish();
+        return;
+      }
+      // The script exited but something it started still holds stdout/stderr open: do not
+      // wait for that process (it is not ours to judge when the script succeeded).
+      if (lingerTimer === undefined) lingerTimer = setTimeout(finish, STDIO_LINGER_MS);
+    };
+
+    for (const s of [child.stdout, child.stderr]) {
+      if (s === null) {
+        openStreams--;
+        continue;
+      }
+      s.on('data', keep);
+      s.on('error', () => {});
+      s.once('close', () => {
+        openStreams--;
+        maybeFinish();
+      });
+    }
+
+    child.once('error', (err) => {
+      // ENOENT / EACCES / EPERM (setuid refused): no process ran, or it could not exec
+      spawnError = errCode(err);
+      maybeFinish();
+    });
+
+    child.once('exit', (code, signal) => {
+      exited = { code, signal };
+      if (timedOut) {
+        // The leader is gone; whatever it started may not be (keepalived does the same:
+        // SIGKILL to the group once a timed-out script has died).
+        clearTimeout(killTimer);
+        killGroup('SIGKILL');
+      }
+      maybeFinish();
+    });
+
+    termTimer = setTimeout(() => {
+      if (exited !== undefined || settled) return;
+      timedOut = true;
+      killGroup('SIGTERM');
+      killTimer = setTimeout(() => killGroup('SIGKILL'), graceMs);
+    }, opts.timeoutMs);
+  });
+}
+
+function errCode(err: unknown): string {
+  if (typeof err === 'object' && err !== null && 'code' in err && typeof (err as { code: unknown }).code === 'string') {
+    return (err as { code: string }).code;
+  }
+  return 'ERR_SPAWN';
+}

@@ -1,0 +1,42 @@
+/**
+ * TCP_CHECK: one attempt is one TCP connect within connect_timeout (keepalived check_tcp.c:
+ * the connection is closed as soon as it is established).
+ */
+import net from 'node:net';
+import type { TcpTask } from './task.ts';
+import { errorMessage, fail, pass, socketReason, type AttemptResult } from './result.ts';
+
+export function tcpAttempt(task: TcpTask): Promise<AttemptResult> {
+  const started = performance.now();
+  return new Promise<AttemptResult>((resolve) => {
+    let done = false;
+    let socket: net.Socket;
+    const finish = (r: AttemptResult): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(r);
+    };
+    const timer = setTimeout(
+      () => finish(fail(started, 'connect-timeout', `no connection within ${task.connectTimeoutMs} ms`)),
+      task.connectTimeoutMs,
+    );
+    try {
+      socket = net.connect({
+        host: task.address,
+        port: task.port,
+        ...(task.bindTo !== undefined ? { localAddress: task.bindTo } : {}),
+        ...(task.bindPort !== undefined ? { localPort: task.bindPort } : {}),
+      });
+    } catch (err) {
+      // invalid address or port: a config error that reached us anyway
+      clearTimeout(timer);
+      done = true;
+      resolve(fail(started, 'bad-address', errorMessage(err)));
+      return;
+    }
+    socket.once('connect', () => finish(pass(started)));
+    socket.once('error', (err) => finish(fail(started, socketReason(err), errorMessage(err))));
+  });
+}
