@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+/**
+ * The `vigil` command. `-t` and `--dump-conf` only read the configuration (they never load
+ * the daemon, the checkers or the control client: those are imported dynamically, on the
+ * paths that need them). The exit status is set through process.exitCode so pending output
+ * is flushed: 0 success, 1 configuration unusable or bad usage (permanent, not retried).
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { formatDiagnostic, hasErrors } from '../config/diagnostics.ts';
+import { loadConfig } from '../config/load.ts';
+import { parseArgs, shortHostname, USAGE, type CliPlan } from './args.ts';
+
+function readVersion(): string {
+  for (const rel of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(fs.readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: unknown; version?: unknown };
+      if (pkg.name === 'vigil' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      /* try the next layout (sources vs dist/) */
+    }
+  }
+  return 'unknown';
+}
+
+function checkConfig(plan: Extract<CliPlan, { kind: 'check' }>): number {
+  const r = loadConfig(plan.configFile, { configId: plan.configId });
+  const lines = r.diagnostics.map(formatDiagnostic);
+  if (lines.length > 0) process.stderr.write(lines.join('\n') + '\n');
+  const ok = !hasErrors(r.diagnostics) && r.config !== undefined;
+  if (plan.dump && ok) process.stdout.write(JSON.stringify(r.config, null, 2) + '\n');
+  return ok ? 0 : 1;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const { plan, notices } = parseArgs(argv, { hostname: shortHostname(os.hostname()) });
+  for (const n of notices) process.stderr.write(n + '\n');
+  switch (plan.kind) {
+    case 'help':
+      process.stdout.write(USAGE);
+      return 0;
+    case 'version':
+      process.stdout.write(`vigil ${readVersion()} (keepalived 2.2 configuration compatible)\n`);
+      return 0;
+    case 'error':
+      process.stderr.write(`vigil: ${plan.message}\n${USAGE}`);
+      return 1;
+    case 'check':
+      return checkConfig(plan);
+    case 'genhash': {
+      const { runGenhash } = await import('../check/genhash.ts');
+      return runGenhash(plan.argv);
+    }
+    case 'control': {
+      const { runControlCommand } = await import('../supervisor/control-client.ts');
+      return runControlCommand(plan.command, plan.socketPath);
+    }
+    case 'daemon': {
+      const { runDaemon } = await import('../supervisor/daemon.ts');
+      return runDaemon(plan.options);
+    }
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`vigil: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,285 @@
+/**
+ * `global_defs { ... }`. Defaults are keepalived 2.2's (keepalived.conf(5); global_data.c):
+ * smtp_connect_timeout 30 s, vrrp_version 2, 224.0.0.18 / ff02::12, garp_master_delay 5 s,
+ * garp_master_repeat 5, no refresh, refresh_repeat 1, garp/gna interval 0.
+ */
+import type { GlobalDefs, LvsTimeouts } from '../model.ts';
+import { tokLoc, type Node } from '../tree.ts';
+import {
+  arg,
+  boolArg,
+  intArg,
+  intTok,
+  ipArg,
+  noExtra,
+  parseSeconds,
+  setLoc,
+  timerArg,
+  type Ctx,
+} from '../values.ts';
+import { block, simple, type BlockSpec, type Handler, type Mutable } from './table.ts';
+
+export type GlobalDraft = Mutable<GlobalDefs> & { notificationEmail: string[]; other: Record<string, readonly string[]> };
+
+export function defaultGlobals(): GlobalDraft {
+  return {
+    notificationEmail: [],
+    smtpConnectTimeoutMs: 30_000,
+    vrrpVersion: 2,
+    vrrpMcastGroup4: '224.0.0.18',
+    vrrpMcastGroup6: 'ff02::12',
+    vrrpGarpMasterDelayMs: 5_000,
+    vrrpGarpMasterRepeat: 5,
+    vrrpGarpMasterRefreshMs: 0,
+    vrrpGarpMasterRefreshRepeat: 1,
+    vrrpGarpIntervalMs: 0,
+    vrrpGnaIntervalMs: 0,
+    vrrpStrict: false,
+    vrrpSkipCheckAdvAddr: false,
+    enableScriptSecurity: false,
+    other: {},
+  };
+}
+
+type G = GlobalDraft;
+
+function str(field: 'routerId' | 'notificationEmailFrom' | 'smtpHeloName' | 'notifyFifo' | 'vrrpNotifyFifo' | 'lvsNotifyFifo'): Handler<G> {
+  return simple((n, g, ctx) => {
+    const t = arg(n, ctx);
+    if (t !== undefined) {
+      g[field] = t.text;
+      setLoc(ctx, g, field, t);
+    }
+  });
+}
+
+function bool(field: 'smtpAlert' | 'smtpAlertVrrp' | 'smtpAlertChecker' | 'vrrpStrict' | 'vrrpSkipCheckAdvAddr' | 'enableScriptSecurity'): Handler<G> {
+  return simple((n, g, ctx) => {
+    const v = boolArg(n, ctx);
+    if (v !== undefined) g[field] = v;
+  });
+}
+
+function secs(field: 'vrrpGarpMasterDelayMs' | 'vrrpGarpMasterRefreshMs' | 'vrrpGarpLowerPrioDelayMs' | 'smtpConnectTimeoutMs' | 'vrrpGarpIntervalMs' | 'vrrpGnaIntervalMs'): Handler<G> {
+  return simple((n, g, ctx) => {
+    const v = timerArg(n, ctx);
+    if (v !== undefined) {
+      g[field] = v;
+      setLoc(ctx, g, field, n.args[0] ?? n.kw);
+    }
+  });
+}
+
+function count(field: 'vrrpGarpMasterRepeat' | 'vrrpGarpMasterRefreshRepeat' | 'vrrpGarpLowerPrioRepeat'): Handler<G> {
+  return simple((n, g, ctx) => {
+    const v = intArg(n, ctx);
+    if (v !== undefined) {
+      g[field] = v;
+      setLoc(ctx, g, field, n.args[0] ?? n.kw);
+    }
+  });
+}
+
+function mcast(field: 'vrrpMcastGroup4' | 'vrrpMcastGroup6', family: 4 | 6): Handler<G> {
+  return simple((n, g, ctx) => {
+    const ip = ipArg(n, ctx);
+    if (ip === undefined) return;
+    if (ip.family !== family) {
+      ctx.sink.error(tokLoc(n.args[0] ?? n.kw), 'bad-address', `${n.kw.text} needs an IPv${family} address`);
+      return;
+    }
+    g[field] = ip.address;
+  });
+}
+
+/** Kept as raw words in `other` (shown by --dump-conf); vigil does not act on them. */
+const OTHER = [
+  'max_auto_priority',
+  'vrrp_priority',
+  'checker_priority',
+  'bfd_priority',
+  'vrrp_no_swap',
+  'checker_no_swap',
+  'bfd_no_swap',
+  'vrrp_rt_priority',
+  'checker_rt_priority',
+  'vrrp_cpu_affinity',
+  'checker_cpu_affinity',
+  'lvs_id',
+  'dynamic_interfaces',
+  'default_interface',
+  'vrrp_iptables',
+  'vrrp_ipsets',
+  'nftables',
+  'nftables_priority',
+  'nftables_ifindex',
+  'nftables_counters',
+  'vrrp_check_unicast_src',
+  'vrrp_rx_bufs_policy',
+  'vrrp_rx_bufs_multiplier',
+  'vrrp_lower_prio_no_advert',
+  'vrrp_higher_prio_send_advert',
+  'vrrp_min_garp',
+  'vrrp_garp_extra_if',
+  'vrrp_down_timer_adverts',
+  'vrrp_startup_delay',
+  'vrrp_netlink_cmd_rcv_bufs',
+  'vrrp_netlink_monitor_rcv_bufs',
+  'process_names',
+  'process_name',
+  'vrrp_process_name',
+  'checker_process_name',
+  'bfd_process_name',
+  'lvs_sync_daemon',
+  'lvs_flush',
+  'lvs_flush_onstop',
+  'snmp_socket',
+  'enable_snmp_vrrp',
+  'enable_snmp_keepalived',
+  'enable_snmp_checker',
+  'enable_snmp_rfc',
+  'enable_snmp_rfcv2',
+  'enable_snmp_rfcv3',
+  'enable_traps',
+  'enable_dbus',
+  'dbus_service_name',
+  'umask',
+  'child_wait_time',
+  'random_seed',
+  'no_email_faults',
+  'startup_script',
+  'startup_script_timeout',
+  'shutdown_script',
+  'shutdown_script_timeout',
+  'reload_check_config',
+  'reload_time_file',
+  'reload_repeat',
+  'reload_file',
+  'config_save_dir',
+  'data_use_instance',
+  'instance',
+  'net_namespace',
+  'net_namespace_ipvs',
+  'namespace_with_ipsets',
+  'use_pid_dir',
+  'script_group',
+  'vmac_prefix',
+  'vmac_addr_prefix',
+  'vrrp_strict_mode',
+  'vrrp_garp_master_refresh_jitter',
+  'checker_log_all_failures',
+  'notify_fifo_script',
+  'vrrp_notify_fifo_script',
+  'lvs_notify_fifo_script',
+  'vrrp_notify_priority_changes',
+  'fifo_write_vrrp_states_on_reload',
+  'vrrp_track_process',
+  'linkbeat_use_polling',
+  'linkbeat_interfaces',
+  'disable_local_igmp',
+  'local_name',
+  'smtp_alert_ignore',
+];
+
+function other(n: Node, g: G, ctx: Ctx): void {
+  void ctx;
+  g.other[n.kw.text] = n.args.map((a) => a.text);
+}
+
+const keywords: Record<string, Handler<G>> = {
+  notification_email: (n, g, ctx) => {
+    const kids = block(n, ctx);
+    if (kids === undefined) return;
+    for (const k of kids) {
+      g.notificationEmail.push(k.kw.text);
+      for (const a of k.args) g.notificationEmail.push(a.text);
+    }
+  },
+  notification_email_from: str('notificationEmailFrom'),
+  smtp_server: simple((n, g, ctx) => {
+    const h = arg(n, ctx, 0, 'a host');
+    if (h === undefined) return;
+    let port = 25;
+    const p = n.args[1];
+    if (p !== undefined) {
+      const v = intTok(p, ctx, 'smtp_server port');
+      if (v === undefined) return;
+      port = v;
+    }
+    noExtra(n, ctx, 2);
+    g.smtpServer = { host: h.text, port };
+    setLoc(ctx, g, 'smtpServer', h);
+    setLoc(ctx, g, 'smtpServerPort', p ?? h);
+  }),
+  smtp_helo_name: str('smtpHeloName'),
+  smtp_connect_timeout: secs('smtpConnectTimeoutMs'),
+  smtp_alert: bool('smtpAlert'),
+  smtp_alert_vrrp: bool('smtpAlertVrrp'),
+  smtp_alert_checker: bool('smtpAlertChecker'),
+  router_id: str('routerId'),
+  vrrp_version: simple((n, g, ctx) => {
+    const v = intArg(n, ctx);
+    if (v === undefined) return;
+    if (v !== 2 && v !== 3) {
+      ctx.sink.error(tokLoc(n.args[0] ?? n.kw), 'range', `vrrp_version must be 2 or 3, not ${v}`);
+      return;
+    }
+    g.vrrpVersion = v;
+  }),
+  vrrp_mcast_group4: mcast('vrrpMcastGroup4', 4),
+  vrrp_mcast_group6: mcast('vrrpMcastGroup6', 6),
+  vrrp_garp_master_delay: secs('vrrpGarpMasterDelayMs'),
+  vrrp_garp_master_repeat: count('vrrpGarpMasterRepeat'),
+  vrrp_garp_master_refresh: secs('vrrpGarpMasterRefreshMs'),
+  vrrp_garp_master_refresh_repeat: count('vrrpGarpMasterRefreshRepeat'),
+  vrrp_garp_lower_prio_delay: secs('vrrpGarpLowerPrioDelayMs'),
+  vrrp_garp_lower_prio_repeat: count('vrrpGarpLowerPrioRepeat'),
+  vrrp_garp_interval: secs('vrrpGarpIntervalMs'),
+  vrrp_gna_interval: secs('vrrpGnaIntervalMs'),
+  vrrp_strict: bool('vrrpStrict'),
+  vrrp_skip_check_adv_addr: bool('vrrpSkipCheckAdvAddr'),
+  enable_script_security: bool('enableScriptSecurity'),
+  script_user: simple((n, g, ctx) => {
+    const u = arg(n, ctx, 0, 'a user name');
+    if (u === undefined) return;
+    const grp = n.args[1];
+    g.scriptUser = grp === undefined ? { user: u.text } : { user: u.text, group: grp.text };
+    noExtra(n, ctx, 2);
+  }),
+  lvs_timeouts: simple((n, g, ctx) => {
+    const t: Mutable<LvsTimeouts> = {};
+    for (let i = 0; i < n.args.length; i += 2) {
+      const k = n.args[i];
+      const v = n.args[i + 1];
+      if (k === undefined) break;
+      const name = k.text.toLowerCase();
+      if (name !== 'tcp' && name !== 'tcpfin' && name !== 'udp') {
+        ctx.sink.error(tokLoc(k), 'bad-value', `lvs_timeouts: \`${k.text}\` is not one of tcp|tcpfin|udp`);
+        return;
+      }
+      if (v === undefined) {
+        ctx.sink.error(tokLoc(k), 'missing-value', `lvs_timeouts: \`${k.text}\` needs a time in seconds`);
+        return;
+      }
+      const ms = parseSeconds(v.text);
+      if (ms === undefined) {
+        ctx.sink.error(tokLoc(v), 'bad-value', `lvs_timeouts: \`${v.text}\` is not a time in seconds`);
+        return;
+      }
+      if (name === 'tcp') t.tcpMs = ms;
+      else if (name === 'tcpfin') t.tcpFinMs = ms;
+      else t.udpMs = ms;
+    }
+    g.lvsTimeouts = t;
+  }),
+  notify_fifo: str('notifyFifo'),
+  vrrp_notify_fifo: str('vrrpNotifyFifo'),
+  lvs_notify_fifo: str('lvsNotifyFifo'),
+};
+for (const k of OTHER) keywords[k] = other;
+
+export const globalDefsSpec: BlockSpec<G> = {
+  name: 'global_defs',
+  keywords,
+  unsupported: ['vrrp_garp_lower_prio_no_advert', 'smtp_server_port'],
+};

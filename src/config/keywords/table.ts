@@ -1,0 +1,101 @@
+/**
+ * Keyword tables: one per block kind, keyword -> handler. `runBlock` dispatches the
+ * statements of a block and turns everything it does not know into a warning that names
+ * the nearest known keyword (keepalived logs `Unknown keyword` and carries on, so vigil
+ * does too; the operator gets a hint instead of silence).
+ */
+import { nearest } from '../diagnostics.ts';
+import { tokLoc, type Node } from '../tree.ts';
+import type { Ctx } from '../values.ts';
+
+export type Handler<T> = (node: Node, target: T, ctx: Ctx) => void;
+
+export interface BlockSpec<T> {
+  /** the block's keyword, for messages (`vrrp_instance`) */
+  readonly name: string;
+  readonly keywords: Readonly<Record<string, Handler<T>>>;
+  /** keepalived keywords vigil accepts but does not act on: a warning says so */
+  readonly unsupported?: readonly string[];
+  /** keywords keepalived itself dropped long ago: a warning says so */
+  readonly obsolete?: Readonly<Record<string, string>>;
+}
+
+/** Keywords that open a top-level block; seen nested, they usually mean a missing `}`. */
+export const TOP_LEVEL = new Set([
+  'global_defs',
+  'vrrp_script',
+  'vrrp_sync_group',
+  'vrrp_instance',
+  'virtual_server_group',
+  'virtual_server',
+]);
+
+const specKeys = new WeakMap<object, string[]>();
+
+function knownWords<T>(spec: BlockSpec<T>): string[] {
+  let k = specKeys.get(spec);
+  if (k === undefined) {
+    k = [...Object.keys(spec.keywords), ...(spec.unsupported ?? [])];
+    specKeys.set(spec, k);
+  }
+  return k;
+}
+
+export function runBlock<T>(nodes: readonly Node[], spec: BlockSpec<T>, target: T, ctx: Ctx): void {
+  for (const node of nodes) {
+    const kw = node.kw.text;
+    const h = Object.hasOwn(spec.keywords, kw) ? spec.keywords[kw] : undefined;
+    if (h !== undefined) {
+      h(node, target, ctx);
+      continue;
+    }
+    unknown(node, spec, ctx);
+  }
+}
+
+function unknown<T>(node: Node, spec: BlockSpec<T>, ctx: Ctx): void {
+  const kw = node.kw.text;
+  const at = tokLoc(node.kw);
+  if (spec.unsupported?.includes(kw)) {
+    ctx.sink.warn(at, 'unsupported-keyword', `\`${kw}\` in ${spec.name} is a keepalived keyword vigil does not implement yet; ignored`);
+    return;
+  }
+  const why = spec.obsolete !== undefined && Object.hasOwn(spec.obsolete, kw) ? spec.obsolete[kw] : undefined;
+  if (why !== undefined) {
+    ctx.sink.warn(at, 'obsolete-keyword', `\`${kw}\` in ${spec.name}: ${why}; ignored`);
+    return;
+  }
+  if (TOP_LEVEL.has(kw) && spec.name !== 'top level') {
+    ctx.sink.error(at, 'misplaced-block', `\`${kw}\` cannot appear inside ${spec.name}; is a \`}\` missing above?`);
+    return;
+  }
+  const near = nearest(kw, knownWords(spec));
+  const hint = near !== undefined ? `; did you mean \`${near}\`?` : '';
+  ctx.sink.warn(at, 'unknown-keyword', `unknown keyword \`${kw}\` in ${spec.name}${hint}`);
+}
+
+/** The `{ }` contents of a block keyword, or an error when the block is missing. */
+export function block(node: Node, ctx: Ctx): readonly Node[] | undefined {
+  if (node.children === undefined) {
+    ctx.sink.error(tokLoc(node.kw), 'missing-block', `\`${node.kw.text}\` needs a { } block`);
+    return undefined;
+  }
+  return node.children;
+}
+
+/** A keyword that takes no block was given one: say its contents are ignored. */
+export function noBlock(node: Node, ctx: Ctx): void {
+  if (node.children !== undefined && node.open !== undefined) {
+    ctx.sink.warn(tokLoc(node.open), 'unexpected-block', `\`${node.kw.text}\` takes no { } block; its contents are ignored`);
+  }
+}
+
+/** Wrap a handler so a stray block after a simple keyword is reported. */
+export function simple<T>(h: Handler<T>): Handler<T> {
+  return (node, target, ctx) => {
+    noBlock(node, ctx);
+    h(node, target, ctx);
+  };
+}
+
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] };

@@ -1,0 +1,760 @@
+/**
+ * `vrrp_script`, `vrrp_sync_group` and `vrrp_instance` blocks (keepalived vrrp_parser.c).
+ *
+ * Instances are parsed into drafts that keep "not set" apart from a value, because some
+ * defaults depend on things known only at the end of the file: global_defs (version,
+ * garp_*, vrrp_strict) and the instance's own address family (IPv6 defaults to VRRPv3).
+ * `finishInstance` applies them.
+ */
+import type {
+  Authentication,
+  GlobalDefs,
+  ScriptCommand,
+  SourceLoc,
+  TrackRef,
+  VirtualAddress,
+  VirtualRoute,
+  VrrpInstance,
+  VrrpScript,
+  VrrpSyncGroup,
+} from '../model.ts';
+import { tokLoc, type Node } from '../tree.ts';
+import {
+  arg,
+  boolArg,
+  enumArg,
+  intArg,
+  intTok,
+  ipArg,
+  ipTok,
+  noExtra,
+  prefixTok,
+  scriptArg,
+  setLoc,
+  timerArg,
+  type Ctx,
+} from '../values.ts';
+import { block, runBlock, simple, type BlockSpec, type Handler, type Mutable } from './table.ts';
+
+// ---------------------------------------------------------------- vrrp_script
+
+export type ScriptDraft = Mutable<Omit<VrrpScript, 'script' | 'timeoutMs'>> & {
+  script?: ScriptCommand;
+  timeoutMs?: number;
+  user?: { user: string; group?: string };
+};
+
+export function newScript(name: string, loc: SourceLoc): ScriptDraft {
+  return { name, loc, intervalMs: 1000, weight: 0, weightReverse: false, fall: 1, rise: 1, initFail: false };
+}
+
+export const vrrpScriptSpec: BlockSpec<ScriptDraft> = {
+  name: 'vrrp_script',
+  keywords: {
+    script: simple((n, s, ctx) => {
+      const c = scriptArg(n, ctx, false);
+      if (c !== undefined) s.script = c;
+    }),
+    interval: simple((n, s, ctx) => {
+      const v = timerArg(n, ctx);
+      if (v !== undefined) {
+        s.intervalMs = v;
+        setLoc(ctx, s, 'intervalMs', n.args[0] ?? n.kw);
+      }
+    }),
+    timeout: simple((n, s, ctx) => {
+      const v = timerArg(n, ctx);
+      if (v !== undefined) {
+        s.timeoutMs = v;
+        setLoc(ctx, s, 'timeoutMs', n.args[0] ?? n.kw);
+      }
+    }),
+    weight: simple((n, s, ctx) => {
+      const v = intArg(n, ctx, 0, false);
+      if (v === undefined) return;
+      s.weight = v;
+      setLoc(ctx, s, 'weight', n.args[0] ?? n.kw);
+      const r = n.args[1];
+      if (r !== undefined) {
+        const w = r.text.toLowerCase();
+        if (w === 'reverse') s.weightReverse = true;
+        else if (w === 'noreverse') s.weightReverse = false;
+        else ctx.sink.error(tokLoc(r), 'bad-value', `weight: \`${r.text}\` is not reverse|noreverse`);
+      }
+      noExtra(n, ctx, 2);
+    }),
+    rise: simple((n, s, ctx) => {
+      const v = intArg(n, ctx);
+      if (v !== undefined) {
+        s.rise = v;
+        setLoc(ctx, s, 'rise', n.args[0] ?? n.kw);
+      }
+    }),
+    fall: simple((n, s, ctx) => {
+      const v = intArg(n, ctx);
+      if (v !== undefined) {
+        s.fall = v;
+        setLoc(ctx, s, 'fall', n.args[0] ?? n.kw);
+      }
+    }),
+    user: simple((n, s, ctx) => {
+      const u = arg(n, ctx, 0, 'a user name');
+      if (u === undefined) return;
+      const g = n.args[1];
+      s.user = g === undefined ? { user: u.text } : { user: u.text, group: g.text };
+      noExtra(n, ctx, 2);
+    }),
+    init_fail: simple((_n, s) => {
+      s.initFail = true;
+    }),
+  },
+};
+
+export function finishScript(d: ScriptDraft, ctx: Ctx): VrrpScript | undefined {
+  if (d.script === undefined) {
+    ctx.sink.error(d.loc, 'missing-keyword', `vrrp_script ${d.name} has no \`script\``);
+    return undefined;
+  }
+  let script = d.script;
+  if (d.user !== undefined) script = { ...script, ...d.user };
+  const out: VrrpScript = {
+    name: d.name,
+    script,
+    intervalMs: d.intervalMs,
+    timeoutMs: d.timeoutMs ?? d.intervalMs,
+    weight: d.weight,
+    weightReverse: d.weightReverse,
+    fall: d.fall,
+    rise: d.rise,
+    initFail: d.initFail,
+    loc: d.loc,
+  };
+  const l = ctx.locs.get(d);
+  if (l !== undefined) ctx.locs.set(out, l);
+  return out;
+}
+
+// ---------------------------------------------------------------- track lists
+
+/** `track_script { NAME [weight N [reverse|noreverse]] }`, same for track_interface. */
+function trackList(n: Node, ctx: Ctx, out: TrackRef[]): void {
+  const kids = block(n, ctx);
+  if (kids === undefined) return;
+  for (const k of kids) {
+    const ref: Mutable<TrackRef> = { name: k.kw.text, loc: tokLoc(k.kw) };
+    const a = k.args;
+    let i = 0;
+    if (a[0] !== undefined) {
+      if (a[0].text.toLowerCase() !== 'weight') {
+        ctx.sink.error(tokLoc(a[0]), 'bad-value', `${n.kw.text}: expected \`weight N\` after ${k.kw.text}, found \`${a[0].text}\``);
+        continue;
+      }
+      const w = a[1];
+      if (w === undefined) {
+        ctx.sink.error(tokLoc(a[0]), 'missing-value', `${n.kw.text}: \`weight\` needs an integer`);
+        continue;
+      }
+      const v = intTok(w, ctx, 'weight');
+      if (v === undefined) continue;
+      ref.weight = v;
+      ctx.locs.set(ref, { weight: tokLoc(w) });
+      i = 2;
+      const r = a[2];
+      if (r !== undefined) {
+        const t = r.text.toLowerCase();
+        if (t === 'reverse') ref.weightReverse = true;
+        else if (t === 'noreverse') ref.weightReverse = false;
+        else ctx.sink.error(tokLoc(r), 'bad-value', `${n.kw.text}: \`${r.text}\` is not reverse|noreverse`);
+        i = 3;
+      }
+    }
+    const extra = a[i];
+    if (extra !== undefined) ctx.sink.warn(tokLoc(extra), 'extra-argument', `${n.kw.text}: \`${extra.text}\` and what follows ignored`);
+    if (k.children !== undefined) ctx.sink.warn(tokLoc(k.kw), 'unexpected-block', `${n.kw.text}: \`${k.kw.text}\` takes no { } block`);
+    out.push(ref);
+  }
+}
+
+// ---------------------------------------------------------------- vrrp_sync_group
+
+export type SyncGroupDraft = Mutable<VrrpSyncGroup> & { members: string[]; trackScripts: TrackRef[]; trackInterfaces: TrackRef[]; memberLocs: SourceLoc[] };
+
+export function newSyncGroup(name: string, loc: SourceLoc): SyncGroupDraft {
+  return { name, loc, members: [], memberLocs: [], trackScripts: [], trackInterfaces: [] };
+}
+
+type NotifyField = 'notifyMaster' | 'notifyBackup' | 'notifyFault' | 'notifyStop' | 'notify';
+
+function notify<T extends { [K in NotifyField]?: ScriptCommand }>(field: NotifyField): Handler<T> {
+  return simple((n, t, ctx) => {
+    const c = scriptArg(n, ctx, true);
+    if (c !== undefined) (t as { [K in NotifyField]?: ScriptCommand })[field] = c;
+  });
+}
+
+const NOTIFY_UNSUPPORTED = ['notify_deleted', 'notify_master_rx_lower_pri', 'notify_priority_changes'];
+
+export const syncGroupSpec: BlockSpec<SyncGroupDraft> = {
+  name: 'vrrp_sync_group',
+  keywords: {
+    group: (n, g, ctx) => {
+      const kids = block(n, ctx);
+      if (kids === undefined) return;
+      for (const k of kids) {
+        for (const t of [k.kw, ...k.args]) {
+          g.members.push(t.text);
+          g.memberLocs.push(tokLoc(t));
+        }
+      }
+    },
+    notify_master: notify('notifyMaster'),
+    notify_backup: notify('notifyBackup'),
+    notify_fault: notify('notifyFault'),
+    notify_stop: notify('notifyStop'),
+    notify: notify('notify'),
+    smtp_alert: simple((n, g, ctx) => {
+      const v = boolArg(n, ctx);
+      if (v !== undefined) g.smtpAlert = v;
+    }),
+    track_script: (n, g, ctx) => trackList(n, ctx, g.trackScripts),
+    track_interface: (n, g, ctx) => trackList(n, ctx, g.trackInterfaces),
+  },
+  unsupported: [...NOTIFY_UNSUPPORTED, 'global_tracking', 'sync_group_tracking_weight', 'track_file', 'track_process', 'track_bfd'],
+};
+
+export function finishSyncGroup(d: SyncGroupDraft, ctx: Ctx): VrrpSyncGroup {
+  const { memberLocs, ...rest } = d;
+  const out: VrrpSyncGroup = rest;
+  ctx.locs.set(out, Object.fromEntries(memberLocs.map((l, i) => [`member${i}`, l])));
+  return out;
+}
+
+// ---------------------------------------------------------------- vrrp_instance
+
+export interface InstanceDraft {
+  name: string;
+  loc: SourceLoc;
+  initialState?: 'MASTER' | 'BACKUP';
+  interface?: string;
+  virtualRouterId?: number;
+  priority?: number;
+  advertIntMs?: number;
+  version?: 2 | 3;
+  nativeIpv6: boolean;
+  authentication?: { type?: Authentication['type']; pass?: string; loc: SourceLoc };
+  virtualIpaddress: VirtualAddress[];
+  virtualIpaddressExcluded: VirtualAddress[];
+  virtualRoutes: VirtualRoute[];
+  nopreempt: boolean;
+  preemptDelayMs: number;
+  unicastSrcIp?: string;
+  unicastPeers: string[];
+  mcastSrcIp?: string;
+  trackInterfaces: TrackRef[];
+  trackScripts: TrackRef[];
+  dontTrackPrimary: boolean;
+  notifyMaster?: ScriptCommand;
+  notifyBackup?: ScriptCommand;
+  notifyFault?: ScriptCommand;
+  notifyStop?: ScriptCommand;
+  notify?: ScriptCommand;
+  smtpAlert?: boolean;
+  useVmac?: { name?: string };
+  vmacXmitBase: boolean;
+  garpMasterDelayMs?: number;
+  garpMasterRepeat?: number;
+  garpMasterRefreshMs?: number;
+  garpMasterRefreshRepeat?: number;
+  garpLowerPrioDelayMs?: number;
+  garpLowerPrioRepeat?: number;
+  accept?: boolean;
+  strictMode?: boolean;
+}
+
+export function newInstance(name: string, loc: SourceLoc): InstanceDraft {
+  return {
+    name,
+    loc,
+    nativeIpv6: false,
+    virtualIpaddress: [],
+    virtualIpaddressExcluded: [],
+    virtualRoutes: [],
+    nopreempt: false,
+    preemptDelayMs: 0,
+    unicastPeers: [],
+    trackInterfaces: [],
+    trackScripts: [],
+    dontTrackPrimary: false,
+    vmacXmitBase: false,
+  };
+}
+
+type I = InstanceDraft;
+
+const VIP_FLAGS = new Set(['home', '-nodad', 'nodad', 'mngtmpaddr', 'autojoin', 'no_track', 'use_vmac']);
+
+/** `ADDR[/LEN] [brd B] [dev X] [scope S] [label L] [peer P] [noprefixroute] ...` */
+function vipLine(k: Node, ctx: Ctx): VirtualAddress | undefined {
+  const p = prefixTok(k.kw, ctx, 'virtual address');
+  if (p === undefined) return undefined;
+  const v: Mutable<VirtualAddress> = { address: p.address, prefixLen: p.prefixLen, family: p.family, loc: tokLoc(k.kw) };
+  const a = k.args;
+  for (let i = 0; i < a.length; i++) {
+    const t = a[i]!;
+    const opt = t.text.toLowerCase();
+    if (opt === 'noprefixroute') {
+      v.noPrefixRoute = true;
+      continue;
+    }
+    if (VIP_FLAGS.has(opt)) {
+      ctx.sink.warn(tokLoc(t), 'unsupported-option', `virtual address option \`${t.text}\` is not implemented by vigil; ignored`);
+      continue;
+    }
+    const val = a[i + 1];
+    const known = ['dev', 'label', 'scope', 'brd', 'broadcast', 'peer', 'preferred_lft'];
+    if (!known.includes(opt)) {
+      ctx.sink.error(tokLoc(t), 'bad-value', `virtual address: unknown option \`${t.text}\` (expected dev, label, scope, brd, peer, noprefixroute ...)`);
+      return undefined;
+    }
+    if (val === undefined) {
+      ctx.sink.error(tokLoc(t), 'missing-value', `virtual address: \`${t.text}\` needs a value`);
+      return undefined;
+    }
+    i++;
+    if (opt === 'dev') v.dev = val.text;
+    else if (opt === 'label') v.label = val.text;
+    else if (opt === 'scope') v.scope = val.text.toLowerCase();
+    else if (opt === 'preferred_lft') {
+      ctx.sink.warn(tokLoc(t), 'unsupported-option', 'virtual address option `preferred_lft` is not implemented by vigil; ignored');
+    } else {
+      const ip = ipTok(val, ctx, `virtual address ${opt}`);
+      if (ip === undefined) return undefined;
+      if (ip.family !== p.family) {
+        ctx.sink.error(tokLoc(val), 'family-mismatch', `virtual address ${opt} ${val.text} is not of the address's family (IPv${p.family})`);
+        return undefined;
+      }
+      if (opt === 'peer') v.peer = ip.address;
+      else v.broadcast = ip.address;
+    }
+  }
+  if (k.children !== undefined) ctx.sink.warn(tokLoc(k.kw), 'unexpected-block', 'a virtual address takes no { } block');
+  return v;
+}
+
+function vipBlock(n: Node, ctx: Ctx, out: VirtualAddress[]): void {
+  const kids = block(n, ctx);
+  if (kids === undefined) return;
+  for (const k of kids) {
+    const v = vipLine(k, ctx);
+    if (v !== undefined) out.push(v);
+  }
+}
+
+const ROUTE_TYPES = new Set(['blackhole', 'unreachable', 'prohibit', 'throw', 'local', 'broadcast', 'anycast', 'multicast', 'nat', 'unicast']);
+/** route options that take one value and are not modelled */
+const ROUTE_VALUE_OPTS = new Set(['protocol', 'proto', 'tos', 'dsfield', 'realms', 'mtu', 'advmss', 'rtt', 'rttvar', 'reordering', 'window', 'cwnd', 'ssthresh', 'initcwnd', 'initrwnd', 'features', 'quickack', 'congctl', 'pref', 'fastopen_no_cookie', 'ttl-propagate', 'hoplimit', 'or']);
+const ROUTE_FLAGS = new Set(['onlink', 'no_track', 'lock']);
+
+/** `[src IP] [to] PREFIX|default [via|gw IP] [dev X] [scope S] [table N] [metric N] ...` */
+function routeLine(k: Node, ctx: Ctx): VirtualRoute | undefined {
+  const words = [k.kw, ...k.args];
+  const r: Partial<Mutable<VirtualRoute>> & { loc: SourceLoc } = { loc: tokLoc(k.kw) };
+  let dest: (typeof words)[number] | undefined;
+  for (let i = 0; i < words.length; i++) {
+    const t = words[i]!;
+    const w = t.text.toLowerCase();
+    const val = words[i + 1];
+    const need = (): boolean => {
+      if (val === undefined) {
+        ctx.sink.error(tokLoc(t), 'missing-value', `virtual route: \`${t.text}\` needs a value`);
+        return false;
+      }
+      i++;
+      return true;
+    };
+    if (w === 'src' || w === 'via' || w === 'gw') {
+      if (!need()) return undefined;
+      const ip = ipTok(val!, ctx, `virtual route ${w}`);
+      if (ip === undefined) return undefined;
+      if (w === 'src') r.src = ip.address;
+      else r.via = ip.address;
+      continue;
+    }
+    if (w === 'to') {
+      if (!need()) return undefined;
+      dest = val;
+      continue;
+    }
+    if (w === 'dev' || w === 'scope') {
+      if (!need()) return undefined;
+      if (w === 'dev') r.dev = val!.text;
+      else r.scope = val!.text.toLowerCase();
+      continue;
+    }
+    if (w === 'table' || w === 'metric' || w === 'preference' || w === 'priority') {
+      if (!need()) return undefined;
+      const num = intTok(val!, ctx, `virtual route ${w}`);
+      if (num === undefined) return undefined;
+      if (w === 'table') r.table = num;
+      else r.metric = num;
+      continue;
+    }
+    if (ROUTE_TYPES.has(w) && dest === undefined && i === 0) {
+      r.type = w;
+      continue;
+    }
+    if (ROUTE_VALUE_OPTS.has(w)) {
+      if (!need()) return undefined;
+      ctx.sink.warn(tokLoc(t), 'unsupported-option', `virtual route option \`${t.text}\` is not implemented by vigil; ignored`);
+      continue;
+    }
+    if (ROUTE_FLAGS.has(w)) {
+      if (w !== 'no_track') ctx.sink.warn(tokLoc(t), 'unsupported-option', `virtual route option \`${t.text}\` is not implemented by vigil; ignored`);
+      continue;
+    }
+    if (dest === undefined) {
+      dest = t;
+      continue;
+    }
+    ctx.sink.error(tokLoc(t), 'bad-value', `virtual route: unexpected \`${t.text}\``);
+    return undefined;
+  }
+  if (dest === undefined) {
+    ctx.sink.error(tokLoc(k.kw), 'missing-value', 'virtual route: no destination');
+    return undefined;
+  }
+  if (dest.text.toLowerCase() === 'default') {
+    const fam = r.via?.includes(':') || r.src?.includes(':') ? 6 : 4;
+    r.to = fam === 4 ? '0.0.0.0' : '::';
+    r.prefixLen = 0;
+    r.family = fam;
+  } else {
+    const p = prefixTok(dest, ctx, 'virtual route destination');
+    if (p === undefined) return undefined;
+    r.to = p.address;
+    r.prefixLen = p.prefixLen;
+    r.family = p.family;
+  }
+  for (const [f, v] of [['via', r.via], ['src', r.src]] as const) {
+    if (v !== undefined && (v.includes(':') ? 6 : 4) !== r.family) {
+      ctx.sink.error(tokLoc(k.kw), 'family-mismatch', `virtual route: ${f} ${v} is not of the destination's family (IPv${r.family})`);
+      return undefined;
+    }
+  }
+  return r as VirtualRoute;
+}
+
+function secsField(field: 'preemptDelayMs' | 'garpMasterDelayMs' | 'garpMasterRefreshMs' | 'garpLowerPrioDelayMs'): Handler<I> {
+  return simple((n, d, ctx) => {
+    const v = timerArg(n, ctx);
+    if (v !== undefined) {
+      d[field] = v;
+      setLoc(ctx, d, field, n.args[0] ?? n.kw);
+    }
+  });
+}
+
+function intField(field: 'virtualRouterId' | 'priority' | 'garpMasterRepeat' | 'garpMasterRefreshRepeat' | 'garpLowerPrioRepeat'): Handler<I> {
+  return simple((n, d, ctx) => {
+    const v = intArg(n, ctx);
+    if (v !== undefined) {
+      d[field] = v;
+      setLoc(ctx, d, field, n.args[0] ?? n.kw);
+    }
+  });
+}
+
+function flag(set: (d: I) => void): Handler<I> {
+  return simple((n, d, ctx) => {
+    noExtra(n, ctx, 0);
+    set(d);
+  });
+}
+
+function ipField(field: 'unicastSrcIp' | 'mcastSrcIp'): Handler<I> {
+  return simple((n, d, ctx) => {
+    const ip = ipArg(n, ctx);
+    if (ip !== undefined) {
+      d[field] = ip.address;
+      setLoc(ctx, d, field, n.args[0] ?? n.kw);
+    }
+  });
+}
+
+export const instanceSpec: BlockSpec<I> = {
+  name: 'vrrp_instance',
+  keywords: {
+    state: simple((n, d, ctx) => {
+      const v = enumArg(n, ctx, ['MASTER', 'BACKUP'] as const);
+      if (v !== undefined) {
+        d.initialState = v;
+        setLoc(ctx, d, 'initialState', n.args[0] ?? n.kw);
+      }
+    }),
+    interface: simple((n, d, ctx) => {
+      const t = arg(n, ctx, 0, 'an interface name');
+      if (t !== undefined) {
+        d.interface = t.text;
+        setLoc(ctx, d, 'interface', t);
+      }
+    }),
+    virtual_router_id: intField('virtualRouterId'),
+    priority: intField('priority'),
+    advert_int: simple((n, d, ctx) => {
+      const v = timerArg(n, ctx);
+      if (v !== undefined) {
+        d.advertIntMs = v;
+        setLoc(ctx, d, 'advertIntMs', n.args[0] ?? n.kw);
+      }
+    }),
+    version: simple((n, d, ctx) => {
+      const v = intArg(n, ctx);
+      if (v === undefined) return;
+      if (v !== 2 && v !== 3) {
+        ctx.sink.error(tokLoc(n.args[0] ?? n.kw), 'range', `version must be 2 or 3, not ${v}`);
+        return;
+      }
+      d.version = v;
+      setLoc(ctx, d, 'version', n.args[0] ?? n.kw);
+    }),
+    native_ipv6: flag((d) => {
+      d.nativeIpv6 = true;
+    }),
+    authentication: (n, d, ctx) => {
+      const kids = block(n, ctx);
+      if (kids === undefined) return;
+      const auth: NonNullable<I['authentication']> = { loc: tokLoc(n.kw) };
+      d.authentication = auth;
+      for (const k of kids) {
+        if (k.kw.text === 'auth_type') {
+          const v = enumArg(k, ctx, ['PASS', 'AH'] as const);
+          if (v !== undefined) auth.type = v;
+        } else if (k.kw.text === 'auth_pass') {
+          const t = arg(k, ctx, 0, 'a password');
+          if (t === undefined) continue;
+          let pass = t.text;
+          // RFC 3768 §5.3.10: the authentication data field is 8 octets.
+          if (Buffer.byteLength(pass) > 8) {
+            ctx.sink.warn(tokLoc(t), 'truncated', 'auth_pass is longer than 8 bytes; truncated to 8 as keepalived does');
+            pass = Buffer.from(pass).subarray(0, 8).toString();
+          }
+          auth.pass = pass;
+        } else {
+          runBlock([k], { name: 'authentication', keywords: { auth_type: () => {}, auth_pass: () => {} } }, auth, ctx);
+        }
+      }
+    },
+    virtual_ipaddress: (n, d, ctx) => vipBlock(n, ctx, d.virtualIpaddress),
+    virtual_ipaddress_excluded: (n, d, ctx) => vipBlock(n, ctx, d.virtualIpaddressExcluded),
+    virtual_routes: (n, d, ctx) => {
+      const kids = block(n, ctx);
+      if (kids === undefined) return;
+      for (const k of kids) {
+        const r = routeLine(k, ctx);
+        if (r !== undefined) d.virtualRoutes.push(r);
+      }
+    },
+    nopreempt: flag((d) => {
+      d.nopreempt = true;
+    }),
+    preempt: flag((d) => {
+      d.nopreempt = false;
+    }),
+    preempt_delay: secsField('preemptDelayMs'),
+    unicast_src_ip: ipField('unicastSrcIp'),
+    mcast_src_ip: ipField('mcastSrcIp'),
+    unicast_peer: (n, d, ctx) => {
+      const kids = block(n, ctx);
+      if (kids === undefined) return;
+      for (const k of kids) {
+        const ip = ipTok(k.kw, ctx, 'unicast_peer');
+        if (ip === undefined) continue;
+        for (let i = 0; i < k.args.length; i += 2) {
+          const o = k.args[i]!;
+          const ol = o.text.toLowerCase();
+          if (ol !== 'min_ttl' && ol !== 'max_ttl') {
+            ctx.sink.error(tokLoc(o), 'bad-value', `unicast_peer: unknown option \`${o.text}\``);
+            break;
+          }
+          ctx.sink.warn(tokLoc(o), 'unsupported-option', `unicast_peer option \`${o.text}\` is not implemented by vigil; ignored`);
+        }
+        d.unicastPeers.push(ip.address);
+        ctx.locs.set(d.unicastPeers, { ...(ctx.locs.get(d.unicastPeers) ?? {}), [String(d.unicastPeers.length - 1)]: tokLoc(k.kw) });
+      }
+    },
+    track_interface: (n, d, ctx) => trackList(n, ctx, d.trackInterfaces),
+    track_script: (n, d, ctx) => trackList(n, ctx, d.trackScripts),
+    dont_track_primary: flag((d) => {
+      d.dontTrackPrimary = true;
+    }),
+    notify_master: notify('notifyMaster'),
+    notify_backup: notify('notifyBackup'),
+    notify_fault: notify('notifyFault'),
+    notify_stop: notify('notifyStop'),
+    notify: notify('notify'),
+    smtp_alert: simple((n, d, ctx) => {
+      const v = boolArg(n, ctx);
+      if (v !== undefined) d.smtpAlert = v;
+    }),
+    use_vmac: simple((n, d, ctx) => {
+      const t = n.args[0];
+      d.useVmac = t === undefined ? {} : { name: t.text };
+      if (t !== undefined) setLoc(ctx, d, 'useVmac', t);
+      noExtra(n, ctx, 1);
+    }),
+    vmac_xmit_base: flag((d) => {
+      d.vmacXmitBase = true;
+    }),
+    garp_master_delay: secsField('garpMasterDelayMs'),
+    garp_master_repeat: intField('garpMasterRepeat'),
+    garp_master_refresh: secsField('garpMasterRefreshMs'),
+    garp_master_refresh_repeat: intField('garpMasterRefreshRepeat'),
+    garp_lower_prio_delay: secsField('garpLowerPrioDelayMs'),
+    garp_lower_prio_repeat: intField('garpLowerPrioRepeat'),
+    accept: flag((d) => {
+      d.accept = true;
+    }),
+    no_accept: flag((d) => {
+      d.accept = false;
+    }),
+    strict_mode: simple((n, d, ctx) => {
+      const v = boolArg(n, ctx);
+      if (v !== undefined) d.strictMode = v;
+    }),
+  },
+  unsupported: [
+    ...NOTIFY_UNSUPPORTED,
+    'promote_secondaries',
+    'debug',
+    'lvs_sync_daemon_interface',
+    'garp_extra_if',
+    'down_timer_adverts',
+    'lower_prio_no_advert',
+    'higher_prio_send_advert',
+    'track_file',
+    'track_process',
+    'track_bfd',
+    'virtual_rules',
+    'mcast_dst_ip',
+    'track_src_ip',
+    'check_unicast_src',
+    'unicast_fault_no_peer',
+    'unicast_ttl',
+    'old_unicast_checksum',
+    'skip_check_adv_addr',
+    'kernel_rx_buf_size',
+    'linkbeat_use_polling',
+    'global_tracking',
+    'sync_group_tracking_weight',
+    'no_accept_fwmark',
+    'ipsets',
+    'iptables',
+  ],
+  obsolete: {
+    smtp_alert_vrrp: 'use smtp_alert',
+  },
+};
+
+/** Apply defaults that depend on global_defs and on the instance's addresses. */
+export function finishInstance(d: I, g: GlobalDefs, ctx: Ctx): VrrpInstance | undefined {
+  let ok = true;
+  if (d.interface === undefined) {
+    ctx.sink.error(d.loc, 'missing-keyword', `vrrp_instance ${d.name} has no \`interface\``);
+    ok = false;
+  }
+  if (d.virtualRouterId === undefined) {
+    ctx.sink.error(d.loc, 'missing-keyword', `vrrp_instance ${d.name} has no \`virtual_router_id\``);
+    ok = false;
+  }
+  const first = d.virtualIpaddress[0];
+  const family = d.nativeIpv6 ? 6 : (first?.family ?? 4);
+  // keepalived: addresses of the other family cannot be in virtual_ipaddress (they go in
+  // virtual_ipaddress_excluded); it logs and ignores them.
+  const vips = d.virtualIpaddress.filter((v) => {
+    if (v.family === family) return true;
+    ctx.sink.warn(v.loc, 'family-mismatch', `${d.name}: ${v.address} is IPv${v.family} but the instance is IPv${family}; move it to virtual_ipaddress_excluded (ignored)`);
+    return false;
+  });
+  let version: 2 | 3 = d.version ?? (family === 6 ? 3 : g.vrrpVersion);
+  const vloc = ctx.locs.get(d)?.['version'] ?? d.loc;
+  if (family === 6 && version === 2) {
+    ctx.sink.error(vloc, 'version-family', `${d.name}: VRRP version 2 cannot run over IPv6 (RFC 3768 is IPv4 only); use version 3`);
+    version = 3;
+  }
+  let advertIntMs = d.advertIntMs ?? 1000;
+  const aloc = ctx.locs.get(d)?.['advertIntMs'] ?? d.loc;
+  if (advertIntMs > 0) {
+    if (version === 2 && advertIntMs % 1000 !== 0) {
+      const r = Math.max(1000, Math.round(advertIntMs / 1000) * 1000);
+      ctx.sink.warn(aloc, 'advert-int-rounded', `${d.name}: VRRPv2 advert_int is whole seconds; ${advertIntMs / 1000} s rounded to ${r / 1000} s`);
+      advertIntMs = r;
+    } else if (version === 3 && advertIntMs % 10 !== 0) {
+      const r = Math.max(10, Math.round(advertIntMs / 10) * 10);
+      ctx.sink.warn(aloc, 'advert-int-rounded', `${d.name}: VRRPv3 advert_int has centisecond resolution; ${advertIntMs / 1000} s rounded to ${r / 1000} s`);
+      advertIntMs = r;
+    }
+  }
+  let authentication: Authentication | undefined;
+  if (d.authentication !== undefined) {
+    const a = d.authentication;
+    if (a.type === undefined) {
+      ctx.sink.error(a.loc, 'missing-keyword', `${d.name}: authentication has no \`auth_type\``);
+    } else if (version === 3) {
+      ctx.sink.warn(a.loc, 'auth-v3', `${d.name}: VRRPv3 has no authentication (RFC 5798 §9); authentication ignored`);
+    } else {
+      if (a.pass === undefined && a.type === 'PASS') {
+        ctx.sink.error(a.loc, 'missing-keyword', `${d.name}: authentication has no \`auth_pass\``);
+      }
+      authentication = { type: a.type, pass: a.pass ?? '' };
+    }
+  }
+  const strictMode = d.strictMode ?? g.vrrpStrict;
+  if (!ok) return undefined;
+  const vrid = d.virtualRouterId as number;
+  const inst: Mutable<VrrpInstance> = {
+    name: d.name,
+    loc: d.loc,
+    initialState: d.initialState ?? 'BACKUP',
+    interface: d.interface as string,
+    virtualRouterId: vrid,
+    priority: d.priority ?? 100,
+    advertIntMs,
+    version,
+    family,
+    virtualIpaddress: vips,
+    virtualIpaddressExcluded: d.virtualIpaddressExcluded,
+    virtualRoutes: d.virtualRoutes,
+    nopreempt: d.nopreempt,
+    preemptDelayMs: d.preemptDelayMs,
+    unicastPeers: d.unicastPeers,
+    trackInterfaces: d.trackInterfaces,
+    trackScripts: d.trackScripts,
+    dontTrackPrimary: d.dontTrackPrimary,
+    vmacXmitBase: d.vmacXmitBase,
+    garpMasterDelayMs: d.garpMasterDelayMs ?? g.vrrpGarpMasterDelayMs,
+    garpMasterRepeat: d.garpMasterRepeat ?? g.vrrpGarpMasterRepeat,
+    garpMasterRefreshMs: d.garpMasterRefreshMs ?? g.vrrpGarpMasterRefreshMs,
+    garpMasterRefreshRepeat: d.garpMasterRefreshRepeat ?? g.vrrpGarpMasterRefreshRepeat,
+    accept: d.accept ?? !strictMode,
+    strictMode,
+  };
+  if (authentication !== undefined) inst.authentication = authentication;
+  if (d.unicastSrcIp !== undefined) inst.unicastSrcIp = d.unicastSrcIp;
+  if (d.mcastSrcIp !== undefined) inst.mcastSrcIp = d.mcastSrcIp;
+  for (const f of ['notifyMaster', 'notifyBackup', 'notifyFault', 'notifyStop', 'notify'] as const) {
+    const c = d[f];
+    if (c !== undefined) inst[f] = c;
+  }
+  if (d.smtpAlert !== undefined) inst.smtpAlert = d.smtpAlert;
+  if (d.useVmac !== undefined) inst.useVmac = { name: d.useVmac.name ?? `vrrp.${vrid}` };
+  const lpd = d.garpLowerPrioDelayMs ?? g.vrrpGarpLowerPrioDelayMs;
+  if (lpd !== undefined) inst.garpLowerPrioDelayMs = lpd;
+  const lpr = d.garpLowerPrioRepeat ?? g.vrrpGarpLowerPrioRepeat;
+  if (lpr !== undefined) inst.garpLowerPrioRepeat = lpr;
+  const l = ctx.locs.get(d);
+  if (l !== undefined) ctx.locs.set(inst, l);
+  const pl = ctx.locs.get(d.unicastPeers);
+  if (pl !== undefined) ctx.locs.set(inst.unicastPeers, pl);
+  return inst;
+}
+

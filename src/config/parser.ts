@@ -1,0 +1,150 @@
+/**
+ * Statement tree to the typed `Config` (model.ts), through the keyword tables in
+ * keywords/. Parsing reports syntax and value errors; range, reference and duplicate
+ * checks are validate.ts's, fed the field locations recorded here.
+ */
+import { DiagnosticSink } from './diagnostics.ts';
+import { defaultGlobals, globalDefsSpec, type GlobalDraft } from './keywords/global-defs.ts';
+import { parseVirtualServer, parseVirtualServerGroup } from './keywords/lvs.ts';
+import { block, runBlock, type BlockSpec } from './keywords/table.ts';
+import {
+  finishInstance,
+  finishScript,
+  finishSyncGroup,
+  instanceSpec,
+  newInstance,
+  newScript,
+  newSyncGroup,
+  syncGroupSpec,
+  vrrpScriptSpec,
+  type InstanceDraft,
+  type ScriptDraft,
+  type SyncGroupDraft,
+} from './keywords/vrrp.ts';
+import type { Config, Diagnostic, GlobalDefs, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpScript, VrrpSyncGroup } from './model.ts';
+import { tokLoc, type Node } from './tree.ts';
+import { arg, noExtra, type Ctx, type FieldLocs } from './values.ts';
+
+export interface ParseResult {
+  readonly config: Config;
+  readonly locs: FieldLocs;
+  readonly diagnostics: Diagnostic[];
+}
+
+interface Top {
+  globals: GlobalDraft;
+  scripts: ScriptDraft[];
+  groups: SyncGroupDraft[];
+  instances: InstanceDraft[];
+  vsGroups: VirtualServerGroup[];
+  vss: VirtualServer[];
+}
+
+/** Top-level blocks keepalived knows that vigil does not implement. */
+const TOP_UNSUPPORTED = [
+  'static_ipaddress',
+  'static_routes',
+  'static_rules',
+  'vrrp_track_process',
+  'vrrp_track_file',
+  'track_file',
+  'bfd_instance',
+  'garp_group',
+  'linkbeat_use_polling',
+  'net_namespace',
+  'net_namespace_ipvs',
+  'use_pid_dir',
+  'instance',
+  'SSL',
+  'ssl',
+];
+
+function named(n: Node, ctx: Ctx, what: string): string | undefined {
+  const t = arg(n, ctx, 0, `a ${what} name`);
+  noExtra(n, ctx, 1);
+  return t?.text;
+}
+
+const topSpec: BlockSpec<Top> = {
+  name: 'top level',
+  keywords: {
+    global_defs: (n, top, ctx) => {
+      const kids = block(n, ctx);
+      if (kids !== undefined) runBlock(kids, globalDefsSpec, top.globals, ctx);
+    },
+    vrrp_script: (n, top, ctx) => {
+      const name = named(n, ctx, 'vrrp_script');
+      const kids = block(n, ctx);
+      if (name === undefined || kids === undefined) return;
+      const d = newScript(name, tokLoc(n.args[0] ?? n.kw));
+      runBlock(kids, vrrpScriptSpec, d, ctx);
+      top.scripts.push(d);
+    },
+    vrrp_sync_group: (n, top, ctx) => {
+      const name = named(n, ctx, 'vrrp_sync_group');
+      const kids = block(n, ctx);
+      if (name === undefined || kids === undefined) return;
+      const d = newSyncGroup(name, tokLoc(n.args[0] ?? n.kw));
+      runBlock(kids, syncGroupSpec, d, ctx);
+      top.groups.push(d);
+    },
+    vrrp_instance: (n, top, ctx) => {
+      const name = named(n, ctx, 'vrrp_instance');
+      const kids = block(n, ctx);
+      if (name === undefined || kids === undefined) return;
+      const d = newInstance(name, tokLoc(n.args[0] ?? n.kw));
+      runBlock(kids, instanceSpec, d, ctx);
+      top.instances.push(d);
+    },
+    virtual_server_group: (n, top, ctx) => {
+      const g = parseVirtualServerGroup(n, ctx);
+      if (g !== undefined) top.vsGroups.push(g);
+    },
+    virtual_server: (n, top, ctx) => {
+      const vs = parseVirtualServer(n, ctx);
+      if (vs !== undefined) top.vss.push(vs);
+    },
+  },
+  unsupported: TOP_UNSUPPORTED,
+};
+
+export function parseTree(nodes: readonly Node[], files: readonly string[], sink: DiagnosticSink = new DiagnosticSink()): ParseResult {
+  const locs: FieldLocs = new WeakMap();
+  const ctx: Ctx = { sink, locs };
+  const top: Top = { globals: defaultGlobals(), scripts: [], groups: [], instances: [], vsGroups: [], vss: [] };
+  runBlock(nodes, topSpec, top, ctx);
+  const globalDefs: GlobalDefs = top.globals;
+
+  const vrrpScripts: VrrpScript[] = [];
+  for (const d of top.scripts) {
+    const s = finishScript(d, ctx);
+    if (s !== undefined) vrrpScripts.push(s);
+  }
+  const vrrpSyncGroups: VrrpSyncGroup[] = top.groups.map((g) => finishSyncGroup(g, ctx));
+  // Each instance records the sync group that claims it (the first one; validate.ts
+  // reports an instance claimed twice).
+  const groupOf = new Map<string, string>();
+  for (const g of vrrpSyncGroups) for (const m of g.members) if (!groupOf.has(m)) groupOf.set(m, g.name);
+  const vrrpInstances: VrrpInstance[] = [];
+  for (const d of top.instances) {
+    const inst = finishInstance(d, globalDefs, ctx);
+    if (inst === undefined) continue;
+    const sg = groupOf.get(inst.name);
+    if (sg !== undefined) {
+      const withGroup: VrrpInstance = { ...inst, syncGroup: sg };
+      const l = locs.get(inst);
+      if (l !== undefined) locs.set(withGroup, l);
+      vrrpInstances.push(withGroup);
+    } else vrrpInstances.push(inst);
+  }
+  const config: Config = {
+    files: [...files],
+    globalDefs,
+    vrrpScripts,
+    vrrpSyncGroups,
+    vrrpInstances,
+    virtualServerGroups: top.vsGroups,
+    virtualServers: top.vss,
+  };
+  return { config, locs, diagnostics: sink.list };
+}

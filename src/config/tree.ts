@@ -1,0 +1,89 @@
+/**
+ * Tokens to a generic statement tree: `keyword args... [{ children }]`.
+ *
+ * A statement ends at the end of its logical line, or at `{` / `}`. A `{` opens the block
+ * of the statement before it, even from the next line (`vrrp_instance X` / `{`), and blocks
+ * may share lines with their contents (`authentication { auth_type PASS }`). The keyword
+ * tables then give the tree its meaning (parser.ts). Unbalanced braces are diagnostics; the
+ * tree is still built so later stages report as much as they can.
+ */
+import type { DiagnosticSink } from './diagnostics.ts';
+import { TokKind, type Token } from './lexer.ts';
+import type { SourceLoc } from './model.ts';
+
+export interface Node {
+  readonly kw: Token;
+  readonly args: readonly Token[];
+  /** present when the statement had a `{ ... }` block */
+  readonly children?: readonly Node[];
+  /** the `{` token, for "unclosed block" diagnostics */
+  readonly open?: Token;
+}
+
+export function tokLoc(t: Token): SourceLoc {
+  return { file: t.file, line: t.line, col: t.col };
+}
+
+/**
+ * Build the tree iteratively (an explicit stack, so a file of 100,000 `{` cannot overflow
+ * the call stack).
+ */
+export function buildTree(tokens: readonly Token[], sink: DiagnosticSink): Node[] {
+  interface Frame {
+    nodes: Node[];
+    owner?: { kw: Token; args: Token[]; open: Token; parent: Node[] };
+  }
+  const root: Frame = { nodes: [] };
+  const stack: Frame[] = [root];
+  let i = 0;
+  const n = tokens.length;
+  while (i < n) {
+    const frame = stack[stack.length - 1] as Frame;
+    const t = tokens[i] as Token;
+    if (t.kind === TokKind.Close) {
+      i++;
+      if (stack.length === 1) {
+        sink.error(tokLoc(t), 'syntax', 'unmatched `}`');
+        continue;
+      }
+      stack.pop();
+      const o = frame.owner;
+      if (o !== undefined) o.parent.push({ kw: o.kw, args: o.args, children: frame.nodes, open: o.open });
+      continue;
+    }
+    if (t.kind === TokKind.Open) {
+      // A block with no keyword: keep its contents out of the parent, but parse them so
+      // braces stay balanced.
+      sink.error(tokLoc(t), 'syntax', '`{` without a keyword before it');
+      i++;
+      stack.push({ nodes: [], owner: { kw: t, args: [], open: t, parent: [] } });
+      continue;
+    }
+    // A statement: the keyword and its arguments up to the end of the line or a brace.
+    const kw = t;
+    const args: Token[] = [];
+    i++;
+    while (i < n) {
+      const a = tokens[i] as Token;
+      if (a.nl || a.kind !== TokKind.Word) break;
+      args.push(a);
+      i++;
+    }
+    const next = tokens[i];
+    if (next !== undefined && next.kind === TokKind.Open) {
+      i++;
+      stack.push({ nodes: [], owner: { kw, args, open: next, parent: frame.nodes } });
+      continue;
+    }
+    frame.nodes.push({ kw, args });
+  }
+  // Unclosed blocks: report each at its `{`, and keep what was read.
+  while (stack.length > 1) {
+    const frame = stack.pop() as Frame;
+    const o = frame.owner;
+    if (o === undefined) continue;
+    sink.error(tokLoc(o.open), 'syntax', `\`{\` of \`${o.kw.text}\` is never closed`);
+    o.parent.push({ kw: o.kw, args: o.args, children: frame.nodes, open: o.open });
+  }
+  return root.nodes;
+}
