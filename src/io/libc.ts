@@ -1,0 +1,129 @@
+/**
+ * The few libc calls the socket layer needs, through koffi (DESIGN.md: "koffi for the few
+ * libc calls no package wraps"). Loaded lazily and once per thread: koffi keeps per-thread
+ * (per-isolate) state, and every worker that uses this module loads its own binding.
+ *
+ * Only non-blocking use is made of these from an event-loop thread; the one blocking call,
+ * poll(), runs in the dedicated reader thread (reader-thread.ts).
+ *
+ * Constants are Linux's (asm-generic / x86_64 and aarch64 share them); sources are the
+ * kernel's include/uapi headers named next to each group.
+ */
+import koffi from 'koffi';
+import { IoError, type IoErrorCode } from './errors.ts';
+
+// include/linux/socket.h, include/linux/net.h
+export const AF_INET = 2;
+export const AF_INET6 = 10;
+export const AF_PACKET = 17;
+export const SOCK_RAW = 3;
+export const SOCK_NONBLOCK = 0o4000;
+export const SOCK_CLOEXEC = 0o2000000;
+export const MSG_DONTWAIT = 0x40;
+export const MSG_TRUNC = 0x20;
+export const MSG_CTRUNC = 0x08;
+// include/uapi/asm-generic/socket.h
+export const SOL_SOCKET = 1;
+export const SO_RCVBUF = 8;
+export const SO_BINDTODEVICE = 25;
+// include/uapi/linux/in.h
+export const IPPROTO_IP = 0;
+export const IPPROTO_IPV6 = 41;
+export const IPPROTO_VRRP = 112;
+export const IP_TOS = 1;
+export const IP_TTL = 2;
+export const IP_MTU_DISCOVER = 10;
+export const IP_PMTUDISC_DONT = 0;
+export const IP_MULTICAST_IF = 32;
+export const IP_MULTICAST_TTL = 33;
+export const IP_MULTICAST_LOOP = 34;
+export const IP_ADD_MEMBERSHIP = 35;
+export const IP_MULTICAST_ALL = 49;
+// include/uapi/linux/in6.h, include/uapi/linux/ipv6.h
+export const IPV6_CHECKSUM = 7;
+export const IPV6_UNICAST_HOPS = 16;
+export const IPV6_MULTICAST_IF = 17;
+export const IPV6_MULTICAST_HOPS = 18;
+export const IPV6_MULTICAST_LOOP = 19;
+export const IPV6_ADD_MEMBERSHIP = 20;
+export const IPV6_MULTICAST_ALL = 29;
+export const IPV6_RECVPKTINFO = 49;
+export const IPV6_PKTINFO = 50;
+export const IPV6_RECVHOPLIMIT = 51;
+export const IPV6_HOPLIMIT = 52;
+export const IPV6_TCLASS = 67;
+// include/uapi/linux/if_ether.h
+export const ETH_P_IP = 0x0800;
+export const ETH_P_ARP = 0x0806;
+export const ETH_P_IPV6 = 0x86dd;
+// include/uapi/asm-generic/poll.h
+export const POLLIN = 0x001;
+export const POLLERR = 0x008;
+export const POLLHUP = 0x010;
+export const POLLNVAL = 0x020;
+// include/uapi/linux/eventfd.h
+export const EFD_NONBLOCK = 0o4000;
+export const EFD_CLOEXEC = 0o2000000;
+
+/** The libc functions, typed. Pointers are passed as Buffers or koffi pointers. */
+export interface Libc {
+  socket(domain: number, type: number, protocol: number): number;
+  setsockopt(fd: number, level: number, name: number, value: Buffer, len: number): number;
+  bind(fd: number, addr: Buffer, len: number): number;
+  sendto(fd: number, buf: Buffer, len: number, flags: number, addr: Buffer, alen: number): number;
+  /** `msg` is a koffi pointer to a struct msghdr in native memory. */
+  recvmsg(fd: number, msg: unknown, flags: number): number;
+  /** `fds` is an array of struct pollfd (8 bytes each). Blocks: reader thread only. */
+  poll(fds: Buffer, nfds: number, timeoutMs: number): number;
+  close(fd: number): number;
+  eventfd(initval: number, flags: number): number;
+  read(fd: number, buf: Buffer, len: number): number;
+  write(fd: number, buf: Buffer, len: number): number;
+  if_nametoindex(name: string): number;
+}
+
+let bound: Libc | undefined;
+
+export function libc(): Libc {
+  if (bound) return bound;
+  const lib = koffi.load('libc.so.6');
+  const l = {
+    socket: lib.func('int socket(int domain, int type, int protocol)'),
+    setsockopt: lib.func('int setsockopt(int fd, int level, int name, const void *value, uint32_t len)'),
+    bind: lib.func('int bind(int fd, const void *addr, uint32_t len)'),
+    sendto: lib.func('intptr_t sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t alen)'),
+    recvmsg: lib.func('intptr_t recvmsg(int fd, void *msg, int flags)'),
+    poll: lib.func('int poll(void *fds, unsigned long nfds, int timeout)'),
+    close: lib.func('int close(int fd)'),
+    eventfd: lib.func('int eventfd(unsigned int initval, int flags)'),
+    read: lib.func('intptr_t read(int fd, void *buf, size_t len)'),
+    write: lib.func('intptr_t write(int fd, const void *buf, size_t len)'),
+    if_nametoindex: lib.func('unsigned int if_nametoindex(const char *name)'),
+  };
+  bound = l as unknown as Libc;
+  return bound;
+}
+
+const errnoNames = new Map<number, string>(Object.entries(koffi.os.errno).map(([k, v]) => [v, k]));
+
+/** The symbolic name of the calling thread's errno (read right after the failed call). */
+export function lastErrno(): string {
+  const n = koffi.errno();
+  return errnoNames.get(n) ?? `errno ${n}`;
+}
+
+/** Throws an IoError if a libc call returned < 0; returns its result otherwise. */
+export function check(ret: number, code: IoErrorCode, syscall: string, what: string): number {
+  if (ret >= 0) return ret;
+  const errno = lastErrno();
+  throw new IoError(code, `${what}: ${syscall} failed: ${errno}`, { errno, syscall });
+}
+
+/** A 4-byte native int, the value type of most socket options. */
+export function intOpt(v: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeInt32LE(v);
+  return b;
+}
+
+export { koffi };

@@ -1,0 +1,261 @@
+/**
+ * VRRP on the wire: one raw socket (IP protocol 112) per family, interface and mode, that
+ * both sends and receives. Runs in the VRRP worker thread and in the main thread alike.
+ *
+ * Socket options follow keepalived 2.2.7 (vrrp.c open_vrrp_read_socket/open_vrrp_send_socket,
+ * vrrp_if.c) and ../shared/vectors/README.md "Observed behaviour": TOS/traffic class 0xc0,
+ * TTL/hop limit 255, bound to the device, multicast loop off, IP(V6)_MULTICAST_ALL off, the
+ * group joined on the interface by ifindex, and (multicast) bound to the group address so
+ * unicast VRRP to us is not mixed in; unicast mode binds to the source address instead.
+ *
+ * Differences from keepalived, on purpose:
+ * - IPv4 without IP_HDRINCL: the kernel writes the header from IP_TOS/IP_TTL/
+ *   IP_MULTICAST_TTL; IP_MTU_DISCOVER=DONT keeps DF clear as keepalived's header has it
+ *   (flags [none]). The source is the bound address (unicast) or ip_mreqn.imr_address of
+ *   IP_MULTICAST_IF (multicast), so it is known to the caller as `src`.
+ * - IPv6 without IPV6_CHECKSUM (keepalived sets offset 6): the VRRPv3 codec computes the
+ *   checksum over the pseudo-header and counts bad ones under its own reason; with offset 6
+ *   the kernel would overwrite what we send and silently drop what fails on receive, so
+ *   the codec's counter could never see one. The source the codec must use in the
+ *   pseudo-header is pinned with the sticky IPV6_PKTINFO option and exposed as `src`.
+ *
+ * Reading is done by the reader thread (reader-thread.ts explains why raw-socket is not
+ * used: it crashes inside a worker thread). Sending is a non-blocking sendto() on this
+ * thread: it returns at once, EAGAIN included, and never waits.
+ */
+import { networkInterfaces } from 'node:os';
+import { IoError } from './errors.ts';
+import {
+  AF_INET,
+  AF_INET6,
+  IPPROTO_IP,
+  IPPROTO_IPV6,
+  IPPROTO_VRRP,
+  IPV6_ADD_MEMBERSHIP,
+  IPV6_CHECKSUM,
+  IPV6_MULTICAST_ALL,
+  IPV6_MULTICAST_HOPS,
+  IPV6_MULTICAST_IF,
+  IPV6_MULTICAST_LOOP,
+  IPV6_PKTINFO,
+  IPV6_RECVHOPLIMIT,
+  IPV6_RECVPKTINFO,
+  IPV6_TCLASS,
+  IPV6_UNICAST_HOPS,
+  IP_ADD_MEMBERSHIP,
+  IP_MTU_DISCOVER,
+  IP_MULTICAST_ALL,
+  IP_MULTICAST_IF,
+  IP_MULTICAST_LOOP,
+  IP_MULTICAST_TTL,
+  IP_PMTUDISC_DONT,
+  IP_TOS,
+  IP_TTL,
+  SOCK_CLOEXEC,
+  SOCK_NONBLOCK,
+  SOCK_RAW,
+  SOL_SOCKET,
+  SO_BINDTODEVICE,
+  check,
+  intOpt,
+  lastErrno,
+  libc,
+} from './libc.ts';
+import { READER_GONE, watchFd, type RawDatagram, type Watch } from './reader.ts';
+import {
+  addrBytes,
+  in6Pktinfo,
+  ipMreqn,
+  ipv6Mreq,
+  parseIpv4,
+  sockaddrIn,
+  sockaddrIn6,
+  type Ipv4DropReason,
+} from './wire.ts';
+
+export interface ReceivedPacket {
+  family: 4 | 6;
+  src: string;
+  dst: string;
+  /** IPv4 TTL or IPv6 hop limit */
+  ttl: number;
+  /** the VRRP message only (IP header stripped) */
+  payload: Buffer;
+}
+
+export interface VrrpSocketOptions {
+  family: 4 | 6;
+  ifname: string;
+  /** multicast group to join (224.0.0.18 / ff02::12) unless unicast */
+  group: string;
+  unicast: boolean;
+  /**
+   * source address to bind/send from (unicast_src_ip, or the interface primary). Default:
+   * the interface's first IPv4 address / its IPv6 link-local address (RFC 5798 §5.1.2.1).
+   */
+  src?: string;
+  /** Called for every received datagram that is not delivered, with a stable reason. */
+  onDrop?: (reason: DropReason, detail: string) => void;
+}
+
+/** Why a received datagram was not delivered; each is a metric label. */
+export type DropReason = Ipv4DropReason | 'truncated' | 'no-ancillary' | 'no-source';
+
+export interface VrrpSocketStats {
+  received: number;
+  sent: number;
+  sendErrors: number;
+  recvErrors: number;
+  drops: Partial<Record<DropReason, number>>;
+}
+
+export interface VrrpSocket {
+  send(payload: Buffer, dst: string, cb?: (err?: Error) => void): void;
+  close(): void;
+  /** The source address our packets carry (what the VRRPv3 pseudo-header must use), if known. */
+  readonly src: string | undefined;
+  readonly ifindex: number;
+  readonly stats: Readonly<VrrpSocketStats>;
+}
+
+/** The interface's address to send from when none is configured. */
+export function defaultSource(ifname: string, family: 4 | 6): string | undefined {
+  const addrs = networkInterfaces()[ifname] ?? [];
+  if (family === 4) return addrs.find((a) => a.family === 'IPv4')?.address;
+  return addrs.find((a) => a.family === 'IPv6' && /^fe[89ab]/i.test(a.address))?.address.replace(/%.*$/, '');
+}
+
+function isLinkLocal6(b: Buffer): boolean {
+  return b[0] === 0xfe && ((b[1] ?? 0) & 0xc0) === 0x80;
+}
+
+/**
+ * Opens the socket, joins the group and starts receiving. Throws IoError: VIGIL_SOCK_ARG for
+ * an unknown interface or a bad address, VIGIL_SOCK_OPEN when a system call fails (EPERM
+ * without CAP_NET_RAW, EADDRNOTAVAIL for a src that is not ours, …).
+ */
+export function openVrrpSocket(
+  opts: VrrpSocketOptions,
+  onPacket: (p: ReceivedPacket) => void,
+  onError: (e: Error) => void,
+): VrrpSocket {
+  const c = libc();
+  const { family, ifname, unicast } = opts;
+  const what = `VRRP IPv${family} socket on ${ifname}`;
+  const ifindex = c.if_nametoindex(ifname);
+  if (ifindex === 0) throw new IoError('VIGIL_SOCK_ARG', `${what}: no interface ${ifname}`, { errno: lastErrno(), syscall: 'if_nametoindex' });
+  const src = opts.src ?? defaultSource(ifname, family);
+  const srcBytes = src === undefined ? undefined : addrBytes(src, family);
+  if (src !== undefined && !srcBytes) throw new IoError('VIGIL_SOCK_ARG', `${what}: src ${src} is not an IPv${family} address`);
+  const groupBytes = unicast ? undefined : addrBytes(opts.group, family);
+  if (!unicast && !groupBytes) throw new IoError('VIGIL_SOCK_ARG', `${what}: group ${opts.group} is not an IPv${family} address`);
+
+  const fd = check(c.socket(family === 4 ? AF_INET : AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_VRRP), 'VIGIL_SOCK_OPEN', 'socket', what);
+  const set = (level: number, name: number, value: Buffer, label: string): void => {
+    check(c.setsockopt(fd, level, name, value, value.length), 'VIGIL_SOCK_OPEN', `setsockopt(${label})`, what);
+  };
+  const bind = (sa: Buffer): void => {
+    check(c.bind(fd, sa, sa.length), 'VIGIL_SOCK_OPEN', 'bind', what);
+  };
+  try {
+    set(SOL_SOCKET, SO_BINDTODEVICE, Buffer.from(`${ifname}\0`), 'SO_BINDTODEVICE');
+    if (family === 4) {
+      set(IPPROTO_IP, IP_TOS, intOpt(0xc0), 'IP_TOS');
+      set(IPPROTO_IP, IP_TTL, intOpt(255), 'IP_TTL');
+      set(IPPROTO_IP, IP_MULTICAST_TTL, intOpt(255), 'IP_MULTICAST_TTL');
+      set(IPPROTO_IP, IP_MTU_DISCOVER, intOpt(IP_PMTUDISC_DONT), 'IP_MTU_DISCOVER');
+      set(IPPROTO_IP, IP_MULTICAST_LOOP, intOpt(0), 'IP_MULTICAST_LOOP');
+      set(IPPROTO_IP, IP_MULTICAST_ALL, intOpt(0), 'IP_MULTICAST_ALL');
+      set(IPPROTO_IP, IP_MULTICAST_IF, ipMreqn(undefined, srcBytes, ifindex), 'IP_MULTICAST_IF');
+      if (groupBytes) {
+        set(IPPROTO_IP, IP_ADD_MEMBERSHIP, ipMreqn(groupBytes, undefined, ifindex), 'IP_ADD_MEMBERSHIP');
+        bind(sockaddrIn(groupBytes));
+      } else if (srcBytes) {
+        bind(sockaddrIn(srcBytes));
+      }
+    } else {
+      set(IPPROTO_IPV6, IPV6_TCLASS, intOpt(0xc0), 'IPV6_TCLASS');
+      set(IPPROTO_IPV6, IPV6_UNICAST_HOPS, intOpt(255), 'IPV6_UNICAST_HOPS');
+      set(IPPROTO_IPV6, IPV6_MULTICAST_HOPS, intOpt(255), 'IPV6_MULTICAST_HOPS');
+      set(IPPROTO_IPV6, IPV6_MULTICAST_IF, intOpt(ifindex), 'IPV6_MULTICAST_IF');
+      set(IPPROTO_IPV6, IPV6_MULTICAST_LOOP, intOpt(0), 'IPV6_MULTICAST_LOOP');
+      set(IPPROTO_IPV6, IPV6_MULTICAST_ALL, intOpt(0), 'IPV6_MULTICAST_ALL');
+      set(IPPROTO_IPV6, IPV6_CHECKSUM, intOpt(-1), 'IPV6_CHECKSUM');
+      set(IPPROTO_IPV6, IPV6_RECVHOPLIMIT, intOpt(1), 'IPV6_RECVHOPLIMIT');
+      set(IPPROTO_IPV6, IPV6_RECVPKTINFO, intOpt(1), 'IPV6_RECVPKTINFO');
+      if (srcBytes) set(IPPROTO_IPV6, IPV6_PKTINFO, in6Pktinfo(srcBytes, ifindex), 'IPV6_PKTINFO');
+      if (groupBytes) {
+        set(IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, ipv6Mreq(groupBytes, ifindex), 'IPV6_ADD_MEMBERSHIP');
+        bind(sockaddrIn6(groupBytes, ifindex));
+      } else if (srcBytes) {
+        bind(sockaddrIn6(srcBytes, isLinkLocal6(srcBytes) ? ifindex : 0));
+      }
+    }
+  } catch (e) {
+    c.close(fd);
+    throw e;
+  }
+
+  const stats: VrrpSocketStats = { received: 0, sent: 0, sendErrors: 0, recvErrors: 0, drops: {} };
+  const drop = (reason: DropReason, detail: string): void => {
+    stats.drops[reason] = (stats.drops[reason] ?? 0) + 1;
+    opts.onDrop?.(reason, detail);
+  };
+  const deliver = (d: RawDatagram): void => {
+    if (d.truncated) return drop('truncated', `datagram longer than ${d.data.length} bytes`);
+    const data = Buffer.from(d.data.buffer, d.data.byteOffset, d.data.byteLength);
+    if (family === 4) {
+      const r = parseIpv4(data);
+      if (!r.ok) return drop(r.reason, r.detail);
+      stats.received++;
+      onPacket({ family, src: r.packet.src, dst: r.packet.dst, ttl: r.packet.ttl, payload: r.packet.payload });
+      return;
+    }
+    if (d.src === undefined) return drop('no-source', 'recvmsg gave no IPv6 source address');
+    if (d.hopLimit === undefined || d.dst === undefined) return drop('no-ancillary', 'no IPV6_HOPLIMIT/IPV6_PKTINFO ancillary data');
+    stats.received++;
+    onPacket({ family, src: d.src, dst: d.dst, ttl: d.hopLimit, payload: data });
+  };
+
+  let closed = false;
+  let watch: Watch;
+  try {
+    watch = watchFd(fd, deliver, (e) => {
+      stats.recvErrors++;
+      if (e.syscall === READER_GONE) closed = true; // the reader closed our fd: never touch it again
+      onError(e);
+    });
+  } catch (e) {
+    c.close(fd);
+    throw e;
+  }
+
+  return {
+    src: src === undefined ? undefined : family === 6 ? src.replace(/%.*$/, '') : src,
+    ifindex,
+    stats,
+    send(payload, dst, cb) {
+      let err: IoError | undefined;
+      const dstBytes = addrBytes(dst, family);
+      if (closed) err = new IoError('VIGIL_SOCK_SEND', `${what}: send to ${dst}: socket is closed`);
+      else if (!dstBytes) err = new IoError('VIGIL_SOCK_ARG', `${what}: ${dst} is not an IPv${family} address`);
+      else {
+        const sa = family === 4 ? sockaddrIn(dstBytes) : sockaddrIn6(dstBytes, ifindex);
+        const n = c.sendto(fd, payload, payload.length, 0, sa, sa.length);
+        if (n < 0) {
+          const errno = lastErrno();
+          err = new IoError('VIGIL_SOCK_SEND', `${what}: sendto ${dst} failed: ${errno}`, { errno, syscall: 'sendto' });
+        }
+      }
+      if (err) stats.sendErrors++;
+      else stats.sent++;
+      if (cb) process.nextTick(cb, err);
+      else if (err) process.nextTick(onError, err);
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      watch.close();
+    },
+  };
+}
