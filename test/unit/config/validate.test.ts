@@ -1,0 +1,144 @@
+import test from 'ava';
+import { diags, instance, parse } from './helpers.ts';
+
+const vs = (head: string, body: string): string => `virtual_server ${head} {\n${body}\n}\n`;
+const rs = (addr = '10.0.0.2 80', body = ''): string => ` real_server ${addr} {\n${body}\n }`;
+
+test('virtual_router_id and priority ranges, at the value', (t) => {
+  t.deepEqual(diags(instance('A', '').replace('virtual_router_id 51', 'virtual_router_id 256')), [['range', 'error', 3, 20]]);
+  t.deepEqual(diags(instance('A', '').replace('virtual_router_id 51', 'virtual_router_id 0')), [['range', 'error', 3, 20]]);
+  t.deepEqual(diags(instance('A', ' priority 0')), [['range', 'error', 7, 11]]);
+  t.deepEqual(diags(instance('A', ' priority 256')), [['range', 'error', 7, 11]]);
+  t.deepEqual(diags(instance('A', ' priority 255\n state MASTER')), []);
+  t.deepEqual(diags(instance('A', ' priority 255')), [['owner-backup', 'warning', 7, 11]]);
+});
+
+test('advert_int: > 0; VRRPv2 1..255 s; VRRPv3 0.01..40.95 s', (t) => {
+  t.deepEqual(diags(instance('A', ' advert_int 0')), [['range', 'error', 7, 13]]);
+  t.deepEqual(diags(instance('A', ' advert_int 256')), [['range', 'error', 7, 13]]);
+  t.deepEqual(diags(instance('A', ' advert_int 255')), []);
+  t.deepEqual(diags(instance('A', ' version 3\n advert_int 41')), [['range', 'error', 8, 13]]);
+  t.deepEqual(diags(instance('A', ' version 3\n advert_int 40.95')), []);
+  t.deepEqual(diags(instance('A', ' version 3\n advert_int 0.01')), []);
+  t.deepEqual(diags(instance('A', ' advert_int -1')), [['bad-value', 'error', 7, 13]]);
+});
+
+test('weights -253..253 on vrrp_script and track overrides', (t) => {
+  const s = 'vrrp_script s {\n script /bin/true\n weight 254\n}\n';
+  t.deepEqual(diags(s), [['range', 'error', 3, 9]]);
+  const ok = 'vrrp_script s {\n script /bin/true\n weight -253\n}\n';
+  t.deepEqual(diags(ok), []);
+  t.deepEqual(diags(ok + instance('A', ' track_script {\n  s weight -300\n }')), [['range', 'error', 12, 12]]);
+  t.deepEqual(diags(instance('A', ' track_interface {\n  eth0 weight 300\n }')), [['range', 'error', 8, 15]]);
+});
+
+test('vrrp_script interval, timeout, fall and rise must be positive', (t) => {
+  t.deepEqual(diags('vrrp_script s {\n script /bin/true\n interval 0\n timeout 0\n fall 0\n rise 0\n}\n'), [
+    ['range', 'error', 3, 11],
+    ['range', 'error', 4, 10],
+    ['range', 'error', 5, 7],
+    ['range', 'error', 6, 7],
+  ]);
+});
+
+test('references: track_script must name a vrrp_script; duplicate tracking warns', (t) => {
+  t.deepEqual(diags(instance('A', ' track_script {\n  chk_nginx\n }')), [['unknown-reference', 'error', 8, 3]]);
+  const s = 'vrrp_script s {\n script /bin/true\n}\n';
+  t.deepEqual(diags(s + instance('A', ' track_script {\n  s\n  s\n }')), [['duplicate', 'warning', 12, 3]]);
+});
+
+test('sync groups: members must exist, at most one group per instance, single member warns', (t) => {
+  const two = instance('A', '') + instance('B', '').replace('virtual_router_id 51', 'virtual_router_id 52');
+  t.deepEqual(diags(`vrrp_sync_group G {\n group {\n  A\n  C\n }\n}\n${two}`), [['unknown-reference', 'error', 4, 3]]);
+  t.deepEqual(diags(`vrrp_sync_group G {\n group {\n  A B\n }\n}\nvrrp_sync_group H {\n group {\n  A\n  B\n }\n}\n${two}`), [
+    ['duplicate', 'error', 8, 3],
+    ['duplicate', 'error', 9, 3],
+  ]);
+  t.deepEqual(diags(`vrrp_sync_group G {\n group {\n  A\n }\n}\n${two}`), [['single-member', 'warning', 1, 17]]);
+  t.deepEqual(diags(`vrrp_sync_group G {\n}\n${two}`), [['missing-keyword', 'error', 1, 17]]);
+  t.deepEqual(diags(`vrrp_sync_group G {\n group {\n  A B\n }\n track_script {\n  nope\n }\n}\n${two}`), [['unknown-reference', 'error', 6, 3]]);
+  t.deepEqual(diags(`vrrp_sync_group G {\n group {\n  A B\n }\n}\nvrrp_sync_group G {\n group {\n }\n}\n${two}`).map((d) => d[0]), ['duplicate', 'missing-keyword']);
+});
+
+test('duplicates: instance names; same VRID and family on one interface', (t) => {
+  const a = instance('A', '');
+  t.deepEqual(diags(a + a.replace('virtual_router_id 51', 'virtual_router_id 52')), [['duplicate', 'error', 9, 15]]);
+  t.deepEqual(diags(a + instance('B', '')), [['duplicate-vrid', 'error', 11, 20]]);
+  // Same VRID on another interface, or for the other family, is fine.
+  t.deepEqual(diags(a + instance('B', '').replace('eth0', 'eth1')), []);
+  t.deepEqual(diags(a + instance('B', '', 'fe80::1')), []);
+  t.deepEqual(diags('vrrp_script s {\n script /bin/true\n}\nvrrp_script s {\n script /bin/true\n}\n'), [['duplicate', 'error', 4, 13]]);
+  t.deepEqual(diags(instance('A', '', '10.0.0.1\n  10.0.0.1/24')), [['duplicate', 'warning', 6, 3]]);
+});
+
+test('addresses: unicast and mcast sources and peers must match the instance family', (t) => {
+  t.deepEqual(diags(instance('A', ' unicast_src_ip fe80::1\n mcast_src_ip 2001:db8::1\n unicast_peer {\n  10.0.0.2\n  2001:db8::2\n }')), [
+    ['family-mismatch', 'error', 7, 17],
+    ['family-mismatch', 'error', 8, 15],
+    ['family-mismatch', 'error', 11, 3],
+  ]);
+  t.deepEqual(diags(instance('A', ' unicast_src_ip 10.0.0.300')), [['bad-address', 'error', 7, 17]]);
+});
+
+test('an interface missing on this host is a warning (instance, VIP dev, track_interface), once per name', (t) => {
+  const text = instance('A', ' track_interface {\n  eth9\n  eth0\n }', '10.0.0.1 dev eth9');
+  t.deepEqual(diags(text, { interfaces: ['eth0'] }), [['unknown-interface', 'warning', 5, 3]]);
+  t.deepEqual(diags(text, { interfaces: [] }), [
+    ['unknown-interface', 'warning', 2, 12],
+    ['unknown-interface', 'warning', 5, 3],
+  ]);
+  const r = parse(text, { interfaces: [] });
+  t.truthy(r.config, 'a missing interface does not stop the config');
+});
+
+test('nopreempt with state MASTER warns', (t) => {
+  t.deepEqual(diags(instance('A', ' state MASTER\n nopreempt')), [['nopreempt-master', 'warning', 7, 8]]);
+});
+
+test('instance with no VIP warns', (t) => {
+  t.deepEqual(diags('vrrp_instance A {\n interface eth0\n virtual_router_id 1\n}\n'), [['no-vip', 'warning', 1, 15]]);
+});
+
+test('LVS ranges: ports, weights, status codes, persistence, fwmark, quorum', (t) => {
+  t.deepEqual(diags(vs('10.0.0.1 65536', rs())), [['range', 'error', 1, 25]]);
+  t.deepEqual(diags(vs('10.0.0.1 80', rs('10.0.0.2 70000'))), [['range', 'error', 2, 23]]);
+  t.deepEqual(diags(vs('10.0.0.1 80', rs('10.0.0.2 80', '  weight 70000'))), [['range', 'error', 3, 10]]);
+  t.deepEqual(diags(vs('10.0.0.1 80', rs('10.0.0.2 80', '  weight -1'))), [['range', 'error', 3, 10]]);
+  t.deepEqual(diags(vs('10.0.0.1 80', rs('10.0.0.2 80', '  HTTP_GET {\n   url {\n    path /\n    status_code 99 200-600\n   }\n  }'))), [
+    ['range', 'error', 6, 17],
+    ['range', 'error', 6, 20],
+  ]);
+  t.deepEqual(diags(vs('10.0.0.1 80', rs('10.0.0.2 80', '  TCP_CHECK {\n   connect_port 99999\n   bind_port 70000\n   connect_timeout 0\n   delay_loop 0\n  }'))), [
+    ['range', 'error', 4, 17],
+    ['range', 'error', 5, 14],
+    ['range', 'error', 6, 20],
+    ['range', 'error', 7, 15],
+  ]);
+  t.deepEqual(diags(vs('10.0.0.1 80', ' persistence_timeout 2678401\n' + rs())), [['range', 'error', 2, 22]]);
+  t.deepEqual(diags(vs('fwmark 0', rs('10.0.0.2'))), [['range', 'error', 1, 1]]);
+  t.deepEqual(diags(vs('10.0.0.1 80', ' quorum -1\n hysteresis -2\n' + rs())), [
+    ['range', 'error', 1, 1],
+    ['range', 'error', 1, 1],
+  ]);
+  t.deepEqual(diags(vs('10.0.0.1 80', ' sorry_server 10.0.0.9 70000')), [['range', 'error', 2, 24]]);
+  t.deepEqual(diags('global_defs {\n smtp_server 127.0.0.1 0\n smtp_connect_timeout 0\n}\n'), [
+    ['range', 'error', 2, 24],
+    ['range', 'error', 3, 23],
+  ]);
+});
+
+test('LVS references, duplicates and families', (t) => {
+  t.deepEqual(diags(vs('group NOPE', rs())), [['unknown-reference', 'error', 1, 1]]);
+  t.deepEqual(diags(vs('10.0.0.1 80', rs()) + vs('10.0.0.1 80', rs())), [['duplicate', 'error', 6, 1]]);
+  t.deepEqual(diags(vs('10.0.0.1 80', rs()) + vs('10.0.0.1 80', ' protocol UDP\n' + rs())), []);
+  t.deepEqual(diags(vs('10.0.0.1 80', rs() + '\n' + rs())), [['duplicate', 'error', 5, 2]]);
+  t.deepEqual(diags(vs('10.0.0.1 80', rs('2001:db8::2 80'))), [['family-mismatch', 'error', 2, 2]]);
+  t.deepEqual(diags(vs('10.0.0.1 80', ' lb_kind TUN\n' + rs('2001:db8::2 80'))), []);
+  t.deepEqual(diags(vs('10.0.0.1 80', ' sorry_server 2001:db8::9 80')), [['family-mismatch', 'error', 2, 15]]);
+  t.deepEqual(diags(vs('10.0.0.1 80', '')), [['no-real-server', 'warning', 1, 1]]);
+  t.deepEqual(diags('virtual_server_group G {\n}\nvirtual_server_group G {\n 10.0.0.1 80\n}\n'), [
+    ['empty', 'warning', 1, 1],
+    ['duplicate', 'error', 3, 1],
+  ]);
+  t.deepEqual(diags('virtual_server_group G {\n 10.0.0.1 99999\n}\n'), [['range', 'error', 2, 11]]);
+});
