@@ -239,12 +239,13 @@ function netmaskDomain(family: 4 | 6, wire: number | Buffer): string {
  */
 export function normalizeService(s: IpvsService): IpvsService {
   const object = describeService(s);
+  checkScheduler(object, s.scheduler);
   const bits = flagBits(object, s.flags);
   const base = identityOf(object, s);
   const persistent =
     s.persistent === undefined
       ? undefined
-      : { timeoutS: s.persistent.timeoutS, netmask: netmaskDomain(s.family, netmaskWire(object, s.family, s.persistent.netmask)) };
+      : { timeoutS: checkInt(object, 'persistence timeout (s)', s.persistent.timeoutS, 1, 0x7fffffff), netmask: netmaskDomain(s.family, netmaskWire(object, s.family, s.persistent.netmask)) };
   const flags = flagNames(s.scheduler, bits);
   return {
     ...base,
@@ -319,11 +320,15 @@ function serviceIdAttrs(object: string, s: IpvsService): Buffer[] {
   ];
 }
 
+function checkScheduler(object: string, scheduler: string): void {
+  if (!/^[a-z0-9_]+$/.test(scheduler) || scheduler.length > SCHEDNAME_MAXLEN - 1) {
+    throw new IpvsError('VIGIL_IPVS_INVALID', object, `scheduler name ${JSON.stringify(scheduler)} is not valid`);
+  }
+}
+
 /** Full service attributes, as NEW_SERVICE and SET_SERVICE require them all. */
 function serviceFullAttrs(object: string, s: IpvsService): Buffer[] {
-  if (!/^[a-z0-9_]+$/.test(s.scheduler) || s.scheduler.length > SCHEDNAME_MAXLEN - 1) {
-    throw new IpvsError('VIGIL_IPVS_INVALID', object, `scheduler name ${JSON.stringify(s.scheduler)} is not valid`);
-  }
+  checkScheduler(object, s.scheduler);
   let bits = flagBits(object, s.flags);
   let timeoutS = 0;
   if (s.persistent !== undefined) {
