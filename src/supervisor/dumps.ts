@@ -14,6 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Protocol, RealServer, VirtualServer } from '../config/model.ts';
 import type { InstanceStatus } from '../ipc/messages.ts';
 
 /** keepalived's dump directory (global_data->tmp_dir default) */
@@ -75,6 +76,30 @@ export interface VigilStatus {
   readonly reloads: { readonly ok: number; readonly refused: number; readonly failed: number };
   /** anything else worth a number: mails sent/failed, notify scripts run … */
   readonly counters: Readonly<Record<string, number>>;
+}
+
+/**
+ * keepalived's names for services (check_data.c format_vs / format_rs, utils.c
+ * inet_sockaddrtotrio): `[10.0.0.1]:tcp:80`, `[2001:db8::1]:udp:53`, `FWM 5`, `[group]:0`.
+ * Used alike in dumps, status, mail subjects, FIFO lines and metric labels.
+ */
+export function formatVs(vs: Pick<VirtualServer, 'key' | 'protocol'>): string {
+  switch (vs.key.kind) {
+    case 'group':
+      return `[${vs.key.name}]:0`;
+    case 'fwmark':
+      return `FWM ${vs.key.fwmark}`;
+    case 'ip':
+      return trio(vs.key.address, vs.protocol, vs.key.port);
+  }
+}
+
+export function formatRs(rs: Pick<RealServer, 'address' | 'port'>, vs: Pick<VirtualServer, 'protocol'>): string {
+  return trio(rs.address, vs.protocol, rs.port);
+}
+
+function trio(address: string, protocol: Protocol, port: number): string {
+  return `[${address}]:${protocol.toLowerCase()}:${port}`;
 }
 
 /** SIGUSR1's text. Layout follows keepalived's `------< … >------` sections. */

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { formatDataDump, formatJsonDump, formatStatsDump } from '../../../src/supervisor/dumps.ts';
+import { formatDataDump, formatJsonDump, formatRs, formatStatsDump, formatVs } from '../../../src/supervisor/dumps.ts';
 import { sampleStatus } from './status-fixture.ts';
 
 test('data dump: keepalived sections with instances, VIPs, sync groups, real servers', (t) => {
@@ -46,4 +46,12 @@ test('json dump: keepalived array of {data, stats} plus the full vigil status', 
   t.like(obj.vrrp[1]?.data, { iname: 'VI_6', state: 1, version: 3 });
   t.like(obj.vrrp[0]?.stats, { advert_rcvd: 12, advert_sent: 3600, become_master: 2, release_master: 1, pri_zero_rcvd: 1 });
   t.deepEqual(obj.vigil, sampleStatus);
+});
+
+test('service names as keepalived prints them', (t) => {
+  t.is(formatVs({ key: { kind: 'ip', address: '10.0.0.1', family: 4, port: 80 }, protocol: 'TCP' }), '[10.0.0.1]:tcp:80');
+  t.is(formatVs({ key: { kind: 'ip', address: '2001:db8::1', family: 6, port: 53 }, protocol: 'UDP' }), '[2001:db8::1]:udp:53');
+  t.is(formatVs({ key: { kind: 'fwmark', fwmark: 5, family: 4 }, protocol: 'TCP' }), 'FWM 5');
+  t.is(formatVs({ key: { kind: 'group', name: 'web' }, protocol: 'TCP' }), '[web]:0');
+  t.is(formatRs({ address: '10.0.1.1', port: 8080 }, { protocol: 'SCTP' }), '[10.0.1.1]:sctp:8080');
 });
