@@ -12,7 +12,9 @@ export type IgnoreReason =
   /** a preempting backup discards lower-priority adverts (RFC 5798 §6.4.2) */
   | 'lower-priority'
   /** equal priority from our own address (keepalived logs a warning) */
-  | 'own-address';
+  | 'own-address'
+  /** another VRID or version: the decoder should have dropped it */
+  | 'mismatch';
 
 export interface RouterCounters {
   advertsSent: number;

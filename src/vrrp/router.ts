@@ -288,6 +288,11 @@ export class Router {
       this.ignore('not-running');
       return;
     }
+    if (a.vrid !== this.p.vrid || a.version !== this.p.version) {
+      // The caller's decodeAdvert (expect) drops these; a router never acts on another's advert.
+      this.ignore('mismatch');
+      return;
+    }
     this.counters.advertsReceived++;
     if (a.priority === PRIORITY_STOP) this.counters.priorityZeroReceived++;
     if (this._state === 'BACKUP') this.backupRx(a, source, fx);

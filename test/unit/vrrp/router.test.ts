@@ -536,3 +536,55 @@ test('adverts carry PASS authentication for v2 and none for v3', (t) => {
   t.is(v3.advert().authType, 0);
   t.is(v3.advert().authData, undefined);
 });
+
+test('an advert for another VRID or version is ignored, whatever its priority', (t) => {
+  const sim = new Sim();
+  const a = sim.add('a', params({ priority: 150 }));
+  a.handle({ type: 'start' });
+  sim.run(5000);
+  t.is(a.state, 'MASTER');
+  const other = { version: 2 as const, vrid: 52, priority: 254, advertIntMs: 1000, addresses: ['10.211.0.100'], authType: 0 as const };
+  t.deepEqual(a.handle({ type: 'advert', source: '10.211.0.9', advert: other }), []);
+  t.deepEqual(a.handle({ type: 'advert', source: '10.211.0.9', advert: { ...other, vrid: 51, version: 3 } }), []);
+  t.is(a.state, 'MASTER');
+  t.is(a.router.stats.ignored.mismatch, 2);
+});
+
+test('hostile event sequences never throw and leave a consistent state (seeded)', (t) => {
+  let x = 0x1234567;
+  const next = (): number => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x;
+  };
+  const timers = ['advert', 'master-down', 'preempt-delay'] as const;
+  for (let run = 0; run < 50; run++) {
+    const sim = new Sim();
+    const n = sim.add('n', params({ priority: 1 + (next() % 255), preemptDelayMs: next() % 2 ? 2000 : 0, preempt: next() % 2 === 0, version: next() % 2 ? 3 : 2, advertIntMs: 1000 }));
+    for (let i = 0; i < 300; i++) {
+      const k = next() % 9;
+      const ev =
+        k === 0 ? { type: 'start' as const }
+        : k === 1 ? { type: 'stop' as const }
+        : k === 2 ? { type: 'fault' as const, fault: next() % 2 === 0, reason: 'r' }
+        : k === 3 ? { type: 'priority' as const, priority: (next() % 300) - 20 }
+        : k === 4 ? { type: 'sync' as const, to: (['MASTER', 'BACKUP', 'FAULT'] as const)[next() % 3]!, reason: 's' }
+        : k === 5 ? { type: 'timer' as const, timer: timers[next() % 3]! }
+        : { type: 'advert' as const, source: `10.211.0.${next() % 4}`, advert: { version: n.router.params.version, vrid: 51, priority: next() % 256, advertIntMs: 10 * (1 + (next() % 300)), addresses: ['10.211.0.100'], authType: 0 as const } };
+      // an injected timer event stands for that timer firing (early): the caller forgets it
+      if (ev.type === 'timer') n.timers.delete(ev.timer);
+      t.notThrows(() => n.handle(ev));
+      sim.run(next() % 3000);
+      const s = n.router.state;
+      // invariants: VIPs only as MASTER; MASTER has its advert timer; BACKUP its down timer; INIT/FAULT no timers
+      t.is(n.vips, s === 'MASTER');
+      if (s === 'MASTER') t.true(n.timers.has('advert'));
+      if (s === 'BACKUP') t.true(n.timers.has('master-down'));
+      if (s === 'INIT' || s === 'FAULT') t.is(n.timers.size, 0, JSON.stringify([...n.timers]) + JSON.stringify(n.effects.slice(-8)));
+      t.true(n.router.priority >= 1 && n.router.priority <= 255);
+    }
+  }
+});
