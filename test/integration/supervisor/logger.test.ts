@@ -48,3 +48,21 @@ test('pretty: one human line per event, none lost at exit', async (t) => {
   t.regex(lines[0] ?? '', /^\d{4}-\d\d-\d\dT\S+Z INFO  vrrp test\.line VI_1 line vrid=51 seq=0$/);
   t.regex(lines.at(-1) ?? '', /seq=4999$/);
 });
+
+test('a file destination gets JSON or pretty lines appended, synchronously', async (t) => {
+  const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { createLogger, child } = await import('../../../src/supervisor/logger.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-log-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'sub', 'vigil.log');
+  const log = child(createLogger({ level: 'debug', format: 'json', destination: file }), 'check', { instance: 'VS_1' });
+  log.debug({ event: 'check.down', real_server: '[10.0.1.1]:tcp:80' }, 'down');
+  const line = JSON.parse(readFileSync(file, 'utf8').trim()) as Record<string, unknown>;
+  t.like(line, { level: 'debug', component: 'check', instance: 'VS_1', event: 'check.down', real_server: '[10.0.1.1]:tcp:80', msg: 'down' });
+  const pfile = join(dir, 'pretty.log');
+  createLogger({ level: 'info', format: 'pretty', destination: pfile }).info({ event: 'daemon.start' }, 'hello');
+  createLogger({ level: 'info', format: 'pretty', destination: pfile }).debug({ event: 'x' }, 'filtered');
+  t.regex(readFileSync(pfile, 'utf8'), /^\S+ INFO  daemon\.start hello\n$/);
+});
