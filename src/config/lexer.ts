@@ -109,13 +109,28 @@ function commentStart(text: string): number {
   let quote = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (quote !== 0) {
-      if (c === 92) i++; // backslash escapes the next character inside quotes
-      else if (c === quote) quote = 0;
+    if (c === 92) i++; // a backslash escapes the next character (`\#` is a literal #)
+    else if (quote !== 0) {
+      if (c === quote) quote = 0;
     } else if (c === 34 || c === 39) quote = c;
     else if (c === 35 || c === 33) return i; // # !
   }
   return text.length;
+}
+
+/** Does this physical line start a `$NAME=` definition (possibly after `@id`)? */
+function startsDefinition(line: string): boolean {
+  let i = 0;
+  while (i < line.length && isSpace(line.charCodeAt(i))) i++;
+  if (line.charCodeAt(i) === 64) {
+    while (i < line.length && !isSpace(line.charCodeAt(i))) i++;
+    while (i < line.length && isSpace(line.charCodeAt(i))) i++;
+  }
+  if (line.charCodeAt(i) !== 36 || !isNameStart(line.charCodeAt(i + 1))) return false;
+  i += 2;
+  while (i < line.length && isNameChar(line.charCodeAt(i))) i++;
+  while (i < line.length && isSpace(line.charCodeAt(i))) i++;
+  return line.charCodeAt(i) === 61;
 }
 
 const ESCAPES: Record<string, string> = { a: '\x07', b: '\b', E: '\x1b', e: '\x1b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
@@ -178,8 +193,11 @@ class Lexer {
     const n = text.length;
     while (pos < n) {
       // Gather one logical line: physical lines joined while they end in a backslash.
+      // keepalived itself continues only `$NAME=` definitions, whose lines stay separate
+      // lines when substituted (a multi-line parameter); vigil also joins ordinary lines.
       const segs: Segment[] = [];
       let logical = '';
+      let isDefine: boolean | undefined;
       for (;;) {
         let end = text.indexOf('\n', pos);
         if (end < 0) end = n;
@@ -187,9 +205,12 @@ class Lexer {
         let phys = text.slice(pos, end);
         pos = end + 1;
         if (phys.endsWith('\r')) phys = phys.slice(0, -1);
+        isDefine ??= startsDefinition(phys);
         const cont = phys.endsWith('\\') && commentStart(phys) === phys.length;
         segs.push({ off: logical.length, line: lineNo, col: 1, fixed: false });
-        logical += cont ? phys.slice(0, -1) : phys;
+        if (!cont) logical += phys;
+        else if (isDefine) logical += phys.slice(0, -1).trimEnd() + '\n';
+        else logical += phys.slice(0, -1);
         if (!cont || pos >= n) break;
       }
       this.line(logical, segs, file);
@@ -320,15 +341,23 @@ class Lexer {
     const lineTokens: Token[] = [];
     let i = start;
     const n = text.length;
+    // A multi-line parameter substitutes several lines: each starts a new statement.
+    let nl = true;
     while (i < n) {
       const c = text.charCodeAt(i);
+      if (c === 10) {
+        nl = true;
+        i++;
+        continue;
+      }
       if (isSpace(c)) {
         i++;
         continue;
       }
       const p = posAt(segs, i);
       if (c === 123 || c === 125) {
-        lineTokens.push({ kind: c === 123 ? TokKind.Open : TokKind.Close, text: c === 123 ? '{' : '}', quoted: false, nl: lineTokens.length === 0, file, line: p.line, col: p.col });
+        lineTokens.push({ kind: c === 123 ? TokKind.Open : TokKind.Close, text: c === 123 ? '{' : '}', quoted: false, nl, file, line: p.line, col: p.col });
+        nl = false;
         i++;
         continue;
       }
@@ -337,7 +366,14 @@ class Lexer {
       let runStart = i;
       while (i < n) {
         const ch = text.charCodeAt(i);
-        if (isSpace(ch) || ch === 123 || ch === 125) break;
+        if (isSpace(ch) || ch === 10 || ch === 123 || ch === 125) break;
+        if (ch === 92 && (text.charCodeAt(i + 1) === 35 || text.charCodeAt(i + 1) === 33)) {
+          // `\#`, `\!`: a literal comment character outside quotes (keepalived decomment()).
+          word += text.slice(runStart, i);
+          runStart = i + 1;
+          i += 2;
+          continue;
+        }
         if (ch === 34 || ch === 39) {
           word += text.slice(runStart, i);
           quoted = true;
@@ -371,15 +407,22 @@ class Lexer {
         i++;
       }
       word += text.slice(runStart, i);
-      lineTokens.push({ kind: TokKind.Word, text: word, quoted, nl: lineTokens.length === 0, file, line: p.line, col: p.col });
+      lineTokens.push({ kind: TokKind.Word, text: word, quoted, nl, file, line: p.line, col: p.col });
+      nl = false;
     }
-    if (lineTokens.length === 0) return;
-    const first = lineTokens[0] as Token;
-    if (first.kind === TokKind.Word && !first.quoted && INCLUDE_WORDS.has(first.text)) {
-      this.include(first, lineTokens.slice(1));
-      return;
+    // Includes are recognised per statement (a multi-line parameter may hold several).
+    let from = 0;
+    while (from < lineTokens.length) {
+      let to = from + 1;
+      while (to < lineTokens.length && !(lineTokens[to] as Token).nl) to++;
+      const first = lineTokens[from] as Token;
+      if (first.kind === TokKind.Word && !first.quoted && INCLUDE_WORDS.has(first.text)) {
+        this.include(first, lineTokens.slice(from + 1, to));
+      } else {
+        for (let k = from; k < to; k++) this.tokens.push(lineTokens[k] as Token);
+      }
+      from = to;
     }
-    for (const t of lineTokens) this.tokens.push(t);
   }
 
   private escape(text: string, i: number): { value: string; next: number } {

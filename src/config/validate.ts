@@ -157,6 +157,24 @@ export function validateConfig(config: Config, locs: FieldLocs, opts: ValidateOp
     trackRefs(`vrrp_sync_group ${sg.name}`, sg.trackScripts, 'script');
     trackRefs(`vrrp_sync_group ${sg.name}`, sg.trackInterfaces, 'interface');
   }
+  // keepalived 2.2 drops weighted tracking from sync group members ("ignoring tracked
+  // script ... with weights due to SYNC group"): the members must change state together,
+  // which per-member priority changes would break.
+  const scriptWeight = new Map(config.vrrpScripts.map((s) => [s.name, s.weight]));
+  for (const inst of config.vrrpInstances) {
+    const sg = claimed.get(inst.name);
+    if (sg === undefined) continue;
+    for (const r of inst.trackScripts) {
+      if ((r.weight ?? scriptWeight.get(r.name) ?? 0) !== 0) {
+        sink.warn(r.loc, 'sync-group-weight', `${inst.name} is in vrrp_sync_group ${sg}: keepalived ignores weighted track_script ${r.name} there; use weight 0 or track it on the group`);
+      }
+    }
+    for (const r of inst.trackInterfaces) {
+      if ((r.weight ?? 0) !== 0) {
+        sink.warn(r.loc, 'sync-group-weight', `${inst.name} is in vrrp_sync_group ${sg}: keepalived ignores weighted track_interface ${r.name} there; use weight 0 or track it on the group`);
+      }
+    }
+  }
 
   // ---------------------------------------------------------------- LVS
   const vsGroups = new Set<string>();

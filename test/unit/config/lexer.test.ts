@@ -149,3 +149,25 @@ test('deep include chains stop at the depth limit', (t) => {
   t.is(r.diagnostics[0]!.code, 'include-depth');
   t.is(r.tokens.length, 8);
 });
+
+test('a multi-line $ definition expands into separate lines, as keepalived does', (t) => {
+  const text = '$VIPS=10.0.0.1 \\\n      10.0.0.2/24 dev eth0\nvirtual_ipaddress {\n  $VIPS\n}\n';
+  const r = lexText(text, 'a.conf', ID);
+  t.deepEqual(words(r.tokens), ['virtual_ipaddress', '{', '10.0.0.1', '10.0.0.2/24', 'dev', 'eth0', '}']);
+  t.deepEqual(r.tokens.map((x) => x.nl), [true, false, true, true, false, false, true]);
+  t.deepEqual([r.tokens[3]!.line, r.tokens[3]!.col], [4, 3]);
+});
+
+test('a multi-line parameter may hold include lines', (t) => {
+  const d = tmpdir(t);
+  fs.writeFileSync(path.join(d, 'inc.conf'), 'inner 1\n');
+  fs.writeFileSync(path.join(d, 'm.conf'), '$P=a 1 \\\ninclude inc.conf\n$P\nz\n');
+  const r = lexFile(path.join(d, 'm.conf'), ID);
+  t.deepEqual(r.diagnostics, []);
+  t.deepEqual(words(r.tokens), ['a', '1', 'inner', '1', 'z']);
+});
+
+test('\\# and \\! are literal outside quotes', (t) => {
+  const r = lexText('auth_pass ab\\#c\\!d # comment\n', 'a.conf', ID);
+  t.deepEqual(words(r.tokens), ['auth_pass', 'ab#c!d']);
+});

@@ -142,3 +142,17 @@ test('LVS references, duplicates and families', (t) => {
   ]);
   t.deepEqual(diags('virtual_server_group G {\n 10.0.0.1 99999\n}\n'), [['range', 'error', 2, 11]]);
 });
+
+test('weighted tracking in a sync group member warns (keepalived ignores it)', (t) => {
+  const sc = 'vrrp_script s {\n script /bin/true\n weight -10\n}\nvrrp_script z {\n script /bin/true\n}\n';
+  const grp = 'vrrp_sync_group G {\n group {\n  A B\n }\n}\n';
+  const b = instance('B', '').replace('virtual_router_id 51', 'virtual_router_id 52');
+  const a = instance('A', ' track_script {\n  s\n  z\n  z weight 5\n  s weight 0\n }\n track_interface {\n  eth1 weight 3\n  eth2\n }');
+  t.deepEqual(diags(sc + grp + a + b), [
+    ['sync-group-weight', 'warning', 20, 3],
+    ['duplicate', 'warning', 22, 3],
+    ['sync-group-weight', 'warning', 22, 3],
+    ['duplicate', 'warning', 23, 3],
+    ['sync-group-weight', 'warning', 26, 3],
+  ]);
+});
