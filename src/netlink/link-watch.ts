@@ -10,14 +10,18 @@
  *   are ignored.
  * - A rename is reported as 'del' of the old name then 'new' of the new one: track_interface
  *   follows names, so the old name is gone.
- * - Multicast delivery can overflow the socket buffer (ENOBUFS): events were lost, so the
- *   whole link table is read again and differences are reported as if they were events.
+ * - Multicast delivery can overflow the socket buffer: events were lost, so the whole link
+ *   table is read again and differences are reported as if they were events. The overflow
+ *   must not surface as ENOBUFS on this socket — with the `netlink` package that aborts the
+ *   process (see sockopt.ts) — so NETLINK_NO_ENOBUFS is set and the kernel's drop counter
+ *   for the socket is polled instead.
  * - The socket is referenced (it keeps the process alive) while anyone is subscribed and
  *   closed when the last subscriber leaves; its 'error' events are always handled.
  */
 import { RawNetlinkSocket, Protocol, parseMessages, rt } from 'netlink';
 import type { NetlinkMessage } from 'netlink';
 import { toLinkInfo, sameLinkState } from './links.ts';
+import { hardenEventSocket, socketDrops } from './sockopt.ts';
 import type { LinkInfo } from './net-control.ts';
 
 /** rtnetlink.h */
@@ -25,16 +29,23 @@ const RTNLGRP_LINK = 1;
 const RTM_NEWLINK = 16;
 const RTM_DELLINK = 17;
 const AF_UNSPEC = 0;
-/** bytes. Room for a burst of link events (keepalived sets 512 KiB-ish for its monitor socket). */
-const RCVBUF = 1 << 20;
+/** bytes. Room for a burst of link events (each RTM_NEWLINK is ~1.5 KiB with statistics). */
+const RCVBUF = 4 << 20;
+/** ms between reads of the socket's drop counter; bounds how late a lost event is noticed. */
+const DROP_POLL_MS = 500;
 /** ms before a failed re-read is tried again. */
 const RESYNC_RETRY_MS = 1000;
 
 export type LinkListener = (l: LinkInfo, kind: 'new' | 'del') => void;
 
 export interface LinkWatchCounters {
-  /** ENOBUFS overruns, each followed by a full re-read. */
+  /** Overruns (notifications the kernel dropped, or ENOBUFS), each followed by a full re-read. */
   overruns: number;
+  /**
+   * 1 if NETLINK_NO_ENOBUFS could not be set on the event socket: an overflow would then
+   * abort the process (sockopt.ts), so the supervisor should log it loudly.
+   */
+  unprotected: number;
   /** Re-reads of the link table that failed (retried). */
   resyncFailures: number;
   /** Datagrams that did not parse as rtnetlink link messages. */
@@ -46,15 +57,35 @@ export interface LinkWatchCounters {
 }
 
 export class LinkWatch {
-  readonly counters: LinkWatchCounters = { overruns: 0, resyncFailures: 0, malformed: 0, listenerErrors: 0, socketErrors: 0 };
+  readonly counters: LinkWatchCounters = {
+    overruns: 0,
+    unprotected: 0,
+    resyncFailures: 0,
+    malformed: 0,
+    listenerErrors: 0,
+    socketErrors: 0,
+  };
   private readonly listeners = new Set<LinkListener>();
   private readonly known = new Map<number, LinkInfo>();
   private sock: RawNetlinkSocket | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  private dropTimer: NodeJS.Timeout | undefined;
+  private drops = 0;
   private generation = 0;
 
-  /** `readAll` reads the whole link table (over the request channel, which has deadlines). */
-  constructor(private readonly readAll: () => Promise<LinkInfo[]>) {}
+  private readonly rcvbuf: number;
+
+  /**
+   * `readAll` reads the whole link table (over the request channel, which has deadlines).
+   * `rcvbufBytes` sizes the event socket's receive buffer (SO_RCVBUF; the kernel doubles it
+   * and enforces a minimum of a few KiB); tests make it tiny to force ENOBUFS.
+   */
+  constructor(
+    private readonly readAll: () => Promise<LinkInfo[]>,
+    opts: { rcvbufBytes?: number } = {},
+  ) {
+    this.rcvbuf = opts.rcvbufBytes ?? RCVBUF;
+  }
 
   subscribe(fn: LinkListener): () => void {
     this.listeners.add(fn);
@@ -73,6 +104,8 @@ export class LinkWatch {
     this.generation++;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
+    if (this.dropTimer) clearInterval(this.dropTimer);
+    this.dropTimer = undefined;
     const s = this.sock;
     this.sock = undefined;
     this.known.clear();
@@ -89,10 +122,20 @@ export class LinkWatch {
     const s = new RawNetlinkSocket(Protocol.ROUTE);
     s.on('error', (e: unknown) => this.onError(e));
     s.on('message', (buf: Buffer) => this.onDatagram(buf));
-    try {
-      s.setRecvBufferSize(RCVBUF);
-    } catch {
-      /* keep the default size; overruns are still handled by a re-read */
+    const h = hardenEventSocket(s.address().port, this.rcvbuf);
+    if (!h.noEnobufs) {
+      this.counters.unprotected = 1;
+      try {
+        s.setRecvBufferSize(this.rcvbuf);
+      } catch {
+        /* keep the default size */
+      }
+    }
+    if (h.inode !== undefined) {
+      const inode = h.inode;
+      this.drops = socketDrops(inode) ?? 0;
+      this.dropTimer = setInterval(() => this.checkDrops(inode), DROP_POLL_MS);
+      this.dropTimer.unref();
     }
     s.addMembership(RTNLGRP_LINK);
     s.ref();
@@ -109,6 +152,14 @@ export class LinkWatch {
     } else {
       this.counters.socketErrors++;
     }
+  }
+
+  private checkDrops(inode: number): void {
+    const d = socketDrops(inode);
+    if (d === undefined || d <= this.drops) return;
+    this.drops = d;
+    this.counters.overruns++;
+    void this.resync(true);
   }
 
   /** Reads every link; with `report`, differences from what we knew are reported as events. */

@@ -125,9 +125,12 @@ export class RtNetControl implements NetControl {
   private readonly rtnl: Rtnl;
   private readonly watch: LinkWatch;
 
-  constructor(opts: RtnlOptions = {}) {
+  constructor(opts: RtnlOptions & { linkEventBufferBytes?: number } = {}) {
     this.rtnl = new Rtnl(opts);
-    this.watch = new LinkWatch(() => this.listLinks());
+    this.watch = new LinkWatch(
+      () => this.listLinks(),
+      opts.linkEventBufferBytes === undefined ? {} : { rcvbufBytes: opts.linkEventBufferBytes },
+    );
   }
 
   /** The channel's counters (stale replies, malformed datagrams) and the link watch's. */

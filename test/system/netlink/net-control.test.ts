@@ -329,3 +329,26 @@ test('deadlines: a request nobody answers ends VIGIL_NL_TIMEOUT; close() settles
   t.is(r.lo, 'lo');
   t.true(wall < 25_000);
 });
+
+test('link events lost to a full socket buffer: no abort, the table is re-read and the net change reported', (t) => {
+  if (!requireRoot(t)) return t.pass();
+  const l = new NetnsLab('vnl');
+  t.teardown(() => l.removeAll());
+  const ns = l.addNs('o');
+  const peer = l.addNs('q');
+  l.veth(ns, 'eth0', peer, 'eth0');
+  nsExec(ns, ['ip', 'link', 'add', 'tmp0', 'type', 'veth', 'peer', 'name', 'tmp1']);
+  // With the netlink package an ENOBUFS on this socket used to abort the process
+  // ("terminate called after throwing an instance of 'Napi::Error'"); execFileSync throws then.
+  const out = execFileSync('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', `${FIX}watch-overrun.ts`], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  const r = JSON.parse(out) as { overruns: number; events: Array<{ kind: string; ifname: string; up: boolean; running: boolean }> };
+  t.true(r.overruns >= 1, 'the drops were noticed');
+  const eth0 = r.events.filter((e) => e.ifname === 'eth0');
+  t.like(eth0[eth0.length - 1], { kind: 'new', up: true, running: true }, 'the final state of eth0 is reported');
+  t.true(r.events.some((e) => e.kind === 'del' && e.ifname === 'tmp0'));
+  t.true(r.events.some((e) => e.kind === 'del' && e.ifname === 'tmp1'));
+});
