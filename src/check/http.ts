@@ -162,6 +162,8 @@ export async function httpFetch(o: HttpFetchOptions): Promise<HttpFetchResult> {
     });
     if (!o.readBody) {
       clearTimeout(phase);
+      // destroying a body undici still reads raises an AbortError on it: expected here
+      res.body.on('error', () => {});
       res.body.destroy();
       return { status: res.statusCode, headers: res.headers, bodyBytes: 0 };
     }
@@ -174,6 +176,7 @@ export async function httpFetch(o: HttpFetchOptions): Promise<HttpFetchResult> {
       arm('VIGIL_READ_TIMEOUT', 'no body data');
       n += chunk.length;
       if (n > max) {
+        res.body.on('error', () => {});
         res.body.destroy();
         throw new CheckError('VIGIL_BODY_TOO_LARGE', `body longer than ${max} bytes`);
       }
@@ -213,7 +216,8 @@ export function httpReason(err: unknown): string {
     case 'UND_ERR_CLOSED':
       return 'reset';
     default:
-      if (code?.startsWith('HPE_')) return 'bad-response';
+      // undici's HTTPParserError carries its llhttp code in `code` only sometimes
+      if (code?.startsWith('HPE_') || (err instanceof Error && err.name === 'HTTPParserError')) return 'bad-response';
       return socketReason(err);
   }
 }
