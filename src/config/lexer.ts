@@ -69,6 +69,9 @@ export interface LexResult {
   readonly diagnostics: Diagnostic[];
 }
 
+/** characters; keepalived refuses substitutions beyond its line buffer in the same way */
+const MAX_EXPANDED_LINE = 65_536;
+
 const INCLUDE_WORDS = new Set(['include', 'includer', 'includem', 'includew', 'includeb', 'includea']);
 
 /** Maps offsets in a logical line back to physical positions. */
@@ -254,14 +257,15 @@ class Lexer {
       if (text.charCodeAt(eq) === 61) {
         const name = text.slice(start + 1, e);
         const vp = posAt(segs, eq + 1);
-        const { text: value } = this.expand(text.slice(eq + 1).trim(), [{ off: 0, line: vp.line, col: vp.col, fixed: true }], file);
-        this.defines.set(name, value);
+        const ex = this.expand(text.slice(eq + 1).trim(), [{ off: 0, line: vp.line, col: vp.col, fixed: true }], file);
+        if (ex !== undefined) this.defines.set(name, ex.text);
         return;
       }
     }
 
     if (text.indexOf('$') >= 0) {
       const ex = this.expand(text, segs, file);
+      if (ex === undefined) return;
       text = ex.text;
       segs = ex.segs;
     }
@@ -272,7 +276,7 @@ class Lexer {
    * Substitute `$NAME` and `${NAME}` (defined names only; others stay as written, with a
    * warning). Substituted text is not rescanned, so a define cannot recurse.
    */
-  private expand(text: string, segs: Segment[], file: string): { text: string; segs: Segment[] } {
+  private expand(text: string, segs: Segment[], file: string): { text: string; segs: Segment[] } | undefined {
     let out = '';
     const outSegs: Segment[] = [];
     let copyFrom = 0;
@@ -322,6 +326,10 @@ class Lexer {
         this.sink.warn(this.loc(file, segs, i), 'undefined-parameter', `\$${name} is not defined; left as written`);
         i = end;
         continue;
+      }
+      if (out.length + (i - copyFrom) + value.length > MAX_EXPANDED_LINE) {
+        this.sink.error(this.loc(file, segs, i), 'line-too-long', `substituting \$${name} makes the line longer than ${MAX_EXPANDED_LINE} characters; line ignored`);
+        return undefined;
       }
       flushCopy(i);
       const p = posAt(segs, i);

@@ -171,3 +171,9 @@ test('\\# and \\! are literal outside quotes', (t) => {
   const r = lexText('auth_pass ab\\#c\\!d # comment\n', 'a.conf', ID);
   t.deepEqual(words(r.tokens), ['auth_pass', 'ab#c!d']);
 });
+
+test('a substitution that would make a line explode is an error, not an out-of-memory', (t) => {
+  const r = lexText('$A=xx\n' + '$A=$A$A\n'.repeat(40) + 'k $A\n', 'a.conf', ID);
+  t.true(r.diagnostics.some((d) => d.code === 'line-too-long' && d.severity === 'error'));
+  t.true(r.tokens.every((x) => x.text.length <= 65536));
+});
