@@ -21,7 +21,7 @@
 import { RawNetlinkSocket, Protocol, parseMessages, rt } from 'netlink';
 import type { NetlinkMessage } from 'netlink';
 import { toLinkInfo, sameLinkState } from './links.ts';
-import { hardenEventSocket, socketDrops } from './sockopt.ts';
+import { hardenRouteSocket, socketDrops } from './sockopt.ts';
 import type { LinkInfo } from './net-control.ts';
 
 /** rtnetlink.h */
@@ -122,7 +122,7 @@ export class LinkWatch {
     const s = new RawNetlinkSocket(Protocol.ROUTE);
     s.on('error', (e: unknown) => this.onError(e));
     s.on('message', (buf: Buffer) => this.onDatagram(buf));
-    const h = hardenEventSocket(s.address().port, this.rcvbuf);
+    const h = hardenRouteSocket(s.address().port, this.rcvbuf);
     if (!h.noEnobufs) {
       this.counters.unprotected = 1;
       try {

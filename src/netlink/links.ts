@@ -92,10 +92,14 @@ export function linkKind(m: rt.LinkMessage): { kind: string; data: Buffer | unde
   if (!li) return undefined;
   let kind: string | undefined;
   let data: Buffer | undefined;
-  parseAttributes(li, (a) => {
-    if (a.type === IFLA_INFO_KIND) kind = a.data.toString('latin1').replace(/\0+$/, '');
-    else if (a.type === IFLA_INFO_DATA) data = a.data;
-  });
+  try {
+    parseAttributes(li, (a) => {
+      if (a.type === IFLA_INFO_KIND) kind = a.data.toString('latin1').replace(/\0+$/, '');
+      else if (a.type === IFLA_INFO_DATA) data = a.data;
+    });
+  } catch {
+    return undefined; // a malformed nest: treat as a plain device, never as ours
+  }
   return kind === undefined ? undefined : { kind, data };
 }
 

@@ -15,10 +15,13 @@
  */
 import { AttrStream, RawNetlinkSocket, Protocol, Flags, FlagsGet, formatMessage, parseMessages, parseError, readS32, rt } from 'netlink';
 import type { NetlinkMessage } from 'netlink';
+import { hardenRouteSocket } from './sockopt.ts';
 import { closedError, kernelError, NetlinkError, NL_PROTOCOL, timeoutError, wrapNetlinkError } from './errors.ts';
 
 /** ms. Generous: the kernel answers rtnetlink in microseconds, but the machine may be loaded. */
 export const DEFAULT_TIMEOUT_MS = 3000;
+/** bytes. SO_RCVBUF(FORCE) of the request socket: room for a large dump's chunks. */
+const RCVBUF = 1 << 20;
 /** How often a dump interrupted by a concurrent change (NLM_F_DUMP_INTR) is retried. */
 const DUMP_RETRIES = 3;
 /** linux/netlink.h: NLMSG_NOOP, NLMSG_ERROR, NLMSG_DONE, NLMSG_OVERRUN. */
@@ -109,6 +112,8 @@ export class Rtnl {
   private tail: Promise<unknown> = Promise.resolve();
   private inflight: InFlight | undefined;
   private closed = false;
+  /** NETLINK_NO_ENOBUFS is set on the socket (false: koffi or /proc unavailable). */
+  readonly hardened: boolean;
 
   constructor(opts: RtnlOptions = {}) {
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -120,6 +125,9 @@ export class Rtnl {
     // Idle, the socket must not keep the process alive; a request's deadline timer does.
     this.sock.unref();
     this.localPort = this.sock.address().port;
+    // One request at a time keeps the buffer nearly empty, but should it ever overflow, an
+    // ENOBUFS would abort the process (sockopt.ts); with this, a lost ACK is a timeout.
+    this.hardened = hardenRouteSocket(this.localPort, RCVBUF).noEnobufs;
   }
 
   /** Queues a request behind the ones before it and resolves with its replies. */

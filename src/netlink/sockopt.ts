@@ -1,5 +1,5 @@
 /**
- * Socket options the `netlink` package cannot set, for the link-event socket.
+ * Socket options the `netlink` package cannot set, for NETLINK_ROUTE sockets.
  *
  * Why this exists — a sharp edge found by test (netlink 0.3.0, Node 20, libuv 1.4x): when a
  * multicast listener's receive buffer overflows, the kernel sets sk_err = ENOBUFS, epoll
@@ -96,8 +96,12 @@ export interface HardenResult {
   readonly why?: string;
 }
 
-/** Sets NETLINK_NO_ENOBUFS and a large receive buffer on the route socket bound to `portid`. */
-export function hardenEventSocket(portid: number, rcvbufBytes: number): HardenResult {
+/**
+ * Sets NETLINK_NO_ENOBUFS and a large receive buffer on the route socket bound to `portid`.
+ * Used for the link-event socket and for the request channel (where a dropped ACK then ends
+ * as VIGIL_NL_TIMEOUT instead of an abort).
+ */
+export function hardenRouteSocket(portid: number, rcvbufBytes: number): HardenResult {
   try {
     const e = findRouteSocket(portid);
     if (!e) return { noEnobufs: false, inode: undefined, why: `no NETLINK_ROUTE socket with port ${portid >>> 0}` };

@@ -318,6 +318,7 @@ test('deadlines: a request nobody answers ends VIGIL_NL_TIMEOUT; close() settles
     late: { code: string };
     received: number;
     lo: string | null;
+    hardened: boolean;
   };
   t.is(r.timedOut.code, 'VIGIL_NL_TIMEOUT');
   t.regex(r.timedOut.message, /interface eth0/);
@@ -327,6 +328,7 @@ test('deadlines: a request nobody answers ends VIGIL_NL_TIMEOUT; close() settles
   t.true(r.closeMs < r.timeoutMs, `close settled them before any deadline (${r.closeMs} ms)`);
   t.is(r.late.code, 'VIGIL_NL_CLOSED');
   t.is(r.lo, 'lo');
+  t.true(r.hardened, 'NETLINK_NO_ENOBUFS set on the request socket');
   t.true(wall < 25_000);
 });
 

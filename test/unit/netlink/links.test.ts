@@ -47,6 +47,12 @@ test('macvlan create: IFLA_LINKINFO{kind macvlan, data{mode private}}, IFLA_LINK
   t.throws(() => macvlanCreateMessage(7, 'x', Buffer.alloc(5)), { instanceOf: NetlinkError });
 });
 
+test('a malformed IFLA_LINKINFO reads as a plain device, never as a macvlan of ours', (t) => {
+  const m: rt.LinkMessage = { kind: 'link', data: { index: 2 }, attrs: { ifname: 'x', linkinfo: Buffer.from([0xff, 0x00, 0x01]) } };
+  t.is(linkKind(m), undefined);
+  t.is(macvlanState(m), undefined);
+});
+
 test('a plain device is not a macvlan', (t) => {
   const m: rt.LinkMessage = { kind: 'link', data: { index: 2 }, attrs: { ifname: 'eth0' } };
   t.is(linkKind(m), undefined);
