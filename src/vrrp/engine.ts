@@ -18,7 +18,7 @@ import {
   type VrrpInstanceSpec,
 } from '../ipc/messages.ts';
 import { decodeAdvert, encodeAdvert, type Advert } from './packet.ts';
-import { toRouterParams } from './params.ts';
+import { decodeExpectFor, toRouterParams } from './params.ts';
 import { Router, type RouterEffect, type RouterEvent, type TimerName, type VrrpState } from './router.ts';
 import { SyncGroups } from './sync-group.ts';
 
@@ -217,6 +217,7 @@ export class VrrpEngine {
       if (!next || this.needsRestart(inst.spec, next)) this.remove(inst);
     }
     this.syncGroups = new SyncGroups(syncGroups);
+    for (const [name, inst] of this.instances) this.syncGroups.attach(name, inst.router);
     const started: Instance[] = [];
     for (const spec of specs) {
       const existing = this.instances.get(spec.instance.name);
@@ -229,7 +230,15 @@ export class VrrpEngine {
       }
       const params = toRouterParams(spec.instance, spec.link.primaryAddress);
       const snap = snapshot?.find((s) => s.name === spec.instance.name);
-      const router = new Router(params, () => this.io.now());
+      const name = spec.instance.name;
+      // The gate reads whichever sync-group table is current, so a reload can regroup members.
+      const router = new Router(params, () => this.io.now(), {
+        sync: {
+          canGoMaster: () => this.syncGroups.gate(name)?.canGoMaster() ?? true,
+          othersFaulted: () => this.syncGroups.gate(name)?.othersFaulted() ?? false,
+        },
+      });
+      this.syncGroups.attach(name, router);
       const inst: Instance = {
         spec,
         router,
@@ -266,6 +275,7 @@ export class VrrpEngine {
     inst.timers.clear();
     this.clearGarp(inst);
     this.releaseSocket(inst.socket);
+    this.syncGroups.detach(inst.spec.instance.name);
     this.instances.delete(inst.spec.instance.name);
   }
 
@@ -331,12 +341,8 @@ export class VrrpEngine {
       src: p.src,
       dst: p.dst,
       ttlOrHopLimit: p.ttl,
-      expect: {
-        vrid: i.virtualRouterId,
-        version: i.version,
-        ...(i.authentication?.type === 'PASS' ? { authType: 1 as const, authPass: i.authentication.pass } : {}),
-        ...(i.version === 2 ? { advertIntMs: i.advertIntMs } : {}),
-      },
+      unicast: i.unicastPeers.length > 0,
+      expect: decodeExpectFor(inst.router.params),
     });
     if (!decoded.ok) {
       inst.stats.dropped[decoded.reason] = (inst.stats.dropped[decoded.reason] ?? 0) + 1;
@@ -379,7 +385,7 @@ export class VrrpEngine {
     for (const e of effects) {
       switch (e.type) {
         case 'send-advert':
-          this.sendAdvert(inst, e.priority);
+          this.sendAdvert(inst, e.advert);
           break;
         case 'arm-timer':
           this.arm(inst, e.timer, e.ms);
@@ -461,17 +467,9 @@ export class VrrpEngine {
     t.handle = this.io.setTimer(fire, wake);
   }
 
-  private sendAdvert(inst: Instance, priority: number): void {
+  private sendAdvert(inst: Instance, advert: Advert): void {
     const i = inst.spec.instance;
-    const advert: Advert = {
-      version: i.version,
-      vrid: i.virtualRouterId,
-      priority,
-      advertIntMs: i.advertIntMs,
-      addresses: i.virtualIpaddress.filter((v) => v.family === i.family).map((v) => v.address),
-      authType: i.version === 2 && i.authentication?.type === 'PASS' ? 1 : 0,
-      ...(i.version === 2 && i.authentication?.type === 'PASS' ? { authData: i.authentication.pass } : {}),
-    };
+    const priority = advert.priority;
     const unicast = i.unicastPeers.length > 0;
     const dsts = unicast ? i.unicastPeers : [inst.spec.mcastGroup];
     const shared = inst.socket;
