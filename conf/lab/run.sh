@@ -72,11 +72,13 @@ start() { # node
   ip netns exec "vlab-$1" "${vigil[@]}" -n -f "$work/$1.conf" -p "$work/$1.pid" --control-socket "$work/$1.sock" \
     --log-format pretty >>"$work/$1.log" 2>&1 &
   pids[$1]=$!
+  disown "${pids[$1]}"
 }
 holder() {
-  local h=none
-  for n in r1 r2; do ip -n "vlab-$n" -o addr show dev eth0 | grep -q " $VIP/" && h=$n; done
-  echo $h
+  # A router whose link is down (the "dead" one) holds nothing the client can reach.
+  local h=()
+  for n in r1 r2; do ip -n "vlab-$n" -o addr show dev eth0 up | grep -q " $VIP/" && h+=("$n"); done
+  local IFS=+; echo "${h[*]:-none}"
 }
 client() { ip netns exec vlab-c ping -c1 -W1 "$VIP" >/dev/null 2>&1 && echo "reaches $VIP" || echo "cannot reach $VIP"; }
 show() { printf '%s  VIP %s held by: %-4s  client %s\n' "$(date +%T)" "$VIP" "$(holder)" "$(client)"; }
@@ -101,7 +103,7 @@ kill -KILL "${pids[r1]}"; unset 'pids[r1]'
 ip -n vlab-r1 link set eth0 down
 t0=$(date +%s.%N)
 wait_holder r2 10
-echo "lab: r2 took over after $(echo "$(date +%s.%N) - $t0" | bc 2>/dev/null || echo '?') s"
+echo "lab: r2 took over after $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.2f", b-a}') s"
 show
 if [ $auto -eq 0 ]; then
   echo "Press Enter to bring r1 back (it preempts: higher priority), Ctrl-C to leave."
