@@ -9,6 +9,10 @@
  *   otherwise the address again (the kernel reads IFA_ADDRESS as "the prefix address").
  * - IPv6 VIPs are added with IFA_F_NODAD, as keepalived does: the address is usable at once
  *   and a transient split brain cannot leave it stuck in `dadfailed`; VRRP is the DAD here.
+ * - An IPv6 /128 VIP is added deprecated (IFA_CACHEINFO preferred 0, valid forever), as
+ *   keepalived 2.2.7 does (seen with `ip addr`: `nodad deprecated … preferred_lft 0sec`), so
+ *   the host never picks it as the source address of its own connections (RFC 6724 rule 3);
+ *   health checks from the master would otherwise leave from the VIP.
  * - IFA_LABEL (IPv4 only — the kernel has no IPv6 labels, keepalived drops them with a
  *   warning, so do we) is at most 15 bytes (IFNAMSIZ-1; the kernel rejects longer with
  *   EINVAL). By convention it starts with the device name (`eth0:vip`, for ifconfig); the
@@ -29,6 +33,8 @@ import type { AddressSpec } from './net-control.ts';
 /** linux/socket.h */
 export const AF_INET = 2;
 export const AF_INET6 = 10;
+/** s. linux/if_addr.h: an address lifetime of 0xffffffff is forever. */
+const INFINITY_LIFE_TIME = 0xffffffff;
 /** IFNAMSIZ - 1: the longest interface name or address label, in bytes. */
 export const IFNAME_MAX = 15;
 
@@ -142,6 +148,7 @@ export function toAddressMessage(a: AddressSpec, ifindex: number, op: 'add' | 'd
     if (a.family === 6) flags.nodad = true;
     if (a.noPrefixRoute) flags.noprefixroute = true;
     if (flags.nodad || flags.noprefixroute) attrs.flags = flags;
+    if (a.family === 6 && a.prefixLen === 128) attrs.cacheInfo = { ifaPrefered: 0, ifaValid: INFINITY_LIFE_TIME };
   }
   return { kind: 'address', data, attrs };
 }

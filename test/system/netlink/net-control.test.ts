@@ -27,6 +27,9 @@ interface AddrInfo {
   nodad?: boolean;
   noprefixroute?: boolean;
   tentative?: boolean;
+  deprecated?: boolean;
+  preferred_life_time?: number;
+  valid_life_time?: number;
 }
 
 function lab(t: ExecutionContext): { ns: string; peer: string } | undefined {
@@ -103,26 +106,40 @@ test('IPv4 point-to-point peer, noprefixroute, explicit broadcast; a /32 VIP', (
   t.deepEqual(addrs(l.ns).filter((x) => x.family === 'inet'), []);
 });
 
-test('IPv6 VIP is added with nodad (never tentative) and noprefixroute; present and absent', (t) => {
+test('IPv6 VIP is added with nodad (never tentative), noprefixroute, /128 deprecated; present and absent', (t) => {
   const l = lab(t);
   if (!l) return t.pass();
   const vip6 = { ifname: 'eth0', address: '2001:db8:1::10', prefixLen: 64, family: 6 };
   const vip6npr = { ifname: 'eth0', address: '2001:db8:2::10', prefixLen: 64, family: 6, noPrefixRoute: true };
+  const host6 = { ifname: 'eth0', address: '2001:db8:3::10', prefixLen: 128, family: 6 };
   t.deepEqual(
-    ops(l.ns, [{ m: 'addAddress', a: [vip6] }, { m: 'addAddress', a: [vip6] }, { m: 'addAddress', a: [vip6npr] }]),
-    [ok('added'), ok('present'), ok('added')],
+    ops(l.ns, [
+      { m: 'addAddress', a: [vip6] },
+      { m: 'addAddress', a: [vip6] },
+      { m: 'addAddress', a: [vip6npr] },
+      { m: 'addAddress', a: [host6] },
+    ]),
+    [ok('added'), ok('present'), ok('added'), ok('added')],
   );
   const a = addrs(l.ns).filter((x) => x.family === 'inet6');
   const one = a.find((x) => x.local === '2001:db8:1::10');
   t.like(one, { prefixlen: 64, nodad: true });
   t.not(one?.tentative, true, 'usable at once: no DAD');
   t.like(a.find((x) => x.local === '2001:db8:2::10'), { nodad: true, noprefixroute: true });
+  // keepalived 2.2.7 adds a /128 VIP deprecated, so the host never sources its own traffic from it.
+  t.like(a.find((x) => x.local === '2001:db8:3::10'), { nodad: true, deprecated: true, preferred_life_time: 0, valid_life_time: 4294967295 });
+  t.not(one?.deprecated, true);
   const r6 = routes(l.ns, ['-6', 'route', 'show', 'table', 'main']).map((r) => r['dst']);
   t.true(r6.includes('2001:db8:1::/64'));
   t.false(r6.includes('2001:db8:2::/64'));
   t.deepEqual(
-    ops(l.ns, [{ m: 'removeAddress', a: [vip6] }, { m: 'removeAddress', a: [vip6] }, { m: 'removeAddress', a: [vip6npr] }]),
-    [ok('removed'), ok('absent'), ok('removed')],
+    ops(l.ns, [
+      { m: 'removeAddress', a: [vip6] },
+      { m: 'removeAddress', a: [vip6] },
+      { m: 'removeAddress', a: [vip6npr] },
+      { m: 'removeAddress', a: [host6] },
+    ]),
+    [ok('removed'), ok('absent'), ok('removed'), ok('removed')],
   );
   t.deepEqual(addrs(l.ns).filter((x) => x.family === 'inet6' && x.scope === 'global'), []);
 });

@@ -87,6 +87,17 @@ test('IPv6 add carries IFA_F_NODAD (keepalived: usable at once, never dadfailed)
   t.false(a.has(3), 'the kernel has no IPv6 labels');
   const np = attrsOf(toAddressMessage({ ...v6, noPrefixRoute: true }, 4, 'add'));
   t.is(np.get(8)?.readUInt32LE(0), 0x202);
+  t.false(a.has(6), 'no IFA_CACHEINFO below /128');
+});
+
+test('an IPv6 /128 VIP is added deprecated (preferred 0, valid forever), as keepalived 2.2.7 does', (t) => {
+  const a = attrsOf(toAddressMessage({ ...v6, prefixLen: 128 }, 4, 'add'));
+  const ci = a.get(6); // IFA_CACHEINFO: ifa_prefered, ifa_valid, cstamp, tstamp (u32 each)
+  t.is(ci?.length, 16);
+  t.is(ci?.readUInt32LE(0), 0);
+  t.is(ci?.readUInt32LE(4), 0xffffffff);
+  t.false(attrsOf(toAddressMessage({ ...v6, prefixLen: 128 }, 4, 'del')).has(6));
+  t.false(attrsOf(toAddressMessage({ ...v4, prefixLen: 32 }, 4, 'add')).has(6));
 });
 
 test('delete sends local+address+prefix (so only the same prefix matches) and no label/flags', (t) => {
