@@ -1,0 +1,154 @@
+/**
+ * The real `vigil` process: `node --import tsx src/cli/main.ts ...` from the repository
+ * root, as the README documents. Checks exit codes, stderr diagnostics, --dump-conf JSON,
+ * keepalived flags, and that -t never loads the daemon modules.
+ */
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function vigil(args: readonly string[], env: Record<string, string> = {}): Run {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, ...env },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function tmp(t: { teardown(fn: () => void): void }, files: Record<string, string>): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-cli-'));
+  t.teardown(() => fs.rmSync(d, { recursive: true, force: true }));
+  for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(d, name), text);
+  return d;
+}
+
+const DIAG = /^(.+):(\d+):(\d+): (error|warning): (.+)$/;
+
+test('every shipped configuration passes `vigil -t` (exit 0, warnings only)', (t) => {
+  const files = ['conf/keepalived.conf', ...fs.readdirSync(path.join(root, 'conf/examples')).filter((f) => f.endsWith('.conf')).map((f) => `conf/examples/${f}`)];
+  t.true(files.length >= 5);
+  for (const f of files) {
+    const r = vigil(['-t', '-f', f]);
+    t.is(r.code, 0, `${f}: ${r.stderr}`);
+    for (const line of r.stderr.split('\n').filter((l) => l !== '')) {
+      const m = DIAG.exec(line);
+      t.truthy(m, line);
+      t.is(m?.[4], 'warning', line);
+    }
+  }
+});
+
+test('-t on a broken config: diagnostics on stderr in FILE:LINE:COL form, exit 1, nothing on stdout', (t) => {
+  const f = 'test/fixtures/config/broken/seed-notes-raw.conf';
+  const r = vigil(['--config-test', '--use-file', f]);
+  t.is(r.code, 1);
+  t.is(r.stdout, '');
+  const lines = r.stderr.trim().split('\n');
+  t.true(lines.every((l) => DIAG.test(l)), r.stderr);
+  t.true(lines.includes(`${f}:15:1: warning: unknown keyword \`inerval\` in vrrp_script; did you mean \`interval\`?`));
+  t.true(lines.some((l) => l.startsWith(`${f}:72:20: error: `)));
+});
+
+test('-t: warnings only exit 0; an unreadable file is a diagnostic and exit 1', (t) => {
+  const d = tmp(t, {
+    'w.conf': 'vrrp_instance A {\n interface no-such-if0\n virtual_router_id 1\n virtual_ipaddress {\n  10.0.0.1\n }\n bogus 1\n}\n',
+  });
+  const w = vigil(['-t', '-f', path.join(d, 'w.conf')]);
+  t.is(w.code, 0, w.stderr);
+  t.regex(w.stderr, /w\.conf:2:12: warning: interface no-such-if0 does not exist/);
+  t.regex(w.stderr, /w\.conf:7:2: warning: unknown keyword `bogus`/);
+  const missing = vigil(['-t', '-f', path.join(d, 'absent.conf')]);
+  t.is(missing.code, 1);
+  t.regex(missing.stderr, /absent\.conf:1:1: error: cannot read .*absent\.conf: ENOENT/);
+});
+
+test('--dump-conf prints the resolved model as JSON; -i selects @ conditional lines', (t) => {
+  const f = 'test/fixtures/config/good/keepalived-2.2-full.conf';
+  const a = vigil(['--dump-conf', '-f', f, '-i', 'lb1']);
+  t.is(a.code, 0, a.stderr);
+  const ca = JSON.parse(a.stdout) as { vrrpInstances: Array<{ name: string; priority: number; initialState: string }>; files: string[] };
+  t.deepEqual(ca.vrrpInstances.map((i) => [i.name, i.initialState, i.priority]), [
+    ['VI_4', 'MASTER', 150],
+    ['VI_6', 'BACKUP', 100],
+  ]);
+  t.is(ca.files.length, 3);
+  const b = vigil(['--dump-conf', '-f', f, '--config-id=lb2']);
+  const cb = JSON.parse(b.stdout) as typeof ca;
+  t.deepEqual(cb.vrrpInstances.map((i) => [i.initialState, i.priority]), [
+    ['BACKUP', 100],
+    ['BACKUP', 100],
+  ]);
+  const bad = vigil(['--dump-conf', '-f', 'test/fixtures/config/broken/bad-values.conf']);
+  t.is(bad.code, 1);
+  t.is(bad.stdout, '');
+  t.regex(bad.stderr, /bad-values\.conf:8:23: error: VI_1: virtual_router_id 300 is out of range 1\.\.255/);
+});
+
+test('the default config id is the short host name', (t) => {
+  const host = os.hostname().split('.')[0] as string;
+  const d = tmp(t, { 'c.conf': `@${host} global_defs {\n@${host}  router_id matched\n@${host} }\n` });
+  const r = vigil(['--dump-conf', '-f', path.join(d, 'c.conf')]);
+  t.is(r.code, 0, r.stderr);
+  t.is((JSON.parse(r.stdout) as { globalDefs: { routerId?: string } }).globalDefs.routerId, 'matched');
+});
+
+test('-t does not load the daemon, checker or control modules', (t) => {
+  // Run -t with a loader hook that records every vigil module resolved.
+  const d = tmp(t, {
+    'hook.mjs': "export async function resolve(s, c, next) { const r = await next(s, c); if (r.url.includes('/src/')) process.stderr.write('LOADED ' + r.url + '\\n'); return r; }\n",
+    'reg.mjs': "import { register } from 'node:module'; register(new URL('./hook.mjs', import.meta.url));\n",
+  });
+  const r = spawnSync(process.execPath, ['--import', path.join(d, 'reg.mjs'), '--import', 'tsx', 'src/cli/main.ts', '-t', '-f', 'conf/keepalived.conf'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  t.is(r.status, 0, r.stderr);
+  const loaded = r.stderr.split('\n').filter((l) => l.startsWith('LOADED '));
+  t.true(loaded.some((l) => l.includes('/src/config/load.ts')), r.stderr);
+  t.false(loaded.some((l) => /\/src\/(supervisor|check|vrrp|netlink|lvs)\//.test(l) && !l.includes('/src/supervisor/options.ts')), loaded.join('\n'));
+});
+
+test('-v, -h, unknown options and option values', (t) => {
+  const v = vigil(['-v']);
+  t.is(v.code, 0);
+  t.regex(v.stdout, /^vigil \d+\.\d+\.\d+ /);
+  const h = vigil(['--help']);
+  t.is(h.code, 0);
+  t.regex(h.stdout, /--config-test/);
+  const u = vigil(['--frobnicate']);
+  t.is(u.code, 1);
+  t.regex(u.stderr, /unknown option `--frobnicate`/);
+  const m = vigil(['-f']);
+  t.is(m.code, 1);
+  t.regex(m.stderr, /option `-f` needs a value/);
+  const lv = vigil(['--log-level', 'loud', '-f', 'conf/keepalived.conf']);
+  t.is(lv.code, 1);
+  t.regex(lv.stderr, /--log-level: `loud`/);
+  const pc = vigil(['-P', '-C']);
+  t.is(pc.code, 1);
+  t.regex(pc.stderr, /exclude each other/);
+});
+
+test('keepalived flags vigil does not implement say so on stderr and are not fatal', (t) => {
+  // The bench harness's keepalived command line, in -t mode so nothing starts.
+  const r = vigil(['-n', '-l', '-D', '-G', '-P', '-t', '-f', 'conf/keepalived.conf', '-p', '/tmp/x.pid', '-r', '/tmp/v.pid', '-c', '/tmp/c.pid', '-b', '/tmp/b.pid', '-X']);
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stderr, /^vigil: -G\/--no-syslog: /m);
+  t.regex(r.stderr, /^vigil: -r\/--vrrp_pid: .*ignored$/m);
+  t.regex(r.stderr, /^vigil: -c\/--checkers_pid: .*ignored$/m);
+  t.regex(r.stderr, /^vigil: -b\/--bfd_pid: .*ignored$/m);
+  t.regex(r.stderr, /^vigil: -X\/--release-vips: not implemented yet in vigil; ignored$/m);
+  const bundled = vigil(['-nlDt', '-fconf/keepalived.conf', '--snmp']);
+  t.is(bundled.code, 0, bundled.stderr);
+  t.regex(bundled.stderr, /^vigil: -x\/--snmp: /m);
+});
