@@ -84,6 +84,17 @@ interface Segment {
   fixed: boolean;
 }
 
+/** The segment holding offset `off` (no allocation: this runs once per token). */
+function segAt(segs: readonly Segment[], off: number): Segment {
+  let s = segs[0] as Segment;
+  for (let i = 1; i < segs.length; i++) {
+    const n = segs[i] as Segment;
+    if (n.off > off) break;
+    s = n;
+  }
+  return s;
+}
+
 function posAt(segs: readonly Segment[], off: number): { line: number; col: number } {
   let s = segs[0] as Segment;
   for (let i = 1; i < segs.length; i++) {
@@ -362,9 +373,11 @@ class Lexer {
         i++;
         continue;
       }
-      const p = posAt(segs, i);
+      const sg = segAt(segs, i);
+      const line = sg.line;
+      const col = sg.fixed ? sg.col : sg.col + (i - sg.off);
       if (c === 123 || c === 125) {
-        lineTokens.push({ kind: c === 123 ? TokKind.Open : TokKind.Close, text: c === 123 ? '{' : '}', quoted: false, nl, file, line: p.line, col: p.col });
+        lineTokens.push({ kind: c === 123 ? TokKind.Open : TokKind.Close, text: c === 123 ? '{' : '}', quoted: false, nl, file, line, col });
         nl = false;
         i++;
         continue;
@@ -415,7 +428,7 @@ class Lexer {
         i++;
       }
       word += text.slice(runStart, i);
-      lineTokens.push({ kind: TokKind.Word, text: word, quoted, nl, file, line: p.line, col: p.col });
+      lineTokens.push({ kind: TokKind.Word, text: word, quoted, nl, file, line, col });
       nl = false;
     }
     // Includes are recognised per statement (a multi-line parameter may hold several).

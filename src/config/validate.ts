@@ -41,11 +41,12 @@ export function validateConfig(config: Config, locs: FieldLocs, opts: ValidateOp
     sink.error(loc, 'range', `${what} ${v} is out of range ${lo}..${hi}`);
     return false;
   };
-  const ifaceWarned = new Set<string>();
+  const ifaceSeen = new Map<string, boolean>();
   const checkIface = (name: string, loc: SourceLoc): void => {
-    if (ifaceWarned.has(name) || ifExists(name)) return;
-    ifaceWarned.add(name);
-    sink.warn(loc, 'unknown-interface', `interface ${name} does not exist on this host (yet)`);
+    if (ifaceSeen.has(name)) return;
+    const exists = ifExists(name);
+    ifaceSeen.set(name, exists);
+    if (!exists) sink.warn(loc, 'unknown-interface', `interface ${name} does not exist on this host (yet)`);
   };
 
   const g = config.globalDefs;

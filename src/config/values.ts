@@ -24,7 +24,9 @@ export function setLoc(ctx: Ctx, obj: object, field: string, t: Token | SourceLo
     m = {};
     ctx.locs.set(obj, m);
   }
-  m[field] = 'kind' in t ? tokLoc(t) : t;
+  // A Token is a SourceLoc (file, line, col); keeping it avoids a copy per field. These
+  // locations only feed diagnostics, which copy what they keep.
+  m[field] = t;
 }
 
 export function locOf(locs: FieldLocs, obj: object, field: string, fallback: SourceLoc): SourceLoc {
@@ -133,8 +135,37 @@ export interface ParsedIp {
 }
 
 /** Strict address syntax: dotted-quad IPv4 or IPv6 (zone id allowed); canonical text out. */
+/**
+ * Canonical dotted quad without leading zeros: already in ipaddr.js's canonical form, so
+ * the common case skips its three parses (validate, parse, print). Anything else goes to
+ * ipaddr.js, which decides.
+ */
+function plainIpv4(s: string): boolean {
+  let parts = 0;
+  let i = 0;
+  while (i <= s.length) {
+    let v = 0;
+    let digits = 0;
+    const start = i;
+    while (i < s.length) {
+      const c = s.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+      v = v * 10 + (c - 48);
+      digits++;
+      i++;
+    }
+    if (digits === 0 || digits > 3 || v > 255 || (digits > 1 && s.charCodeAt(start) === 48)) return false;
+    parts++;
+    if (i === s.length) return parts === 4;
+    if (s.charCodeAt(i) !== 46 || parts === 4) return false;
+    i++;
+  }
+  return false;
+}
+
 export function parseIp(s: string): ParsedIp | undefined {
   if (s.length > 64) return undefined;
+  if (plainIpv4(s)) return { address: s, family: 4 };
   if (s.indexOf(':') < 0) {
     if (!ipaddr.IPv4.isValidFourPartDecimal(s)) return undefined;
     return { address: ipaddr.IPv4.parse(s).toString(), family: 4 };
