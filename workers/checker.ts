@@ -4,4 +4,13 @@
  */
 import { runAttempt } from '../src/check/task.ts';
 
+// No stack traces in this thread: undici creates several Errors per request even when it
+// succeeds (socket reset after `Connection: close`, client destroyed), and capturing and
+// source-mapping their stacks was ~25% of a check's CPU. Results carry codes and messages,
+// never stacks.
+Error.stackTraceLimit = 0;
+
 export default runAttempt;
+
+/** `pool.run(null, { name: 'threadCpuMs' })`: CPU ms this worker thread has used. */
+export { threadCpuMs } from '../src/check/thread-cpu.ts';
