@@ -19,6 +19,8 @@ export const NL_INVALID_SPEC = 'VIGIL_NL_INVALID_SPEC';
 export const NL_PROTOCOL = 'VIGIL_NL_PROTOCOL';
 /** The socket itself failed (send error, receive error other than ENOBUFS). */
 export const NL_SOCKET = 'VIGIL_NL_SOCKET';
+/** A /proc/sys/net setting (VMAC ARP behaviour) could not be read or written. */
+export const NL_SYSCTL = 'VIGIL_NL_SYSCTL';
 
 /** Kernel refusals callers commonly branch on; any other errno maps to `VIGIL_NL_<NAME>` too. */
 export const NL_EEXIST = 'VIGIL_NL_EEXIST';

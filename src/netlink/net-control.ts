@@ -34,6 +34,8 @@ import {
 import { MACVLAN_MODE_PRIVATE, macText, macvlanCreateMessage, macvlanState, vrrpVirtualMac } from './macvlan.ts';
 import { describeRoute, toRouteMessage } from './routes.ts';
 import { encodeRtMessage, Rtnl } from './rtnl.ts';
+import { PARENT_SETTINGS, readIpv4Conf, VMAC_SETTINGS, writeIpv4Conf } from './sysctl.ts';
+import type { Ipv4ConfKey } from './sysctl.ts';
 import type { RawReply, RtnlOptions } from './rtnl.ts';
 
 export { vrrpVirtualMac };
@@ -115,6 +117,11 @@ function hasCode(e: unknown, code: string): boolean {
 }
 
 const CREATE_EXCL = FlagsNew.CREATE | FlagsNew.EXCL;
+
+/** 00:00:5e:00:01:xx — the VRRP virtual MAC of an IPv4 virtual router (RFC 5798 §7.3). */
+function isIpv4VrrpMac(mac: Uint8Array): boolean {
+  return mac.length === 6 && mac[0] === 0 && mac[1] === 0 && mac[2] === 0x5e && mac[3] === 0 && mac[4] === 1;
+}
 const M = rt.MessageType;
 
 /**
@@ -124,6 +131,8 @@ const M = rt.MessageType;
 export class RtNetControl implements NetControl {
   private readonly rtnl: Rtnl;
   private readonly watch: LinkWatch;
+  /** Parent ifindex → its ARP sysctls before the first IPv4 VMAC went on it, to put back. */
+  private readonly savedParentConf = new Map<number, Array<readonly [Ipv4ConfKey, string]>>();
 
   constructor(opts: RtnlOptions & { linkEventBufferBytes?: number } = {}) {
     this.rtnl = new Rtnl(opts);
@@ -200,6 +209,15 @@ export class RtNetControl implements NetControl {
   }
 
   async listLinks(): Promise<LinkInfo[]> {
+    const out: LinkInfo[] = [];
+    for (const m of await this.dumpLinkMessages()) {
+      const l = toLinkInfo(m);
+      if (l) out.push(l);
+    }
+    return out;
+  }
+
+  private async dumpLinkMessages(): Promise<rt.LinkMessage[]> {
     const replies = await this.rtnl.request({
       type: M.GETLINK,
       body: encodeRtMessage({ kind: 'link', data: {}, attrs: {} }),
@@ -207,13 +225,7 @@ export class RtNetControl implements NetControl {
       op: 'dump',
       object: 'links',
     });
-    const out: LinkInfo[] = [];
-    for (const r of replies) {
-      if (r.type !== M.NEWLINK) continue;
-      const l = toLinkInfo(rt.parseLinkMessage(r.data));
-      if (l) out.push(l);
-    }
-    return out;
+    return replies.filter((r) => r.type === M.NEWLINK).map((r) => rt.parseLinkMessage(r.data));
   }
 
   watchLinks(onChange: (l: LinkInfo, kind: 'new' | 'del') => void): () => void {
@@ -275,11 +287,13 @@ export class RtNetControl implements NetControl {
       }
       if (st.parentIndex === parentIndex && st.mac.equals(mac) && st.mode === MACVLAN_MODE_PRIVATE) {
         await this.prepareVmac(ifindex, op, object);
+        await this.vmacSysctls(parent, parentIndex, name, mac);
         return 'present';
       }
       // A macvlan of ours from an earlier configuration with another parent or MAC: replace it,
       // as keepalived does ("Removing old VMAC interface … due to conflicting interface or MAC").
       await this.deleteIndex(ifindex, op, object);
+      if (st.parentIndex !== undefined) await this.restoreParentSysctls(st.parentIndex);
     }
     await this.rtnl.request({
       type: M.NEWLINK,
@@ -296,6 +310,7 @@ export class RtNetControl implements NetControl {
     }
     try {
       await this.prepareVmac(ifindex, op, object);
+      await this.vmacSysctls(parent, parentIndex, name, mac);
     } catch (e) {
       // Do not leave a half-made interface behind.
       await this.deleteIndex(ifindex, op, object).catch(() => undefined);
@@ -308,25 +323,56 @@ export class RtNetControl implements NetControl {
     const op = 'delete link';
     const object = `interface ${name}`;
     checkIfname(name, op);
-    let ifindex: number;
-    try {
-      ifindex = await this.ifindexOf(name, op, object);
-    } catch (e) {
-      if (hasCode(e, NL_ENODEV)) return 'absent';
-      throw e;
-    }
+    const m = await this.fetchLink(name, op);
+    const ifindex = m?.data.index;
+    if (!m || ifindex === undefined) return 'absent';
+    const parentIndex = macvlanState(m)?.parentIndex;
     try {
       await this.deleteIndex(ifindex, op, object);
-      return 'removed';
     } catch (e) {
       if (hasCode(e, NL_ENODEV)) return 'absent';
       throw e;
     }
+    if (parentIndex !== undefined) await this.restoreParentSysctls(parentIndex);
+    return 'removed';
   }
 
   async close(): Promise<void> {
     this.watch.stop();
     await this.rtnl.close();
+  }
+
+  /**
+   * ARP behaviour for an IPv4 VMAC (see sysctl.ts): the parent answers ARP only for its own
+   * addresses, so the VIP is answered from the macvlan with the virtual MAC. keepalived does
+   * this for IPv4 instances only; an IPv6 VMAC (00:00:5e:00:02:xx) needs no ARP settings.
+   */
+  private async vmacSysctls(parent: string, parentIndex: number, name: string, mac: Buffer): Promise<void> {
+    if (!isIpv4VrrpMac(mac)) return;
+    if (!this.savedParentConf.has(parentIndex)) {
+      const before: Array<readonly [Ipv4ConfKey, string]> = [];
+      for (const [key] of PARENT_SETTINGS) before.push([key, await readIpv4Conf(parent, key)]);
+      this.savedParentConf.set(parentIndex, before);
+    }
+    for (const [key, value] of PARENT_SETTINGS) await writeIpv4Conf(parent, key, value);
+    for (const [key, value] of VMAC_SETTINGS) await writeIpv4Conf(name, key, value);
+  }
+
+  /** Puts the parent's ARP sysctls back once no IPv4 VMAC of ours remains on it. */
+  private async restoreParentSysctls(parentIndex: number): Promise<void> {
+    const saved = this.savedParentConf.get(parentIndex);
+    if (!saved) return;
+    const links = await this.dumpLinkMessages();
+    if (links.some((l) => {
+      const st = macvlanState(l);
+      return st !== undefined && st.parentIndex === parentIndex && isIpv4VrrpMac(st.mac);
+    })) {
+      return;
+    }
+    this.savedParentConf.delete(parentIndex);
+    const parent = links.find((l) => l.data.index === parentIndex)?.attrs.ifname;
+    if (parent === undefined) return; // the parent itself is gone
+    for (const [key, value] of saved) await writeIpv4Conf(parent, key, value);
   }
 
   /** No IPv6 link-local from the shared virtual MAC, then up. */

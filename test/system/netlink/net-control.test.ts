@@ -240,11 +240,13 @@ test('routes: via/src/dev/metric in a table, blackhole v4 and v6, present/absent
   t.is(routes(l.ns, ['route', 'show', 'table', '200']).length, 1, 'the operator route survives');
 });
 
-test('use_vmac: macvlan in private mode with the virtual MAC, up, no link-local; present, replaced, deleted', (t) => {
+test('use_vmac: macvlan in private mode with the virtual MAC, up, no link-local, ARP sysctls as keepalived; present, replaced, deleted', (t) => {
   const l = lab(t);
   if (!l) return t.pass();
   const mac4 = { hex: '00005e000133' }; // VRID 51, IPv4
   const mac6 = { hex: '00005e000233' };
+  const conf = (dev: string, key: string): string => nsExec(l.ns, ['cat', `/proc/sys/net/ipv4/conf/${dev}/${key}`]).trim();
+  t.deepEqual([conf('eth0', 'arp_ignore'), conf('eth0', 'arp_filter')], ['0', '0']);
   const r = ops(l.ns, [
     { m: 'addMacvlan', a: ['eth0', 'vrrp.51', mac4] },
     { m: 'addMacvlan', a: ['eth0', 'vrrp.51', mac4] },
@@ -257,12 +259,25 @@ test('use_vmac: macvlan in private mode with the virtual MAC, up, no link-local;
   t.like(link['linkinfo'], { info_kind: 'macvlan', info_data: { mode: 'private' } });
   t.true((link['flags'] as string[]).includes('UP'));
   t.deepEqual(addrs(l.ns, 'vrrp.51'), [], 'no EUI-64 link-local from the shared MAC');
+  // The parent answers ARP only for its own addresses; the VIP is answered with the virtual MAC.
+  t.deepEqual([conf('eth0', 'arp_ignore'), conf('eth0', 'arp_filter')], ['1', '1']);
+  t.deepEqual([conf('vrrp.51', 'arp_ignore'), conf('vrrp.51', 'accept_local'), conf('vrrp.51', 'rp_filter')], ['1', '1', '0']);
 
-  // Same name, another MAC (an earlier configuration): replaced.
-  const r2 = ops(l.ns, [{ m: 'addMacvlan', a: ['eth0', 'vrrp.51', mac6] }]);
-  t.deepEqual(r2, [ok('added')]);
+  // One process that finds the parent at 0/0 puts 0/0 back when its last IPv4 VMAC goes.
+  nsExec(l.ns, ['sh', '-c', 'echo 0 > /proc/sys/net/ipv4/conf/eth0/arp_ignore; echo 0 > /proc/sys/net/ipv4/conf/eth0/arp_filter']);
+  t.deepEqual(ops(l.ns, [{ m: 'addMacvlan', a: ['eth0', 'vrrp.51', mac4] }, { m: 'deleteLink', a: ['vrrp.51'] }]), [
+    ok('present'),
+    ok('removed'),
+  ]);
+  t.deepEqual([conf('eth0', 'arp_ignore'), conf('eth0', 'arp_filter')], ['0', '0']);
+  t.throws(() => nsExec(l.ns, ['ip', 'link', 'show', 'vrrp.51']));
+
+  // Same name, another MAC (an earlier configuration): replaced. An IPv6 VMAC needs no ARP settings.
+  const r2 = ops(l.ns, [{ m: 'addMacvlan', a: ['eth0', 'vrrp.51', mac4] }, { m: 'addMacvlan', a: ['eth0', 'vrrp.51', mac6] }]);
+  t.deepEqual(r2, [ok('added'), ok('added')]);
   const link2 = (JSON.parse(nsExec(l.ns, ['ip', '-j', 'link', 'show', 'vrrp.51'])) as Array<Record<string, unknown>>)[0]!;
   t.is(link2['address'], '00:00:5e:00:02:33');
+  t.deepEqual([conf('eth0', 'arp_ignore'), conf('eth0', 'arp_filter')], ['0', '0'], 'no IPv4 VMAC left on eth0: put back');
 
   // A device that is not a macvlan is never taken over.
   nsExec(l.ns, ['ip', 'link', 'add', 'notmv', 'type', 'veth', 'peer', 'name', 'notmv2']);
