@@ -152,3 +152,12 @@ test('keepalived flags vigil does not implement say so on stderr and are not fat
   t.is(bundled.code, 0, bundled.stderr);
   t.regex(bundled.stderr, /^vigil: -x\/--snmp: /m);
 });
+
+test('`vigil status` reaches the control client (a missing socket is a failure, not a crash)', (t) => {
+  const d = tmp(t, {});
+  const r = vigil(['status', '--control-socket', path.join(d, 'absent.sock')]);
+  t.not(r.code, 0);
+  t.not(r.code, null);
+  t.true(r.stderr.length > 0);
+  t.notRegex(r.stderr, /at .*\(.*:\d+:\d+\)/, 'no stack trace');
+});

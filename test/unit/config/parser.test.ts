@@ -672,3 +672,14 @@ test('config is undefined when any diagnostic is an error, present with warnings
   t.truthy(warn.config);
   t.is(warn.diagnostics[0]!.severity, 'warning');
 });
+
+test('address syntax: dotted quads without leading zeros; IPv6 in canonical form', async (t) => {
+  const { parseIp } = await import('../../../src/config/values.ts');
+  t.deepEqual(parseIp('10.0.0.255'), { address: '10.0.0.255', family: 4 });
+  t.deepEqual(parseIp('0.0.0.0'), { address: '0.0.0.0', family: 4 });
+  for (const bad of ['192.168.001.2', '10.0.0.256', '1.2.3', '1.2.3.4.5', '1..2.3', '1.2.3.', '.1.2.3', '1.2.3.4a', '0x0a.0.0.1', '10', '', '1.2.3.4/24', 'fe80::1::2']) {
+    t.is(parseIp(bad), undefined, bad);
+  }
+  t.deepEqual(parseIp('2001:DB8:0:0:0::1'), { address: '2001:db8::1', family: 6 });
+  t.deepEqual(parseIp('::ffff:10.0.0.1'), { address: '::ffff:a00:1', family: 6 });
+});
