@@ -93,7 +93,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     config = next.config;
     try {
       await vrrp?.reconfigure(config);
-      services.reconfigure(prev, config);
+      await services.reconfigure(prev, config);
       services.countReload('ok');
       dlog.info({ event: LogEvent.reloadDone, ms: Math.round(performance.now() - started) }, 'configuration reloaded');
     } catch (e) {

@@ -3,10 +3,23 @@
  * notify scripts and mail on transitions, health checkers and IPVS, metrics, the control
  * socket and the state dumps. One object so that the daemon's lifecycle reads in one place.
  */
-import type { Config } from '../config/model.ts';
+import { Piscina } from 'piscina';
+import { checkerWorkerFile, poolCheckRunner, poolScriptRunner, scriptWorkerFile } from '../check/pool.ts';
+import type { UserResolver } from '../check/targets.ts';
+import { ScriptTracker } from '../check/vrrp-script.ts';
+import type { Config, ScriptCommand } from '../config/model.ts';
+import type { InstanceStatus } from '../ipc/messages.ts';
 import type { NetControl } from '../netlink/net-control.ts';
+import { startControlServer, type ControlServer } from './control-socket.ts';
+import { writeDump, type InstanceView, type VigilStatus } from './dumps.ts';
 import { child, LogEvent, type Logger } from './logger.ts';
+import { LvsHost } from './lvs-host.ts';
+import { createMailer, effectiveRouterId, vrrpInstanceAlert, vrrpGroupAlert, type Mailer } from './mail.ts';
+import { createMetrics, startMetricsServer, type Metrics, type MetricsServer, type VrrpStateName } from './metrics.ts';
+import { createNotifier, createScriptPreparer, type Notifier, type VrrpNotifyState } from './notify.ts';
 import type { DaemonOptions } from './options.ts';
+import { defaultScriptUser, resolveUser, type ScriptUser } from './script-security.ts';
+import { Tracking } from './tracking.ts';
 import type { TransitionEvent, VrrpHost } from './vrrp-host.ts';
 
 export interface ServicesDeps {
@@ -19,13 +32,34 @@ export interface ServicesDeps {
 export type ReloadHandler = () => Promise<{ ok: boolean; diagnostics: string[] }>;
 
 export class Services {
-  private config?: Config;
+  private config!: Config;
   private reloadHandler?: ReloadHandler;
   private readonly vlog: Logger;
   private readonly reloads = { ok: 0, refused: 0, failed: 0 };
+  private readonly metrics: Metrics = createMetrics();
+  private notifier!: Notifier;
+  private mailer!: Mailer;
+  private readonly scriptPool: Piscina;
+  private readonly checkerPool?: Piscina;
+  private tracking?: Tracking;
+  private lvs?: LvsHost;
+  private control: ControlServer | undefined;
+  private metricsServer?: MetricsServer;
+  private readonly startedAt = new Date().toISOString();
+  private readonly lastTransition = new Map<string, string>();
+  /** worker counters last seen, to turn absolute numbers into counter increments */
+  private readonly seen = new Map<string, { sent: number; received: number; dropped: Record<string, number> }>();
+  private users = new Map<string, ScriptUser>();
+  private defaultUser: ScriptUser | undefined;
 
   constructor(private readonly deps: ServicesDeps) {
     this.vlog = child(deps.log, 'vrrp');
+    // Scripts (vrrp_script, MISC_CHECK) wait on child processes, checks on sockets: many
+    // tasks per thread; the runners' own deadlines bound each one.
+    this.scriptPool = new Piscina({ filename: scriptWorkerFile(), minThreads: 1, maxThreads: 2, concurrentTasksPerWorker: 64 });
+    if (!deps.opts.vrrpOnly) {
+      this.checkerPool = new Piscina({ filename: checkerWorkerFile(), minThreads: 1, maxThreads: 2, concurrentTasksPerWorker: 256 });
+    }
     deps.vrrp?.on('transition', (t) => this.onTransition(t));
     deps.vrrp?.on('worker-event', (e) => {
       const fields = { event: e.event, ...(e.instance !== undefined ? { instance: e.instance } : {}), ...e.fields };
@@ -35,12 +69,64 @@ export class Services {
 
   configure(config: Config): void {
     this.config = config;
+    this.notifier = createNotifier({
+      globals: config.globalDefs,
+      prepare: createScriptPreparer(config.globalDefs, child(this.deps.log, 'notify')),
+      log: child(this.deps.log, 'notify'),
+      onResult: (r) => this.metrics.notifyScripts.inc({ result: r }),
+    });
+    this.mailer = createMailer(config.globalDefs, {
+      log: child(this.deps.log, 'mail'),
+      onResult: (r) => this.metrics.mails.inc({ result: r }),
+    });
   }
 
-  async start(): Promise<void> {}
+  async start(): Promise<void> {
+    await this.resolveUsers(this.config);
+    const resolve = this.userResolver();
+    if (this.deps.vrrp) {
+      const tracker = new ScriptTracker({ run: poolScriptRunner(this.scriptPool) });
+      this.tracking = new Tracking(tracker, this.deps.net, this.deps.vrrp, child(this.deps.log, 'track'), resolve);
+      await this.tracking.start(this.config);
+    }
+    if (this.checkerPool) {
+      this.lvs = new LvsHost({
+        log: child(this.deps.log, 'lvs'),
+        notifier: this.notifier,
+        mailer: this.mailer,
+        metrics: this.metrics,
+        runCheck: poolCheckRunner(this.checkerPool, this.scriptPool),
+        resolveUser: resolve,
+      });
+      await this.lvs.start(this.config);
+    }
+    this.control = await startControlServer({
+      path: this.deps.opts.controlSocket,
+      handlers: {
+        status: async () => this.status(),
+        reload: async () => {
+          if (!this.reloadHandler) return { ok: false, diagnostics: ['not ready'] };
+          return this.reloadHandler();
+        },
+      },
+      onError: (e) => this.deps.log.warn({ event: LogEvent.controlError, err: e.message }, 'control socket error'),
+    }).catch((e: Error) => {
+      this.deps.log.error({ event: LogEvent.controlError, path: this.deps.opts.controlSocket, err: e.message }, 'control socket not started');
+      return undefined;
+    });
+    if (this.deps.opts.metricsListen !== undefined) {
+      this.metricsServer = await startMetricsServer(this.deps.opts.metricsListen, this.metrics.registry);
+      this.deps.log.info({ event: LogEvent.metricsListen, address: this.metricsServer.address }, 'metrics listening');
+    }
+  }
 
-  reconfigure(_prev: Config, next: Config): void {
+  /** Reload: the new config is valid; apply only what changed. */
+  async reconfigure(_prev: Config, next: Config): Promise<void> {
     this.config = next;
+    this.configure(next);
+    await this.resolveUsers(next);
+    this.tracking?.apply(next);
+    if (this.lvs) await this.lvs.reconfigure(next);
   }
 
   setReloadHandler(h: ReloadHandler): void {
@@ -49,16 +135,139 @@ export class Services {
 
   countReload(result: 'ok' | 'refused' | 'failed'): void {
     this.reloads[result]++;
+    this.metrics.reloads.inc({ result });
   }
 
-  async dump(_kind: 'data' | 'stats'): Promise<void> {}
+  async status(): Promise<VigilStatus> {
+    const instances = (await this.deps.vrrp?.status()) ?? [];
+    this.updateCounters(instances);
+    const views: InstanceView[] = instances.map((s) => {
+      const inst = this.config.vrrpInstances.find((i) => i.name === s.name);
+      const last = this.lastTransition.get(s.name);
+      return {
+        ...s,
+        vips: (inst?.virtualIpaddress ?? []).map((v) => `${v.address}/${v.prefixLen}${v.dev !== undefined ? ` dev ${v.dev}` : ''}`),
+        ...(inst?.syncGroup !== undefined ? { syncGroup: inst.syncGroup } : {}),
+        ...(inst ? { version: inst.version, advertIntMs: inst.advertIntMs, nopreempt: inst.nopreempt } : {}),
+        ...(last !== undefined ? { lastTransition: last } : {}),
+      };
+    });
+    return {
+      pid: process.pid,
+      routerId: effectiveRouterId(this.config.globalDefs),
+      configFile: this.deps.opts.configFile,
+      startedAt: this.startedAt,
+      now: new Date().toISOString(),
+      instances: views,
+      syncGroups: this.config.vrrpSyncGroups.map((g) => ({
+        name: g.name,
+        members: g.members,
+        state: views.find((v) => v.syncGroup === g.name)?.state ?? 'INIT',
+      })),
+      virtualServers: this.lvs?.status() ?? [],
+      reloads: { ...this.reloads },
+      counters: {
+        notifyScripts: this.notifier.stats.scripts,
+        notifyFailed: this.notifier.stats.failed,
+        mailsSent: this.mailer.stats.sent,
+        mailsFailed: this.mailer.stats.failed,
+        ipvsProgramming: this.lvs?.programming ? 1 : 0,
+      },
+    };
+  }
 
-  async stop(): Promise<void> {}
+  async dump(kind: 'data' | 'stats' | 'json'): Promise<void> {
+    try {
+      const file = writeDump(kind, await this.status());
+      this.deps.log.info({ event: LogEvent.dumpWritten, file }, `state dump written to ${file}`);
+    } catch (e) {
+      this.deps.log.error({ event: LogEvent.dumpFailed, err: (e as Error).message }, 'state dump failed');
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.tracking?.stop();
+    await this.lvs?.stop();
+    await this.control?.close();
+    await this.metricsServer?.close();
+    // notify_stop scripts and the last alerts get their own deadlines inside the notifier/mailer
+    await Promise.race([Promise.all([this.notifier.idle(), this.mailer.idle()]), new Promise((r) => setTimeout(r, 3000))]);
+    this.notifier.close();
+    this.mailer.close();
+    await Promise.all([this.scriptPool.destroy(), this.checkerPool?.destroy()]);
+  }
 
   private onTransition(t: TransitionEvent): void {
     this.vlog.info(
       { event: LogEvent.vrrpTransition, instance: t.instance, vrid: t.vrid, from: t.from, to: t.to, reason: t.reason, priority: t.priority },
       `${t.instance} ${t.from} -> ${t.to}`,
     );
+    this.lastTransition.set(t.instance, new Date(t.at).toISOString());
+    this.metrics.vrrpTransitions.inc({ instance: t.instance, from: t.from, to: t.to });
+    const state: VrrpNotifyState | undefined = t.to === 'INIT' ? 'STOP' : t.to === 'MASTER' || t.to === 'BACKUP' || t.to === 'FAULT' ? t.to : undefined;
+    this.metrics.setState(t.instance, (t.to === 'INIT' ? 'STOP' : t.to) as VrrpStateName);
+    this.metrics.vrrpEffectivePriority.set({ instance: t.instance }, t.priority);
+    const inst = this.config.vrrpInstances.find((i) => i.name === t.instance);
+    if (!inst || !state) return;
+    // keepalived runs the instance's own scripts; a sync group's scripts run once, when the group moves
+    this.notifier.vrrpInstance(inst, state, t.priority);
+    const group = inst.syncGroup !== undefined ? this.config.vrrpSyncGroups.find((g) => g.name === inst.syncGroup) : undefined;
+    if (group && group.members[0] === inst.name) this.notifier.vrrpGroup(group, state);
+    const alert = inst.smtpAlert ?? this.config.globalDefs.smtpAlertVrrp ?? this.config.globalDefs.smtpAlert ?? false;
+    if (alert && this.mailer.enabled && state !== 'STOP') {
+      const routerId = effectiveRouterId(this.config.globalDefs);
+      const a = group ? vrrpGroupAlert(routerId, group.name, state) : vrrpInstanceAlert(routerId, inst.name, state);
+      if (!group || group.members[0] === inst.name) this.mailer.alert(a.subject, a.body);
+    }
+  }
+
+  private updateCounters(instances: readonly InstanceStatus[]): void {
+    for (const s of instances) {
+      const prev = this.seen.get(s.name) ?? { sent: 0, received: 0, dropped: {} };
+      if (s.advertsSent > prev.sent) this.metrics.advertsSent.inc({ instance: s.name }, s.advertsSent - prev.sent);
+      if (s.advertsReceived > prev.received) this.metrics.advertsReceived.inc({ instance: s.name }, s.advertsReceived - prev.received);
+      for (const [reason, n] of Object.entries(s.dropped)) {
+        const before = prev.dropped[reason] ?? 0;
+        if (n > before) this.metrics.droppedPackets.inc({ reason }, n - before);
+      }
+      this.seen.set(s.name, { sent: s.advertsSent, received: s.advertsReceived, dropped: { ...s.dropped } });
+      this.metrics.vrrpPriority.set({ instance: s.name }, s.configuredPriority);
+      this.metrics.vrrpEffectivePriority.set({ instance: s.name }, s.priority);
+      this.metrics.setState(s.name, s.state === 'INIT' ? 'INIT' : s.state);
+    }
+  }
+
+  /** script_user and per-script users, resolved once per (re)load so that scheduling never waits on getent. */
+  private async resolveUsers(config: Config): Promise<void> {
+    const scripts: ScriptCommand[] = [
+      ...config.vrrpScripts.map((s) => s.script),
+      ...config.virtualServers.flatMap((vs) => vs.realServers.flatMap((rs) => rs.checkers.flatMap((c) => (c.type === 'MISC_CHECK' ? [c.miscPath] : [])))),
+    ];
+    try {
+      this.defaultUser = scripts.length > 0 ? (await defaultScriptUser(config.globalDefs)).user : undefined;
+    } catch (e) {
+      this.deps.log.error({ event: LogEvent.scriptInsecure, err: (e as Error).message }, 'no user to run scripts as; scripts run as this process');
+      this.defaultUser = undefined;
+    }
+    const users = new Map<string, ScriptUser>();
+    for (const s of scripts) {
+      if (s.user === undefined) continue;
+      const key = `${s.user}:${s.group ?? ''}`;
+      if (users.has(key)) continue;
+      try {
+        users.set(key, await resolveUser(s.user, s.group));
+      } catch (e) {
+        this.deps.log.error({ event: LogEvent.scriptInsecure, user: s.user, err: (e as Error).message }, `unknown script user ${s.user}`);
+      }
+    }
+    this.users = users;
+  }
+
+  private userResolver(): UserResolver {
+    return (cmd) => {
+      const u = cmd.user !== undefined ? this.users.get(`${cmd.user}:${cmd.group ?? ''}`) : this.defaultUser;
+      if (!u || (u.uid === process.getuid?.() && u.gid === process.getgid?.())) return undefined;
+      return { uid: u.uid, gid: u.gid };
+    };
   }
 }

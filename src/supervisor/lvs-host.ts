@@ -1,0 +1,226 @@
+/**
+ * The supervisor's side of LVS: health checks (scheduled here, run in the checker and
+ * script pools) decide which real servers are up; the desired IPVS table follows from the
+ * config and those results; the reconciler makes the kernel equal to it with the fewest
+ * changes. Transitions run notify_up/notify_down, quorum_up/quorum_down and mail alerts.
+ *
+ * A kernel without IPVS gets one clear error at start: checks, logs, notify scripts and
+ * status keep working, nothing is programmed.
+ */
+import { CheckScheduler, type TransitionEvent as CheckTransition } from '../check/scheduler.ts';
+import { targetsFromConfig, type UserResolver } from '../check/targets.ts';
+import type { AttemptResult, CheckTask } from '../check/task.ts';
+import type { Config } from '../config/model.ts';
+import { computeDesired, stopTransitions, vsStateKey, type CheckResult, type LvsState, type LvsTransition } from '../lvs/desired.ts';
+import { realServerKey } from '../lvs/keys.ts';
+import { applyPlan, describeOp, emptyOwned, planReconcile, planStop, readActual, type Owned } from '../lvs/reconcile.ts';
+import { openIpvs } from '../netlink/ipvs/client.ts';
+import type { IpvsControl } from '../netlink/ipvs/types.ts';
+import { formatRs, formatVs, type VirtualServerView } from './dumps.ts';
+import type { Logger } from './logger.ts';
+import { checkerAlertBody, realServerAlert, virtualServerQuorumAlert, effectiveRouterId, type Mailer, type CheckerKind } from './mail.ts';
+import type { Metrics } from './metrics.ts';
+import type { Notifier } from './notify.ts';
+
+export interface LvsHostDeps {
+  readonly log: Logger;
+  readonly notifier: Notifier;
+  readonly mailer: Mailer;
+  readonly metrics: Metrics;
+  readonly runCheck: (task: CheckTask) => Promise<AttemptResult>;
+  readonly resolveUser: UserResolver;
+  /** injected for tests; default: the kernel's IPVS over generic netlink */
+  readonly openIpvs?: () => Promise<IpvsControl>;
+}
+
+export class LvsHost {
+  private config!: Config;
+  private ipvs?: IpvsControl;
+  private readonly scheduler: CheckScheduler;
+  private readonly results = new Map<string, CheckResult>();
+  private state?: LvsState;
+  private readonly owned: Owned = emptyOwned();
+  /** reconciles run one at a time; a request during one runs once more after it */
+  private running?: Promise<void>;
+  private again = false;
+  private ipvsError?: string;
+
+  constructor(private readonly deps: LvsHostDeps) {
+    this.scheduler = new CheckScheduler({ run: deps.runCheck, maxConcurrent: 512 });
+    this.scheduler.on('transition', (ev) => this.onCheck(ev));
+  }
+
+  async start(config: Config): Promise<void> {
+    this.config = config;
+    if (config.virtualServers.length === 0) return;
+    try {
+      this.ipvs = await (this.deps.openIpvs ?? (() => openIpvs()))();
+    } catch (e) {
+      this.ipvsError = (e as Error).message;
+      this.deps.log.error(
+        { event: 'lvs.unavailable', code: (e as { code?: string }).code ?? 'unknown', err: this.ipvsError },
+        'IPVS is not available in this kernel: health checks run and report, nothing is programmed',
+      );
+    }
+    this.seedResults(config);
+    this.scheduler.setTargets(targetsFromConfig(config, { resolveUser: this.deps.resolveUser }));
+    await this.reconcile();
+  }
+
+  async reconfigure(config: Config): Promise<void> {
+    this.config = config;
+    this.seedResults(config);
+    this.scheduler.setTargets(targetsFromConfig(config, { resolveUser: this.deps.resolveUser }));
+    if (!this.ipvs && config.virtualServers.length > 0 && this.ipvsError === undefined) {
+      await this.start(config);
+      return;
+    }
+    await this.reconcile();
+  }
+
+  /** Stops checking; omega servers run their down notifications; removes only what vigil added. */
+  async stop(): Promise<void> {
+    this.scheduler.stop();
+    if (this.state) for (const t of stopTransitions(this.config, this.state)) this.report(t);
+    await this.running;
+    if (this.ipvs) {
+      try {
+        const ops = planStop(await readActual(this.ipvs), this.owned);
+        const res = await applyPlan(this.ipvs, ops, this.owned);
+        for (const f of res.failed) this.deps.log.error({ event: 'lvs.apply-failed', op: describeOp(f.op), code: f.error.code }, f.error.message);
+      } catch (e) {
+        this.deps.log.error({ event: 'lvs.stop-failed', err: (e as Error).message }, 'could not remove IPVS entries');
+      }
+      await this.ipvs.close();
+      delete this.ipvs;
+    }
+  }
+
+  status(): VirtualServerView[] {
+    return this.config.virtualServers.map((vs) => ({
+      name: formatVs(vs),
+      lbAlgo: vs.lbAlgo,
+      lbKind: vs.lbKind,
+      quorumUp: this.state?.vs.get(vsStateKey(vs))?.quorumUp ?? true,
+      realServers: vs.realServers.map((rs) => {
+        const r = this.results.get(realServerKey(vs, rs));
+        return {
+          name: formatRs(rs, vs),
+          weight: r?.weight ?? rs.weight,
+          up: r?.up ?? false,
+          checkers: rs.checkers.map((c) => c.type),
+        };
+      }),
+    }));
+  }
+
+  get programming(): boolean {
+    return this.ipvs !== undefined;
+  }
+
+  /** Results of real servers not yet checked: alpha starts down, else up (keepalived). */
+  private seedResults(config: Config): void {
+    const keys = new Set<string>();
+    for (const vs of config.virtualServers) {
+      for (const rs of vs.realServers) {
+        const key = realServerKey(vs, rs);
+        keys.add(key);
+        if (!this.results.has(key)) {
+          const alpha = vs.alpha || rs.checkers.some((c) => c.alpha);
+          this.results.set(key, { up: !alpha });
+        }
+      }
+    }
+    for (const k of [...this.results.keys()]) if (!keys.has(k)) this.results.delete(k);
+  }
+
+  private onCheck(ev: CheckTransition): void {
+    this.results.set(ev.key, { up: ev.up, ...(ev.weight !== undefined ? { weight: ev.weight } : {}) });
+    this.deps.metrics.checks.inc({ checker: 'real_server', result: ev.up ? 'up' : 'down' });
+    this.deps.log.info(
+      { event: ev.up ? 'check.up' : 'check.down', real_server: ev.key, reason: ev.reason, ...(ev.detail !== undefined ? { detail: ev.detail } : {}) },
+      `real server ${ev.key} ${ev.change === 'weight' ? `weight ${String(ev.weight)}` : ev.up ? 'up' : 'down'} (${ev.reason})`,
+    );
+    void this.reconcile();
+  }
+
+  private reconcile(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    const run = async (): Promise<void> => {
+      do {
+        this.again = false;
+        const res = computeDesired(this.config, this.results, this.state);
+        this.state = res.state;
+        for (const p of res.problems) this.deps.log.error({ event: 'lvs.invalid', vs: p.vsKey, code: p.error.code }, p.error.message);
+        for (const t of res.transitions) this.report(t);
+        if (!this.ipvs) continue;
+        try {
+          const ops = planReconcile(res.services, await readActual(this.ipvs), this.owned);
+          if (ops.length === 0) continue;
+          const applied = await applyPlan(this.ipvs, ops, this.owned);
+          this.deps.log.info({ event: 'lvs.applied', ops: ops.length, applied: applied.applied, adopted: applied.adopted, failed: applied.failed.length }, 'IPVS table updated');
+          for (const f of applied.failed) this.deps.log.error({ event: 'lvs.apply-failed', op: describeOp(f.op), code: f.error.code }, f.error.message);
+        } catch (e) {
+          this.deps.log.error({ event: 'lvs.reconcile-failed', err: (e as Error).message }, 'IPVS reconcile failed');
+        }
+      } while (this.again);
+    };
+    this.running = run().finally(() => {
+      delete this.running;
+    });
+    return this.running;
+  }
+
+  private report(t: LvsTransition): void {
+    switch (t.type) {
+      case 'rs-up':
+      case 'rs-down':
+        this.reportRealServer(t, t.type === 'rs-up');
+        return;
+      case 'quorum-up':
+      case 'quorum-down':
+        this.reportQuorum(t, t.type === 'quorum-up');
+        return;
+    }
+  }
+
+  private reportRealServer(t: Extract<LvsTransition, { rs: unknown }>, up: boolean): void {
+    const vsName = formatVs(t.vs);
+    const rsName = formatRs(t.rs, t.vs);
+    this.deps.metrics.realServerUp.set({ virtual_server: vsName, real_server: rsName }, up ? 1 : 0);
+    this.deps.notifier.realServer(vsName, rsName, t.rs, up);
+    if (this.alerts() && this.deps.mailer.enabled) {
+      const kind = (t.rs.checkers[0]?.type ?? 'TCP_CHECK') as CheckerKind;
+      const a = realServerAlert(effectiveRouterId(this.config.globalDefs), rsName, vsName, up, checkerAlertBody(kind, up));
+      this.deps.mailer.alert(a.subject, a.body);
+    }
+  }
+
+  private reportQuorum(t: Extract<LvsTransition, { threshold: number }>, up: boolean): void {
+    const vsName = formatVs(t.vs);
+    this.deps.log.warn(
+      { event: up ? 'lvs.quorum-up' : 'lvs.quorum-down', vs: vsName, live_weight: t.liveWeight, threshold: t.threshold },
+      `${vsName} quorum ${up ? 'gained' : 'lost'}`,
+    );
+    this.deps.notifier.quorum(vsName, t.vs, up);
+    if (this.alerts() && this.deps.mailer.enabled) {
+      const a = virtualServerQuorumAlert(effectiveRouterId(this.config.globalDefs), vsName, {
+        up,
+        init: t.init,
+        quorum: t.vs.quorum,
+        hysteresis: t.vs.hysteresis,
+        threshold: t.threshold,
+        weightSum: t.liveWeight,
+      });
+      this.deps.mailer.alert(a.subject, a.body);
+    }
+  }
+
+  /** keepalived: checker alerts when smtp_alert_checker, else smtp_alert, says so */
+  private alerts(): boolean {
+    return this.config.globalDefs.smtpAlertChecker ?? this.config.globalDefs.smtpAlert ?? false;
+  }
+}
