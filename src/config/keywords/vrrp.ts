@@ -481,6 +481,30 @@ function ipField(field: 'unicastSrcIp' | 'mcastSrcIp'): Handler<I> {
   });
 }
 
+type AuthDraft = NonNullable<I['authentication']>;
+
+const authSpec: BlockSpec<AuthDraft> = {
+  name: 'authentication',
+  keywords: {
+    auth_type: simple((n, a, ctx) => {
+      const v = enumArg(n, ctx, ['PASS', 'AH'] as const);
+      if (v !== undefined) a.type = v;
+    }),
+    auth_pass: simple((n, a, ctx) => {
+      const t = arg(n, ctx, 0, 'a password');
+      if (t === undefined) return;
+      noExtra(n, ctx, 1);
+      let pass = t.text;
+      // RFC 3768 §5.3.10: the authentication data field is 8 octets.
+      if (Buffer.byteLength(pass) > 8) {
+        ctx.sink.warn(tokLoc(t), 'truncated', 'auth_pass is longer than 8 bytes; truncated to 8 as keepalived does');
+        pass = Buffer.from(pass).subarray(0, 8).toString();
+      }
+      a.pass = pass;
+    }),
+  },
+};
+
 export const instanceSpec: BlockSpec<I> = {
   name: 'vrrp_instance',
   keywords: {
@@ -523,26 +547,9 @@ export const instanceSpec: BlockSpec<I> = {
     authentication: (n, d, ctx) => {
       const kids = block(n, ctx);
       if (kids === undefined) return;
-      const auth: NonNullable<I['authentication']> = { loc: tokLoc(n.kw) };
+      const auth: AuthDraft = { loc: tokLoc(n.kw) };
+      runBlock(kids, authSpec, auth, ctx);
       d.authentication = auth;
-      for (const k of kids) {
-        if (k.kw.text === 'auth_type') {
-          const v = enumArg(k, ctx, ['PASS', 'AH'] as const);
-          if (v !== undefined) auth.type = v;
-        } else if (k.kw.text === 'auth_pass') {
-          const t = arg(k, ctx, 0, 'a password');
-          if (t === undefined) continue;
-          let pass = t.text;
-          // RFC 3768 §5.3.10: the authentication data field is 8 octets.
-          if (Buffer.byteLength(pass) > 8) {
-            ctx.sink.warn(tokLoc(t), 'truncated', 'auth_pass is longer than 8 bytes; truncated to 8 as keepalived does');
-            pass = Buffer.from(pass).subarray(0, 8).toString();
-          }
-          auth.pass = pass;
-        } else {
-          runBlock([k], { name: 'authentication', keywords: { auth_type: () => {}, auth_pass: () => {} } }, auth, ctx);
-        }
-      }
     },
     virtual_ipaddress: (n, d, ctx) => vipBlock(n, ctx, d.virtualIpaddress),
     virtual_ipaddress_excluded: (n, d, ctx) => vipBlock(n, ctx, d.virtualIpaddressExcluded),

@@ -683,3 +683,14 @@ test('address syntax: dotted quads without leading zeros; IPv6 in canonical form
   t.deepEqual(parseIp('2001:DB8:0:0:0::1'), { address: '2001:db8::1', family: 6 });
   t.deepEqual(parseIp('::ffff:10.0.0.1'), { address: '::ffff:a00:1', family: 6 });
 });
+
+test('unknown keywords inside nested blocks suggest the block\'s own keywords', (t) => {
+  const r = parse(instance('A', ' authentication {\n  auth_typ PASS\n  auth_pass x\n }'));
+  t.deepEqual(r.diagnostics.map((d) => [d.code, d.loc.line, d.loc.col]), [
+    ['missing-keyword', 7, 2],
+    ['unknown-keyword', 8, 3],
+  ]);
+  t.regex(r.diagnostics[1]!.message, /in authentication; did you mean `auth_type`\?/);
+  const u = parse('virtual_server 10.0.0.1 80 {\n real_server 10.0.0.2 80 {\n  HTTP_GET {\n   url {\n    pathh /\n    path /\n   }\n  }\n }\n}\n');
+  t.regex(u.diagnostics[0]!.message, /unknown keyword `pathh` in url; did you mean `path`\?/);
+});
