@@ -50,10 +50,19 @@ export function dnsAttempt(task: DnsTask): Promise<AttemptResult> {
       }
     });
     const connectAndSend = (): void => {
-      socket.connect(task.port, task.address, () => {
-        socket.send(query.value, (err) => {
-          if (err) finish(fail(started, socketReason(err), errorMessage(err)));
-        });
+      socket.connect(task.port, task.address, (err?: Error) => {
+        if (done) return;
+        if (err) {
+          finish(fail(started, socketReason(err), errorMessage(err)));
+          return;
+        }
+        try {
+          socket.send(query.value, (sendErr) => {
+            if (sendErr) finish(fail(started, socketReason(sendErr), errorMessage(sendErr)));
+          });
+        } catch (sendErr) {
+          finish(fail(started, socketReason(sendErr), errorMessage(sendErr)));
+        }
       });
     };
     try {

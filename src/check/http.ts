@@ -215,6 +215,9 @@ export function httpReason(err: unknown): string {
     case 'UND_ERR_SOCKET':
     case 'UND_ERR_CLOSED':
       return 'reset';
+    case 'UND_ERR_INVALID_ARG':
+    case 'ERR_INVALID_URL':
+      return 'bad-task';
     default:
       // undici's HTTPParserError carries its llhttp code in `code` only sometimes
       if (code?.startsWith('HPE_') || (err instanceof Error && err.name === 'HTTPParserError')) return 'bad-response';

@@ -17,6 +17,35 @@ import type { AttemptResult, CheckTask, MiscTask, ScriptPoolTask, ScriptTask } f
 import { runScript, type ScriptResult } from './script-runner.ts';
 import { miscAttempt } from './misc.ts';
 
+/**
+ * Options for `new Piscina(...)` for each pool. Both kinds of task spend their time waiting
+ * on sockets or child processes, so one thread runs many at once: piscina's default of ONE
+ * task per worker would let a single hung check hold a thread for its whole timeout.
+ * Keep the scheduler's `maxConcurrent` ≤ threads × concurrentTasksPerWorker, so that the
+ * scheduler, not piscina's queue, bounds sockets and children.
+ */
+export function checkerPoolOptions(o: { threads?: number; concurrentTasksPerWorker?: number } = {}): {
+  filename: string;
+  minThreads: number;
+  maxThreads: number;
+  concurrentTasksPerWorker: number;
+  idleTimeout: number;
+} {
+  const threads = o.threads ?? 1;
+  return { filename: checkerWorkerFile(), minThreads: threads, maxThreads: threads, concurrentTasksPerWorker: o.concurrentTasksPerWorker ?? 256, idleTimeout: Infinity };
+}
+
+export function scriptPoolOptions(o: { threads?: number; concurrentTasksPerWorker?: number } = {}): {
+  filename: string;
+  minThreads: number;
+  maxThreads: number;
+  concurrentTasksPerWorker: number;
+  idleTimeout: number;
+} {
+  const threads = o.threads ?? 1;
+  return { filename: scriptWorkerFile(), minThreads: threads, maxThreads: threads, concurrentTasksPerWorker: o.concurrentTasksPerWorker ?? 64, idleTimeout: Infinity };
+}
+
 /** The part of a piscina Piscina the glue uses. */
 export interface TaskPool {
   run(task: unknown): Promise<unknown>;

@@ -124,6 +124,9 @@ interface TargetState {
 
 type Listener = (ev: TransitionEvent) => void;
 
+/** ms: floor of every delay, so that a zero delay_loop cannot spin a failing check */
+export const MIN_DELAY_MS = 10;
+
 const defaultSetTimer: SetTimer = (fn, ms) => {
   const t = setTimeout(fn, ms);
   return () => clearTimeout(t);
@@ -357,7 +360,7 @@ export class CheckScheduler {
     this.counters.attempts++;
     c.lastResult = r;
     c.lastAt = this.now();
-    let delay = s.delayLoopMs;
+    let delay = Math.max(MIN_DELAY_MS, s.delayLoopMs);
     if (r.ok) {
       c.retryIt = 0;
       c.up = true;
@@ -368,7 +371,7 @@ export class CheckScheduler {
       if (c.up) {
         if (c.retryIt < s.retry) {
           c.retryIt++;
-          delay = s.delayBeforeRetryMs;
+          delay = Math.max(MIN_DELAY_MS, s.delayBeforeRetryMs);
         } else {
           c.retryIt = 0;
           c.up = false;

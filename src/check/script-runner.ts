@@ -60,7 +60,8 @@ export function runScript(argv: readonly string[], opts: RunScriptOptions): Prom
   const graceMs = opts.graceMs ?? DEFAULT_GRACE_MS;
 
   const cmd = argv[0];
-  if (cmd === undefined || cmd === '') {
+  const badId = (id: number | undefined): boolean => id !== undefined && !(Number.isInteger(id) && id >= 0 && id < 0xffffffff);
+  if (cmd === undefined || cmd === '' || badId(opts.uid) || badId(opts.gid) || !(opts.timeoutMs >= 0)) {
     return Promise.resolve({ exitCode: null, signal: null, timedOut: false, durationMs: 0, output: '', error: 'EINVAL' });
   }
 

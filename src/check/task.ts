@@ -5,6 +5,7 @@
  * Only structured-clone-safe data lives in a task: the worker has no config, no state and
  * no timers of its own; everything about scheduling stays on the main thread (scheduler.ts).
  */
+import net from 'node:net';
 import type { StatusRange } from '../config/model.ts';
 import type { AttemptResult } from './result.ts';
 import { fail } from './result.ts';
@@ -99,10 +100,27 @@ export interface ScriptTask {
 /** What the script pool (workers/script.ts) runs: a MISC_CHECK attempt or a vrrp_script. */
 export type ScriptPoolTask = MiscTask | ScriptTask;
 
+/**
+ * Why an endpoint cannot be checked, or undefined. Addresses must be literal IPs (the config
+ * holds nothing else; a name here would cost a resolver lookup per attempt), ports 1–65535.
+ */
+export function endpointProblem(e: Endpoint): string | undefined {
+  if (net.isIP(e.address) === 0) return `address ${JSON.stringify(e.address)} is not an IP address`;
+  if (!Number.isInteger(e.port) || e.port < 1 || e.port > 65535) return `port ${e.port} is not in 1-65535`;
+  if (e.bindTo !== undefined && net.isIP(e.bindTo) === 0) return `bindto ${JSON.stringify(e.bindTo)} is not an IP address`;
+  if (e.bindPort !== undefined && (!Number.isInteger(e.bindPort) || e.bindPort < 1 || e.bindPort > 65535)) return `bind_port ${e.bindPort} is not in 1-65535`;
+  if (!(e.connectTimeoutMs > 0)) return `connect_timeout ${e.connectTimeoutMs} ms is not positive`;
+  return undefined;
+}
+
 /** One attempt of any check; never throws. MISC tasks belong in the script pool. */
 export async function runAttempt(task: CheckTask): Promise<AttemptResult> {
   const started = performance.now();
   try {
+    if (task.kind === 'http' || task.kind === 'tcp' || task.kind === 'dns') {
+      const problem = endpointProblem(task);
+      if (problem !== undefined) return fail(started, 'bad-task', problem);
+    }
     switch (task.kind) {
       case 'http':
         return await httpAttempt(task);

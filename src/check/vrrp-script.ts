@@ -21,7 +21,7 @@
  */
 import type { ScriptTask } from './task.ts';
 import type { ScriptResult } from './script-runner.ts';
-import type { SetTimer } from './scheduler.ts';
+import { MIN_DELAY_MS, type SetTimer } from './scheduler.ts';
 
 export type ScriptState = 'init' | 'ok' | 'failed';
 
@@ -222,7 +222,7 @@ export class ScriptTracker {
 
   private tick(t: Tracked): void {
     if (t.removed) return;
-    this.schedule(t, t.spec.intervalMs);
+    this.schedule(t, Math.max(MIN_DELAY_MS, t.spec.intervalMs));
     if (t.running) {
       t.skipped++;
       return;

@@ -8,8 +8,8 @@ import { CheckScheduler, type CheckerSpec, type TransitionEvent } from '../../..
 import { runAttempt, type CheckTask } from '../../../src/check/task.ts';
 import { ScriptTracker, type ScriptTransition } from '../../../src/check/vrrp-script.ts';
 import { runScript } from '../../../src/check/script-runner.ts';
-import { checkerWorkerFile, poolCheckRunner, poolScriptRunner, scriptWorkerFile } from '../../../src/check/pool.ts';
-import { httpServer, openFds } from './servers.ts';
+import { checkerPoolOptions, checkerWorkerFile, poolCheckRunner, poolScriptRunner, scriptPoolOptions, scriptWorkerFile } from '../../../src/check/pool.ts';
+import { httpServer, openFds, rawServer } from './servers.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,8 +111,10 @@ test('thousands of checks keep a bounded number of sockets open, and release the
 });
 
 test('real piscina pools: HTTP checks in the checker pool, MISC_CHECK and vrrp_script in the script pool', async (t) => {
-  const checkerPool = new Piscina({ filename: checkerWorkerFile(), minThreads: 1, maxThreads: 1 });
-  const scriptPool = new Piscina({ filename: scriptWorkerFile(), minThreads: 1, maxThreads: 1 });
+  const checkerPool = new Piscina(checkerPoolOptions());
+  const scriptPool = new Piscina(scriptPoolOptions());
+  t.is(checkerPoolOptions().filename, checkerWorkerFile());
+  t.is(scriptPoolOptions().filename, scriptWorkerFile());
   t.teardown(async () => {
     await checkerPool.destroy();
     await scriptPool.destroy();
@@ -208,4 +210,23 @@ test('vrrp_script fall/rise with real scripts and a hung run killed by its timeo
   await until('ok again', () => sev.length >= 3);
   t.like(sev[2], { from: 'failed', to: 'ok' });
   t.true(sev[2]!.runs - runsAtOk >= 2 && sev[2]!.runs - runsAtOk <= 3, `ok after ${sev[2]!.runs - runsAtOk} runs`);
+});
+
+test('one checker thread runs many attempts at once: a hung server does not delay a healthy one', async (t) => {
+  const pool = new Piscina(checkerPoolOptions());
+  t.teardown(() => pool.destroy());
+  const hung = await rawServer(t);
+  const healthy = await httpServer(t, (_req, res) => res.end());
+  const http = (port: number, connectTimeoutMs: number): CheckTask => ({
+    kind: 'http', ssl: false, address: '127.0.0.1', port, connectTimeoutMs, urls: [{ path: '/', statusCodes: [] }], sni: false, tlsVerify: false,
+  });
+  // warm the thread up first so its start-up does not count
+  await pool.run(http(healthy, 1000));
+  const slow = pool.run(http(hung, 1500)) as Promise<{ ok: boolean; reason?: string }>;
+  const t0 = performance.now();
+  const fast = (await pool.run(http(healthy, 1000))) as { ok: boolean };
+  const took = performance.now() - t0;
+  t.true(fast.ok);
+  t.true(took < 1000, `healthy check took ${took} ms while the hung one was pending`);
+  t.like(await slow, { ok: false, reason: 'response-timeout' });
 });

@@ -96,6 +96,8 @@ test('a script that cannot run comes back with an error code, never a throw', as
   t.is(r.error, 'EACCES');
   const empty = await runScript([], { timeoutMs: 1000 });
   t.is(empty.error, 'EINVAL');
+  t.is((await runScript(['/bin/true'], { timeoutMs: 1000, uid: -5 })).error, 'EINVAL');
+  t.is((await runScript(['/bin/true'], { timeoutMs: 1000, gid: 1.5 })).error, 'EINVAL');
 });
 
 test('env and cwd are passed to the script', async (t) => {

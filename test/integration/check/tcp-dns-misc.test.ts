@@ -94,3 +94,21 @@ test('MISC_CHECK: a hung script is killed at misc_timeout, with what it started'
   while (!isGone() && performance.now() < end) await new Promise((res) => setTimeout(res, 20));
   t.true(isGone(), 'the sleep it started is dead');
 });
+
+test('hostile tasks fail with bad-task, never throw', async (t) => {
+  const { runAttempt } = await import('../../../src/check/task.ts');
+  const url = [{ path: '/', statusCodes: [] }];
+  const http = { kind: 'http' as const, ssl: false, connectTimeoutMs: 300, sni: false, tlsVerify: false, urls: url };
+  const bad = [
+    { ...http, address: '127.0.0.1', port: 70000 },
+    { ...http, address: 'www.example.com', port: 80 },
+    { ...http, address: '127.0.0.1', port: 80, urls: [{ path: 'no-slash', statusCodes: [] }] },
+    { ...http, address: '127.0.0.1', port: 80, urls: [{ path: '/\r\nX-Injected: 1', statusCodes: [] }] },
+    { ...http, address: '127.0.0.1', port: 80, bindTo: 'eth0' },
+    { kind: 'tcp' as const, address: '127.0.0.1', port: 0, connectTimeoutMs: 100 },
+    { kind: 'dns' as const, address: 'resolver', port: 53, connectTimeoutMs: 100, queryType: 'A', name: 'x' },
+    { kind: 'dns' as const, address: '127.0.0.1', port: 53, connectTimeoutMs: 0, queryType: 'A', name: 'x' },
+  ];
+  for (const task of bad) t.like(await runAttempt(task), { ok: false, reason: 'bad-task' }, JSON.stringify(task));
+  t.like(await runAttempt({ kind: 'nope' } as never), { ok: false, reason: 'bad-task' });
+});
