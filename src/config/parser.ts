@@ -109,7 +109,8 @@ const topSpec: BlockSpec<Top> = {
 };
 
 export function parseTree(nodes: readonly Node[], files: readonly string[], sink: DiagnosticSink = new DiagnosticSink()): ParseResult {
-  const locs: FieldLocs = new WeakMap();
+  // A Map, not a WeakMap: it lives as long as the parse, and ephemerons cost the GC more.
+  const locs: FieldLocs = new Map();
   const ctx: Ctx = { sink, locs };
   const top: Top = { globals: defaultGlobals(), scripts: [], groups: [], instances: [], vsGroups: [], vss: [] };
   runBlock(nodes, topSpec, top, ctx);

@@ -41,12 +41,20 @@ export function validateConfig(config: Config, locs: FieldLocs, opts: ValidateOp
     sink.error(loc, 'range', `${what} ${v} is out of range ${lo}..${hi}`);
     return false;
   };
+  /**
+   * Like range(), for the per-instance and per-server checks run tens of thousands of
+   * times: the location and the message are only built when the value is out of range.
+   */
+  const rangeAt = (obj: object, field: string, fallback: SourceLoc, owner: string, what: string, v: number, lo: number, hi: number): boolean => {
+    if (v >= lo && v <= hi) return true;
+    return range(at(obj, field, fallback), `${owner}: ${what}`, v, lo, hi);
+  };
   const ifaceSeen = new Map<string, boolean>();
-  const checkIface = (name: string, loc: SourceLoc): void => {
+  const checkIface = (name: string, loc: SourceLoc | (() => SourceLoc)): void => {
     if (ifaceSeen.has(name)) return;
     const exists = ifExists(name);
     ifaceSeen.set(name, exists);
-    if (!exists) sink.warn(loc, 'unknown-interface', `interface ${name} does not exist on this host (yet)`);
+    if (!exists) sink.warn(typeof loc === 'function' ? loc() : loc, 'unknown-interface', `interface ${name} does not exist on this host (yet)`);
   };
 
   const g = config.globalDefs;
@@ -63,11 +71,11 @@ export function validateConfig(config: Config, locs: FieldLocs, opts: ValidateOp
     const prev = scripts.get(s.name);
     if (prev !== undefined) sink.error(s.loc, 'duplicate', `vrrp_script ${s.name} is already defined at ${prev.file}:${prev.line}:${prev.col}`);
     else scripts.set(s.name, s.loc);
-    range(at(s, 'weight', s.loc), `vrrp_script ${s.name}: weight`, s.weight, -253, 253);
+    rangeAt(s, 'weight', s.loc, `vrrp_script ${s.name}`, 'weight', s.weight, -253, 253);
     if (s.intervalMs <= 0) sink.error(at(s, 'intervalMs', s.loc), 'range', `vrrp_script ${s.name}: interval must be more than 0 s`);
     if (s.timeoutMs <= 0) sink.error(at(s, 'timeoutMs', s.loc), 'range', `vrrp_script ${s.name}: timeout must be more than 0 s`);
-    range(at(s, 'fall', s.loc), `vrrp_script ${s.name}: fall`, s.fall, 1, 2 ** 31 - 1);
-    range(at(s, 'rise', s.loc), `vrrp_script ${s.name}: rise`, s.rise, 1, 2 ** 31 - 1);
+    rangeAt(s, 'fall', s.loc, `vrrp_script ${s.name}`, 'fall', s.fall, 1, 2 ** 31 - 1);
+    rangeAt(s, 'rise', s.loc, `vrrp_script ${s.name}`, 'rise', s.rise, 1, 2 ** 31 - 1);
   }
 
   const trackRefs = (owner: string, refs: readonly TrackRef[], kind: 'script' | 'interface'): void => {
@@ -75,7 +83,7 @@ export function validateConfig(config: Config, locs: FieldLocs, opts: ValidateOp
     for (const r of refs) {
       if (seen.has(r.name)) sink.warn(r.loc, 'duplicate', `${owner}: ${kind} ${r.name} is tracked twice`);
       seen.add(r.name);
-      if (r.weight !== undefined) range(at(r, 'weight', r.loc), `${owner}: track_${kind} ${r.name} weight`, r.weight, -253, 253);
+      if (r.weight !== undefined) rangeAt(r, 'weight', r.loc, owner, `track_${kind} ${r.name} weight`, r.weight, -253, 253);
       if (kind === 'script' && !scripts.has(r.name)) {
         sink.error(r.loc, 'unknown-reference', `${owner}: track_script ${r.name} names no vrrp_script`);
       }
@@ -92,15 +100,13 @@ export function validateConfig(config: Config, locs: FieldLocs, opts: ValidateOp
     if (prev !== undefined) {
       sink.error(inst.loc, 'duplicate', `vrrp_instance ${name} is already defined at ${prev.loc.file}:${prev.loc.line}:${prev.loc.col}`);
     } else byName.set(name, inst);
-    const vridOk = range(at(inst, 'virtualRouterId', inst.loc), `${name}: virtual_router_id`, inst.virtualRouterId, 1, 255);
-    const prioLoc = at(inst, 'priority', inst.loc);
-    if (range(prioLoc, `${name}: priority`, inst.priority, 1, 255) && inst.priority === 255 && inst.initialState === 'BACKUP') {
-      sink.warn(prioLoc, 'owner-backup', `${name}: priority 255 means the address owner, which starts as MASTER whatever \`state\` says`);
+    const vridOk = rangeAt(inst, 'virtualRouterId', inst.loc, name, 'virtual_router_id', inst.virtualRouterId, 1, 255);
+    if (rangeAt(inst, 'priority', inst.loc, name, 'priority', inst.priority, 1, 255) && inst.priority === 255 && inst.initialState === 'BACKUP') {
+      sink.warn(at(inst, 'priority', inst.loc), 'owner-backup', `${name}: priority 255 means the address owner, which starts as MASTER whatever \`state\` says`);
     }
-    const aLoc = at(inst, 'advertIntMs', inst.loc);
-    if (inst.advertIntMs <= 0) sink.error(aLoc, 'range', `${name}: advert_int must be more than 0 s`);
-    else if (inst.version === 2) range(aLoc, `${name}: advert_int (VRRPv2, s)`, inst.advertIntMs / 1000, 1, 255);
-    else range(aLoc, `${name}: advert_int (VRRPv3, s)`, inst.advertIntMs / 1000, 0.01, 40.95);
+    if (inst.advertIntMs <= 0) sink.error(at(inst, 'advertIntMs', inst.loc), 'range', `${name}: advert_int must be more than 0 s`);
+    else if (inst.version === 2) rangeAt(inst, 'advertIntMs', inst.loc, name, 'advert_int (VRRPv2, s)', inst.advertIntMs / 1000, 1, 255);
+    else rangeAt(inst, 'advertIntMs', inst.loc, name, 'advert_int (VRRPv3, s)', inst.advertIntMs / 1000, 0.01, 40.95);
 
     if (vridOk) {
       const key = `${inst.interface}\0${inst.virtualRouterId}\0${inst.family}`;
@@ -113,7 +119,7 @@ export function validateConfig(config: Config, locs: FieldLocs, opts: ValidateOp
         );
       } else byVrid.set(key, inst);
     }
-    checkIface(inst.interface, at(inst, 'interface', inst.loc));
+    checkIface(inst.interface, () => at(inst, 'interface', inst.loc));
     if (inst.virtualIpaddress.length === 0) sink.warn(inst.loc, 'no-vip', `${name}: no virtual_ipaddress`);
     const vipSeen = new Set<string>();
     for (const v of inst.virtualIpaddress) {
@@ -192,7 +198,7 @@ export function validateConfig(config: Config, locs: FieldLocs, opts: ValidateOp
     const keyStr = `${label}/${vs.protocol}`;
     if (vsKeys.has(keyStr)) sink.error(vs.loc, 'duplicate', `virtual_server ${label} ${vs.protocol} is defined twice`);
     vsKeys.add(keyStr);
-    if (k.kind === 'ip') range(at(vs, 'port', vs.loc), `virtual_server ${label}: port`, k.port, 0, 65535);
+    if (k.kind === 'ip') rangeAt(vs, 'port', vs.loc, `virtual_server ${label}`, 'port', k.port, 0, 65535);
     if (k.kind === 'fwmark') range(vs.loc, 'virtual_server fwmark', k.fwmark, 1, 2 ** 32 - 1);
     if (k.kind === 'group' && !vsGroups.has(k.name)) sink.error(vs.loc, 'unknown-reference', `virtual_server group ${k.name} names no virtual_server_group`);
     if (vs.persistenceTimeoutMs !== undefined) range(at(vs, 'persistenceTimeoutMs', vs.loc), `virtual_server ${label}: persistence_timeout (s)`, vs.persistenceTimeoutMs / 1000, 1, 2678400);
@@ -210,8 +216,8 @@ export function validateConfig(config: Config, locs: FieldLocs, opts: ValidateOp
       const rl = `${rs.family === 6 ? `[${rs.address}]` : rs.address}:${rs.port}`;
       if (rsSeen.has(rl)) sink.error(rs.loc, 'duplicate', `virtual_server ${label}: real_server ${rl} is listed twice`);
       rsSeen.add(rl);
-      range(at(rs, 'port', rs.loc), `real_server ${rl}: port`, rs.port, 0, 65535);
-      range(at(rs, 'weight', rs.loc), `real_server ${rl}: weight`, rs.weight, 0, 65535);
+      rangeAt(rs, 'port', rs.loc, `real_server ${rl}`, 'port', rs.port, 0, 65535);
+      rangeAt(rs, 'weight', rs.loc, `real_server ${rl}`, 'weight', rs.weight, 0, 65535);
       const kind = rs.lbKind ?? vs.lbKind;
       if (k.kind === 'ip' && rs.family !== k.family && kind !== 'TUN') {
         sink.error(rs.loc, 'family-mismatch', `virtual_server ${label}: real_server ${rl} is IPv${rs.family}; only tunnelled real servers may differ in family`);

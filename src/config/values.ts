@@ -11,7 +11,7 @@ import type { Family, ScriptCommand, SourceLoc } from './model.ts';
 import { tokLoc, type Node } from './tree.ts';
 
 /** Where each field of a model object was set, for validation diagnostics. */
-export type FieldLocs = WeakMap<object, Record<string, SourceLoc>>;
+export type FieldLocs = Map<object, Record<string, SourceLoc>>;
 
 export interface Ctx {
   readonly sink: DiagnosticSink;
