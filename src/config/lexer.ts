@@ -287,6 +287,18 @@ class Lexer {
    * Substitute `$NAME` and `${NAME}` (defined names only; others stay as written, with a
    * warning). Substituted text is not rescanned, so a define cannot recurse.
    */
+  /**
+   * keepalived's standard parameters, unless the configuration redefines them:
+   * `${_INSTANCE}` is the config id (-i), `${_PWD}` the directory of the file being read
+   * (keepalived changes into it while reading). `${_RANDOM}` is not provided: vigil's
+   * configuration is deterministic.
+   */
+  private builtin(name: string, file: string): string | undefined {
+    if (name === '_INSTANCE') return this.opts.configId;
+    if (name === '_PWD') return path.resolve(path.dirname(file));
+    return undefined;
+  }
+
   private expand(text: string, segs: Segment[], file: string): { text: string; segs: Segment[] } | undefined {
     let out = '';
     const outSegs: Segment[] = [];
@@ -332,7 +344,7 @@ class Lexer {
         continue;
       }
       const name = text.slice(nameStart, nameEnd);
-      const value = this.defines.get(name);
+      const value = this.defines.get(name) ?? this.builtin(name, file);
       if (value === undefined) {
         this.sink.warn(this.loc(file, segs, i), 'undefined-parameter', `\$${name} is not defined; left as written`);
         i = end;

@@ -177,3 +177,9 @@ test('a substitution that would make a line explode is an error, not an out-of-m
   t.true(r.diagnostics.some((d) => d.code === 'line-too-long' && d.severity === 'error'));
   t.true(r.tokens.every((x) => x.text.length <= 65536));
 });
+
+test('standard parameters ${_INSTANCE} and ${_PWD}; a definition overrides them', (t) => {
+  const r = lexText('router_id ${_INSTANCE}-x\nscript $_PWD/chk.sh\n$_INSTANCE=other\nk $_INSTANCE\n', '/etc/keepalived/k.conf', { configId: 'lb7' });
+  t.deepEqual(words(r.tokens), ['router_id', 'lb7-x', 'script', '/etc/keepalived/chk.sh', 'k', 'other']);
+  t.deepEqual(r.diagnostics, []);
+});
