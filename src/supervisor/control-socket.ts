@@ -24,11 +24,16 @@ export const MAX_LINE_BYTES = 64 * 1024;
 /** ms a connection may stay without a complete request */
 export const IDLE_TIMEOUT_MS = 30_000;
 
-export type ControlCommand = 'status' | 'reload';
+/**
+ * `restart-vrrp-worker` is a failover drill: the VRRP worker is terminated as if it had
+ * crashed, so an operator (or a test) can watch the node give up its VIPs and converge again.
+ */
+export type ControlCommand = 'status' | 'reload' | 'restart-vrrp-worker';
 
 export interface ControlHandlers {
   status(): unknown;
   reload(): unknown;
+  restartVrrpWorker?(): unknown;
 }
 
 export type ControlErrorCode = 'CONTROL_IN_USE' | 'CONTROL_NOT_SOCKET' | 'CONTROL_BAD_REQUEST' | 'CONTROL_UNKNOWN_COMMAND' | 'CONTROL_HANDLER_FAILED';
@@ -70,8 +75,8 @@ export function parseRequest(line: string): { cmd: ControlCommand } | ControlErr
   if (typeof v !== 'object' || v === null || !('cmd' in v) || typeof v.cmd !== 'string') {
     return new ControlError('CONTROL_BAD_REQUEST', 'request must be an object with a string "cmd"');
   }
-  if (v.cmd !== 'status' && v.cmd !== 'reload') {
-    return new ControlError('CONTROL_UNKNOWN_COMMAND', `unknown command ${JSON.stringify(v.cmd).slice(0, 64)}; want status or reload`);
+  if (v.cmd !== 'status' && v.cmd !== 'reload' && v.cmd !== 'restart-vrrp-worker') {
+    return new ControlError('CONTROL_UNKNOWN_COMMAND', `unknown command ${JSON.stringify(v.cmd).slice(0, 64)}; want status, reload or restart-vrrp-worker`);
   }
   return { cmd: v.cmd };
 }
@@ -145,7 +150,7 @@ async function answer(sock: Socket, line: string, opts: ControlServerOptions): P
   } else {
     opts.onRequest?.(req.cmd);
     try {
-      const result: unknown = await (req.cmd === 'status' ? opts.handlers.status() : opts.handlers.reload());
+      const result: unknown = await dispatch(opts.handlers, req.cmd);
       res = { ok: true, result: result ?? null };
     } catch (err) {
       const e = new ControlError('CONTROL_HANDLER_FAILED', `${req.cmd} failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -179,4 +184,16 @@ async function clearStaleSocket(path: string): Promise<void> {
   });
   if (live) throw new ControlError('CONTROL_IN_USE', `${path} is served by another process (is vigil already running?)`);
   unlinkSync(path);
+}
+
+function dispatch(h: ControlHandlers, cmd: ControlCommand): unknown {
+  switch (cmd) {
+    case 'status':
+      return h.status();
+    case 'reload':
+      return h.reload();
+    case 'restart-vrrp-worker':
+      if (!h.restartVrrpWorker) throw new ControlError('CONTROL_UNKNOWN_COMMAND', 'this daemon runs no VRRP worker');
+      return h.restartVrrpWorker();
+  }
 }

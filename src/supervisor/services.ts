@@ -108,6 +108,7 @@ export class Services {
           if (!this.reloadHandler) return { ok: false, diagnostics: ['not ready'] };
           return this.reloadHandler();
         },
+        ...(this.deps.vrrp ? { restartVrrpWorker: () => this.deps.vrrp!.crashWorker() } : {}),
       },
       onError: (e) => this.deps.log.warn({ event: LogEvent.controlError, err: e.message }, 'control socket error'),
     }).catch((e: Error) => {

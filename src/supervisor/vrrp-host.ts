@@ -112,6 +112,14 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
     return this.lastStatus;
   }
 
+  /** Failover drill: the worker is terminated as if it had crashed; the crash path releases and restarts. */
+  async crashWorker(): Promise<{ restarting: boolean }> {
+    if (!this.worker) return { restarting: false };
+    this.log.warn({ event: 'worker.drill', worker: 'vrrp' }, 'terminating the VRRP worker on request (failover drill)');
+    await this.worker.terminate();
+    return { restarting: true };
+  }
+
   /** Graceful stop: priority 0 from every master, VIPs and VMACs removed. */
   async stop(timeoutMs = 3000): Promise<void> {
     this.stopping = true;

@@ -9,6 +9,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NetnsLab, nsExec, requireRoot, waitFor } from '../../helpers/netns.ts';
+import { controlRequest } from '../../../src/supervisor/control-client.ts';
 import { globalDefs, hasAddress, instanceBlock, outputOf, repoRoot, RouterDir, startVigil, waitAddress, type Router } from '../../helpers/routers.ts';
 
 const VIP = '10.79.0.100';
@@ -295,6 +296,31 @@ test.serial('20 SIGHUP reloads in a row: no transition and no advert gap on the 
     t.is(reloads, 20);
     t.is(logLines(a).filter((l) => l['event'] === 'vrrp.transition' && l['from'] === 'MASTER').length, 0);
     t.false(hasAddress(p.r2, 'eth0', VIP));
+  } catch (e) {
+    t.log(outputOf(a));
+    t.log(outputOf(b));
+    throw e;
+  }
+});
+
+test.serial('the VRRP worker killed on purpose: the node gives up its VIP at once, the peer takes over, the worker restarts and the node converges again', async (t) => {
+  if (!requireRoot(t)) return;
+  const p = build(t);
+  const conf = (prio: number, state: 'MASTER' | 'BACKUP'): string =>
+    globalDefs(`r${prio}`) + instanceBlock({ state, priority: prio, vip: `${VIP}/24`, advertInt: '0.1', version: 3 });
+  const a = startVigil(p.lab, p.r1, p.dir, 'r1', p.dir.file('r1.conf', conf(150, 'MASTER')));
+  const b = startVigil(p.lab, p.r2, p.dir, 'r2', p.dir.file('r2.conf', conf(100, 'BACKUP')));
+  try {
+    await waitAddress(p.r1, 'eth0', VIP, true, 15_000);
+    const res = await controlRequest('restart-vrrp-worker', join(p.dir.dir, 'r1.sock'));
+    t.true(res.ok);
+    await waitAddress(p.r1, 'eth0', VIP, false, 2000);
+    await waitAddress(p.r2, 'eth0', VIP, true, 3000);
+    // restarted worker: back to BACKUP, then preempts with its higher priority
+    await waitAddress(p.r1, 'eth0', VIP, true, 10_000);
+    await waitAddress(p.r2, 'eth0', VIP, false, 3000);
+    t.true(logLines(a).some((l) => l['event'] === 'worker.restart'));
+    t.is(a.proc.exitCode, null);
   } catch (e) {
     t.log(outputOf(a));
     t.log(outputOf(b));
