@@ -327,3 +327,40 @@ test.serial('the VRRP worker killed on purpose: the node gives up its VIP at onc
     throw e;
   }
 });
+
+test.serial('mail alerts: a transition sends mail from notification_email_from to every notification_email over smtp_server', async (t) => {
+  if (!requireRoot(t)) return;
+  const p = build(t);
+  const sink = p.lab.spawnIn(p.r1, [process.execPath, '--import', 'tsx', join(repoRoot, 'test/system/supervisor/fixtures/smtp-sink.ts'), '127.0.0.1', '2525'], { cwd: repoRoot });
+  const mails: Array<{ from: string; to: string[]; subject: string; body: string; helo: string }> = [];
+  let ready = false;
+  let buf = '';
+  sink.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    buf += d;
+    let i: number;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      if (line === 'ready') ready = true;
+      else mails.push(JSON.parse(line) as (typeof mails)[number]);
+    }
+  });
+  await waitFor('smtp sink', () => ready, 15_000);
+  const g = globalDefs(
+    'mailer1',
+    '    notification_email {\n        ops@example.test\n        oncall@example.test\n    }\n    notification_email_from vigil@example.test\n    smtp_server 127.0.0.1 2525\n    smtp_connect_timeout 5\n    smtp_helo_name vigil-test\n',
+  );
+  const conf = p.dir.file('r1.conf', g + instanceBlock({ state: 'MASTER', priority: 150, vip: `${VIP}/24`, advertInt: '0.1', version: 3, extra: '    smtp_alert' }));
+  const a = startVigil(p.lab, p.r1, p.dir, 'r1', conf);
+  try {
+    await waitFor('a MASTER mail', () => mails.some((m) => /Entering MASTER state/.test(m.subject)), 15_000);
+    const m = mails.find((x) => /Entering MASTER state/.test(x.subject))!;
+    t.is(m.from, 'vigil@example.test');
+    t.deepEqual([...m.to].sort(), ['oncall@example.test', 'ops@example.test']);
+    t.regex(m.subject, /\[mailer1\] VRRP Instance VI_1 - Entering MASTER state/);
+    t.is(m.helo, 'vigil-test');
+  } catch (e) {
+    t.log(outputOf(a));
+    throw e;
+  }
+});
