@@ -120,7 +120,7 @@ export function validateConfig(config: Config, locs: FieldLocs, opts: ValidateOp
       } else byVrid.set(key, inst);
     }
     checkIface(inst.interface, () => at(inst, 'interface', inst.loc));
-    if (inst.virtualIpaddress.length === 0) sink.warn(inst.loc, 'no-vip', `${name}: no virtual_ipaddress`);
+    if (inst.virtualIpaddress.length === 0 && !inst.strictMode) sink.warn(inst.loc, 'no-vip', `${name}: no virtual_ipaddress`);
     const vipSeen = new Set<string>();
     for (const v of inst.virtualIpaddress) {
       const k = `${v.address}/${v.prefixLen}`;
@@ -141,6 +141,15 @@ export function validateConfig(config: Config, locs: FieldLocs, opts: ValidateOp
     });
     trackRefs(name, inst.trackScripts, 'script');
     trackRefs(name, inst.trackInterfaces, 'interface');
+    if (inst.strictMode) {
+      // keepalived.conf(5), vrrp_strict: what RFC-strict operation forbids.
+      if (inst.virtualIpaddress.length === 0) sink.error(inst.loc, 'strict-mode', `${name}: strict mode needs at least one virtual_ipaddress`);
+      if (inst.unicastPeers.length > 0) sink.error(at(inst.unicastPeers, '0', inst.loc), 'strict-mode', `${name}: strict mode does not allow unicast_peer`);
+      if (inst.initialState === 'MASTER' && inst.priority !== 255) {
+        sink.warn(at(inst, 'initialState', inst.loc), 'strict-mode', `${name}: strict mode allows state MASTER only with priority 255 (the address owner)`);
+      }
+      if (inst.preemptDelayMs > 0) sink.warn(at(inst, 'preemptDelayMs', inst.loc), 'strict-mode', `${name}: strict mode does not support preempt_delay`);
+    }
     if (inst.nopreempt && inst.initialState === 'MASTER') {
       sink.warn(at(inst, 'initialState', inst.loc), 'nopreempt-master', `${name}: nopreempt needs \`state BACKUP\` (keepalived ignores nopreempt with state MASTER)`);
     }

@@ -701,11 +701,14 @@ export function finishInstance(d: I, g: GlobalDefs, ctx: Ctx): VrrpInstance | un
       advertIntMs = r;
     }
   }
+  const strictMode = d.strictMode ?? g.vrrpStrict;
   let authentication: Authentication | undefined;
   if (d.authentication !== undefined) {
     const a = d.authentication;
     if (a.type === undefined) {
       ctx.sink.error(a.loc, 'missing-keyword', `${d.name}: authentication has no \`auth_type\``);
+    } else if (strictMode) {
+      ctx.sink.warn(a.loc, 'strict-mode', `${d.name}: strict mode does not support authentication; ignored (as keepalived does)`);
     } else if (version === 3) {
       ctx.sink.warn(a.loc, 'auth-v3', `${d.name}: VRRPv3 has no authentication (RFC 5798 §9); authentication ignored`);
     } else {
@@ -715,7 +718,6 @@ export function finishInstance(d: I, g: GlobalDefs, ctx: Ctx): VrrpInstance | un
       authentication = { type: a.type, pass: a.pass ?? '' };
     }
   }
-  const strictMode = d.strictMode ?? g.vrrpStrict;
   if (!ok) return undefined;
   const vrid = d.virtualRouterId as number;
   const inst: Mutable<VrrpInstance> = {

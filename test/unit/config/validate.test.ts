@@ -156,3 +156,21 @@ test('weighted tracking in a sync group member warns (keepalived ignores it)', (
     ['sync-group-weight', 'warning', 26, 3],
   ]);
 });
+
+test('vrrp_strict / strict_mode: what keepalived forbids in RFC-strict operation', (t) => {
+  const strict = 'global_defs {\n vrrp_strict\n}\n';
+  // authentication is dropped with a warning; a VIP-less instance is an error.
+  const r = parse(strict + instance('A', ' authentication {\n  auth_type PASS\n  auth_pass x\n }'));
+  t.deepEqual(r.diagnostics.map((d) => [d.code, d.severity, d.loc.line, d.loc.col]), [['strict-mode', 'warning', 10, 2]]);
+  t.is(r.config?.vrrpInstances[0]!.authentication, undefined);
+  t.like(r.config?.vrrpInstances[0], { strictMode: true, accept: false });
+  t.deepEqual(diags(strict + 'vrrp_instance B {\n interface eth0\n virtual_router_id 6\n}\n'), [['strict-mode', 'error', 4, 15]]);
+  t.deepEqual(diags(strict + instance('C', ' unicast_peer {\n  10.0.0.9\n }\n state MASTER\n preempt_delay 5')), [
+    ['strict-mode', 'error', 11, 3],
+    ['strict-mode', 'warning', 13, 8],
+    ['strict-mode', 'warning', 14, 16],
+  ]);
+  t.deepEqual(diags(strict + instance('D', ' state MASTER\n priority 255')), []);
+  t.deepEqual(diags(instance('E', ' strict_mode on\n state MASTER')), [['strict-mode', 'warning', 8, 8]]);
+  t.deepEqual(diags(strict + instance('F', ' strict_mode off\n unicast_peer {\n  10.0.0.9\n }')), []);
+});
