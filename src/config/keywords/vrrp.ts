@@ -78,7 +78,7 @@ export const vrrpScriptSpec: BlockSpec<ScriptDraft> = {
       if (r !== undefined) {
         const w = r.text.toLowerCase();
         if (w === 'reverse') s.weightReverse = true;
-        else if (w === 'noreverse') s.weightReverse = false;
+        else if (w === 'noreverse' || w === 'no_reverse') s.weightReverse = false;
         else ctx.sink.error(tokLoc(r), 'bad-value', `weight: \`${r.text}\` is not reverse|noreverse`);
       }
       noExtra(n, ctx, 2);
@@ -163,7 +163,7 @@ function trackList(n: Node, ctx: Ctx, out: TrackRef[]): void {
       if (r !== undefined) {
         const t = r.text.toLowerCase();
         if (t === 'reverse') ref.weightReverse = true;
-        else if (t === 'noreverse') ref.weightReverse = false;
+        else if (t === 'noreverse' || t === 'no_reverse') ref.weightReverse = false;
         else ctx.sink.error(tokLoc(r), 'bad-value', `${n.kw.text}: \`${r.text}\` is not reverse|noreverse`);
         i = 3;
       }

@@ -694,3 +694,11 @@ test('unknown keywords inside nested blocks suggest the block\'s own keywords', 
   const u = parse('virtual_server 10.0.0.1 80 {\n real_server 10.0.0.2 80 {\n  HTTP_GET {\n   url {\n    pathh /\n    path /\n   }\n  }\n }\n}\n');
   t.regex(u.diagnostics[0]!.message, /unknown keyword `pathh` in url; did you mean `path`\?/);
 });
+
+test('track weights accept reverse, noreverse and no_reverse (keepalived.conf(5) spells it both ways)', (t) => {
+  const c = ok('vrrp_script s {\n script /bin/true\n weight 5 no_reverse\n}\n' + instance('A', ' track_script {\n  s weight 3 no_reverse\n }\n track_interface {\n  eth0 weight 2 reverse\n }'));
+  t.false(c.vrrpScripts[0]!.weightReverse);
+  t.like(c.vrrpInstances[0]!.trackScripts[0], { weight: 3, weightReverse: false });
+  t.like(c.vrrpInstances[0]!.trackInterfaces[0], { weight: 2, weightReverse: true });
+  t.deepEqual(diags(instance('A', ' track_interface {\n  eth0 weight 2 sideways\n }')), [['bad-value', 'error', 8, 17]]);
+});
