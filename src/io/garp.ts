@@ -18,6 +18,7 @@
  */
 import { IoError } from './errors.ts';
 import { AF_PACKET, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_RAW, check, lastErrno, libc } from './libc.ts';
+import { forgetFd, recordFd } from './fd-ledger.ts';
 import { sockaddrLl } from './wire.ts';
 import { buildGarpFrame, buildUnsolicitedNaFrame, type NaOptions } from '../vrrp/garp.ts';
 
@@ -42,9 +43,11 @@ export function openGarpSender(link: LinkAddr): GarpSender {
   if (link.mac.length !== 6) throw new IoError('VIGIL_SOCK_ARG', `${what}: MAC must be 6 bytes, got ${link.mac.length}`);
   const c = libc();
   const fd = check(c.socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), 'VIGIL_SOCK_OPEN', 'socket(AF_PACKET)', what);
+  const slot = recordFd(fd);
   const bound = sockaddrLl(link.ifindex, 0);
   if (c.bind(fd, bound, bound.length) < 0) {
     const errno = lastErrno();
+    forgetFd(slot);
     c.close(fd);
     throw new IoError('VIGIL_SOCK_OPEN', `${what}: bind to ifindex ${link.ifindex} failed: ${errno}`, { errno, syscall: 'bind' });
   }
@@ -78,6 +81,7 @@ export function openGarpSender(link: LinkAddr): GarpSender {
     close() {
       if (closed) return;
       closed = true;
+      forgetFd(slot);
       c.close(fd);
     },
   };

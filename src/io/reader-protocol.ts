@@ -6,7 +6,7 @@
 /** owner → reader, read synchronously with receiveMessageOnPort after an eventfd wake. */
 export type ToReader =
   /** Watch `fd`; from now on the reader owns it and is the one that closes it. */
-  | { readonly type: 'add'; readonly id: number; readonly fd: number }
+  | { readonly type: 'add'; readonly id: number; readonly fd: number; readonly slot: number }
   /** Stop watching and close the fd of `id`. */
   | { readonly type: 'remove'; readonly id: number }
   /** Close whatever is left and end the thread. */
@@ -41,6 +41,8 @@ export interface ReaderData {
    * drops, and counts), so a flood cannot grow the owner's message queue without bound.
    */
   readonly pending: SharedArrayBuffer;
+  /** fd-ledger.ts: the reader clears an fd's slot before it closes it. */
+  readonly ledger: SharedArrayBuffer | undefined;
 }
 
 /** Datagrams in flight to the owner above which the reader stops reading for a while. */

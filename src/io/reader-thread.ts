@@ -27,12 +27,14 @@ import {
   libc,
 } from './libc.ts';
 import { parseIpv6Cmsgs, parseSockaddr } from './wire.ts';
+import { forgetFd } from './fd-ledger.ts';
 import { MAX_PENDING, type FromReader, type RawDatagram, type ReaderData, type ToReader } from './reader-protocol.ts';
 
 const port = parentPort;
 if (!port) throw new Error('reader-thread.ts must run as a worker thread');
-const { efd, pending: pendingSab } = workerData as ReaderData;
+const { efd, pending: pendingSab, ledger: ledgerSab } = workerData as ReaderData;
 const pending = new Int32Array(pendingSab);
+const ledger = ledgerSab ? new Int32Array(ledgerSab) : undefined;
 const c = libc();
 
 /** ms. Upper bound on how long a terminate() of the owner waits for this thread. */
@@ -83,7 +85,12 @@ function recvOne(id: number, fd: number): RawDatagram | 'again' | { errno: strin
   };
 }
 
-const watched = new Map<number, number>(); // id → fd
+const watched = new Map<number, { fd: number; slot: number }>(); // id → fd and its ledger slot
+/** Forget in the ledger first, then close (fd-ledger.ts says why). */
+const release = (w: { fd: number; slot: number }): void => {
+  forgetFd(w.slot, ledger);
+  c.close(w.fd);
+};
 /** ids whose recv error was reported, so a persistent error is reported once, not per wake. */
 const failing = new Set<number>();
 let running = true;
@@ -97,11 +104,11 @@ function control(): void {
     const msg = m.message as ToReader;
     switch (msg.type) {
       case 'add':
-        watched.set(msg.id, msg.fd);
+        watched.set(msg.id, { fd: msg.fd, slot: msg.slot });
         break;
       case 'remove': {
-        const fd = watched.get(msg.id);
-        if (fd !== undefined) c.close(fd);
+        const w = watched.get(msg.id);
+        if (w !== undefined) release(w);
         watched.delete(msg.id);
         failing.delete(msg.id);
         post({ type: 'removed', id: msg.id });
@@ -123,7 +130,7 @@ while (running) {
   pfds.writeInt32LE(efd, 0);
   pfds.writeInt16LE(POLLIN, 4);
   ids.forEach((id, i) => {
-    pfds.writeInt32LE(watched.get(id)!, 8 * (i + 1));
+    pfds.writeInt32LE(watched.get(id)!.fd, 8 * (i + 1));
     pfds.writeInt16LE(POLLIN, 8 * (i + 1) + 4);
   });
   const n = c.poll(pfds, ids.length + 1, POLL_TIMEOUT_MS);
@@ -132,7 +139,7 @@ while (running) {
   const items: RawDatagram[] = [];
   ids.forEach((id, i) => {
     const revents = pfds.readInt16LE(8 * (i + 1) + 6);
-    const fd = watched.get(id);
+    const fd = watched.get(id)?.fd;
     if (revents === 0 || fd === undefined) return;
     if (revents & POLLNVAL) {
       // The fd is not open: report once and stop watching it, or poll() would spin.
@@ -162,6 +169,6 @@ while (running) {
     control();
   }
 }
-for (const fd of watched.values()) c.close(fd);
+for (const w of watched.values()) release(w);
 watched.clear();
 koffi.free(mem);

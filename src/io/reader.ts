@@ -8,6 +8,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { IoError } from './errors.ts';
+import { currentLedger, forgetFd, recordFd } from './fd-ledger.ts';
 import { EFD_CLOEXEC, EFD_NONBLOCK, check, libc } from './libc.ts';
 import type { FromReader, RawDatagram, ReaderData, ToReader } from './reader-protocol.ts';
 
@@ -20,6 +21,8 @@ export interface Watch {
 
 interface Watcher {
   readonly fd: number;
+  /** fd-ledger.ts slot of `fd` (-1: not recorded) */
+  readonly slot: number;
   readonly onDatagram: (d: RawDatagram) => void;
   readonly onError: (e: IoError) => void;
 }
@@ -35,9 +38,10 @@ class Reader {
   constructor(onGone: (r: Reader) => void) {
     const c = libc();
     this.efd = check(c.eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), 'VIGIL_SOCK_OPEN', 'eventfd', 'reader thread');
+    const efdSlot = recordFd(this.efd);
     const sab = new SharedArrayBuffer(4);
     this.pending = new Int32Array(sab);
-    const data: ReaderData = { efd: this.efd, pending: sab };
+    const data: ReaderData = { efd: this.efd, pending: sab, ledger: currentLedger() };
     // Compiled, reader-thread.js sits next to this file. Under tsx (development, tests) a
     // Worker does not inherit the tsx loader, so a one-line trampoline registers it first
     // (as src/supervisor/threads.ts does for the VRRP worker).
@@ -58,6 +62,7 @@ class Reader {
     this.worker.on('message', (msg: FromReader) => this.onMessage(msg));
     this.worker.on('error', (e: Error) => this.fail(`reader thread failed: ${e.message}`));
     this.worker.on('exit', (code) => {
+      forgetFd(efdSlot);
       c.close(this.efd);
       if (!this.stopped) this.fail(`reader thread exited with code ${code}`);
       onGone(this);
@@ -108,6 +113,7 @@ class Reader {
     const c = libc();
     for (const [id, w] of this.watchers) {
       this.watchers.delete(id);
+      forgetFd(w.slot);
       c.close(w.fd);
       w.onError(new IoError('VIGIL_SOCK_RECV', why, { syscall: READER_GONE }));
     }
@@ -122,17 +128,18 @@ let nextId = 1;
 
 /**
  * Delivers every datagram that arrives on `fd` to `onDatagram`, on this thread's event loop.
- * Takes ownership of `fd`. Throws IoError VIGIL_SOCK_OPEN if the reader cannot be started.
+ * Takes ownership of `fd` (and of its fd-ledger `slot`, -1 if none). Throws IoError
+ * VIGIL_SOCK_OPEN if the reader cannot be started.
  */
-export function watchFd(fd: number, onDatagram: (d: RawDatagram) => void, onError: (e: IoError) => void): Watch {
+export function watchFd(fd: number, slot: number, onDatagram: (d: RawDatagram) => void, onError: (e: IoError) => void): Watch {
   const reader =
     current ??
     (current = new Reader((r) => {
       if (current === r) current = undefined;
     }));
   const id = nextId++;
-  reader.watchers.set(id, { fd, onDatagram, onError });
-  reader.send({ type: 'add', id, fd });
+  reader.watchers.set(id, { fd, slot, onDatagram, onError });
+  reader.send({ type: 'add', id, fd, slot });
   let closed = false;
   return {
     close() {

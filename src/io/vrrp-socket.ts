@@ -61,6 +61,7 @@ import {
   lastErrno,
   libc,
 } from './libc.ts';
+import { forgetFd, recordFd } from './fd-ledger.ts';
 import { READER_GONE, watchFd, type RawDatagram, type Watch } from './reader.ts';
 import {
   addrBytes,
@@ -151,6 +152,11 @@ export function openVrrpSocket(
   if (!unicast && !groupBytes) throw new IoError('VIGIL_SOCK_ARG', `${what}: group ${opts.group} is not an IPv${family} address`);
 
   const fd = check(c.socket(family === 4 ? AF_INET : AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_VRRP), 'VIGIL_SOCK_OPEN', 'socket', what);
+  const slot = recordFd(fd);
+  const abandon = (): void => {
+    forgetFd(slot);
+    c.close(fd);
+  };
   const set = (level: number, name: number, value: Buffer, label: string): void => {
     check(c.setsockopt(fd, level, name, value, value.length), 'VIGIL_SOCK_OPEN', `setsockopt(${label})`, what);
   };
@@ -192,7 +198,7 @@ export function openVrrpSocket(
       }
     }
   } catch (e) {
-    c.close(fd);
+    abandon();
     throw e;
   }
 
@@ -220,13 +226,13 @@ export function openVrrpSocket(
   let closed = false;
   let watch: Watch;
   try {
-    watch = watchFd(fd, deliver, (e) => {
+    watch = watchFd(fd, slot, deliver, (e) => {
       stats.recvErrors++;
       if (e.syscall === READER_GONE) closed = true; // the reader closed our fd: never touch it again
       onError(e);
     });
   } catch (e) {
-    c.close(fd);
+    abandon();
     throw e;
   }
 
