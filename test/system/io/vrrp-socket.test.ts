@@ -183,3 +183,26 @@ test.serial('hostile datagrams: the receiver keeps running, delivers or counts e
   const withOptions = events(rx.out, 'packet').filter((p) => typeof p['payload'] === 'string' && (p['payload'] as string).startsWith('0badc0de'));
   t.true(withOptions.length > 0, 'datagrams with IP options (IHL > 5) are delivered with the options stripped');
 });
+
+test.serial('the receiver reports the TTL and hop limit it really got; error paths carry stable codes', async (t) => {
+  if (!requireRoot(t)) return t.pass();
+  const pair = await withPair(t);
+  const rx4 = runFixture(pair, pair.b, 'vrrp-peer', { thread: 'worker', socket: { family: 4, ifname: 'eth0', group: '224.0.0.18', unicast: false } });
+  const rx6 = runFixture(pair, pair.b, 'vrrp-peer', { thread: 'worker', socket: { family: 6, ifname: 'eth0', group: 'ff02::12', unicast: false } });
+  await waitFor('receivers ready', () => events(rx4.out, 'ready').length > 0 && events(rx6.out, 'ready').length > 0, 20_000);
+  // The readers may still be starting: what arrives meanwhile waits in the socket buffer.
+  const odd = runFixture(pair, pair.a, 'odd-sender', { ttl4: 7, hops6: 9, payloadHex: 'deadbeef' });
+  await waitFor('both odd packets', () => events(rx4.out, 'packet').length > 0 && events(rx6.out, 'packet').length > 0, 20_000);
+  t.like(events(rx4.out, 'packet')[0], { family: 4, src: '10.211.0.1', ttl: 7, payload: 'deadbeef' });
+  t.like(events(rx6.out, 'packet')[0], { family: 6, src: pair.ll.a, dst: 'ff02::12', ttl: 9, payload: 'deadbeef' });
+  await waitFor('the error paths', () => events(odd.out, 'done').length > 0, 20_000);
+  t.deepEqual(events(odd.out, 'done')[0]?.['errors'], {
+    noInterface: 'VIGIL_SOCK_ARG',
+    badGroup: 'VIGIL_SOCK_ARG',
+    badSrc: 'VIGIL_SOCK_ARG',
+    foreignUnicastSrc: 'VIGIL_SOCK_OPEN',
+    foreignUnicastSrcErrno: 'EADDRNOTAVAIL',
+    sendBadDst: 'VIGIL_SOCK_ARG',
+    sendAfterClose: 'VIGIL_SOCK_SEND',
+  }, odd.stderr());
+});
