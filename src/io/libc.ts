@@ -10,6 +10,7 @@
  * kernel's include/uapi headers named next to each group.
  */
 import koffi from 'koffi';
+import { endianness } from 'node:os';
 import { IoError, type IoErrorCode } from './errors.ts';
 
 // include/linux/socket.h, include/linux/net.h
@@ -86,6 +87,8 @@ let bound: Libc | undefined;
 
 export function libc(): Libc {
   if (bound) return bound;
+  // wire.ts lays host-order fields out little-endian (x86_64, aarch64).
+  if (endianness() !== 'LE') throw new IoError('VIGIL_SOCK_OPEN', 'vigil’s socket layer supports little-endian hosts only');
   const lib = koffi.load('libc.so.6');
   const l = {
     socket: lib.func('int socket(int domain, int type, int protocol)'),

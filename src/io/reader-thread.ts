@@ -134,7 +134,15 @@ while (running) {
     pfds.writeInt16LE(POLLIN, 8 * (i + 1) + 4);
   });
   const n = c.poll(pfds, ids.length + 1, POLL_TIMEOUT_MS);
-  if (n < 0) continue; // EINTR: a signal landed on this thread
+  if (n < 0) {
+    const errno = lastErrno();
+    if (errno === 'EINTR') continue; // a signal landed on this thread
+    // Not expected (EINVAL/ENOMEM): tell every owner, and do not spin on it.
+    for (const id of ids) post({ type: 'recv-error', id, errno, syscall: 'poll' });
+    Atomics.wait(pending, 0, Atomics.load(pending, 0), 1000);
+    control();
+    continue;
+  }
   if (pfds.readInt16LE(6) & POLLIN) control();
   const items: RawDatagram[] = [];
   ids.forEach((id, i) => {

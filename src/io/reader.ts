@@ -55,10 +55,11 @@ class Reader {
     };
     this.worker = compiled
       ? new Worker(url, options)
-      : new Worker(`import('tsx/esm/api').then((api) => { api.register(); return import(${JSON.stringify(url.href)}); })`, {
-          ...options,
-          eval: true,
-        });
+      : new Worker(
+          // Resolved here, so the trampoline does not depend on the process's cwd.
+          `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((api) => { api.register(); return import(${JSON.stringify(url.href)}); })`,
+          { ...options, eval: true },
+        );
     this.worker.on('message', (msg: FromReader) => this.onMessage(msg));
     this.worker.on('error', (e: Error) => this.fail(`reader thread failed: ${e.message}`));
     this.worker.on('exit', (code) => {
