@@ -369,7 +369,9 @@ class Lexer {
 
   /** Split a logical line into words and braces, then handle `include`. */
   private words(text: string, start: number, segs: Segment[], file: string): void {
-    const lineTokens: Token[] = [];
+    // Tokens go straight into the output; the rare include line is taken back out below.
+    const out = this.tokens;
+    const base = out.length;
     let i = start;
     const n = text.length;
     // A multi-line parameter substitutes several lines: each starts a new statement.
@@ -389,7 +391,7 @@ class Lexer {
       const line = sg.line;
       const col = sg.fixed ? sg.col : sg.col + (i - sg.off);
       if (c === 123 || c === 125) {
-        lineTokens.push({ kind: c === 123 ? TokKind.Open : TokKind.Close, text: c === 123 ? '{' : '}', quoted: false, nl, file, line, col });
+        out.push({ kind: c === 123 ? TokKind.Open : TokKind.Close, text: c === 123 ? '{' : '}', quoted: false, nl, file, line, col });
         nl = false;
         i++;
         continue;
@@ -440,10 +442,20 @@ class Lexer {
         i++;
       }
       word += text.slice(runStart, i);
-      lineTokens.push({ kind: TokKind.Word, text: word, quoted, nl, file, line, col });
+      out.push({ kind: TokKind.Word, text: word, quoted, nl, file, line, col });
       nl = false;
     }
     // Includes are recognised per statement (a multi-line parameter may hold several).
+    let hasInclude = false;
+    for (let k = base; k < out.length; k++) {
+      const t = out[k] as Token;
+      if (t.nl && t.kind === TokKind.Word && !t.quoted && INCLUDE_WORDS.has(t.text)) {
+        hasInclude = true;
+        break;
+      }
+    }
+    if (!hasInclude) return;
+    const lineTokens = out.splice(base);
     let from = 0;
     while (from < lineTokens.length) {
       let to = from + 1;
