@@ -9,7 +9,7 @@ import net from 'node:net';
 import { randomInt } from 'node:crypto';
 import type { DnsTask } from './task.ts';
 import { dnsTypeCode, encodeQuery, judgeResponse } from './dns-packet.ts';
-import { errorMessage, fail, pass, socketReason, type AttemptResult } from './result.ts';
+import { afterIo, errorMessage, fail, pass, socketReason, type AttemptResult } from './result.ts';
 
 /** RCODE names, RFC 1035 §4.1.1 */
 const RCODES: readonly string[] = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'];
@@ -28,7 +28,7 @@ export function dnsAttempt(task: DnsTask): Promise<AttemptResult> {
     const finish = (r: AttemptResult): void => {
       if (done) return;
       done = true;
-      clearTimeout(timer);
+      cancel();
       try {
         socket.close();
       } catch {
@@ -36,10 +36,7 @@ export function dnsAttempt(task: DnsTask): Promise<AttemptResult> {
       }
       resolve(r);
     };
-    const timer = setTimeout(
-      () => finish(fail(started, 'timeout', `no response within ${task.connectTimeoutMs} ms`)),
-      task.connectTimeoutMs,
-    );
+    const cancel = afterIo(task.connectTimeoutMs, () => finish(fail(started, 'timeout', `no response within ${task.connectTimeoutMs} ms`)));
     socket.on('error', (err) => finish(fail(started, socketReason(err), errorMessage(err))));
     socket.on('message', (msg) => {
       const v = judgeResponse(msg, id);

@@ -25,7 +25,7 @@ import { Client } from 'undici';
 import type { buildConnector } from 'undici';
 import type { StatusRange } from '../config/model.ts';
 import type { HttpTask, HttpUrlTask } from './task.ts';
-import { CheckError, errorCode, errorMessage, fail, pass, socketReason, type AttemptResult } from './result.ts';
+import { afterIo, CheckError, errorCode, errorMessage, fail, pass, socketReason, type AttemptResult } from './result.ts';
 
 /** bytes: default cap on a body read for its digest */
 export const DEFAULT_MAX_BODY_BYTES = 1 << 20;
@@ -98,24 +98,24 @@ function makeConnector(o: HttpFetchOptions, onConnected: () => void): buildConne
           ...(o.servername !== undefined && !net.isIP(o.servername) ? { servername: o.servername } : {}),
         })
       : net.connect(base);
-    const timer = setTimeout(() => {
+    const cancel = afterIo(o.connectTimeoutMs, () => {
       if (done) return;
       done = true;
       socket.destroy();
       callback(new CheckError('VIGIL_CONNECT_TIMEOUT', `no connection within ${o.connectTimeoutMs} ms`), null);
-    }, o.connectTimeoutMs);
+    });
     socket.setNoDelay(true);
     socket.once(o.ssl ? 'secureConnect' : 'connect', () => {
       if (done) return;
       done = true;
-      clearTimeout(timer);
+      cancel();
       onConnected();
       callback(null, socket);
     });
     socket.once('error', (err) => {
       if (done) return;
       done = true;
-      clearTimeout(timer);
+      cancel();
       socket.destroy();
       callback(err, null);
     });
@@ -134,10 +134,10 @@ export async function httpFetch(o: HttpFetchOptions): Promise<HttpFetchResult> {
   const ac = new AbortController();
   const abort = (code: string, message: string): void => ac.abort(new CheckError(code, message));
   // Phase timer: armed for the response once connected, re-armed for each body read.
-  let phase: NodeJS.Timeout | undefined;
+  let cancelPhase: (() => void) | undefined;
   const arm = (code: string, what: string): void => {
-    clearTimeout(phase);
-    phase = setTimeout(() => abort(code, `${what} within ${o.connectTimeoutMs} ms`), o.connectTimeoutMs);
+    cancelPhase?.();
+    cancelPhase = afterIo(o.connectTimeoutMs, () => abort(code, `${what} within ${o.connectTimeoutMs} ms`));
   };
   const client = new Client(origin, {
     connect: makeConnector(o, () => arm('VIGIL_RESPONSE_TIMEOUT', 'no response headers')),
@@ -148,7 +148,7 @@ export async function httpFetch(o: HttpFetchOptions): Promise<HttpFetchResult> {
   // A dead Client must never raise an unhandled 'error' in the worker.
   client.on('connectionError', () => {});
   const deadlineMs = o.deadlineMs ?? URL_DEADLINE_FACTOR * o.connectTimeoutMs;
-  const deadline = setTimeout(() => abort('VIGIL_DEADLINE', `no complete response within ${deadlineMs} ms`), deadlineMs);
+  const cancelDeadline = afterIo(deadlineMs, () => abort('VIGIL_DEADLINE', `no complete response within ${deadlineMs} ms`));
   try {
     const res = await client.request({
       method: 'GET',
@@ -161,7 +161,7 @@ export async function httpFetch(o: HttpFetchOptions): Promise<HttpFetchResult> {
       signal: ac.signal,
     });
     if (!o.readBody) {
-      clearTimeout(phase);
+      cancelPhase?.();
       // destroying a body undici still reads raises an AbortError on it: expected here
       res.body.on('error', () => {});
       res.body.destroy();
@@ -190,8 +190,8 @@ export async function httpFetch(o: HttpFetchOptions): Promise<HttpFetchResult> {
     if (ac.signal.aborted) throw ac.signal.reason;
     throw err;
   } finally {
-    clearTimeout(phase);
-    clearTimeout(deadline);
+    cancelPhase?.();
+    cancelDeadline();
     await client.destroy().catch(() => {});
   }
 }

@@ -86,3 +86,22 @@ export class CheckError extends Error {
     this.name = 'CheckError';
   }
 }
+
+/**
+ * A deadline that loses to I/O already waiting: when the timer fires, the verdict is deferred
+ * to the check phase of the same loop turn (setImmediate), after the poll phase has
+ * delivered any connect, data or error event that arrived meanwhile. Without this a thread
+ * whose loop was blocked past the deadline (GC, a burst of work) would report a timeout
+ * for a connection that was in fact refused or answered in time.
+ * Returns the cancel function.
+ */
+export function afterIo(ms: number, fn: () => void): () => void {
+  let imm: NodeJS.Immediate | undefined;
+  const timer = setTimeout(() => {
+    imm = setImmediate(fn);
+  }, ms);
+  return () => {
+    clearTimeout(timer);
+    if (imm !== undefined) clearImmediate(imm);
+  };
+}

@@ -4,7 +4,7 @@
  */
 import net from 'node:net';
 import type { TcpTask } from './task.ts';
-import { errorMessage, fail, pass, socketReason, type AttemptResult } from './result.ts';
+import { afterIo, errorMessage, fail, pass, socketReason, type AttemptResult } from './result.ts';
 
 export function tcpAttempt(task: TcpTask): Promise<AttemptResult> {
   const started = performance.now();
@@ -14,13 +14,12 @@ export function tcpAttempt(task: TcpTask): Promise<AttemptResult> {
     const finish = (r: AttemptResult): void => {
       if (done) return;
       done = true;
-      clearTimeout(timer);
+      cancel();
       socket.destroy();
       resolve(r);
     };
-    const timer = setTimeout(
-      () => finish(fail(started, 'connect-timeout', `no connection within ${task.connectTimeoutMs} ms`)),
-      task.connectTimeoutMs,
+    const cancel = afterIo(task.connectTimeoutMs, () =>
+      finish(fail(started, 'connect-timeout', `no connection within ${task.connectTimeoutMs} ms`)),
     );
     try {
       socket = net.connect({
@@ -31,7 +30,7 @@ export function tcpAttempt(task: TcpTask): Promise<AttemptResult> {
       });
     } catch (err) {
       // invalid address or port: a config error that reached us anyway
-      clearTimeout(timer);
+      cancel();
       done = true;
       resolve(fail(started, 'bad-address', errorMessage(err)));
       return;

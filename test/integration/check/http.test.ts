@@ -150,7 +150,7 @@ test('IPv6 loopback: Host is [::1]:port', async (t) => {
 });
 
 test('SSL_GET: self-signed accepted as keepalived does, SNI only with enable_sni, verify when asked', async (t) => {
-  const creds = selfSigned(t, 'www.example.test');
+  const creds = await selfSigned(t, 'www.example.test');
   const names: Array<string | false> = [];
   const port = await httpsServer(t, creds, (req, res) => {
     const sni = (req.socket as TLSSocket & { servername?: string | false }).servername ?? false;
@@ -201,7 +201,7 @@ test('genhash prints the digest of the body, like keepalived\'s genhash', async 
 });
 
 test('genhash over SSL with SNI', async (t) => {
-  const creds = selfSigned(t, 'sni.example.test');
+  const creds = await selfSigned(t, 'sni.example.test');
   const port = await httpsServer(t, creds, (req, res) => {
     res.end(`name=${(req.socket as TLSSocket & { servername?: string }).servername ?? ''}`);
   });
