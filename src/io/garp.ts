@@ -13,8 +13,9 @@
  * (packet(7); af_packet.c packet_create), so the socket never queues a frame, and sending
  * is unaffected because the frame carries its own ethertype.
  *
- * sendto() is non-blocking and synchronous: about 10 µs per frame here (bench/garp-send.ts),
- * so a burst of garp_master_repeat frames leaves back to back, as keepalived's do.
+ * sendto() is non-blocking and synchronous: p50 4 µs per ARP and 6 µs per NA, frame build
+ * included (bench/garp-send.ts), so a burst of garp_master_repeat frames leaves back to back,
+ * as keepalived's do.
  */
 import { IoError } from './errors.ts';
 import { AF_PACKET, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_RAW, check, lastErrno, libc } from './libc.ts';
