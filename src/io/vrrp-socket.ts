@@ -92,7 +92,9 @@ export interface VrrpSocketOptions {
   unicast: boolean;
   /**
    * source address to bind/send from (unicast_src_ip, or the interface primary). Default:
-   * the interface's first IPv4 address / its IPv6 link-local address (RFC 5798 §5.1.2.1).
+   * the interface's first IPv4 address / its IPv6 link-local address (RFC 5798 §5.1.2.1), as
+   * os.networkInterfaces() lists them — which is only while the link is up with carrier;
+   * otherwise the kernel picks per packet and `src` is undefined.
    */
   src?: string;
   /** Called for every received datagram that is not delivered, with a stable reason. */
