@@ -98,7 +98,10 @@ export interface SetTargetsResult {
 
 interface CheckerState {
   readonly id: string;
-  readonly spec: CheckerSpec;
+  /** replaced on reload when only the timing changed */
+  spec: CheckerSpec;
+  /** `now()` when the armed timer fires */
+  dueAt: number | undefined;
   readonly target: TargetState;
   up: boolean;
   hasRun: boolean;
@@ -132,9 +135,13 @@ const defaultSetTimer: SetTimer = (fn, ms) => {
   return () => clearTimeout(t);
 };
 
-/** Stable identity of a checker spec within its target, for diffing on reload. */
+/**
+ * Identity of a checker within its target, for diffing on reload: what it checks and how
+ * (the task), not its timing — as keepalived migrates a checker's state when its connection
+ * options compare equal. `alpha` is part of it: it only matters for a fresh checker.
+ */
 function specId(spec: CheckerSpec): string {
-  return JSON.stringify(spec);
+  return JSON.stringify(spec.task);
 }
 
 export class CheckScheduler {
@@ -165,8 +172,10 @@ export class CheckScheduler {
   }
 
   /**
-   * Replaces the set of targets. A target whose key is kept keeps the state and timers of
-   * every checker whose spec is unchanged; changed or new checkers start fresh (alpha, warmup).
+   * Replaces the set of targets. A target whose key is kept keeps the state of every checker
+   * whose task is unchanged; if only its timing changed (delay_loop, retry, …) the new timing
+   * applies from now on, and a pending attempt is brought forward to the new delay_loop if that
+   * is sooner. Changed or new checkers start fresh (alpha, warmup).
    * A kept target whose up state changes because of the reload (a failing checker removed, an
    * alpha checker added) reports a transition with reason 'reload'. New targets report
    * nothing: their initial state is in `states()` (up unless a checker has alpha).
@@ -210,8 +219,10 @@ export class CheckScheduler {
       const started: CheckerState[] = [];
       for (const spec of t.checkers) {
         const old = pool.get(specId(spec))?.shift();
-        if (old) next.push(old);
-        else {
+        if (old) {
+          if (JSON.stringify(old.spec) !== JSON.stringify(spec)) this.retime(old, spec);
+          next.push(old);
+        } else {
           const c = this.newChecker(ts, spec);
           next.push(c);
           started.push(c);
@@ -277,6 +288,7 @@ export class CheckScheduler {
     return {
       id: specId(spec),
       spec,
+      dueAt: undefined,
       target,
       up: !spec.alpha,
       hasRun: false,
@@ -302,10 +314,23 @@ export class CheckScheduler {
   private schedule(c: CheckerState, delayMs: number): void {
     if (c.removed || this.stopped) return;
     c.cancel?.();
+    const ms = Math.max(0, delayMs);
+    c.dueAt = this.now() + ms;
     c.cancel = this.setTimer(() => {
       c.cancel = undefined;
+      c.dueAt = undefined;
       this.enqueue(c);
-    }, Math.max(0, delayMs));
+    }, ms);
+  }
+
+  private retime(c: CheckerState, spec: CheckerSpec): void {
+    c.spec = spec;
+    if (c.retryIt > spec.retry) c.retryIt = spec.retry;
+    if (c.cancel !== undefined && c.dueAt !== undefined) {
+      const remaining = c.dueAt - this.now();
+      const soonest = Math.max(MIN_DELAY_MS, spec.delayLoopMs);
+      if (remaining > soonest) this.schedule(c, soonest);
+    }
   }
 
   private enqueue(c: CheckerState): void {

@@ -65,8 +65,9 @@ export interface ScriptTrackerOptions {
 }
 
 interface Tracked {
+  /** the task's identity: a reload that changes only timing or fall/rise keeps the state */
   readonly id: string;
-  readonly spec: ScriptSpec;
+  spec: ScriptSpec;
   state: ScriptState;
   result: number;
   runs: number;
@@ -142,7 +143,11 @@ export class ScriptTracker {
     return this;
   }
 
-  /** Diff by name: a script whose spec is unchanged keeps its state and timer. */
+  /**
+   * Diff by name: a script whose command (task) is unchanged keeps its state and timer, with
+   * new interval/fall/rise/init_fail applied in place (the counter clamped to the new range,
+   * ok/failed kept); a changed command starts over.
+   */
   setScripts(specs: readonly ScriptSpec[]): { added: string[]; removed: string[]; kept: string[] } {
     const added: string[] = [];
     const removed: string[] = [];
@@ -151,20 +156,22 @@ export class ScriptTracker {
     const wanted = new Map(specs.map((s) => [s.name, s]));
     for (const [name, t] of this.scripts) {
       const w = wanted.get(name);
-      if (w === undefined || JSON.stringify(w) !== t.id) {
+      if (w === undefined || JSON.stringify(w.task) !== t.id) {
         this.retire(t);
         this.scripts.delete(name);
         if (w === undefined) removed.push(name);
       }
     }
     for (const spec of wanted.values()) {
-      if (this.scripts.has(spec.name)) {
+      const existing = this.scripts.get(spec.name);
+      if (existing !== undefined) {
+        if (JSON.stringify(existing.spec) !== JSON.stringify(spec)) this.retune(existing, spec);
         kept.push(spec.name);
         continue;
       }
       const rise = Math.max(1, spec.rise);
       const t: Tracked = {
-        id: JSON.stringify(spec),
+        id: JSON.stringify(spec.task),
         spec,
         state: spec.initFail ? 'failed' : 'init',
         result: spec.initFail ? 0 : rise - 1,
@@ -204,6 +211,21 @@ export class ScriptTracker {
     this.stopped = true;
     for (const t of this.scripts.values()) this.retire(t);
     this.scripts.clear();
+  }
+
+  private retune(t: Tracked, spec: ScriptSpec): void {
+    const rise = Math.max(1, spec.rise);
+    const max = rise + Math.max(1, spec.fall) - 1;
+    t.spec = spec;
+    if (t.state === 'ok') t.result = max;
+    else if (t.state === 'failed') t.result = Math.min(t.result, rise - 1);
+    else t.result = rise - 1;
+    if (t.cancel !== undefined) {
+      // the next run comes at the new interval
+      t.cancel();
+      t.cancel = undefined;
+      this.schedule(t, Math.max(MIN_DELAY_MS, spec.intervalMs));
+    }
   }
 
   private retire(t: Tracked): void {

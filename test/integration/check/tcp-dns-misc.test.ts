@@ -112,3 +112,19 @@ test('hostile tasks fail with bad-task, never throw', async (t) => {
   for (const task of bad) t.like(await runAttempt(task), { ok: false, reason: 'bad-task' }, JSON.stringify(task));
   t.like(await runAttempt({ kind: 'nope' } as never), { ok: false, reason: 'bad-task' });
 });
+
+test('a loop blocked past the deadline does not turn a refused connection into a timeout', async (t) => {
+  const { runAttempt } = await import('../../../src/check/task.ts');
+  const busy = (ms: number): void => {
+    const end = performance.now() + ms;
+    while (performance.now() < end) {
+      // a GC pause or a burst of work in the checker thread
+    }
+  };
+  const tcp = runAttempt({ kind: 'tcp', address: '127.0.0.1', port: 1, connectTimeoutMs: 30 });
+  const http = runAttempt({ kind: 'http', ssl: false, address: '127.0.0.1', port: 1, connectTimeoutMs: 30, urls: [{ path: '/', statusCodes: [] }], sni: false, tlsVerify: false });
+  await new Promise((r) => setImmediate(r)); // let the connects start
+  busy(150);
+  t.like(await tcp, { ok: false, reason: 'connect-refused' });
+  t.like(await http, { ok: false, reason: 'connect-refused' });
+});

@@ -4,8 +4,8 @@ import type { AttemptResult, CheckTask } from '../../../src/check/task.ts';
 import { FakeClock, settle } from './fake-clock.ts';
 
 /** A TCP task whose port names the scripted behaviour in the fake runner. */
-function tcp(port: number): CheckTask {
-  return { kind: 'tcp', address: '127.0.0.1', port, connectTimeoutMs: 1000 };
+function tcp(port: number, connectTimeoutMs = 1000): CheckTask {
+  return { kind: 'tcp', address: '127.0.0.1', port, connectTimeoutMs };
 }
 
 function spec(port: number, over: Partial<CheckerSpec> = {}): CheckerSpec {
@@ -171,7 +171,7 @@ test('setTargets keeps unchanged checkers, restarts changed ones, drops removed 
   const callsBefore = h.calls.length;
   const r = h.sched.setTargets([
     { key: 'a', checkers: [spec(1, { retry: 0 })] },
-    { key: 'b', checkers: [spec(2, { delayLoopMs: 7000 })] },
+    { key: 'b', checkers: [spec(2, { task: tcp(2, 2000) })] },
   ]);
   t.deepEqual(r, { added: [], removed: ['c'], kept: ['a', 'b'] });
   t.is(h.events.length, 1, 'reload of unchanged targets reports nothing');
@@ -186,7 +186,7 @@ test('setTargets keeps unchanged checkers, restarts changed ones, drops removed 
   // Removing the failing checker brings `a` up at once, reason reload.
   h.sched.setTargets([
     { key: 'a', checkers: [] },
-    { key: 'b', checkers: [spec(2, { delayLoopMs: 7000 })] },
+    { key: 'b', checkers: [spec(2, { task: tcp(2, 2000) })] },
   ]);
   t.like(h.events.at(-1), { key: 'a', up: true, reason: 'reload' });
 });
@@ -267,4 +267,28 @@ test('stop cancels every timer and ignores attempts in flight', async (t) => {
   t.is(clock.armed(), 0);
   t.is(events.length, 0);
   t.deepEqual(sched.states(), []);
+});
+
+test('reload with only the timing changed keeps the checker state and applies the new delay_loop', async (t) => {
+  const h = harness();
+  h.outcome.set(1, () => false);
+  h.sched.setTargets([{ key: 'a', checkers: [spec(1, { retry: 0, delayLoopMs: 60_000 })] }]);
+  await h.clock.advance(10);
+  t.like(h.events[0], { key: 'a', up: false });
+  // delay_loop 60 s -> 2 s: still down (no false "up" from a fresh non-alpha checker), and
+  // the attempt due at 60 s comes at the new delay_loop instead
+  h.sched.setTargets([{ key: 'a', checkers: [spec(1, { retry: 0, delayLoopMs: 2000 })] }]);
+  t.is(h.events.length, 1);
+  t.false(h.sched.states()[0]!.up);
+  t.is(h.sched.states()[0]!.checkers[0]!.attempts, 1);
+  await h.clock.advance(5000);
+  t.deepEqual(
+    h.calls.map((c) => c.at),
+    [0, 2010, 4010],
+  );
+  // a different task (another port) is another checker: it starts fresh, up (no alpha),
+  // and the target follows it at once
+  h.outcome.set(2, () => true);
+  h.sched.setTargets([{ key: 'a', checkers: [spec(2, { retry: 0 })] }]);
+  t.like(h.events.at(-1), { key: 'a', up: true, reason: 'reload' });
 });

@@ -61,7 +61,12 @@ test('ScriptTracker runs every interval, reports transitions only, skips overlap
     run: (task: ScriptTask) => {
       ran.push(clock.now());
       t.is(task.argv[0], '/bin/check');
-      if (i === results.length) return new Promise<ScriptResult>((r) => (hang = () => r(exit(0))));
+      if (task.argv[1] === '-v') return Promise.resolve(exit(1));
+      if (i === results.length) {
+        i++; // only this run hangs
+        return new Promise<ScriptResult>((r) => (hang = () => r(exit(0))));
+      }
+      if (i > results.length) return Promise.resolve(exit(0));
       return Promise.resolve(exit(results[i++]!));
     },
   });
@@ -92,9 +97,18 @@ test('ScriptTracker runs every interval, reports transitions only, skips overlap
   t.is(ran.length, 7);
   t.is(tracker.states()[0]!.skipped, 2);
   hang?.();
-  // reload with the same spec keeps state; a changed spec restarts it
+  // reload with the same spec, or other timing, keeps state; another command restarts it
   t.deepEqual(tracker.setScripts([spec]), { added: [], removed: [], kept: ['chk'] });
-  t.deepEqual(tracker.setScripts([{ ...spec, initFail: true }]), { added: ['chk'], removed: [], kept: [] });
+  t.deepEqual(tracker.setScripts([{ ...spec, intervalMs: 500, fall: 5 }]), { added: [], removed: [], kept: ['chk'] });
+  t.like(tracker.states()[0], { state: 'ok', result: 2 + 5 - 1 });
+  const runsBefore = ran.length;
+  await clock.advance(1000);
+  t.is(ran.length - runsBefore, 2, 'the new interval applies');
+  t.deepEqual(tracker.setScripts([{ ...spec, task: { ...spec.task, argv: ['/bin/check', '-v'] }, initFail: true }]), {
+    added: ['chk'],
+    removed: [],
+    kept: [],
+  });
   t.is(tracker.states()[0]!.state, 'failed');
   tracker.stop();
   t.is(clock.armed(), 0);
