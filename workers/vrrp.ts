@@ -3,15 +3,20 @@
  * Nothing else runs on this event loop, so no check, script, netlink call or log line can
  * delay an advertisement.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import type { FromVrrp, ToVrrp } from '../src/ipc/messages.ts';
 import { VrrpEngine } from '../src/vrrp/engine.ts';
-import { openVrrpSocket } from '../src/io/vrrp-socket.ts';
+import { openVrrpSocket, readerReady } from '../src/io/vrrp-socket.ts';
 import { openGarpSender } from '../src/io/garp.ts';
+import { installFdLedger } from '../src/io/fd-ledger.ts';
 
 const port = parentPort;
 if (!port) throw new Error('workers/vrrp.ts must run as a worker thread');
+
+// Every socket this thread opens is recorded where the supervisor can close it if the thread dies.
+const ledger = (workerData as { fdLedger?: SharedArrayBuffer } | undefined)?.fdLedger;
+if (ledger) installFdLedger(ledger);
 
 /** ms: wake this much before an advert is due and spin the rest (see EngineIo.spinMs). */
 const spinMs = Number(process.env['VIGIL_ADVERT_SPIN_MS'] ?? '2');
@@ -20,6 +25,7 @@ const engine = new VrrpEngine({
   openSocket: (opts, onPacket, onError) =>
     openVrrpSocket(
       {
+        onDrop: opts.onDrop,
         family: opts.family,
         ifname: opts.ifname,
         group: opts.group,
@@ -33,6 +39,7 @@ const engine = new VrrpEngine({
   post: (msg: FromVrrp) => port.postMessage(msg),
   now: () => performance.now(),
   wallNow: () => Date.now(),
+  socketsReady: () => readerReady(),
   setTimer: (fn, ms) => setTimeout(fn, ms),
   clearTimer: (h) => clearTimeout(h as NodeJS.Timeout),
   spinMs,

@@ -22,7 +22,7 @@ export type CliPlan =
   /** `-t` and/or `--dump-conf`: read the configuration and report; never start anything */
   | { readonly kind: 'check'; readonly configFile: string; readonly configId: string; readonly test: boolean; readonly dump: boolean }
   | { readonly kind: 'genhash'; readonly argv: string[] }
-  | { readonly kind: 'control'; readonly command: 'status' | 'reload'; readonly socketPath: string }
+  | { readonly kind: 'control'; readonly command: 'status' | 'reload'; readonly socketPath: string; readonly json: boolean }
   | { readonly kind: 'daemon'; readonly options: DaemonOptions };
 
 export interface ParsedCli {
@@ -86,7 +86,7 @@ const BY_LONG = new Map(FLAGS.map((f) => [f.long, f]));
 
 export const USAGE = `Usage: vigil [OPTION...]
        vigil genhash [OPTION...]      compute the digest of a URL for HTTP_GET/SSL_GET
-       vigil status|reload [--control-socket PATH]
+       vigil status|reload [--json] [--control-socket PATH]
 
 vigil is a keepalived-compatible high-availability daemon (VRRP, health checks, IPVS).
 
@@ -123,13 +123,15 @@ export function parseArgs(argv: readonly string[], env: ParseEnv): ParsedCli {
   if (first === 'genhash') return { plan: { kind: 'genhash', argv: argv.slice(1) }, notices };
   if (first === 'status' || first === 'reload') {
     let socketPath = DEFAULT_CONTROL_SOCKET;
+    let json = false;
     for (let i = 1; i < argv.length; i++) {
       const a = argv[i] as string;
-      if (a === '--control-socket' && argv[i + 1] !== undefined) socketPath = argv[++i] as string;
+      if (a === '--json') json = true;
+      else if (a === '--control-socket' && argv[i + 1] !== undefined) socketPath = argv[++i] as string;
       else if (a.startsWith('--control-socket=')) socketPath = a.slice('--control-socket='.length);
       else return { plan: { kind: 'error', message: `${first}: unexpected argument \`${a}\`` }, notices };
     }
-    return { plan: { kind: 'control', command: first, socketPath }, notices };
+    return { plan: { kind: 'control', command: first, socketPath, json }, notices };
   }
 
   const seen = new Map<string, string | true>();

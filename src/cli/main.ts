@@ -53,7 +53,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     case 'control': {
       const { runControlCommand } = await import('../supervisor/control-client.ts');
-      return runControlCommand(plan.command, plan.socketPath);
+      return runControlCommand(plan.command, plan.socketPath, { json: plan.json });
     }
     case 'daemon': {
       const { runDaemon } = await import('../supervisor/daemon.ts');

@@ -30,7 +30,9 @@ export interface RawDatagram {
 export type FromReader =
   | { readonly type: 'datagrams'; readonly items: readonly RawDatagram[] }
   | { readonly type: 'recv-error'; readonly id: number; readonly errno: string; readonly syscall: string }
-  | { readonly type: 'removed'; readonly id: number };
+  | { readonly type: 'removed'; readonly id: number }
+  /** posted once, when the thread is about to poll: from then on datagrams flow without a start-up delay */
+  | { readonly type: 'ready' };
 
 export interface ReaderData {
   /** eventfd the owner writes to wake the reader's poll(). */

@@ -122,6 +122,7 @@ function control(): void {
 }
 
 let pfds = Buffer.alloc(8);
+port.postMessage({ type: 'ready' } satisfies FromReader);
 while (running) {
   const ids = [...watched.keys()];
   const need = 8 * (ids.length + 1);

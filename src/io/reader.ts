@@ -31,6 +31,9 @@ class Reader {
   readonly worker: Worker;
   readonly efd: number;
   readonly pending: Int32Array;
+  /** settles when the thread polls (or has died): see readerReady() */
+  readonly ready: Promise<void>;
+  private markReady: () => void = () => undefined;
   readonly watchers = new Map<number, Watcher>();
   private stopped = false;
   private readonly one = Buffer.from([1, 0, 0, 0, 0, 0, 0, 0]);
@@ -60,6 +63,7 @@ class Reader {
           `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((api) => { api.register(); return import(${JSON.stringify(url.href)}); })`,
           { ...options, eval: true },
         );
+    this.ready = new Promise<void>((resolve) => (this.markReady = resolve));
     this.worker.on('message', (msg: FromReader) => this.onMessage(msg));
     this.worker.on('error', (e: Error) => this.fail(`reader thread failed: ${e.message}`));
     this.worker.on('exit', (code) => {
@@ -104,11 +108,15 @@ class Reader {
         break;
       case 'removed':
         break;
+      case 'ready':
+        this.markReady();
+        break;
     }
   }
 
   /** The thread died: nobody reads or will close these fds, so close them here and tell each owner. */
   private fail(why: string): void {
+    this.markReady();
     if (this.stopped && this.watchers.size === 0) return;
     this.stopped = true;
     const c = libc();
@@ -154,6 +162,16 @@ export function watchFd(fd: number, slot: number, onDatagram: (d: RawDatagram) =
       }
     },
   };
+}
+
+/**
+ * Settles once this thread's reader thread polls its sockets (at once when there is none).
+ * The reader starts with the first socket and, run through tsx, may take hundreds of ms to
+ * load: the VRRP engine waits on this before starting its routers, so that a backup does not
+ * time out its master-down interval on adverts that are only waiting in the socket buffer.
+ */
+export function readerReady(): Promise<void> {
+  return current?.ready ?? Promise.resolve();
 }
 
 /** Test hook: whether this thread currently runs a reader thread. */

@@ -63,6 +63,7 @@ import {
 } from './libc.ts';
 import { forgetFd, recordFd } from './fd-ledger.ts';
 import { READER_GONE, watchFd, type RawDatagram, type Watch } from './reader.ts';
+export { readerReady } from './reader.ts';
 import {
   addrBytes,
   in6Pktinfo,

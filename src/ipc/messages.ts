@@ -109,7 +109,13 @@ export type FromVrrp =
   /** remove the instance's VIPs and routes; answer `vips-done` */
   | { readonly type: 'release'; readonly requestId: number; readonly instance: string }
   | { readonly type: 'reconfigured'; readonly requestId: number }
-  | { readonly type: 'status'; readonly requestId: number; readonly instances: readonly InstanceStatus[] }
+  | {
+      readonly type: 'status';
+      readonly requestId: number;
+      readonly instances: readonly InstanceStatus[];
+      /** packets dropped before they could be tied to an instance (bad IP header, unknown VRID), by reason */
+      readonly unattributedDrops: Readonly<Record<string, number>>;
+    }
   /** a dropped packet or a socket error, for logs and metrics (the worker formats no logs) */
   | {
       readonly type: 'event';

@@ -49,6 +49,7 @@ export class Services {
   private readonly lastTransition = new Map<string, string>();
   /** worker counters last seen, to turn absolute numbers into counter increments */
   private readonly seen = new Map<string, { sent: number; received: number; dropped: Record<string, number> }>();
+  private seenUnattributed: Record<string, number> = {};
   private users = new Map<string, ScriptUser>();
   private defaultUser: ScriptUser | undefined;
 
@@ -173,6 +174,7 @@ export class Services {
         mailsSent: this.mailer.stats.sent,
         mailsFailed: this.mailer.stats.failed,
         ipvsProgramming: this.lvs?.programming ? 1 : 0,
+        ...Object.fromEntries(Object.entries(this.deps.vrrp?.unattributedDrops ?? {}).map(([k, v]) => [`droppedUnattributed.${k}`, v])),
       },
     };
   }
@@ -223,6 +225,11 @@ export class Services {
   }
 
   private updateCounters(instances: readonly InstanceStatus[]): void {
+    for (const [reason, n] of Object.entries(this.deps.vrrp?.unattributedDrops ?? {})) {
+      const before = this.seenUnattributed[reason] ?? 0;
+      if (n > before) this.metrics.droppedPackets.inc({ reason }, n - before);
+    }
+    this.seenUnattributed = { ...(this.deps.vrrp?.unattributedDrops ?? {}) };
     for (const s of instances) {
       const prev = this.seen.get(s.name) ?? { sent: 0, received: 0, dropped: {} };
       if (s.advertsSent > prev.sent) this.metrics.advertsSent.inc({ instance: s.name }, s.advertsSent - prev.sent);

@@ -22,6 +22,7 @@ import {
 import type { AddressSpec, NetControl, RouteSpec } from '../netlink/net-control.ts';
 import { vrrpVirtualMac } from '../netlink/net-control.ts';
 import type { Logger } from './logger.ts';
+import { closeLedgerFds, createFdLedger } from '../io/fd-ledger.ts';
 import { startWorker } from './threads.ts';
 
 export interface TransitionEvent {
@@ -55,6 +56,8 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
   private restarts = 0;
   private stopping = false;
   private lastStatus: InstanceStatus[] = [];
+  /** packets the worker dropped before tying them to an instance, by reason */
+  unattributedDrops: Readonly<Record<string, number>> = {};
   /** the latest tracking verdict per instance, replayed to a restarted worker */
   private readonly tracks = new Map<string, Extract<ToVrrp, { type: 'track' }>>();
   /** serialises kernel work per instance: take-over and release must apply in order */
@@ -105,7 +108,10 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
     if (!this.worker) return this.lastStatus;
     try {
       const reply = await this.request({ type: 'status-request', requestId: 0 }, 2000);
-      if (reply.type === 'status') this.lastStatus = [...reply.instances];
+      if (reply.type === 'status') {
+        this.lastStatus = [...reply.instances];
+        this.unattributedDrops = reply.unattributedDrops;
+      }
     } catch {
       /* a busy or dead worker: report what we had */
     }
@@ -137,11 +143,17 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
   }
 
   private async spawn(): Promise<void> {
-    const worker = startWorker('vrrp', { name: 'vrrp' });
+    // A dead worker runs no cleanup: the sockets it opened are closed from here (fd ledger).
+    const fdLedger = createFdLedger();
+    const worker = startWorker('vrrp', { name: 'vrrp', workerData: { fdLedger } });
     this.worker = worker;
     worker.on('message', (msg: FromVrrp) => this.onMessage(msg));
     worker.on('error', (err) => this.log.error({ event: 'worker.error', worker: 'vrrp', err: err.message }, 'VRRP worker failed'));
-    worker.on('exit', (code) => void this.onExit(worker, code));
+    worker.on('exit', (code) => {
+      const closed = closeLedgerFds(fdLedger);
+      if (closed > 0) this.log.debug({ event: 'worker.fds-closed', worker: 'vrrp', count: closed }, 'closed sockets left by the VRRP worker');
+      void this.onExit(worker, code);
+    });
     const ready = new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error('VRRP worker did not answer init within 10 s')), 10_000);
       const onMsg = (m: FromVrrp): void => {

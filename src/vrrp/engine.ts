@@ -28,6 +28,8 @@ export interface EngineSocket {
   close(): void;
 }
 export interface EngineSocketOptions {
+  /** packets the socket layer refused (IP header, truncation), before any instance saw them */
+  readonly onDrop: (reason: string, detail: string) => void;
   readonly family: 4 | 6;
   readonly ifname: string;
   readonly group: string;
@@ -55,6 +57,8 @@ export interface EngineIo {
   now(): number;
   /** wall clock for messages, ms since the epoch */
   wallNow(): number;
+  /** settles when newly opened sockets deliver packets without a start-up delay */
+  socketsReady(): Promise<void>;
   setTimer(fn: () => void, ms: number): unknown;
   clearTimer(handle: unknown): void;
   /**
@@ -135,6 +139,8 @@ export class VrrpEngine {
   /** requestId → instance name, for vips-done */
   private readonly vipRequests = new Map<number, string>();
   private stopping?: { requestId: number; pending: Set<number> };
+  /** drops not tied to an instance: socket-level reasons and unknown VRIDs */
+  private readonly unattributed: Record<string, number> = {};
   /** rate limit for drop events: reason → last time reported */
   private readonly dropReported = new Map<string, number>();
 
@@ -143,12 +149,10 @@ export class VrrpEngine {
   handle(msg: ToVrrp): void {
     switch (msg.type) {
       case 'init':
-        this.configure(msg.instances, msg.syncGroups, msg.snapshot);
-        this.io.post({ type: 'ready', version: IPC_VERSION });
+        this.configure(msg.instances, msg.syncGroups, msg.snapshot, () => this.io.post({ type: 'ready', version: IPC_VERSION }));
         return;
       case 'reconfigure':
-        this.configure(msg.instances, msg.syncGroups, undefined);
-        this.io.post({ type: 'reconfigured', requestId: msg.requestId });
+        this.configure(msg.instances, msg.syncGroups, undefined, () => this.io.post({ type: 'reconfigured', requestId: msg.requestId }));
         return;
       case 'track': {
         const inst = this.instances.get(msg.instance);
@@ -161,7 +165,7 @@ export class VrrpEngine {
         this.vipsDone(msg.requestId, msg.ok, msg.error);
         return;
       case 'status-request':
-        this.io.post({ type: 'status', requestId: msg.requestId, instances: this.status() });
+        this.io.post({ type: 'status', requestId: msg.requestId, instances: this.status(), unattributedDrops: { ...this.unattributed } });
         return;
       case 'stop':
         this.stop(msg.requestId);
@@ -210,6 +214,7 @@ export class VrrpEngine {
     specs: readonly VrrpInstanceSpec[],
     syncGroups: readonly VrrpSyncGroup[],
     snapshot: readonly RouterSnapshotMsg[] | undefined,
+    done: () => void,
   ): void {
     const wanted = new Map(specs.map((s) => [s.instance.name, s]));
     for (const [name, inst] of this.instances) {
@@ -250,7 +255,14 @@ export class VrrpEngine {
       started.push(inst);
       void snap; // a restarted worker always begins in INIT: the supervisor removed the VIPs when it died
     }
-    for (const inst of started) this.dispatch(inst, { type: 'start' });
+    // Routers start once their sockets deliver: a backup must not time out its master-down
+    // interval on adverts that only wait for the socket reader to come up.
+    const begin = (): void => {
+      for (const inst of started) if (this.instances.get(inst.spec.instance.name) === inst) this.dispatch(inst, { type: 'start' });
+      done();
+    };
+    if (started.length === 0) begin();
+    else void this.io.socketsReady().then(begin);
   }
 
   /** Changes the protocol cannot absorb in place: the instance stops (priority 0 if master) and starts again. */
@@ -292,6 +304,7 @@ export class VrrpEngine {
       const unicast = spec.instance.unicastPeers.length > 0;
       const socket = this.io.openSocket(
         {
+          onDrop: (reason, detail) => this.countDropGlobal(reason, detail),
           family: spec.instance.family,
           ifname: spec.link.ifname,
           group: spec.mcastGroup,
@@ -332,7 +345,7 @@ export class VrrpEngine {
       }
     }
     if (!inst) {
-      this.countDropGlobal('vrid', `no instance with VRID ${String(vrid)} on ${key}`);
+      this.countDropGlobal('unknown-vrid', `no instance with VRID ${String(vrid)} on ${key}`);
       return;
     }
     const i = inst.spec.instance;
@@ -358,6 +371,7 @@ export class VrrpEngine {
   }
 
   private countDropGlobal(reason: string, detail: string): void {
+    this.unattributed[reason] = (this.unattributed[reason] ?? 0) + 1;
     this.reportDrop(undefined, reason, detail, '');
   }
 

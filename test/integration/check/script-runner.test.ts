@@ -114,3 +114,22 @@ test('uid/gid drop privileges in the child', async (t) => {
   t.is(r.exitCode, 0);
   t.is(r.output.trim(), '65534 65534 65534', 'uid, gid and no supplementary groups of root');
 });
+
+test('a script that exits leaving a child holding its stdout returns at its own exit', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'vck-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const pidFile = join(dir, 'pid');
+  const r = await runScript(['/bin/sh', '-c', `sleep 30 & echo $! > ${pidFile}; echo done; exit 0`], { timeoutMs: 5000 });
+  const child = Number(readFileSync(pidFile, 'utf8').trim());
+  t.teardown(() => {
+    try {
+      process.kill(child, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  });
+  t.is(r.exitCode, 0);
+  t.false(r.timedOut);
+  t.true(r.durationMs < 2000, `returned after ${r.durationMs} ms`);
+  t.true(r.output.includes('done'));
+});

@@ -51,9 +51,10 @@ test('-t and --dump-conf make a check plan', (t) => {
 
 test('subcommands', (t) => {
   t.deepEqual(parseArgs(['genhash', '-s', '10.0.0.1', '-p', '80', '-u', '/'], env).plan, { kind: 'genhash', argv: ['-s', '10.0.0.1', '-p', '80', '-u', '/'] });
-  t.deepEqual(parseArgs(['status'], env).plan, { kind: 'control', command: 'status', socketPath: DEFAULT_CONTROL_SOCKET });
-  t.deepEqual(parseArgs(['reload', '--control-socket', '/tmp/x'], env).plan, { kind: 'control', command: 'reload', socketPath: '/tmp/x' });
-  t.deepEqual(parseArgs(['reload', '--control-socket=/tmp/y'], env).plan, { kind: 'control', command: 'reload', socketPath: '/tmp/y' });
+  t.deepEqual(parseArgs(['status'], env).plan, { kind: 'control', command: 'status', socketPath: DEFAULT_CONTROL_SOCKET, json: false });
+  t.deepEqual(parseArgs(['reload', '--control-socket', '/tmp/x'], env).plan, { kind: 'control', command: 'reload', socketPath: '/tmp/x', json: false });
+  t.deepEqual(parseArgs(['reload', '--control-socket=/tmp/y'], env).plan, { kind: 'control', command: 'reload', socketPath: '/tmp/y', json: false });
+  t.deepEqual(parseArgs(['status', '--json'], env).plan, { kind: 'control', command: 'status', socketPath: DEFAULT_CONTROL_SOCKET, json: true });
   t.like(parseArgs(['status', 'now'], env).plan, { kind: 'error' });
 });
 
