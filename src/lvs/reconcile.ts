@@ -9,11 +9,11 @@
  *   are ever deleted: a service or destination that someone else put in the kernel and
  *   that vigil does not want is left alone. On stop, `planStop` removes what is owned.
  * - `planReconcile` is pure; `applyPlan` runs a plan through the narrow IpvsControl,
- *   pipelined, and keeps `owned` in step with what succeeded.
+ *   batched, and keeps `owned` in step with what succeeded.
  */
 import { describeDest, describeService, destKey, serviceKey } from '../netlink/ipvs/attrs.ts';
 import { IpvsError } from '../netlink/ipvs/errors.ts';
-import type { IpvsControl, IpvsDest, IpvsService } from '../netlink/ipvs/types.ts';
+import type { IpvsChange, IpvsControl, IpvsDest, IpvsService } from '../netlink/ipvs/types.ts';
 import type { DesiredService } from './desired.ts';
 
 export interface ActualService {
@@ -184,23 +184,20 @@ export function describeOp(op: Op): string {
   }
 }
 
-function call(ipvs: IpvsControl, op: Op): Promise<void> {
+/** The kernel change an op stands for; undefined for adoptions (no kernel call). */
+function change(op: Op): IpvsChange | undefined {
   switch (op.op) {
     case 'add-service':
-      return ipvs.addService(op.service);
     case 'edit-service':
-      return ipvs.editService(op.service);
     case 'del-service':
-      return ipvs.delService(op.service);
+      return { op: op.op, service: op.service };
     case 'add-dest':
-      return ipvs.addDest(op.service, op.dest);
     case 'edit-dest':
-      return ipvs.editDest(op.service, op.dest);
     case 'del-dest':
-      return ipvs.delDest(op.service, op.dest);
+      return { op: op.op, service: op.service, dest: op.dest };
     case 'adopt-service':
     case 'adopt-dest':
-      return Promise.resolve();
+      return undefined;
   }
 }
 
@@ -235,9 +232,10 @@ function record(owned: Owned, op: Op): void {
 }
 
 /**
- * Runs `ops` in order, pipelined (the client keeps them in order on the wire). Destination
- * operations of a service whose addition failed are not sent (they would fail with ESRCH);
- * they are reported as failed with that service's error. `owned` is updated as ops succeed.
+ * Runs `ops` in order through `ipvs.apply` (batched on the wire). Destination operations of
+ * a service whose addition failed are not sent (they would fail with ESRCH); they are
+ * reported as failed with that service's error. `owned` is updated as ops succeed.
+ * Rejects only when a whole batch failed (client closed, socket error, deadline).
  */
 export async function applyPlan(ipvs: IpvsControl, ops: readonly Op[], owned: Owned = emptyOwned()): Promise<ApplyResult> {
   let applied = 0;
@@ -249,24 +247,27 @@ export async function applyPlan(ipvs: IpvsControl, ops: readonly Op[], owned: Ow
   const failedServices = new Map<string, IpvsError>();
 
   for (const phase of phases) {
-    const results = await Promise.allSettled(
-      phase.map((op) => {
-        const blocked = 'dest' in op && failedServices.get(serviceKey(op.service));
-        if (blocked) return Promise.reject(blocked);
-        return call(ipvs, op);
-      }),
-    );
-    results.forEach((r, i) => {
-      const op = phase[i]!;
-      if (r.status === 'fulfilled') {
-        if (op.op === 'adopt-service' || op.op === 'adopt-dest') adopted++;
-        else applied++;
+    const sent: Op[] = [];
+    const changes: IpvsChange[] = [];
+    for (const op of phase) {
+      const c = change(op);
+      if (!c) {
+        adopted++;
         record(owned, op);
-        return;
+        continue;
       }
-      const error =
-        r.reason instanceof IpvsError ? r.reason : new IpvsError('VIGIL_IPVS_KERNEL', describeOp(op), String(r.reason), { cause: r.reason });
-      if (alreadyDone(op, error)) {
+      const blocked = 'dest' in op ? failedServices.get(serviceKey(op.service)) : undefined;
+      if (blocked) {
+        failed.push({ op, error: blocked });
+        continue;
+      }
+      sent.push(op);
+      changes.push(c);
+    }
+    const errors = changes.length > 0 ? await ipvs.apply(changes) : [];
+    sent.forEach((op, i) => {
+      const error = errors[i];
+      if (!error || alreadyDone(op, error)) {
         applied++;
         record(owned, op);
         return;

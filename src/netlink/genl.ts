@@ -11,8 +11,10 @@
  * - multipart grouping is per socket, so a dump must not overlap any other request;
  * - an `'error'` event without a listener throws: the channel always listens.
  */
-import { createGenericNetlink, genl, FlagsGet, GENL_ID_CTRL } from 'netlink';
-import type { GenericNetlinkSocket, GenericNetlinkMessage } from 'netlink';
+import { endianness } from 'node:os';
+import { getSystemErrorName } from 'node:util';
+import { createGenericNetlink, genl, formatMessage, Flags, FlagsGet, GENL_ID_CTRL, MessageType } from 'netlink';
+import type { GenericNetlinkSocket, GenericNetlinkMessage, NetlinkMessage } from 'netlink';
 
 export type NetlinkErrorCode =
   /** The kernel answered with a negative errno; `errno` holds its name (EEXIST, ENOENT…). */
@@ -118,19 +120,45 @@ export interface GenlChannelOptions {
   readonly window?: number;
 }
 
-interface Job {
+/** One request of a batch: sent without NLM_F_ACK, so only a failure gets an answer. */
+export interface BatchItem {
   readonly cmd: number;
-  readonly payload: Uint8Array[];
-  readonly dump: boolean;
+  readonly payload: readonly Uint8Array[];
+  /** names the object in the error */
   readonly what: string;
-  readonly resolve: (msgs: GenericNetlinkMessage[]) => void;
-  readonly reject: (err: NetlinkError) => void;
 }
+
+/**
+ * Requests per sendmsg in a batch. Bounded so that, should every one of them fail, their
+ * error messages (~0.5-1 KiB of receive buffer each, with the echoed request) still fit in
+ * the receive buffer before we read it: 512 × 1 KiB < 2 MiB.
+ */
+const BATCH_CHUNK = 512;
+
+const LE = endianness() === 'LE';
+
+type Job =
+  | {
+      readonly kind: 'request' | 'dump';
+      readonly cmd: number;
+      readonly payload: Uint8Array[];
+      readonly what: string;
+      readonly resolve: (msgs: GenericNetlinkMessage[]) => void;
+      readonly reject: (err: NetlinkError) => void;
+    }
+  | {
+      readonly kind: 'batch';
+      readonly items: readonly BatchItem[];
+      readonly what: string;
+      readonly resolve: (errors: Array<NetlinkError | undefined>) => void;
+      readonly reject: (err: NetlinkError) => void;
+    };
 
 /**
  * Requests to one generic netlink family over one socket, in FIFO order: plain requests
  * are pipelined (up to `window` in flight; the kernel handles each one inside sendmsg, so
- * order is kept), a dump waits until nothing else is in flight and holds the socket alone.
+ * order is kept), a dump or a batch waits until nothing else is in flight and holds the
+ * socket alone (the package groups multipart replies per socket: nothing may interleave).
  */
 export class GenlChannel {
   readonly family: GenlFamily;
@@ -139,7 +167,8 @@ export class GenlChannel {
   private readonly window: number;
   private readonly queue: Job[] = [];
   private readonly inFlight = new Set<Job>();
-  private dumping = false;
+  /** a dump or a batch holds the socket */
+  private exclusive = false;
   private broken: NetlinkError | undefined;
   private closed = false;
 
@@ -156,7 +185,24 @@ export class GenlChannel {
     if (this.closed) return Promise.reject(new NetlinkError('VIGIL_NETLINK_CLOSED', `${what}: channel closed`));
     if (this.broken) return Promise.reject(this.broken);
     return new Promise((resolve, reject) => {
-      this.queue.push({ cmd, payload, dump: opts.dump === true, what, resolve, reject });
+      this.queue.push({ kind: opts.dump === true ? 'dump' : 'request', cmd, payload, what, resolve, reject });
+      this.pump();
+    });
+  }
+
+  /**
+   * Sends many requests in as few sendmsg calls as possible, without NLM_F_ACK: the kernel
+   * answers only the ones that fail. Each chunk ends with an NLMSG_NOOP carrying NLM_F_ACK,
+   * whose ack comes after every error of the chunk (one socket, processed in order inside
+   * sendmsg), so when it arrives the chunk's outcome is known. Resolves with one entry per
+   * item: undefined for success, the typed error otherwise.
+   */
+  batch(items: readonly BatchItem[], what: string): Promise<Array<NetlinkError | undefined>> {
+    if (this.closed) return Promise.reject(new NetlinkError('VIGIL_NETLINK_CLOSED', `${what}: channel closed`));
+    if (this.broken) return Promise.reject(this.broken);
+    if (items.length === 0) return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ kind: 'batch', items, what, resolve, reject });
       this.pump();
     });
   }
@@ -175,14 +221,14 @@ export class GenlChannel {
     this.broken = err;
     for (const job of [...this.inFlight, ...this.queue.splice(0)]) job.reject(err);
     this.inFlight.clear();
-    this.dumping = false;
+    this.exclusive = false;
   }
 
   private pump(): void {
     while (this.queue.length > 0 && !this.closed && !this.broken) {
       const head = this.queue[0]!;
-      if (this.dumping) return;
-      if (head.dump ? this.inFlight.size > 0 : this.inFlight.size >= this.window) return;
+      if (this.exclusive) return;
+      if (head.kind !== 'request' ? this.inFlight.size > 0 : this.inFlight.size >= this.window) return;
       this.queue.shift();
       this.start(head);
     }
@@ -190,17 +236,29 @@ export class GenlChannel {
 
   private start(job: Job): void {
     this.inFlight.add(job);
-    if (job.dump) this.dumping = true;
+    const exclusive = job.kind !== 'request';
+    if (exclusive) this.exclusive = true;
     const done = (): boolean => {
       if (!this.inFlight.delete(job)) return false; // already rejected by close() or fail()
-      if (job.dump) this.dumping = false;
+      if (exclusive) this.exclusive = false;
       queueMicrotask(() => this.pump());
       return true;
     };
+    if (job.kind === 'batch') {
+      this.runBatch(job.items).then(
+        (errors) => {
+          if (done()) job.resolve(errors);
+        },
+        (err: unknown) => {
+          if (done()) job.reject(wrapNetlinkError(err, job.what));
+        },
+      );
+      return;
+    }
     let sent: Promise<[GenericNetlinkMessage[], unknown]>;
     try {
       sent = this.sock.request(this.family.id, job.cmd, this.family.version, job.payload, {
-        ...(job.dump ? { flags: FlagsGet.DUMP } : {}),
+        ...(job.kind === 'dump' ? { flags: FlagsGet.DUMP } : {}),
         timeout: this.timeoutMs,
       });
     } catch (err) {
@@ -215,5 +273,52 @@ export class GenlChannel {
         if (done()) job.reject(wrapNetlinkError(err, job.what));
       },
     );
+  }
+
+  private async runBatch(items: readonly BatchItem[]): Promise<Array<NetlinkError | undefined>> {
+    const nl = this.sock.socket;
+    const results: Array<NetlinkError | undefined> = new Array(items.length).fill(undefined);
+    for (let off = 0; off < items.length; off += BATCH_CHUNK) {
+      if (this.closed || this.broken) throw this.broken ?? new NetlinkError('VIGIL_NETLINK_CLOSED', 'batch: channel closed');
+      const bySeq = new Map<number, number>();
+      const bufs: Uint8Array[] = [];
+      const end = Math.min(items.length, off + BATCH_CHUNK);
+      for (let i = off; i < end; i++) {
+        const item = items[i]!;
+        const seq = nl.generateSeq();
+        bySeq.set(seq, i);
+        const genlHeader = Buffer.from([item.cmd, this.family.version, 0, 0]);
+        bufs.push(...formatMessage({ type: this.family.id, flags: Flags.REQUEST, seq, port: 0, data: [genlHeader, ...item.payload] }));
+      }
+      // failures arrive as NLMSG_ERROR with the request's seq and nobody waiting for them
+      const onMessage = (msgs: NetlinkMessage[]): void => {
+        for (const m of msgs) {
+          if (m.type !== MessageType.ERROR || m.data.length < 4) continue;
+          const i = bySeq.get(m.seq);
+          if (i === undefined) continue;
+          const errno = LE ? m.data.readInt32LE(0) : m.data.readInt32BE(0);
+          if (errno === 0) continue;
+          let name = String(errno);
+          try {
+            name = getSystemErrorName(errno);
+          } catch {
+            /* unknown errno: keep the number */
+          }
+          results[i] = new NetlinkError('VIGIL_NETLINK_REJECTED', `${items[i]!.what}: kernel rejected the request (${name})`, name);
+        }
+      };
+      nl.on('message', onMessage);
+      try {
+        const sent = new Promise<void>((resolve, reject) => {
+          // one buffer: sendmsg takes at most UIO_MAXIOV (1024) iovecs
+          nl.socket.send(Buffer.concat(bufs), {}, (err) => (err ? reject(err) : resolve()));
+        });
+        // the barrier, queued right behind: its ack follows every error of the chunk
+        await Promise.all([sent, nl.request(MessageType.NOOP, [], { timeout: this.timeoutMs })]);
+      } finally {
+        nl.off('message', onMessage);
+      }
+    }
+    return results;
   }
 }

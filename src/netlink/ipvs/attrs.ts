@@ -158,7 +158,11 @@ export function describeDest(s: IpvsService, d: IpvsDest): string {
   return `dest ${hostPort(d.family, d.address, d.port)} of ${describeService(s)}`;
 }
 
+/** A dotted quad already in canonical form (no leading zeros, each part ≤ 255). */
+const CANONICAL_V4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
 function canonicalAddress(a: string): string {
+  if (CANONICAL_V4.test(a)) return a;
   try {
     return ipaddr.parse(a).toString();
   } catch {
@@ -271,7 +275,20 @@ export function normalizeDest(d: IpvsDest): IpvsDest {
 // ---------------------------------------------------------------------------------------
 // Encoding
 
+const DOTTED_QUAD = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
 function addrBytes(object: string, family: 4 | 6, address: string | undefined): Buffer {
+  // fast path for the common dotted quad (ipaddr.parse costs more than the rest of a request)
+  const q = family === 4 && address !== undefined ? DOTTED_QUAD.exec(address) : null;
+  if (q) {
+    const out = Buffer.alloc(16);
+    for (let i = 0; i < 4; i++) {
+      const n = Number(q[i + 1]);
+      if (n > 255) throw new IpvsError('VIGIL_IPVS_INVALID', object, `${JSON.stringify(address)} is not an IP address`);
+      out[i] = n;
+    }
+    return out;
+  }
   let parsed: ipaddr.IPv4 | ipaddr.IPv6;
   try {
     if (address === undefined) throw new Error('missing');
@@ -307,8 +324,19 @@ function identityOf(object: string, s: IpvsService): IpvsService {
   return { family: s.family, protocol: s.protocol, address, port, scheduler: s.scheduler };
 }
 
+/** Identity attributes per service object: a service with 10 dests is encoded once, not 11 times. */
+const idCache = new WeakMap<IpvsService, Buffer[]>();
+
 /** Service identity attributes: AF and FWMARK, or AF, PROTOCOL, ADDR, PORT. */
 function serviceIdAttrs(object: string, s: IpvsService): Buffer[] {
+  const cached = idCache.get(s);
+  if (cached) return cached;
+  const attrs = serviceIdAttrsUncached(object, s);
+  idCache.set(s, attrs);
+  return attrs;
+}
+
+function serviceIdAttrsUncached(object: string, s: IpvsService): Buffer[] {
   const id = identityOf(object, s);
   const af = nlaU16(SVC.AF, s.family === 4 ? AF_INET : AF_INET6);
   if (id.fwmark !== undefined) return [af, nlaU32(SVC.FWMARK, id.fwmark)];

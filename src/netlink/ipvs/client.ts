@@ -6,10 +6,11 @@
  *
  * Keep it on the main thread (STYLE: closing netlink in an exiting worker can abort).
  */
-import { createGenlSocket, GenlChannel, NetlinkError, resolveGenlFamily } from '../genl.ts';
+import { createGenlSocket, GenlChannel, NetlinkError, resolveGenlFamily, type BatchItem } from '../genl.ts';
 import { fromIpvsAttrs, IPVS_GENL_NAME, toIpvsAttrs, type DecodeContext, type IpvsReply, type IpvsRequest } from './attrs.ts';
 import { IpvsError, ipvsErrorFrom } from './errors.ts';
 import type {
+  IpvsChange,
   IpvsControl,
   IpvsDest,
   IpvsDestEntry,
@@ -129,6 +130,31 @@ class IpvsClient implements IpvsControl {
 
   async flush(): Promise<void> {
     await this.call({ op: 'flush' });
+  }
+
+  async apply(changes: readonly IpvsChange[]): Promise<Array<IpvsError | undefined>> {
+    const results: Array<IpvsError | undefined> = new Array(changes.length).fill(undefined);
+    const items: BatchItem[] = [];
+    const index: number[] = [];
+    changes.forEach((c, i) => {
+      try {
+        const w = toIpvsAttrs(c);
+        items.push({ cmd: w.cmd, payload: w.payload, what: w.object });
+        index.push(i);
+      } catch (err) {
+        results[i] = ipvsErrorFrom(err, 'ipvs change'); // VIGIL_IPVS_INVALID: never sent
+      }
+    });
+    let errors;
+    try {
+      errors = await this.channel.batch(items, `ipvs batch of ${items.length}`);
+    } catch (err) {
+      throw ipvsErrorFrom(err, `ipvs batch of ${items.length}`);
+    }
+    errors.forEach((e, k) => {
+      if (e) results[index[k]!] = ipvsErrorFrom(e, items[k]!.what);
+    });
+    return results;
   }
 
   close(): Promise<void> {

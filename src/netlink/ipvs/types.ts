@@ -1,3 +1,5 @@
+import type { IpvsError } from './errors.ts';
+
 /**
  * The IPVS domain: what vigil means by a virtual service and a destination, independent of
  * the wire (attrs.ts converts between the two, and nothing else does).
@@ -84,6 +86,11 @@ export interface IpvsTimeouts {
   readonly udpS?: number;
 }
 
+/** A change to the table, for `IpvsControl.apply`. */
+export type IpvsChange =
+  | { readonly op: 'add-service' | 'edit-service' | 'del-service'; readonly service: IpvsService }
+  | { readonly op: 'add-dest' | 'edit-dest' | 'del-dest'; readonly service: IpvsService; readonly dest: IpvsDest };
+
 /**
  * The narrow, privileged interface the LVS layer programs the kernel through. The real one
  * is `openIpvs()` (client.ts); unit tests of pure logic may use a recording fake.
@@ -102,5 +109,11 @@ export interface IpvsControl {
   setTimeouts(t: IpvsTimeouts): Promise<void>;
   getTimeouts(): Promise<Required<IpvsTimeouts>>;
   flush(): Promise<void>;
+  /**
+   * Many changes at once, in order (batched: thousands per round trip). Resolves with one
+   * entry per change: undefined when it succeeded, its IpvsError when not. Rejects only
+   * when the batch as a whole failed (closed, socket error, deadline).
+   */
+  apply(changes: readonly IpvsChange[]): Promise<Array<IpvsError | undefined>>;
   close(): Promise<void>;
 }

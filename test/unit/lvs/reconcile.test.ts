@@ -1,7 +1,7 @@
 import test from 'ava';
 import { describeDest, describeService, destKey, serviceKey } from '../../../src/netlink/ipvs/attrs.ts';
 import { IpvsError } from '../../../src/netlink/ipvs/errors.ts';
-import type { IpvsControl, IpvsDest, IpvsDestEntry, IpvsService, IpvsServiceEntry } from '../../../src/netlink/ipvs/types.ts';
+import type { IpvsChange, IpvsControl, IpvsDest, IpvsDestEntry, IpvsService, IpvsServiceEntry } from '../../../src/netlink/ipvs/types.ts';
 import type { DesiredService } from '../../../src/lvs/desired.ts';
 import { applyPlan, emptyOwned, planReconcile, planStop, readActual, type ActualService, type Op } from '../../../src/lvs/reconcile.ts';
 
@@ -138,6 +138,25 @@ class RecordingIpvs implements IpvsControl {
   async flush() {
     this.table.clear();
   }
+  async apply(changes: readonly IpvsChange[]): Promise<Array<IpvsError | undefined>> {
+    this.calls.push(`apply ${changes.length}`);
+    const out: Array<IpvsError | undefined> = [];
+    for (const c of changes) {
+      try {
+        if (!('dest' in c)) {
+          if (c.op === 'add-service') await this.addService(c.service);
+          else if (c.op === 'edit-service') await this.editService(c.service);
+          else await this.delService(c.service);
+        } else if (c.op === 'add-dest') await this.addDest(c.service, c.dest);
+        else if (c.op === 'edit-dest') await this.editDest(c.service, c.dest);
+        else await this.delDest(c.service, c.dest);
+        out.push(undefined);
+      } catch (err) {
+        out.push(err as IpvsError);
+      }
+    }
+    return out;
+  }
   async close() {}
 }
 
@@ -152,7 +171,7 @@ test('apply: owned follows what succeeded; a failed service blocks its destinati
     ['add-service', 'VIGIL_IPVS_ENOENT'],
     ['add-dest', 'VIGIL_IPVS_ENOENT'],
   ]);
-  t.deepEqual(ipvs.calls, ['list-services', 'add-service 10.0.0.1', 'add-service 10.0.0.2', 'add-dest 10.0.0.1 192.168.1.2'], 'the blocked dest is never sent');
+  t.deepEqual(ipvs.calls, ['list-services', 'apply 2', 'add-service 10.0.0.1', 'add-service 10.0.0.2', 'apply 1', 'add-dest 10.0.0.1 192.168.1.2'], 'the blocked dest is never sent');
   t.deepEqual([...owned.services], [serviceKey(svc('10.0.0.1'))]);
   t.is(owned.dests.size, 1);
   // second pass with the failure gone: only what is missing
@@ -160,7 +179,7 @@ test('apply: owned follows what succeeded; a failed service blocks its destinati
   ipvs.calls.length = 0;
   const r2 = await applyPlan(ipvs, planReconcile(desired, await readActual(ipvs), owned), owned);
   t.deepEqual(r2.failed, []);
-  t.deepEqual(ipvs.calls.filter((c) => !c.startsWith('list')), ['add-service 10.0.0.2', 'add-dest 10.0.0.2 192.168.1.3']);
+  t.deepEqual(ipvs.calls.filter((c) => !c.startsWith('list')), ['apply 1', 'add-service 10.0.0.2', 'apply 1', 'add-dest 10.0.0.2 192.168.1.3']);
 });
 
 test('apply: deleting what is already gone counts as done; stop leaves foreign entries', async (t) => {
