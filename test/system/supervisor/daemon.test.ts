@@ -185,11 +185,14 @@ test.serial('vrrp_script weights move the VIP to the peer and back; a weight-0 s
   const b = startVigil(p.lab, p.r2, p.dir, 'r2', c2);
   try {
     await waitAddress(p.r1, 'eth0', VIP, true, 15_000);
+    // r2 may have been master until r1's first advert: wait for the steady state
+    await waitAddress(p.r2, 'eth0', VIP, false, 5000);
     rmSync(flag); // 150 - 60 = 90 < 100: r2 preempts
     await waitAddress(p.r2, 'eth0', VIP, true, 8000);
     await waitAddress(p.r1, 'eth0', VIP, false, 3000);
     writeFileSync(flag, ''); // back to 150: r1 preempts
     await waitAddress(p.r1, 'eth0', VIP, true, 8000);
+    await waitAddress(p.r2, 'eth0', VIP, false, 5000);
     rmSync(hard); // weight 0: FAULT
     await waitAddress(p.r2, 'eth0', VIP, true, 8000);
     await waitFor('r1 in FAULT', () => logLines(a).some((l) => l['event'] === 'vrrp.transition' && l['to'] === 'FAULT'), 3000);
