@@ -19,10 +19,10 @@
  *   "starting with quorum down" only when a sorry server is configured; on stop (omega)
  *   every up real server goes down and quorum_down runs (see `stopTransitions`).
  */
-import type { Config, LbKind, RealServer, VirtualServer, VirtualServerGroup, VirtualServerGroupEntry } from '../config/model.ts';
+import type { Config, LbKind, LvsTimeouts, RealServer, VirtualServer, VirtualServerGroup, VirtualServerGroupEntry } from '../config/model.ts';
 import { normalizeDest, normalizeService, serviceKey } from '../netlink/ipvs/attrs.ts';
 import type { IpvsError } from '../netlink/ipvs/errors.ts';
-import type { IpvsDest, IpvsService } from '../netlink/ipvs/types.ts';
+import type { IpvsDest, IpvsService, IpvsTimeouts } from '../netlink/ipvs/types.ts';
 import ipaddr from 'ipaddr.js';
 import { realServerKey, virtualServerKey } from './keys.ts';
 
@@ -295,4 +295,19 @@ export function stopTransitions(config: LvsConfig, state: LvsState): LvsTransiti
     qOut.push({ type: 'quorum-down', vsKey, vs, liveWeight: 0, threshold: vs.quorum - vs.hysteresis, init: false });
   }
   return [...rsOut, ...qOut];
+}
+
+/**
+ * global_defs lvs_timeouts (ms in the model) as IPVS takes them (whole seconds, rounded up
+ * so that a sub-second value is not 0, which the kernel reads as "leave unchanged").
+ * Undefined when nothing is configured.
+ */
+export function desiredTimeouts(t: LvsTimeouts | undefined): IpvsTimeouts | undefined {
+  if (!t) return undefined;
+  const s = (ms: number | undefined): number | undefined => (ms === undefined ? undefined : Math.max(1, Math.ceil(ms / 1000)));
+  const tcpS = s(t.tcpMs);
+  const tcpFinS = s(t.tcpFinMs);
+  const udpS = s(t.udpMs);
+  if (tcpS === undefined && tcpFinS === undefined && udpS === undefined) return undefined;
+  return { ...(tcpS !== undefined ? { tcpS } : {}), ...(tcpFinS !== undefined ? { tcpFinS } : {}), ...(udpS !== undefined ? { udpS } : {}) };
 }

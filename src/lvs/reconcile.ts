@@ -278,3 +278,17 @@ export async function applyPlan(ipvs: IpvsControl, ops: readonly Op[], owned: Ow
   }
   return { applied, adopted, failed };
 }
+
+/**
+ * One reconcile pass as the supervisor runs it: read the kernel, plan against `desired`,
+ * apply, and say what was done. `owned` is updated in place.
+ */
+export async function reconcileOnce(
+  ipvs: IpvsControl,
+  desired: readonly DesiredService[],
+  owned: Owned,
+): Promise<{ readonly ops: readonly Op[]; readonly result: ApplyResult }> {
+  const ops = planReconcile(desired, await readActual(ipvs), owned);
+  const result = await applyPlan(ipvs, ops, owned);
+  return { ops, result };
+}

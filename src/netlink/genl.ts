@@ -78,8 +78,8 @@ export interface GenlFamily {
 
 /** Creates a generic netlink socket whose `'error'` events are always listened to. */
 export function createGenlSocket(): GenericNetlinkSocket {
-  // recvBufferSize: pipelined acks queue up in the receive buffer until the event loop
-  // reads them; 1 MiB holds thousands (the kernel caps it at rmem_max unless we are root).
+  // recvBufferSize: pipelined acks and batch errors queue up in the receive buffer until
+  // the event loop reads them (the kernel caps the request at net.core.rmem_max).
   const sock = createGenericNetlink({ recvBufferSize: 1 << 20, sendBufferSize: 0 });
   return sock;
 }
@@ -130,10 +130,12 @@ export interface BatchItem {
 
 /**
  * Requests per sendmsg in a batch. Bounded so that, should every one of them fail, their
- * error messages (~0.5-1 KiB of receive buffer each, with the echoed request) still fit in
- * the receive buffer before we read it: 512 × 1 KiB < 2 MiB.
+ * error messages (~0.75 KiB of receive buffer each, with the echoed request) still fit in
+ * the receive buffer before we read it, even where rmem_max caps it at the common default
+ * 212992 (doubled by the kernel): 256 × 0.75 KiB ≈ 192 KiB < 416 KiB. An overrun would
+ * not go unnoticed: the socket reports ENOBUFS and the whole batch fails.
  */
-const BATCH_CHUNK = 512;
+const BATCH_CHUNK = 256;
 
 const LE = endianness() === 'LE';
 

@@ -258,7 +258,7 @@ test.serial('apply: a batch reports exactly the changes that failed, in order, a
   t.is(results[1]?.message, 'VIGIL_IPVS_EEXIST service 10.10.1.1:80/tcp: already exists (EEXIST)');
   t.is(results[3]?.message, 'VIGIL_IPVS_ESRCH dest 10.20.1.1:80 of service 10.10.1.3:80/tcp: no such service (ESRCH)');
   t.deepEqual(table(), expected([[a, [dst('10.20.1.1', 80)]], [b, [dst('10.20.1.2', 80, { weight: 6 })]]]));
-  // more changes than one sendmsg carries (chunks of 512), all acknowledged
+  // more changes than one sendmsg carries (chunks of 256), all acknowledged
   const many = Array.from({ length: 1500 }, (_, i) => ({ op: 'add-dest' as const, service: a, dest: dst(`10.21.${i >> 8}.${i & 255}`, 80) }));
   const r2 = await ipvs.apply(many);
   t.is(r2.filter(Boolean).length, 0);

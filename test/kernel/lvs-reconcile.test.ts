@@ -11,7 +11,7 @@ import { openIpvs } from '../../src/netlink/ipvs/client.ts';
 import type { IpvsControl } from '../../src/netlink/ipvs/types.ts';
 import { computeDesired, type CheckResult, type LvsConfig, type LvsState } from '../../src/lvs/desired.ts';
 import { realServerKey } from '../../src/lvs/keys.ts';
-import { applyPlan, emptyOwned, planReconcile, planStop, readActual, type Owned } from '../../src/lvs/reconcile.ts';
+import { applyPlan, emptyOwned, planStop, readActual, reconcileOnce, type Owned } from '../../src/lvs/reconcile.ts';
 import { NetnsLab, nsExec, waitFor } from '../helpers/netns.ts';
 import { config, ipKey, loc, rs, vs } from '../unit/lvs/build.ts';
 import { ipvsadm, sortRules, table, type Rule } from './ipvsadm.ts';
@@ -34,8 +34,7 @@ test.beforeEach(async () => {
 /** One reconcile pass, as the supervisor runs it. */
 async function reconcile(cfg: LvsConfig, checks: ReadonlyMap<string, CheckResult>, owned: Owned, prev?: LvsState) {
   const desired = computeDesired(cfg, checks, prev);
-  const ops = planReconcile(desired.services, await readActual(ipvs), owned);
-  const result = await applyPlan(ipvs, ops, owned);
+  const { ops, result } = await reconcileOnce(ipvs, desired.services, owned);
   return { desired, ops, result };
 }
 

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { computeDesired, expandGroupEntry, stopTransitions, type CheckResult, type LvsState } from '../../../src/lvs/desired.ts';
+import { computeDesired, desiredTimeouts, expandGroupEntry, stopTransitions, type CheckResult, type LvsState } from '../../../src/lvs/desired.ts';
 import { realServerKey } from '../../../src/lvs/keys.ts';
 import { config, ipKey, loc, rs, tcpCheck, vs } from './build.ts';
 
@@ -239,4 +239,12 @@ test('stop: with omega every up real server goes down and quorum_down runs; with
       ['quorum-down', '10.0.0.1:80/TCP', ''],
     ],
   );
+});
+
+test('lvs_timeouts: ms in the model, whole seconds for IPVS, never rounded down to 0', (t) => {
+  t.is(desiredTimeouts(undefined), undefined);
+  t.is(desiredTimeouts({}), undefined);
+  t.deepEqual(desiredTimeouts({ tcpMs: 7_200_000, tcpFinMs: 120_000, udpMs: 300_000 }), { tcpS: 7200, tcpFinS: 120, udpS: 300 });
+  t.deepEqual(desiredTimeouts({ udpMs: 500 }), { udpS: 1 });
+  t.deepEqual(desiredTimeouts({ tcpMs: 1500 }), { tcpS: 2 });
 });
