@@ -1,7 +1,8 @@
 /**
  * Generic netlink over the `netlink` package: family resolution (CTRL_CMD_GETFAMILY) and a
  * request channel that gives every request a deadline, runs dumps one at a time, pipelines
- * plain requests, and turns the package's string errors into one typed error.
+ * plain requests, sends batches without per-request acks (only failures are answered), and
+ * turns the package's string errors into one typed error.
  *
  * Sharp edges of netlink@0.3.0 handled here (see STYLE.md):
  * - errors are `Error('Request rejected: EEXIST')` / `Error('Timeout has been reached')`:

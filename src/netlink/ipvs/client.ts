@@ -1,8 +1,9 @@
 /**
  * The real IpvsControl: the kernel's "IPVS" generic netlink family through the `netlink`
  * package. Requests are pipelined (the kernel handles each one inside sendmsg, in order),
- * dumps run alone, and every request has a deadline (genl.ts). Encoding and decoding is
- * attrs.ts; errors are IpvsError with a stable code naming the object.
+ * `apply` batches hundreds of changes per sendmsg, dumps run alone, and every request has
+ * a deadline (genl.ts). Encoding and decoding is attrs.ts; errors are IpvsError with a
+ * stable code naming the object.
  *
  * Keep it on the main thread (STYLE: closing netlink in an exiting worker can abort).
  */
