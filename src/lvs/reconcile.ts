@@ -138,8 +138,12 @@ export function planStop(actual: ActualTable, owned: Owned): Op[] {
   return [...dels, ...svcDels];
 }
 
-/** Reads the kernel's table: every service and its destinations (one dump at a time). */
-export async function readActual(ipvs: IpvsControl): Promise<ActualService[]> {
+/**
+ * Reads the kernel's table: every service and its destinations (one dump at a time). A
+ * service whose destinations do not decode (someone else's exotic entry) is left out and
+ * reported to `onSkip`, so that it cannot stop vigil from managing its own services.
+ */
+export async function readActual(ipvs: IpvsControl, onSkip?: (err: IpvsError) => void): Promise<ActualService[]> {
   const services = await ipvs.listServices();
   const out: ActualService[] = [];
   for (const s of services) {
@@ -150,6 +154,10 @@ export async function readActual(ipvs: IpvsControl): Promise<ActualService[]> {
     } catch (err) {
       // deleted between the two dumps by someone else: it is simply not there
       if (err instanceof IpvsError && err.code === 'VIGIL_IPVS_ESRCH') continue;
+      if (err instanceof IpvsError && err.code === 'VIGIL_IPVS_BAD_REPLY') {
+        onSkip?.(err);
+        continue;
+      }
       throw err;
     }
     out.push({ service, dests });
@@ -287,8 +295,9 @@ export async function reconcileOnce(
   ipvs: IpvsControl,
   desired: readonly DesiredService[],
   owned: Owned,
+  onSkip?: (err: IpvsError) => void,
 ): Promise<{ readonly ops: readonly Op[]; readonly result: ApplyResult }> {
-  const ops = planReconcile(desired, await readActual(ipvs), owned);
+  const ops = planReconcile(desired, await readActual(ipvs, onSkip), owned);
   const result = await applyPlan(ipvs, ops, owned);
   return { ops, result };
 }

@@ -208,3 +208,18 @@ test('readActual drops read-back counters so actual and desired compare by confi
   await ipvs.addDest(svc('10.0.0.1'), dst('192.168.1.2'));
   t.deepEqual(await readActual(ipvs), [{ service: svc('10.0.0.1'), dests: [dst('192.168.1.2')] }]);
 });
+
+test('readActual leaves out a service whose destinations do not decode, and says so', async (t) => {
+  const ipvs = new RecordingIpvs();
+  await ipvs.addService(svc('10.0.0.1'));
+  await ipvs.addService(svc('10.0.0.2'));
+  const listDests = ipvs.listDests.bind(ipvs);
+  ipvs.listDests = async (s: IpvsService) => {
+    if (s.address === '10.0.0.1') throw new IpvsError('VIGIL_IPVS_BAD_REPLY', `dests of ${describeService(s)}`, 'forwarded to the local node', { reason: 'dest-fwd' });
+    return listDests(s);
+  };
+  const skipped: string[] = [];
+  const actual = await readActual(ipvs, (e) => skipped.push(`${e.code} ${e.reason}`));
+  t.deepEqual(actual.map((a) => a.service.address), ['10.0.0.2']);
+  t.deepEqual(skipped, ['VIGIL_IPVS_BAD_REPLY dest-fwd']);
+});
