@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { type NetnsLab, nsExec, waitFor } from './netns.ts';
+import { NetnsLab, nsExec, waitFor } from './netns.ts';
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
 
@@ -149,4 +149,58 @@ export function instanceBlock(o: InstanceOpts): string {
 
 export function globalDefs(routerId: string, extra = ''): string {
   return `global_defs {\n    router_id ${routerId}\n    script_user root\n${extra}}\n`;
+}
+
+export interface RouterLab {
+  readonly lab: NetnsLab;
+  readonly dir: RouterDir;
+  readonly r1: string;
+  readonly r2: string;
+  readonly c: string;
+}
+
+/**
+ * Two routers and a client on one bridged segment: 10.N.0.1, 10.N.0.2 and 10.N.0.10/24 on
+ * `eth0` (MACs 02:NN:00:00:00:01/02/0a, NN = N in hex), optionally fdNN::1/2/10/64 too.
+ * Torn down by the test's teardown, whatever happens.
+ */
+export function routerLab(
+  t: { teardown(fn: () => void): void },
+  prefix: string,
+  n: number,
+  opts: { v6?: boolean; macs?: boolean } = {},
+): RouterLab {
+  const lab = new NetnsLab(prefix);
+  const dir = new RouterDir();
+  t.teardown(() => {
+    lab.removeAll();
+    dir.remove();
+  });
+  const hex = n.toString(16).padStart(2, '0');
+  const nodes = [
+    ['r1', '1', '01'],
+    ['r2', '2', '02'],
+    ['c', '10', '0a'],
+  ] as const;
+  const ns = nodes.map(([name]) => lab.addNs(name));
+  lab.segment(
+    'sw',
+    nodes.map(([, , m], i) => ({ ns: ns[i]!, ifname: 'eth0', ...(opts.macs !== false ? { mac: `02:${hex}:00:00:00:${m}` } : {}) })),
+  );
+  nodes.forEach(([, host], i) => {
+    nsExec(ns[i]!, ['ip', 'addr', 'add', `10.${n}.0.${host}/24`, 'dev', 'eth0']);
+    if (opts.v6) {
+      nsExec(ns[i]!, ['sysctl', '-q', '-w', 'net.ipv6.conf.eth0.accept_dad=0']);
+      nsExec(ns[i]!, ['ip', '-6', 'addr', 'add', `fd${hex}::${host}/64`, 'dev', 'eth0', 'nodad']);
+    }
+  });
+  return { lab, dir, r1: ns[0]!, r2: ns[1]!, c: ns[2]! };
+}
+
+/** Resolves once the router's VRRP is up: vigil logs `daemon.ready`, keepalived `Startup complete`. */
+export async function waitReady(...routers: Router[]): Promise<void> {
+  for (const r of routers) {
+    const mark = r.kind === 'vigil' ? '"event":"daemon.ready"' : 'Startup complete';
+    await waitFor(`${r.kind} ${r.name} ready`, () => outputOf(r).includes(mark), 30_000, 20);
+  }
 }

@@ -8,40 +8,15 @@ import test, { type ExecutionContext } from 'ava';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NetnsLab, nsExec, requireRoot, waitFor } from '../../helpers/netns.ts';
+import { nsExec, requireRoot, waitFor } from '../../helpers/netns.ts';
 import { controlRequest } from '../../../src/supervisor/control-client.ts';
-import { globalDefs, hasAddress, instanceBlock, outputOf, repoRoot, RouterDir, startVigil, waitAddress, type Router } from '../../helpers/routers.ts';
+import { globalDefs, hasAddress, instanceBlock, outputOf, repoRoot, RouterDir, routerLab, startVigil, waitAddress, waitReady, type Router, type RouterLab } from '../../helpers/routers.ts';
 
 const VIP = '10.79.0.100';
 const VIP2 = '10.79.0.101';
 
-interface Lab {
-  lab: NetnsLab;
-  dir: RouterDir;
-  r1: string;
-  r2: string;
-  c: string;
-}
-
-function build(t: ExecutionContext): Lab {
-  const lab = new NetnsLab('vdm');
-  const dir = new RouterDir();
-  t.teardown(() => {
-    lab.removeAll();
-    dir.remove();
-  });
-  const r1 = lab.addNs('r1');
-  const r2 = lab.addNs('r2');
-  const c = lab.addNs('c');
-  lab.segment('sw', [
-    { ns: r1, ifname: 'eth0' },
-    { ns: r2, ifname: 'eth0' },
-    { ns: c, ifname: 'eth0' },
-  ]);
-  nsExec(r1, ['ip', 'addr', 'add', '10.79.0.1/24', 'dev', 'eth0']);
-  nsExec(r2, ['ip', 'addr', 'add', '10.79.0.2/24', 'dev', 'eth0']);
-  nsExec(c, ['ip', 'addr', 'add', '10.79.0.10/24', 'dev', 'eth0']);
-  return { lab, dir, r1, r2, c };
+function build(t: ExecutionContext): RouterLab {
+  return routerLab(t, 'vdm', 79, { macs: false });
 }
 
 function script(dir: RouterDir, name: string, body: string): string {
@@ -184,6 +159,7 @@ test.serial('vrrp_script weights move the VIP to the peer and back; a weight-0 s
   const a = startVigil(p.lab, p.r1, p.dir, 'r1', c1);
   const b = startVigil(p.lab, p.r2, p.dir, 'r2', c2);
   try {
+    await waitReady(a, b);
     await waitAddress(p.r1, 'eth0', VIP, true, 15_000);
     // r2 may have been master until r1's first advert: wait for the steady state
     await waitAddress(p.r2, 'eth0', VIP, false, 5000);
@@ -270,6 +246,7 @@ test.serial('20 SIGHUP reloads in a row: no transition and no advert gap on the 
   const a = startVigil(p.lab, p.r1, p.dir, 'r1', c1);
   const b = startVigil(p.lab, p.r2, p.dir, 'r2', p.dir.file('r2.conf', conf(100, 'BACKUP')));
   try {
+    await waitReady(a, b);
     await waitAddress(p.r1, 'eth0', VIP, true, 15_000);
     await new Promise((res) => setTimeout(res, 500));
     const dump = p.lab.spawnIn(p.c, ['tcpdump', '-i', 'eth0', '-n', '-tt', '-l', 'ip proto 112']);
@@ -314,6 +291,7 @@ test.serial('the VRRP worker killed on purpose: the node gives up its VIP at onc
   const a = startVigil(p.lab, p.r1, p.dir, 'r1', p.dir.file('r1.conf', conf(150, 'MASTER')));
   const b = startVigil(p.lab, p.r2, p.dir, 'r2', p.dir.file('r2.conf', conf(100, 'BACKUP')));
   try {
+    await waitReady(a, b);
     await waitAddress(p.r1, 'eth0', VIP, true, 15_000);
     const res = await controlRequest('restart-vrrp-worker', join(p.dir.dir, 'r1.sock'));
     t.true(res.ok);

@@ -5,57 +5,24 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { spawnSync } from 'node:child_process';
-import { NetnsLab, nsExec, requireRoot, waitFor } from '../../helpers/netns.ts';
+import { nsExec, requireRoot, waitFor } from '../../helpers/netns.ts';
 import {
   globalDefs,
   instanceBlock,
   linkMac,
   outputOf,
   reachVia,
-  RouterDir,
   startVigil,
   waitAddress,
   hasAddress,
+  routerLab,
+  waitReady,
   type Router,
+  type RouterLab,
 } from '../../helpers/routers.ts';
 
-interface Pair {
-  lab: NetnsLab;
-  dir: RouterDir;
-  r1: string;
-  r2: string;
-  c: string;
-}
-
-function buildPair(t: ExecutionContext, v6 = false): Pair {
-  const lab = new NetnsLab('vsy');
-  const dir = new RouterDir();
-  t.teardown(() => {
-    lab.removeAll();
-    dir.remove();
-  });
-  const r1 = lab.addNs('r1');
-  const r2 = lab.addNs('r2');
-  const c = lab.addNs('c');
-  lab.segment('sw', [
-    { ns: r1, ifname: 'eth0', mac: '02:77:00:00:00:01' },
-    { ns: r2, ifname: 'eth0', mac: '02:77:00:00:00:02' },
-    { ns: c, ifname: 'eth0', mac: '02:77:00:00:00:0a' },
-  ]);
-  nsExec(r1, ['ip', 'addr', 'add', '10.77.0.1/24', 'dev', 'eth0']);
-  nsExec(r2, ['ip', 'addr', 'add', '10.77.0.2/24', 'dev', 'eth0']);
-  nsExec(c, ['ip', 'addr', 'add', '10.77.0.10/24', 'dev', 'eth0']);
-  if (v6) {
-    for (const [ns, a] of [
-      [r1, 'fd77::1'],
-      [r2, 'fd77::2'],
-      [c, 'fd77::10'],
-    ] as const) {
-      nsExec(ns, ['sysctl', '-q', '-w', 'net.ipv6.conf.eth0.accept_dad=0']);
-      nsExec(ns, ['ip', '-6', 'addr', 'add', `${a}/64`, 'dev', 'eth0', 'nodad']);
-    }
-  }
-  return { lab, dir, r1, r2, c };
+function buildPair(t: ExecutionContext, v6 = false): RouterLab {
+  return routerLab(t, 'vsy', 77, { v6 });
 }
 
 function exitedWith(r: Router): Promise<number | null> {
@@ -74,6 +41,7 @@ test.serial('VRRPv3: election, failover on SIGKILL, client follows the VIP, pree
   let a = startVigil(p.lab, p.r1, p.dir, 'r1', c1);
   const b = startVigil(p.lab, p.r2, p.dir, 'r2', c2);
   try {
+    await waitReady(a, b);
     await waitAddress(p.r1, 'eth0', VIP, true, 15_000);
     await waitFor('r2 to stay backup', () => !hasAddress(p.r2, 'eth0', VIP), 1000);
     t.is(reachVia(p.c, VIP), linkMac(p.r1, 'eth0'));
@@ -106,6 +74,7 @@ test.serial('VRRPv3: SIGTERM sends priority 0, the backup takes over within skew
   const a = startVigil(p.lab, p.r1, p.dir, 'r1', p.dir.file('r1.conf', conf('MASTER', 150)));
   const b = startVigil(p.lab, p.r2, p.dir, 'r2', p.dir.file('r2.conf', conf('BACKUP', 100)));
   try {
+    await waitReady(a, b);
     await waitAddress(p.r1, 'eth0', VIP, true, 15_000);
     await new Promise((r) => setTimeout(r, 500));
     const sent = performance.now();
@@ -157,6 +126,7 @@ test.serial('master/master: VI_1 and VI_2 are held by different routers and both
   const a = startVigil(p.lab, p.r1, p.dir, 'r1', p.dir.file('r1.conf', conf(100, 99, 'MASTER', 'BACKUP')));
   const b = startVigil(p.lab, p.r2, p.dir, 'r2', p.dir.file('r2.conf', conf(99, 100, 'BACKUP', 'MASTER')));
   try {
+    await waitReady(a, b);
     await waitAddress(p.r1, 'eth0', VIP, true, 15_000);
     await waitAddress(p.r2, 'eth0', vip2, true, 15_000);
     // whoever started first held both for a moment: the steady state has one VIP each
@@ -181,6 +151,7 @@ test.serial('unicast peers with VRRPv2 and PASS authentication', async (t) => {
   const a = startVigil(p.lab, p.r1, p.dir, 'r1', p.dir.file('r1.conf', conf('MASTER', 150, '10.77.0.1', '10.77.0.2')));
   const b = startVigil(p.lab, p.r2, p.dir, 'r2', p.dir.file('r2.conf', conf('BACKUP', 100, '10.77.0.2', '10.77.0.1')));
   try {
+    await waitReady(a, b);
     await waitAddress(p.r1, 'eth0', VIP, true, 15_000);
     // Adverts really are unicast: the client sees none of them in 2.5 s (two adverts' worth).
     const dump = spawnSync('ip', ['netns', 'exec', p.c, 'timeout', '2.5', 'tcpdump', '-c', '1', '-n', '-l', '-i', 'eth0', 'ip proto 112'], {
@@ -200,12 +171,14 @@ test.serial('unicast peers with VRRPv2 and PASS authentication', async (t) => {
 test.serial('VRRPv3 over IPv6: election and takeover of an IPv6 VIP', async (t) => {
   if (!requireRoot(t)) return;
   const p = buildPair(t, true);
-  const vip6 = 'fd77::100';
+  // fd4d::/64 on eth0 (routerLab's v6 numbering for segment 77)
+  const vip6 = 'fd4d::100';
   const conf = (state: 'MASTER' | 'BACKUP', prio: number): string =>
     globalDefs(`v6${prio}`) + instanceBlock({ state, priority: prio, vip: `${vip6}/64`, advertInt: '0.1', version: 3 });
   const a = startVigil(p.lab, p.r1, p.dir, 'r1', p.dir.file('r1.conf', conf('MASTER', 150)));
   const b = startVigil(p.lab, p.r2, p.dir, 'r2', p.dir.file('r2.conf', conf('BACKUP', 100)));
   try {
+    await waitReady(a, b);
     await waitAddress(p.r1, 'eth0', vip6, true, 15_000);
     await waitFor('r2 stays backup', () => !hasAddress(p.r2, 'eth0', vip6), 1000);
     a.proc.kill('SIGTERM');

@@ -3,8 +3,8 @@
  * VRRPv2 (PASS auth, 1 s) and VRRPv3 (100 ms): election, failover on SIGTERM (priority 0)
  * and on SIGKILL, with a client following the VIP.
  */
-import test, { type ExecutionContext } from 'ava';
-import { NetnsLab, nsExec, requireRoot } from '../../helpers/netns.ts';
+import test from 'ava';
+import { nsExec, requireRoot } from '../../helpers/netns.ts';
 import {
   globalDefs,
   hasAddress,
@@ -12,35 +12,15 @@ import {
   linkMac,
   outputOf,
   reachVia,
-  RouterDir,
+  routerLab,
   startKeepalived,
   startVigil,
   waitAddress,
+  waitReady,
   type Router,
 } from '../../helpers/routers.ts';
 
 const VIP = '10.78.0.100';
-
-function lab(t: ExecutionContext): { lab: NetnsLab; dir: RouterDir; r1: string; r2: string; c: string } {
-  const l = new NetnsLab('vki');
-  const dir = new RouterDir();
-  t.teardown(() => {
-    l.removeAll();
-    dir.remove();
-  });
-  const r1 = l.addNs('r1');
-  const r2 = l.addNs('r2');
-  const c = l.addNs('c');
-  l.segment('sw', [
-    { ns: r1, ifname: 'eth0', mac: '02:78:00:00:00:01' },
-    { ns: r2, ifname: 'eth0', mac: '02:78:00:00:00:02' },
-    { ns: c, ifname: 'eth0', mac: '02:78:00:00:00:0a' },
-  ]);
-  nsExec(r1, ['ip', 'addr', 'add', '10.78.0.1/24', 'dev', 'eth0']);
-  nsExec(r2, ['ip', 'addr', 'add', '10.78.0.2/24', 'dev', 'eth0']);
-  nsExec(c, ['ip', 'addr', 'add', '10.78.0.10/24', 'dev', 'eth0']);
-  return { lab: l, dir, r1, r2, c };
-}
 
 type Kind = 'vigil' | 'keepalived';
 
@@ -56,7 +36,7 @@ for (const { v, int, auth, killWaitMs } of variants) {
   ] as Array<[Kind, Kind]>) {
     test.serial(`VRRPv${v}: ${masterKind} master, ${backupKind} backup — election, SIGTERM handover, SIGKILL failover`, async (t) => {
       if (!requireRoot(t)) return;
-      const p = lab(t);
+      const p = routerLab(t, 'vki', 78);
       const conf = (name: string, state: 'MASTER' | 'BACKUP', prio: number): string =>
         globalDefs(name, `    vrrp_version ${v}\n`) +
         instanceBlock({ state, priority: prio, vip: `${VIP}/24`, advertInt: int, ...(auth ? { auth } : {}) });
@@ -67,6 +47,7 @@ for (const { v, int, auth, killWaitMs } of variants) {
       let m = start(masterKind, p.r1, 'r1', c1);
       const b = start(backupKind, p.r2, 'r2', c2);
       try {
+        await waitReady(m, b);
         // keepalived's `state MASTER` below 255 waits the master-down interval first (3.4 s at v2).
         await waitAddress(p.r1, 'eth0', VIP, true, 20_000);
         await new Promise((r) => setTimeout(r, Number(int) * 3000));
