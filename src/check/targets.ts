@@ -7,8 +7,8 @@
  * (SO_BINDTODEVICE) and the checker's `fwmark` (SO_MARK). `unsupportedOptions` names them
  * so the caller can warn once.
  */
-import net from 'node:net';
 import type { Checker, Config, RealServer, ScriptCommand, VirtualServer, VrrpScript } from '../config/model.ts';
+import { realServerKey, virtualServerKey } from '../config/keys.ts';
 import type { CheckTask, ScriptTask } from './task.ts';
 import type { CheckTarget, CheckerSpec } from './scheduler.ts';
 import type { ScriptSpec } from './vrrp-script.ts';
@@ -23,27 +23,7 @@ export interface TargetOptions {
   graceMs?: number;
 }
 
-function hostPort(address: string, port: number): string {
-  return net.isIPv6(address) ? `[${address}]:${port}` : `${address}:${port}`;
-}
-
-/** `10.0.0.1:80/TCP`, `[2001:db8::1]:443/TCP`, `fwmark:7/v4`, `group:web` */
-export function virtualServerKey(vs: VirtualServer): string {
-  const k = vs.key;
-  switch (k.kind) {
-    case 'ip':
-      return `${hostPort(k.address, k.port)}/${vs.protocol}`;
-    case 'fwmark':
-      return `fwmark:${k.fwmark}/v${k.family}`;
-    case 'group':
-      return `group:${k.name}`;
-  }
-}
-
-/** `<virtual server key>|<rs address>:<rs port>`, e.g. `10.0.0.1:80/TCP|192.168.1.2:8080` */
-export function realServerKey(vs: VirtualServer, rs: RealServer): string {
-  return `${virtualServerKey(vs)}|${hostPort(rs.address, rs.port)}`;
-}
+export { realServerKey, virtualServerKey };
 
 export function unsupportedOptions(c: Checker): string[] {
   const out: string[] = [];
