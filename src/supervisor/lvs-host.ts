@@ -11,7 +11,7 @@ import { CheckScheduler, type TransitionEvent as CheckTransition } from '../chec
 import { targetsFromConfig, type UserResolver } from '../check/targets.ts';
 import type { AttemptResult, CheckTask } from '../check/task.ts';
 import type { Config } from '../config/model.ts';
-import { computeDesired, stopTransitions, vsStateKey, type CheckResult, type LvsState, type LvsTransition } from '../lvs/desired.ts';
+import { computeDesired, desiredTimeouts, stopTransitions, vsStateKey, type CheckResult, type LvsState, type LvsTransition } from '../lvs/desired.ts';
 import { realServerKey } from '../lvs/keys.ts';
 import { applyPlan, describeOp, emptyOwned, planReconcile, planStop, readActual, type Owned } from '../lvs/reconcile.ts';
 import { openIpvs } from '../netlink/ipvs/client.ts';
@@ -64,7 +64,19 @@ export class LvsHost {
     }
     this.seedResults(config);
     this.scheduler.setTargets(targetsFromConfig(config, { resolveUser: this.deps.resolveUser }));
+    await this.applyTimeouts();
     await this.reconcile();
+  }
+
+  /** global_defs lvs_timeouts: the kernel's TCP, TCP FIN and UDP connection timeouts */
+  private async applyTimeouts(): Promise<void> {
+    const t = desiredTimeouts(this.config.globalDefs.lvsTimeouts);
+    if (!this.ipvs || !t) return;
+    try {
+      await this.ipvs.setTimeouts(t);
+    } catch (e) {
+      this.deps.log.error({ event: 'lvs.timeouts-failed', err: (e as Error).message }, 'could not set lvs_timeouts');
+    }
   }
 
   async reconfigure(config: Config): Promise<void> {
@@ -75,6 +87,7 @@ export class LvsHost {
       await this.start(config);
       return;
     }
+    await this.applyTimeouts();
     await this.reconcile();
   }
 
