@@ -21,6 +21,8 @@ cleanup() {
     for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
     ip netns del "$ns" 2>/dev/null || true
   done
+  # the last run's logs stay readable after the lab is gone
+  rm -rf /tmp/vigil-lab-last && cp -r "$work" /tmp/vigil-lab-last 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -77,7 +79,8 @@ start() { # node
 holder() {
   # A router whose link is down (the "dead" one) holds nothing the client can reach.
   local h=()
-  for n in r1 r2; do ip -n "vlab-$n" -o addr show dev eth0 up | grep -q " $VIP/" && h+=("$n"); done
+  # (no `| grep -q`: under pipefail its early exit can fail the pipeline with SIGPIPE)
+  for n in r1 r2; do [[ "$(ip -n "vlab-$n" -o addr show dev eth0 up)" == *" $VIP/"* ]] && h+=("$n"); done
   local IFS=+; echo "${h[*]:-none}"
 }
 client() { ip netns exec vlab-c ping -c1 -W1 "$VIP" >/dev/null 2>&1 && echo "reaches $VIP" || echo "cannot reach $VIP"; }
@@ -89,7 +92,7 @@ wait_holder() { # node seconds
 }
 
 echo "lab: routers r1 (10.99.0.1, MASTER, priority 150) and r2 (10.99.0.2, BACKUP, priority 100), client c (10.99.0.10)"
-echo "lab: starting vigil on both routers; logs: $work/r1.log, $work/r2.log"
+echo "lab: starting vigil on both routers; logs: $work/r1.log, $work/r2.log (kept in /tmp/vigil-lab-last/ afterwards)"
 start r1; start r2
 wait_holder r1 20
 show
