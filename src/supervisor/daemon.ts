@@ -7,6 +7,7 @@
  *   SIGUSR1/SIGUSR2  state and statistics dumps
  */
 import { writeFileSync, unlinkSync } from 'node:fs';
+import { diffConfigs } from '../config/diff.ts';
 import { loadConfig } from '../config/load.ts';
 import { formatDiagnostic, hasErrors } from '../config/diagnostics.ts';
 import type { Config, Diagnostic } from '../config/model.ts';
@@ -91,6 +92,24 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     }
     const prev = config;
     config = next.config;
+    const plan = diffConfigs(prev, config);
+    const names = (d: { added: readonly string[]; removed: readonly string[]; changed: readonly { name: string }[] }): Record<string, string[]> => ({
+      added: [...d.added],
+      removed: [...d.removed],
+      changed: d.changed.map((c) => c.name),
+    });
+    dlog.info(
+      {
+        event: 'reload.plan',
+        empty: plan.empty,
+        instances: names(plan.vrrpInstances),
+        restarted: plan.vrrpInstances.changed.filter((c) => c.restart).map((c) => c.name),
+        scripts: names(plan.vrrpScripts),
+        virtualServers: names(plan.virtualServers),
+        globalDefs: [...plan.globalDefs],
+      },
+      plan.empty ? 'configuration unchanged' : 'applying configuration changes',
+    );
     try {
       await vrrp?.reconfigure(config);
       await services.reconfigure(prev, config);
