@@ -38,6 +38,8 @@ export class LvsHost {
   private ipvs?: IpvsControl;
   private readonly scheduler: CheckScheduler;
   private readonly results = new Map<string, CheckResult>();
+  /** realServerKey → keepalived's names of the real and virtual server, for log lines */
+  private readonly names = new Map<string, { rs: string; vs: string }>();
   private state?: LvsState;
   private readonly owned: Owned = emptyOwned();
   /** reconciles run one at a time; a request during one runs once more after it */
@@ -138,6 +140,7 @@ export class LvsHost {
       for (const rs of vs.realServers) {
         const key = realServerKey(vs, rs);
         keys.add(key);
+        this.names.set(key, { rs: formatRs(rs, vs), vs: formatVs(vs) });
         if (!this.results.has(key)) {
           const alpha = vs.alpha || rs.checkers.some((c) => c.alpha);
           this.results.set(key, { up: !alpha });
@@ -145,13 +148,14 @@ export class LvsHost {
       }
     }
     for (const k of [...this.results.keys()]) if (!keys.has(k)) this.results.delete(k);
+    for (const k of [...this.names.keys()]) if (!keys.has(k)) this.names.delete(k);
   }
 
   private onCheck(ev: CheckTransition): void {
     this.results.set(ev.key, { up: ev.up, ...(ev.weight !== undefined ? { weight: ev.weight } : {}) });
     this.deps.metrics.checks.inc({ checker: 'real_server', result: ev.up ? 'up' : 'down' });
     this.deps.log.info(
-      { event: ev.up ? 'check.up' : 'check.down', real_server: ev.key, reason: ev.reason, ...(ev.detail !== undefined ? { detail: ev.detail } : {}) },
+      { event: ev.up ? 'check.up' : 'check.down', real_server: ev.key, ...this.names.get(ev.key), reason: ev.reason, ...(ev.detail !== undefined ? { detail: ev.detail } : {}) },
       `real server ${ev.key} ${ev.change === 'weight' ? `weight ${String(ev.weight)}` : ev.up ? 'up' : 'down'} (${ev.reason})`,
     );
     void this.reconcile();
