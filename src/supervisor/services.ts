@@ -18,7 +18,7 @@ import { createMailer, effectiveRouterId, vrrpInstanceAlert, vrrpGroupAlert, typ
 import { createMetrics, startMetricsServer, type Metrics, type MetricsServer, type VrrpStateName } from './metrics.ts';
 import { createNotifier, createScriptPreparer, type Notifier, type VrrpNotifyState } from './notify.ts';
 import type { DaemonOptions } from './options.ts';
-import { defaultScriptUser, resolveUser, type ScriptUser } from './script-security.ts';
+import { checkScript, defaultScriptUser, mayRun, resolveUser, type ScriptUser } from './script-security.ts';
 import { Tracking } from './tracking.ts';
 import type { TransitionEvent, VrrpHost } from './vrrp-host.ts';
 
@@ -28,6 +28,9 @@ export interface ServicesDeps {
   readonly net: NetControl;
   readonly vrrp?: VrrpHost;
 }
+
+/** How often the worker's counters are folded into the Prometheus registry (ms); scrapes are usually 15 s apart. */
+const METRICS_REFRESH_MS = 2000;
 
 export type ReloadHandler = () => Promise<{ ok: boolean; diagnostics: string[] }>;
 
@@ -45,6 +48,8 @@ export class Services {
   private lvs?: LvsHost;
   private control: ControlServer | undefined;
   private metricsServer?: MetricsServer;
+  private metricsPoll: NodeJS.Timeout | undefined;
+  private metricsPolling = false;
   private readonly startedAt = new Date().toISOString();
   private readonly lastTransition = new Map<string, string>();
   /** worker counters last seen, to turn absolute numbers into counter increments */
@@ -88,7 +93,7 @@ export class Services {
     if (this.deps.vrrp) {
       const tracker = new ScriptTracker({ run: poolScriptRunner(this.scriptPool) });
       this.tracking = new Tracking(tracker, this.deps.net, this.deps.vrrp, child(this.deps.log, 'track'), resolve);
-      await this.tracking.start(this.config);
+      await this.tracking.start(this.runnable(this.config));
     }
     if (this.checkerPool) {
       this.lvs = new LvsHost({
@@ -99,7 +104,7 @@ export class Services {
         runCheck: poolCheckRunner(this.checkerPool, this.scriptPool),
         resolveUser: resolve,
       });
-      await this.lvs.start(this.config);
+      await this.lvs.start(this.runnable(this.config));
     }
     this.control = await startControlServer({
       path: this.deps.opts.controlSocket,
@@ -119,6 +124,24 @@ export class Services {
     if (this.deps.opts.metricsListen !== undefined) {
       this.metricsServer = await startMetricsServer(this.deps.opts.metricsListen, this.metrics.registry);
       this.deps.log.info({ event: LogEvent.metricsListen, address: this.metricsServer.address }, 'metrics listening');
+      // The advert and drop counters live in the VRRP worker and reach the registry only
+      // through a status reply; prom-client reads its values synchronously, so a scrape cannot
+      // wait for the worker. Poll instead, so a scrape is at most METRICS_REFRESH_MS old.
+      this.metricsPoll = setInterval(() => void this.refreshMetrics(), METRICS_REFRESH_MS);
+      this.metricsPoll.unref();
+    }
+  }
+
+  /** One status round trip to the VRRP worker, folded into the metrics; never overlapping. */
+  private async refreshMetrics(): Promise<void> {
+    if (this.metricsPolling || !this.deps.vrrp) return;
+    this.metricsPolling = true;
+    try {
+      this.updateCounters(await this.deps.vrrp.status());
+    } catch {
+      /* a busy or restarting worker: the next poll catches up */
+    } finally {
+      this.metricsPolling = false;
     }
   }
 
@@ -127,8 +150,9 @@ export class Services {
     this.config = next;
     this.configure(next);
     await this.resolveUsers(next);
-    this.tracking?.apply(next);
-    if (this.lvs) await this.lvs.reconfigure(next);
+    const runnable = this.runnable(next);
+    this.tracking?.apply(runnable);
+    if (this.lvs) await this.lvs.reconfigure(runnable);
   }
 
   setReloadHandler(h: ReloadHandler): void {
@@ -189,6 +213,8 @@ export class Services {
   }
 
   async stop(): Promise<void> {
+    if (this.metricsPoll) clearInterval(this.metricsPoll);
+    this.metricsPoll = undefined;
     this.tracking?.stop();
     await this.lvs?.stop();
     await this.control?.close();
@@ -269,6 +295,34 @@ export class Services {
       }
     }
     this.users = users;
+  }
+
+  /**
+   * The config as the scripts may run it: a vrrp_script or MISC_CHECK whose file is unsafe
+   * under enable_script_security (or missing) is disabled, as keepalived does — logged once
+   * per (re)load, left out of tracking and checking.
+   */
+  private runnable(config: Config): Config {
+    const ok = (cmd: ScriptCommand, what: string): boolean => {
+      const user = cmd.user !== undefined ? this.users.get(`${cmd.user}:${cmd.group ?? ''}`) : this.defaultUser;
+      if (!user) return true;
+      const argv0 = cmd.argv[0];
+      if (argv0 === undefined) return false;
+      const c = checkScript(argv0, user, config.globalDefs.enableScriptSecurity);
+      if (c.message !== undefined && c.status !== 'ok') {
+        this.deps.log[mayRun(c) ? 'warn' : 'error']({ event: LogEvent.scriptInsecure, script: what, status: c.status, path: c.path }, c.message);
+      }
+      return mayRun(c);
+    };
+    const scripts = config.vrrpScripts.filter((s) => ok(s.script, `vrrp_script ${s.name}`));
+    const virtualServers = config.virtualServers.map((vs) => ({
+      ...vs,
+      realServers: vs.realServers.map((rs) => ({
+        ...rs,
+        checkers: rs.checkers.filter((c) => c.type !== 'MISC_CHECK' || ok(c.miscPath, `MISC_CHECK ${rs.address}:${rs.port}`)),
+      })),
+    }));
+    return { ...config, vrrpScripts: scripts, virtualServers };
   }
 
   private userResolver(): UserResolver {

@@ -6,7 +6,7 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nsExec, requireRoot, waitFor } from '../../helpers/netns.ts';
 import { controlRequest } from '../../../src/supervisor/control-client.ts';
@@ -340,6 +340,35 @@ test.serial('mail alerts: a transition sends mail from notification_email_from t
     t.deepEqual([...m.to].sort(), ['oncall@example.test', 'ops@example.test']);
     t.regex(m.subject, /\[mailer1\] VRRP Instance VI_1 - Entering MASTER state/);
     t.is(m.helo, 'vigil-test');
+  } catch (e) {
+    t.log(outputOf(a));
+    throw e;
+  }
+});
+
+test.serial('enable_script_security: a vrrp_script in a world-writable directory is refused and disabled, not run', async (t) => {
+  if (!requireRoot(t)) return;
+  const p = build(t);
+  const open = join(p.dir.dir, 'open');
+  mkdirSync(open);
+  chmodSync(open, 0o777);
+  const ran = join(p.dir.dir, 'ran');
+  const unsafe = join(open, 'chk.sh');
+  writeFileSync(unsafe, `#!/bin/bash\ntouch ${ran}\nexit 1\n`, { mode: 0o755 });
+  const c1 = p.dir.file(
+    'r1.conf',
+    globalDefs('r1', '    enable_script_security\n') +
+      `vrrp_script chk_unsafe {\n    script "${unsafe}"\n    interval 1\n}\n` +
+      instanceBlock({ state: 'MASTER', priority: 150, vip: `${VIP}/24`, advertInt: '0.1', version: 3, extra: '    track_script {\n        chk_unsafe\n    }' }),
+  );
+  const a = startVigil(p.lab, p.r1, p.dir, 'r1', c1);
+  try {
+    // disabled, so it neither runs nor holds the instance in FAULT
+    await waitAddress(p.r1, 'eth0', VIP, true, 15_000);
+    await new Promise((res) => setTimeout(res, 2500));
+    t.false(existsSync(ran), 'the refused script ran');
+    t.true(logLines(a).some((l) => l['event'] === 'script.insecure' && l['status'] === 'refused'));
+    t.true(hasAddress(p.r1, 'eth0', VIP));
   } catch (e) {
     t.log(outputOf(a));
     throw e;
