@@ -177,6 +177,8 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
     this.pending.clear();
     if (this.stopping) return;
     this.log.error({ event: 'worker.exit', worker: 'vrrp', code }, 'VRRP worker exited; releasing all VIPs before restarting it');
+    // Until the new worker answers, nothing here is MASTER (or anything else): say so in status and metrics.
+    this.lastStatus = this.lastStatus.map((st) => ({ ...st, state: 'INIT' as const }));
     for (const name of [...this.owned.keys()]) await this.releaseInstance(name);
     const delay = RESTART_DELAYS[Math.min(this.restarts, RESTART_DELAYS.length - 1)] ?? 10_000;
     this.restarts++;
