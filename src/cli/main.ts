@@ -57,7 +57,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     case 'daemon': {
       const { runDaemon } = await import('../supervisor/daemon.ts');
-      return runDaemon(plan.options);
+      const code = await runDaemon(plan.options);
+      // The daemon has stopped everything it started; a handle some library left open must
+      // not hold the exit (systemd would wait for it). Unref'd: a clean loop exits sooner.
+      setTimeout(() => process.exit(code), 500).unref();
+      return code;
     }
   }
 }

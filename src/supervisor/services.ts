@@ -220,7 +220,12 @@ export class Services {
     await this.control?.close();
     await this.metricsServer?.close();
     // notify_stop scripts and the last alerts get their own deadlines inside the notifier/mailer
-    await Promise.race([Promise.all([this.notifier.idle(), this.mailer.idle()]), new Promise((r) => setTimeout(r, 3000))]);
+    let deadline: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all([this.notifier.idle(), this.mailer.idle()]),
+      new Promise((r) => (deadline = setTimeout(r, 3000))),
+    ]);
+    clearTimeout(deadline);
     this.notifier.close();
     this.mailer.close();
     await Promise.all([this.scriptPool.destroy(), this.checkerPool?.destroy()]);
