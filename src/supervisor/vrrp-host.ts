@@ -198,8 +198,13 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
         this.emit('transition', msg);
         return;
       case 'take-over':
+        // Answer first, log after: the worker sends the gratuitous ARPs on this answer, and a
+        // log line (a synchronous write) would only delay them.
         void this.enqueue(msg.instance, () => this.takeOver(msg.instance)).then(
-          () => this.reply(msg.requestId, true),
+          () => {
+            this.reply(msg.requestId, true);
+            this.log.info({ event: 'vrrp.vips-added', instance: msg.instance, count: this.owned.get(msg.instance)?.addrs.length ?? 0 }, 'virtual addresses added');
+          },
           (e: Error) => this.reply(msg.requestId, false, e.message),
         );
         return;
@@ -311,7 +316,6 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
         errors.push(`route ${r.to}/${r.prefixLen}: ${(e as Error).message}`);
       }
     }
-    this.log.info({ event: 'vrrp.vips-added', instance: name, vrid: inst.virtualRouterId, count: held.addrs.length }, 'virtual addresses added');
     if (errors.length > 0) throw new Error(errors.join('; '));
   }
 
