@@ -57,7 +57,7 @@ test('the unit agrees with the code: exit codes not retried, notify type, reload
   t.deepEqual(directive('Restart'), ['on-failure']);
   t.regex(directive('ExecStart')[0] ?? '', /^\/usr\/bin\/vigil -n -f \/etc\/keepalived\/keepalived\.conf/);
   t.deepEqual((directive('CapabilityBoundingSet')[0] ?? '').split(' ').sort(), [
-    'CAP_KILL', 'CAP_NET_ADMIN', 'CAP_NET_BIND_SERVICE', 'CAP_NET_RAW', 'CAP_SETGID', 'CAP_SETUID',
+    'CAP_KILL', 'CAP_NET_ADMIN', 'CAP_NET_BIND_SERVICE', 'CAP_NET_RAW', 'CAP_SETGID', 'CAP_SETUID', 'CAP_SYS_NICE',
   ]);
   t.deepEqual(directive('PrivateTmp'), ['no'], 'dumps go to /tmp where operators look for them');
   t.regex(directive('WatchdogSec')[0] ?? '', /^\d+s$/);
