@@ -4,8 +4,10 @@
  * socket and the state dumps. One object so that the daemon's lifecycle reads in one place.
  */
 import { Piscina } from 'piscina';
-import { checkerWorkerFile, poolCheckRunner, poolScriptRunner, scriptWorkerFile } from '../check/pool.ts';
+import { checkerWorkerFile, poolCheckRunner } from '../check/pool.ts';
+import { SpawnerHost } from '../check/spawner.ts';
 import type { UserResolver } from '../check/targets.ts';
+import type { MiscTask } from '../check/task.ts';
 import { ScriptTracker } from '../check/vrrp-script.ts';
 import type { Config, ScriptCommand } from '../config/model.ts';
 import type { InstanceStatus } from '../ipc/messages.ts';
@@ -42,7 +44,8 @@ export class Services {
   private readonly metrics: Metrics = createMetrics();
   private notifier!: Notifier;
   private mailer!: Mailer;
-  private readonly scriptPool: Piscina;
+  /** vrrp_script and MISC_CHECK run from a process of their own (see src/check/spawner.ts) */
+  private readonly spawner: SpawnerHost;
   private readonly checkerPool?: Piscina;
   private tracking?: Tracking;
   private lvs?: LvsHost;
@@ -60,9 +63,9 @@ export class Services {
 
   constructor(private readonly deps: ServicesDeps) {
     this.vlog = child(deps.log, 'vrrp');
-    // Scripts (vrrp_script, MISC_CHECK) wait on child processes, checks on sockets: many
-    // tasks per thread; the runners' own deadlines bound each one.
-    this.scriptPool = new Piscina({ filename: scriptWorkerFile(), minThreads: 1, maxThreads: 2, concurrentTasksPerWorker: 64 });
+    // Checks wait on sockets: many tasks per thread; the runners' own deadlines bound each one.
+    // Scripts are forked by the spawner process, never from this address space.
+    this.spawner = new SpawnerHost((event, detail) => deps.log.warn({ event }, detail));
     if (!deps.opts.vrrpOnly) {
       this.checkerPool = new Piscina({ filename: checkerWorkerFile(), minThreads: 1, maxThreads: 2, concurrentTasksPerWorker: 256 });
     }
@@ -91,7 +94,7 @@ export class Services {
     await this.resolveUsers(this.config);
     const resolve = this.userResolver();
     if (this.deps.vrrp) {
-      const tracker = new ScriptTracker({ run: poolScriptRunner(this.scriptPool) });
+      const tracker = new ScriptTracker({ run: (task) => this.spawner.run(task) });
       this.tracking = new Tracking(tracker, this.deps.net, this.deps.vrrp, child(this.deps.log, 'track'), resolve);
       await this.tracking.start(this.runnable(this.config));
     }
@@ -101,7 +104,7 @@ export class Services {
         notifier: this.notifier,
         mailer: this.mailer,
         metrics: this.metrics,
-        runCheck: poolCheckRunner(this.checkerPool, this.scriptPool),
+        runCheck: poolCheckRunner(this.checkerPool, { run: (task) => this.spawner.run(task as MiscTask) }),
         resolveUser: resolve,
       });
       await this.lvs.start(this.runnable(this.config));
@@ -228,7 +231,7 @@ export class Services {
     clearTimeout(deadline);
     this.notifier.close();
     this.mailer.close();
-    await Promise.all([this.scriptPool.destroy(), this.checkerPool?.destroy()]);
+    await Promise.all([this.spawner.stop(), this.checkerPool?.destroy()]);
   }
 
   private onTransition(t: TransitionEvent): void {
