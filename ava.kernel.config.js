@@ -4,6 +4,6 @@ export default {
   extensions: { ts: 'module' },
   nodeArguments: ['--import=tsx'],
   workerThreads: false,
-  timeout: '180s',
+  timeout: '400s',
   concurrency: 1,
 };

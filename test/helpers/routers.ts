@@ -3,7 +3,7 @@
  * keepalived, each inside a namespace of a NetnsLab, with per-router pid files and
  * control sockets so several run side by side on one host.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -45,14 +45,23 @@ function collect(proc: ChildProcess): { output: string[]; exited: Router['exited
   return { output, exited };
 }
 
+/**
+ * How to run vigil: the sources through tsx, or the build in dist/ when VIGIL_TEST_DIST=1
+ * (test/run-all.sh sets it for the kernel suite: under the VM's emulation, compiling every
+ * source file with tsx at start-up takes longer than the tests' waits).
+ */
+export function vigilEntry(): string[] {
+  const built = join(repoRoot, 'dist/src/cli/main.js');
+  if (process.env['VIGIL_TEST_DIST'] === '1' && existsSync(built)) return [built];
+  return ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts')];
+}
+
 export function startVigil(lab: NetnsLab, ns: string, dir: RouterDir, name: string, conf: string, extra: string[] = []): Router {
   const proc = lab.spawnIn(
     ns,
     [
       process.execPath,
-      '--import',
-      'tsx',
-      join(repoRoot, 'src/cli/main.ts'),
+      ...vigilEntry(),
       '-n',
       '-f',
       conf,

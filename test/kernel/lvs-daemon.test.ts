@@ -88,7 +88,7 @@ test('NAT virtual server: a dead real server is removed within the checker bound
   );
   const v = startVigil(lab, d, dir, 'd', conf, ['-C']);
   try {
-    await waitFor('the service in IPVS', () => /10\.90\.2\.11:80/.test(ipvsRules(d)) && /10\.90\.2\.12:80/.test(ipvsRules(d)), 60_000, 200);
+    await waitFor('the service in IPVS', () => /10\.90\.2\.11:80/.test(ipvsRules(d)) && /10\.90\.2\.12:80/.test(ipvsRules(d)), 150_000, 200);
     t.regex(ipvsRules(d), new RegExp(`-A -t ${VIP.replace(/\./g, '\\.')}:80 -s rr`));
     const seen = new Set<string>();
     for (let i = 0; i < 6; i++) seen.add(get(c) ?? 'failed');
