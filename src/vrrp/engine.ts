@@ -503,6 +503,7 @@ export class VrrpEngine {
   }
 
   private requestVips(inst: Instance, kind: 'take-over' | 'release'): void {
+    if (kind === 'take-over') this.prepareGarp(inst);
     const requestId = this.nextRequestId++;
     inst.pendingVips = { requestId, kind };
     this.vipRequests.set(requestId, inst.spec.instance.name);
@@ -532,26 +533,36 @@ export class VrrpEngine {
     if (kind === 'take-over' && inst.router.state === 'MASTER') this.startGarp(inst);
   }
 
-  /** garp_master_repeat gratuitous ARPs / NAs now, the same again after garp_master_delay, then every garp_master_refresh. */
-  private startGarp(inst: Instance): void {
-    this.clearGarp(inst);
-    const i = inst.spec.instance;
+  /**
+   * Opens the AF_PACKET sender when the take-over is asked for, so that the socket exists by
+   * the time the addresses are in and the first burst goes out at once.
+   */
+  private prepareGarp(inst: Instance): void {
+    if (inst.garp) return;
     const link = inst.spec.garpLink;
-    let sender: EngineGarp;
     try {
-      sender = this.io.openGarp({ ifname: link.ifname, ifindex: link.ifindex, mac: macBuffer(link.mac) });
+      const sender = this.io.openGarp({ ifname: link.ifname, ifindex: link.ifindex, mac: macBuffer(link.mac) });
+      inst.garp = { sender, timers: [] };
     } catch (e) {
       this.io.post({
         type: 'event',
         level: 'error',
         event: 'vrrp.garp-failed',
-        instance: i.name,
+        instance: inst.spec.instance.name,
         fields: { error: (e as Error).message },
       });
-      return;
     }
-    const garp = { sender, timers: [] as unknown[] };
-    inst.garp = garp;
+  }
+
+  /** garp_master_repeat gratuitous ARPs / NAs now, the same again after garp_master_delay, then every garp_master_refresh. */
+  private startGarp(inst: Instance): void {
+    const i = inst.spec.instance;
+    if (inst.garp) for (const h of inst.garp.timers) this.io.clearTimer(h);
+    this.prepareGarp(inst);
+    const garp = inst.garp;
+    if (!garp) return;
+    garp.timers = [];
+    const sender = garp.sender;
     const burst = (repeat: number): void => {
       for (let n = 0; n < repeat; n++) {
         for (const v of i.virtualIpaddress) {
