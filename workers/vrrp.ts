@@ -10,7 +10,7 @@ import { VrrpEngine } from '../src/vrrp/engine.ts';
 import { openVrrpSocket, readerReady } from '../src/io/vrrp-socket.ts';
 import { openGarpSender } from '../src/io/garp.ts';
 import { installFdLedger } from '../src/io/fd-ledger.ts';
-import { setThreadNice } from '../src/io/thread-priority.ts';
+import { applyVrrpThreadPriority } from '../src/io/thread-priority.ts';
 
 const port = parentPort;
 if (!port) throw new Error('workers/vrrp.ts must run as a worker thread');
@@ -48,10 +48,12 @@ const engine = new VrrpEngine({
 
 port.on('message', (msg: ToVrrp) => engine.handle(msg));
 
-// Adverts first: this thread runs ahead of checks, scripts and the main thread (nice −10 by
-// default; VIGIL_VRRP_NICE overrides, 0 leaves it alone). Failure (no CAP_SYS_NICE) is logged.
-const nice = Number(process.env['VIGIL_VRRP_NICE'] ?? '-10');
-if (nice !== 0) {
-  const r = setThreadNice(nice);
-  if (!r.ok) port.postMessage({ type: 'event', level: 'warn', event: 'vrrp.priority-failed', fields: { nice, error: r.error } } satisfies FromVrrp);
-}
+// Adverts first: this thread (and the socket reader it starts, which inherits this thread's
+// environment) runs ahead of checks, scripts and the main thread — SCHED_RR at
+// global_defs `vrrp_rt_priority` when set, else the nice value of `vrrp_priority` (default −10).
+// Failure (no CAP_SYS_NICE, RestrictRealtime) is logged.
+const prio = (workerData as { nice?: number; rtPriority?: number } | undefined) ?? {};
+if (prio.rtPriority !== undefined) process.env['VIGIL_VRRP_RT_PRIORITY'] = String(prio.rtPriority);
+if (prio.nice !== undefined) process.env['VIGIL_VRRP_NICE'] = String(prio.nice);
+const applied = applyVrrpThreadPriority();
+if (!applied.ok) port.postMessage({ type: 'event', level: 'warn', event: 'vrrp.priority-failed', fields: { error: applied.error } } satisfies FromVrrp);

@@ -6,7 +6,8 @@
 # checker process shuts keepalived down where the kernel has no IPVS (as here), so its figure is
 # under the script load alone, while vigil carries the checks too. Prints one JSON object with
 # each pair's advert jitter and CPU.
-# Usage: sudo bench/jitter-load/run.sh [--idle 30]
+# Usage: sudo [RT_PRIORITY=50] bench/jitter-load/run.sh [--idle 30]
+#   RT_PRIORITY adds `vrrp_rt_priority N` to global_defs (both daemons: SCHED_RR for VRRP).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -16,7 +17,8 @@ out=$root/bench/out/jitter-load-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$out"; chmod 700 "$root/bench/out" "$out"
 tmpl=$out/keepalived.conf.tmpl
 {
-  sed '/^vrrp_instance/,$d' "$root/../shared/bench/vrrp/keepalived.conf.tmpl"
+  sed '/^vrrp_instance/,$d' "$root/../shared/bench/vrrp/keepalived.conf.tmpl" |
+    if [ -n "${RT_PRIORITY:-}" ]; then sed "s/^global_defs {/global_defs {\n    vrrp_rt_priority $RT_PRIORITY/"; else cat; fi
   for i in $(seq 1 40); do printf 'vrrp_script hang_%d {\n    script "/bin/sleep 30"\n    interval 1\n    timeout 1\n    weight 1\n}\n' "$i"; done
   sed -n '/^vrrp_instance/,/^}/p' "$root/../shared/bench/vrrp/keepalived.conf.tmpl" | sed '$d'
   printf '    track_script {\n'; for i in $(seq 1 40); do printf '        hang_%d\n' "$i"; done; printf '    }\n}\n'
@@ -37,6 +39,6 @@ node -e '
 const fs = require("fs");
 const r = (f) => JSON.parse(fs.readFileSync(f, "utf8")).variants.v3;
 const pick = (x) => ({ advert_jitter_ms: x.headline.advert_jitter_ms, idle_cpu_pct: x.headline.idle_cpu_pct, idle_rss_kb: x.headline.idle_rss_kb, errors: x.errors });
-console.log(JSON.stringify({ bench: "jitter-load", load: { vigil: "500 hung HTTP_GET + 40 timing-out vrrp_scripts per node", keepalived: "40 timing-out vrrp_scripts per node (-P: its checker stops keepalived without IPVS)" }, outdir: process.argv[3],
+console.log(JSON.stringify({ bench: "jitter-load", vrrp_rt_priority: process.env.RT_PRIORITY || null, load: { vigil: "500 hung HTTP_GET + 40 timing-out vrrp_scripts per node", keepalived: "40 timing-out vrrp_scripts per node (-P: its checker stops keepalived without IPVS)" }, outdir: process.argv[3],
   keepalived: pick(r(process.argv[1])), vigil: pick(r(process.argv[2])), target: "p99 < 1 ms, max < 5 ms" }, null, 2));
 ' "$out/keepalived.json" "$out/vigil.json" "$out" | tee "$out/summary.json"

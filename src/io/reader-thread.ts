@@ -28,7 +28,7 @@ import {
 } from './libc.ts';
 import { parseIpv6Cmsgs, parseSockaddr } from './wire.ts';
 import { forgetFd } from './fd-ledger.ts';
-import { setThreadNice } from './thread-priority.ts';
+import { applyVrrpThreadPriority } from './thread-priority.ts';
 import { MAX_PENDING, type FromReader, type RawDatagram, type ReaderData, type ToReader } from './reader-protocol.ts';
 
 const port = parentPort;
@@ -125,8 +125,7 @@ function control(): void {
 let pfds = Buffer.alloc(8);
 // Received adverts must not wait behind checks and scripts either: same priority as the
 // VRRP worker that owns this reader (see thread-priority.ts); best effort.
-const nice = Number(process.env['VIGIL_VRRP_NICE'] ?? '-10');
-if (nice !== 0) setThreadNice(nice);
+applyVrrpThreadPriority();
 port.postMessage({ type: 'ready' } satisfies FromReader);
 while (running) {
   const ids = [...watched.keys()];

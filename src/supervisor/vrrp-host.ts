@@ -145,7 +145,7 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
   private async spawn(): Promise<void> {
     // A dead worker runs no cleanup: the sockets it opened are closed from here (fd ledger).
     const fdLedger = createFdLedger();
-    const worker = startWorker('vrrp', { name: 'vrrp', workerData: { fdLedger } });
+    const worker = startWorker('vrrp', { name: 'vrrp', workerData: { fdLedger, ...threadPriority(this.config) } });
     this.worker = worker;
     worker.on('message', (msg: FromVrrp) => this.onMessage(msg));
     worker.on('error', (err) => this.log.error({ event: 'worker.error', worker: 'vrrp', err: err.message }, 'VRRP worker failed'));
@@ -418,4 +418,19 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
 
 function macString(mac: Buffer): string {
   return [...mac].map((b) => b.toString(16).padStart(2, '0')).join(':');
+}
+
+/** global_defs `vrrp_rt_priority` (SCHED_RR 1–99) and `vrrp_priority` (nice −20…19), as keepalived reads them. */
+function threadPriority(config: Config): { rtPriority?: number; nice?: number } {
+  const num = (k: string): number | undefined => {
+    const v = config.globalDefs.other[k]?.[0];
+    const n = v === undefined ? NaN : Number(v);
+    return Number.isInteger(n) ? n : undefined;
+  };
+  const rt = num('vrrp_rt_priority');
+  const nice = num('vrrp_priority');
+  return {
+    ...(rt !== undefined && rt >= 1 && rt <= 99 ? { rtPriority: rt } : {}),
+    ...(nice !== undefined && nice >= -20 && nice <= 19 ? { nice } : {}),
+  };
 }

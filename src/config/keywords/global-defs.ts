@@ -92,7 +92,7 @@ function mcast(field: 'vrrpMcastGroup4' | 'vrrpMcastGroup6', family: 4 | 6): Han
   });
 }
 
-/** Kept as raw words in `other` (shown by --dump-conf); vigil does not act on them. */
+/** Kept as raw words in `other` (shown by --dump-conf). vigil acts on `vrrp_priority` and `vrrp_rt_priority` (read by src/supervisor/vrrp-host.ts), not on the rest. */
 const OTHER = [
   'max_auto_priority',
   'vrrp_priority',
