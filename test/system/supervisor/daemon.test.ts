@@ -6,7 +6,7 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nsExec, requireRoot, waitFor } from '../../helpers/netns.ts';
 import { controlRequest } from '../../../src/supervisor/control-client.ts';
@@ -369,6 +369,34 @@ test.serial('enable_script_security: a vrrp_script in a world-writable directory
     t.false(existsSync(ran), 'the refused script ran');
     t.true(logLines(a).some((l) => l['event'] === 'script.insecure' && l['status'] === 'refused'));
     t.true(hasAddress(p.r1, 'eth0', VIP));
+  } catch (e) {
+    t.log(outputOf(a));
+    throw e;
+  }
+});
+
+test.serial('global_defs vrrp_rt_priority puts the VRRP threads under SCHED_RR at that priority; other threads stay normal', async (t) => {
+  if (!requireRoot(t)) return;
+  const p = build(t);
+  const conf = p.dir.file(
+    'r1.conf',
+    globalDefs('r1', '    vrrp_rt_priority 42\n') + instanceBlock({ state: 'MASTER', priority: 150, vip: `${VIP}/24`, advertInt: '0.1', version: 3 }),
+  );
+  const a = startVigil(p.lab, p.r1, p.dir, 'r1', conf);
+  try {
+    await waitAddress(p.r1, 'eth0', VIP, true, 15_000);
+    const pid = a.proc.pid!;
+    // `ip netns exec` execs the daemon, so the spawned pid is vigil's own
+    const threads = readdirSync(`/proc/${pid}/task`).map((tid) => {
+      const st = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      return { tid, rtprio: Number(f[37]), policy: Number(f[38]) };
+    });
+    const rt = threads.filter((x) => x.policy === 2);
+    t.true(rt.length >= 2, `SCHED_RR threads: ${JSON.stringify(rt)}`);
+    t.true(rt.every((x) => x.rtprio === 42));
+    t.true(threads.some((x) => x.tid === String(pid) && x.policy === 0), 'the main thread must stay SCHED_OTHER');
+    t.false(outputOf(a).includes('vrrp.priority-failed'));
   } catch (e) {
     t.log(outputOf(a));
     throw e;
