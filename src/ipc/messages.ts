@@ -30,13 +30,6 @@ export interface VrrpInstanceSpec {
   readonly mcastGroup: string;
 }
 
-/** A router's state carried across a worker restart or a reload. */
-export interface RouterSnapshotMsg {
-  readonly name: string;
-  readonly state: 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT';
-  readonly priority: number;
-}
-
 export interface InstanceStatus {
   readonly name: string;
   readonly vrid: number;
@@ -66,8 +59,6 @@ export type ToVrrp =
       readonly version: typeof IPC_VERSION;
       readonly instances: readonly VrrpInstanceSpec[];
       readonly syncGroups: readonly VrrpSyncGroup[];
-      /** restart after a crash: routers resume from here (never as MASTER without the VIPs) */
-      readonly snapshot?: readonly RouterSnapshotMsg[];
     }
   /** reload: the whole new set; unchanged instances keep state and timers */
   | {

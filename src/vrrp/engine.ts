@@ -13,7 +13,6 @@ import {
   IPC_VERSION,
   type FromVrrp,
   type InstanceStatus,
-  type RouterSnapshotMsg,
   type ToVrrp,
   type VrrpInstanceSpec,
 } from '../ipc/messages.ts';
@@ -149,10 +148,10 @@ export class VrrpEngine {
   handle(msg: ToVrrp): void {
     switch (msg.type) {
       case 'init':
-        this.configure(msg.instances, msg.syncGroups, msg.snapshot, () => this.io.post({ type: 'ready', version: IPC_VERSION }));
+        this.configure(msg.instances, msg.syncGroups, () => this.io.post({ type: 'ready', version: IPC_VERSION }));
         return;
       case 'reconfigure':
-        this.configure(msg.instances, msg.syncGroups, undefined, () => this.io.post({ type: 'reconfigured', requestId: msg.requestId }));
+        this.configure(msg.instances, msg.syncGroups, () => this.io.post({ type: 'reconfigured', requestId: msg.requestId }));
         return;
       case 'track': {
         const inst = this.instances.get(msg.instance);
@@ -213,7 +212,6 @@ export class VrrpEngine {
   private configure(
     specs: readonly VrrpInstanceSpec[],
     syncGroups: readonly VrrpSyncGroup[],
-    snapshot: readonly RouterSnapshotMsg[] | undefined,
     done: () => void,
   ): void {
     const wanted = new Map(specs.map((s) => [s.instance.name, s]));
@@ -234,7 +232,6 @@ export class VrrpEngine {
         continue;
       }
       const params = toRouterParams(spec.instance, spec.link.primaryAddress);
-      const snap = snapshot?.find((s) => s.name === spec.instance.name);
       const name = spec.instance.name;
       // The gate reads whichever sync-group table is current, so a reload can regroup members.
       const router = new Router(params, () => this.io.now(), {
@@ -253,7 +250,6 @@ export class VrrpEngine {
       };
       this.instances.set(spec.instance.name, inst);
       started.push(inst);
-      void snap; // a restarted worker always begins in INIT: the supervisor removed the VIPs when it died
     }
     // Routers start once their sockets deliver: a backup must not time out its master-down
     // interval on adverts that only wait for the socket reader to come up.
