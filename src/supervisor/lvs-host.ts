@@ -24,8 +24,9 @@ import type { Notifier } from './notify.ts';
 
 export interface LvsHostDeps {
   readonly log: Logger;
-  readonly notifier: Notifier;
-  readonly mailer: Mailer;
+  /** the current ones: a reload replaces them */
+  readonly notifier: () => Notifier;
+  readonly mailer: () => Mailer;
   readonly metrics: Metrics;
   readonly runCheck: (task: CheckTask) => Promise<AttemptResult>;
   readonly resolveUser: UserResolver;
@@ -208,11 +209,11 @@ export class LvsHost {
     const vsName = formatVs(t.vs);
     const rsName = formatRs(t.rs, t.vs);
     this.deps.metrics.realServerUp.set({ virtual_server: vsName, real_server: rsName }, up ? 1 : 0);
-    this.deps.notifier.realServer(vsName, rsName, t.rs, up);
-    if (this.alerts() && this.deps.mailer.enabled) {
+    this.deps.notifier().realServer(vsName, rsName, t.rs, up);
+    if (this.alerts() && this.deps.mailer().enabled) {
       const kind = (t.rs.checkers[0]?.type ?? 'TCP_CHECK') as CheckerKind;
       const a = realServerAlert(effectiveRouterId(this.config.globalDefs), rsName, vsName, up, checkerAlertBody(kind, up));
-      this.deps.mailer.alert(a.subject, a.body);
+      this.deps.mailer().alert(a.subject, a.body);
     }
   }
 
@@ -222,8 +223,8 @@ export class LvsHost {
       { event: up ? 'lvs.quorum-up' : 'lvs.quorum-down', vs: vsName, live_weight: t.liveWeight, threshold: t.threshold },
       `${vsName} quorum ${up ? 'gained' : 'lost'}`,
     );
-    this.deps.notifier.quorum(vsName, t.vs, up);
-    if (this.alerts() && this.deps.mailer.enabled) {
+    this.deps.notifier().quorum(vsName, t.vs, up);
+    if (this.alerts() && this.deps.mailer().enabled) {
       const a = virtualServerQuorumAlert(effectiveRouterId(this.config.globalDefs), vsName, {
         up,
         init: t.init,
@@ -232,7 +233,7 @@ export class LvsHost {
         threshold: t.threshold,
         weightSum: t.liveWeight,
       });
-      this.deps.mailer.alert(a.subject, a.body);
+      this.deps.mailer().alert(a.subject, a.body);
     }
   }
 

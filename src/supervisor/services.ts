@@ -76,8 +76,20 @@ export class Services {
     });
   }
 
+  /**
+   * Notifier and mailer for this config (globals: FIFOs, script user, SMTP settings). On a
+   * reload the previous pair finishes what it has queued and is then closed, so FIFOs and
+   * SMTP queues do not pile up.
+   */
   configure(config: Config): void {
     this.config = config;
+    const prev = this.notifier === undefined ? undefined : { notifier: this.notifier, mailer: this.mailer };
+    if (prev) {
+      void Promise.all([prev.notifier.idle(), prev.mailer.idle()]).finally(() => {
+        prev.notifier.close();
+        prev.mailer.close();
+      });
+    }
     this.notifier = createNotifier({
       globals: config.globalDefs,
       prepare: createScriptPreparer(config.globalDefs, child(this.deps.log, 'notify')),
@@ -101,8 +113,8 @@ export class Services {
     if (this.checkerPool) {
       this.lvs = new LvsHost({
         log: child(this.deps.log, 'lvs'),
-        notifier: this.notifier,
-        mailer: this.mailer,
+        notifier: () => this.notifier,
+        mailer: () => this.mailer,
         metrics: this.metrics,
         runCheck: poolCheckRunner(this.checkerPool, { run: (task) => this.spawner.run(task as MiscTask) }),
         resolveUser: resolve,
@@ -150,7 +162,6 @@ export class Services {
 
   /** Reload: the new config is valid; apply only what changed. */
   async reconfigure(_prev: Config, next: Config): Promise<void> {
-    this.config = next;
     this.configure(next);
     await this.resolveUsers(next);
     const runnable = this.runnable(next);
