@@ -75,8 +75,12 @@ export type ToVrrp =
       readonly fault: boolean;
       readonly reason: string;
     }
-  /** the answer to `take-over` / `release`: the addresses are in (or out of) the kernel */
-  | { readonly type: 'vips-done'; readonly requestId: number; readonly ok: boolean; readonly error?: string }
+  /**
+   * the answer to `take-over` / `release`: the addresses are in (or out of) the kernel.
+   * `announced`: the supervisor already sent one gratuitous ARP / NA for every VIP right
+   * after adding it (the first of garp_master_repeat), so the worker sends one fewer.
+   */
+  | { readonly type: 'vips-done'; readonly requestId: number; readonly ok: boolean; readonly error?: string; readonly announced?: boolean }
   | { readonly type: 'status-request'; readonly requestId: number }
   /** graceful stop: priority 0 adverts from every MASTER, release, then `stopped` */
   | { readonly type: 'stop'; readonly requestId: number };

@@ -23,6 +23,7 @@ import type { AddressSpec, NetControl, RouteSpec } from '../netlink/net-control.
 import { vrrpVirtualMac } from '../netlink/net-control.ts';
 import type { Logger } from './logger.ts';
 import { closeLedgerFds, createFdLedger } from '../io/fd-ledger.ts';
+import { openGarpSender, type GarpSender } from '../io/garp.ts';
 import { startWorker } from './threads.ts';
 
 export interface TransitionEvent {
@@ -62,6 +63,12 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
   private readonly tracks = new Map<string, Extract<ToVrrp, { type: 'track' }>>();
   /** serialises kernel work per instance: take-over and release must apply in order */
   private readonly queues = new Map<string, Promise<void>>();
+  /**
+   * per instance: an AF_PACKET sender on its garp link, for the first gratuitous ARP / NA of
+   * a take-over, sent the moment each address is in (the worker would hear of it one
+   * thread hop later). Keyed by instance; the link it was opened on is kept to notice a change.
+   */
+  private readonly announcers = new Map<string, { sender: GarpSender; ifindex: number; mac: string }>();
 
   constructor(
     private readonly net: NetControl,
@@ -89,6 +96,7 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
     for (const s of removed) {
       await this.releaseInstance(s.instance.name);
       await this.dropVmac(s.instance.name);
+      this.closeAnnouncer(s.instance.name);
     }
     // Changed VIP sets of a MASTER: the worker's in-place update re-announces; make the
     // kernel match for instances we hold.
@@ -140,6 +148,7 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
     }
     for (const name of [...this.owned.keys()]) await this.releaseInstance(name);
     for (const name of [...this.vmacs.keys()]) await this.dropVmac(name);
+    for (const name of [...this.announcers.keys()]) this.closeAnnouncer(name);
   }
 
   private async spawn(): Promise<void> {
@@ -198,11 +207,11 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
         this.emit('transition', msg);
         return;
       case 'take-over':
-        // Answer first, log after: the worker sends the gratuitous ARPs on this answer, and a
-        // log line (a synchronous write) would only delay them.
+        // Answer first, log after: the worker sends the rest of the gratuitous ARPs on this
+        // answer, and a log line (a synchronous write) would only delay them.
         void this.enqueue(msg.instance, () => this.takeOver(msg.instance)).then(
-          () => {
-            this.reply(msg.requestId, true);
+          (announced) => {
+            this.reply(msg.requestId, true, undefined, announced);
             this.log.info({ event: 'vrrp.vips-added', instance: msg.instance, count: this.owned.get(msg.instance)?.addrs.length ?? 0 }, 'virtual addresses added');
           },
           (e: Error) => this.reply(msg.requestId, false, e.message),
@@ -230,8 +239,14 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
     }
   }
 
-  private reply(requestId: number, ok: boolean, error?: string): void {
-    this.worker?.postMessage({ type: 'vips-done', requestId, ok, ...(error !== undefined ? { error } : {}) } satisfies ToVrrp);
+  private reply(requestId: number, ok: boolean, error?: string, announced = false): void {
+    this.worker?.postMessage({
+      type: 'vips-done',
+      requestId,
+      ok,
+      ...(error !== undefined ? { error } : {}),
+      ...(announced ? { announced } : {}),
+    } satisfies ToVrrp);
   }
 
   private request(msg: Extract<ToVrrp, { requestId: number }>, timeoutMs = 5000): Promise<FromVrrp> {
@@ -251,10 +266,10 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
     });
   }
 
-  private enqueue(instance: string, work: () => Promise<void>): Promise<void> {
+  private enqueue<T>(instance: string, work: () => Promise<T>): Promise<T> {
     const prev = this.queues.get(instance) ?? Promise.resolve();
     const next = prev.catch(() => undefined).then(work);
-    this.queues.set(instance, next.catch(() => undefined));
+    this.queues.set(instance, next.then(() => undefined, () => undefined));
     return next;
   }
 
@@ -292,18 +307,35 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
     };
   }
 
-  private async takeOver(name: string): Promise<void> {
+  /**
+   * Adds the instance's addresses and routes. Each virtual_ipaddress gets its first
+   * gratuitous ARP / NA here, right after the kernel acknowledged it; resolves true when
+   * every one did (the worker then sends one round fewer).
+   */
+  private async takeOver(name: string): Promise<boolean> {
     const inst = this.instance(name);
-    if (!inst) return;
+    if (!inst) return false;
     const held = this.owned.get(name) ?? { addrs: [], routes: [] };
     this.owned.set(name, held);
     const errors: string[] = [];
+    const announcer = inst.garpMasterRepeat > 0 ? this.announcer(name) : undefined;
+    let announced = announcer !== undefined;
+    const announce = new Set(inst.virtualIpaddress);
     for (const v of [...inst.virtualIpaddress, ...inst.virtualIpaddressExcluded]) {
       const spec = this.addrSpec(inst, v);
       try {
         await this.net.addAddress(spec);
+        if (announcer && announce.has(v)) {
+          try {
+            if (v.family === 4) announcer.sendArp(v.address);
+            else announcer.sendNa(v.address);
+          } catch {
+            announced = false; // the worker's burst sends the full count and counts its own failures
+          }
+        }
         if (!held.addrs.some((a) => a.address === spec.address && a.ifname === spec.ifname)) held.addrs.push(spec);
       } catch (e) {
+        announced = false;
         errors.push(`${v.address}: ${(e as Error).message}`);
       }
     }
@@ -317,6 +349,29 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
       }
     }
     if (errors.length > 0) throw new Error(errors.join('; '));
+    return announced;
+  }
+
+  /** The instance's take-over announcer, (re)opened when its garp link changed; undefined if it cannot open. */
+  private announcer(name: string): GarpSender | undefined {
+    const link = this.specs.find((s) => s.instance.name === name)?.garpLink;
+    if (!link) return undefined;
+    const have = this.announcers.get(name);
+    if (have && have.ifindex === link.ifindex && have.mac === link.mac) return have.sender;
+    this.closeAnnouncer(name);
+    try {
+      const sender = openGarpSender({ ifname: link.ifname, ifindex: link.ifindex, mac: Buffer.from(link.mac.split(':').map((h) => parseInt(h, 16))) });
+      this.announcers.set(name, { sender, ifindex: link.ifindex, mac: link.mac });
+      return sender;
+    } catch (e) {
+      this.log.warn({ event: 'vrrp.garp-failed', instance: name, err: (e as Error).message }, 'cannot open the gratuitous ARP socket on the main thread; the worker announces alone');
+      return undefined;
+    }
+  }
+
+  private closeAnnouncer(name: string): void {
+    this.announcers.get(name)?.sender.close();
+    this.announcers.delete(name);
   }
 
   /** Removes what this process added for the instance, routes first. */

@@ -161,7 +161,7 @@ export class VrrpEngine {
         return;
       }
       case 'vips-done':
-        this.vipsDone(msg.requestId, msg.ok, msg.error);
+        this.vipsDone(msg.requestId, msg.ok, msg.error, msg.announced === true);
         return;
       case 'status-request':
         this.io.post({ type: 'status', requestId: msg.requestId, instances: this.status(), unattributedDrops: { ...this.unattributed } });
@@ -507,7 +507,7 @@ export class VrrpEngine {
     this.io.post({ type: kind, requestId, instance: inst.spec.instance.name });
   }
 
-  private vipsDone(requestId: number, ok: boolean, error: string | undefined): void {
+  private vipsDone(requestId: number, ok: boolean, error: string | undefined, announced: boolean): void {
     const name = this.vipRequests.get(requestId);
     this.vipRequests.delete(requestId);
     if (this.stopping?.pending.delete(requestId)) this.maybeStopped();
@@ -526,7 +526,7 @@ export class VrrpEngine {
       });
     }
     // Announce the addresses only if we are still master: the state may have moved on.
-    if (kind === 'take-over' && inst.router.state === 'MASTER') this.startGarp(inst);
+    if (kind === 'take-over' && inst.router.state === 'MASTER') this.startGarp(inst, announced ? 1 : 0);
   }
 
   /**
@@ -550,8 +550,12 @@ export class VrrpEngine {
     }
   }
 
-  /** garp_master_repeat gratuitous ARPs / NAs now, the same again after garp_master_delay, then every garp_master_refresh. */
-  private startGarp(inst: Instance): void {
+  /**
+   * garp_master_repeat gratuitous ARPs / NAs now (less the `alreadySent` rounds the
+   * supervisor sent as it added the addresses), the same again after garp_master_delay,
+   * then every garp_master_refresh.
+   */
+  private startGarp(inst: Instance, alreadySent = 0): void {
     const i = inst.spec.instance;
     if (inst.garp) for (const h of inst.garp.timers) this.io.clearTimer(h);
     this.prepareGarp(inst);
@@ -571,7 +575,7 @@ export class VrrpEngine {
         }
       }
     };
-    burst(i.garpMasterRepeat);
+    burst(Math.max(0, i.garpMasterRepeat - alreadySent));
     if (i.garpMasterDelayMs > 0) {
       garp.timers.push(this.io.setTimer(() => burst(i.garpMasterRepeat), i.garpMasterDelayMs));
     }
