@@ -64,6 +64,14 @@ export class SpawnerHost {
   }
 
   /**
+   * Starts the spawner process now rather than with the first task, so that the first
+   * notify or check after a transition does not wait for a fork and a Node start-up.
+   */
+  start(): void {
+    if (!this.stopped) this.ensure();
+  }
+
+  /**
    * Ends the spawner. Tasks in flight are waited for (bounded by `timeoutMs`: each has its
    * own deadline and kill ladder in the spawner), then the channel is closed and the spawner
    * exits by itself; SIGKILL if it does not within a second.

@@ -6,6 +6,7 @@
 import { Piscina } from 'piscina';
 import { checkerWorkerFile, poolCheckRunner } from '../check/pool.ts';
 import { SpawnerHost } from '../check/spawner.ts';
+import type { RunScriptOptions, ScriptResult } from '../check/script-runner.ts';
 import type { UserResolver } from '../check/targets.ts';
 import type { MiscTask } from '../check/task.ts';
 import { ScriptTracker } from '../check/vrrp-script.ts';
@@ -95,6 +96,9 @@ export class Services {
       prepare: createScriptPreparer(config.globalDefs, child(this.deps.log, 'notify')),
       log: child(this.deps.log, 'notify'),
       onResult: (r) => this.metrics.notifyScripts.inc({ result: r }),
+      // Forked by the spawner too: a fork of this process at a take-over would stall the
+      // VRRP thread and the first gratuitous ARP (bench/fork-stall.ts).
+      run: (argv, o) => this.runNotifyScript(argv, o),
     });
     this.mailer = createMailer(config.globalDefs, {
       log: child(this.deps.log, 'mail'),
@@ -102,7 +106,26 @@ export class Services {
     });
   }
 
+  private async runNotifyScript(argv: readonly string[], o: RunScriptOptions): Promise<ScriptResult> {
+    const started = Date.now();
+    try {
+      return await this.spawner.run({
+        kind: 'script',
+        argv,
+        timeoutMs: o.timeoutMs,
+        ...(o.graceMs !== undefined ? { graceMs: o.graceMs } : {}),
+        ...(o.uid !== undefined ? { uid: o.uid } : {}),
+        ...(o.gid !== undefined ? { gid: o.gid } : {}),
+      });
+    } catch (e) {
+      // the spawner died or stopped: the script did not run (a new spawner starts with the next task)
+      this.deps.log.warn({ event: 'spawner.failed', argv, err: (e as Error).message }, 'notify script not run');
+      return { exitCode: null, signal: null, timedOut: false, durationMs: Date.now() - started, output: '', error: 'VIGIL_SPAWNER' };
+    }
+  }
+
   async start(): Promise<void> {
+    this.spawner.start();
     await this.resolveUsers(this.config);
     const resolve = this.userResolver();
     if (this.deps.vrrp) {
