@@ -21,6 +21,7 @@ import {
 } from '../ipc/messages.ts';
 import type { AddressSpec, NetControl, RouteSpec } from '../netlink/net-control.ts';
 import { vrrpVirtualMac } from '../netlink/net-control.ts';
+import { openSyncAddressAdder, type SyncAddressAdder } from '../netlink/sync-address.ts';
 import type { Logger } from './logger.ts';
 import { closeLedgerFds, createFdLedger } from '../io/fd-ledger.ts';
 import { openGarpSender, type GarpSender } from '../io/garp.ts';
@@ -69,6 +70,8 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
    * thread hop later). Keyed by instance; the link it was opened on is kept to notice a change.
    */
   private readonly announcers = new Map<string, { sender: GarpSender; ifindex: number; mac: string }>();
+  /** see takeOver(); null once it failed to open */
+  private adder: SyncAddressAdder | null | undefined;
 
   constructor(
     private readonly net: NetControl,
@@ -149,6 +152,8 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
     for (const name of [...this.owned.keys()]) await this.releaseInstance(name);
     for (const name of [...this.vmacs.keys()]) await this.dropVmac(name);
     for (const name of [...this.announcers.keys()]) this.closeAnnouncer(name);
+    this.adder?.close();
+    this.adder = undefined;
   }
 
   private async spawn(): Promise<void> {
@@ -308,9 +313,11 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
   }
 
   /**
-   * Adds the instance's addresses and routes. Each virtual_ipaddress gets its first
-   * gratuitous ARP / NA here, right after the kernel acknowledged it; resolves true when
-   * every one did (the worker then sends one round fewer).
+   * Adds the instance's addresses and routes. Each address goes in through a synchronous
+   * RTM_NEWADDR when it is on the instance's own link (no event-loop turn between the
+   * worker's request and the kernel), and each virtual_ipaddress gets its first gratuitous
+   * ARP / NA right after — keepalived's order. Resolves true when every one was announced
+   * here (the worker then sends one round fewer).
    */
   private async takeOver(name: string): Promise<boolean> {
     const inst = this.instance(name);
@@ -318,26 +325,41 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
     const held = this.owned.get(name) ?? { addrs: [], routes: [] };
     this.owned.set(name, held);
     const errors: string[] = [];
+    const link = this.specs.find((s) => s.instance.name === name)?.garpLink;
+    const adder = this.syncAdder();
     const announcer = inst.garpMasterRepeat > 0 ? this.announcer(name) : undefined;
     let announced = announcer !== undefined;
     const announce = new Set(inst.virtualIpaddress);
     for (const v of [...inst.virtualIpaddress, ...inst.virtualIpaddressExcluded]) {
       const spec = this.addrSpec(inst, v);
-      try {
-        await this.net.addAddress(spec);
-        if (announcer && announce.has(v)) {
-          try {
-            if (v.family === 4) announcer.sendArp(v.address);
-            else announcer.sendNa(v.address);
-          } catch {
-            announced = false; // the worker's burst sends the full count and counts its own failures
-          }
+      let added = false;
+      if (adder && link && spec.ifname === link.ifname) {
+        try {
+          adder.add(spec, link.ifindex);
+          added = true;
+        } catch {
+          // e.g. the link was re-created under a new index: the async path resolves it by name and says why
         }
-        if (!held.addrs.some((a) => a.address === spec.address && a.ifname === spec.ifname)) held.addrs.push(spec);
-      } catch (e) {
-        announced = false;
-        errors.push(`${v.address}: ${(e as Error).message}`);
       }
+      if (!added) {
+        try {
+          await this.net.addAddress(spec);
+          added = true;
+        } catch (e) {
+          announced = false;
+          errors.push(`${v.address}: ${(e as Error).message}`);
+        }
+      }
+      if (!added) continue;
+      if (announcer && announce.has(v)) {
+        try {
+          if (v.family === 4) announcer.sendArp(v.address);
+          else announcer.sendNa(v.address);
+        } catch {
+          announced = false; // the worker's burst sends the full count and counts its own failures
+        }
+      }
+      if (!held.addrs.some((a) => a.address === spec.address && a.ifname === spec.ifname)) held.addrs.push(spec);
     }
     for (const r of inst.virtualRoutes) {
       const spec = this.routeSpec(inst, r);
@@ -350,6 +372,19 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
     }
     if (errors.length > 0) throw new Error(errors.join('; '));
     return announced;
+  }
+
+  /** The synchronous address adder, opened on first use; undefined (logged once) if it cannot open. */
+  private syncAdder(): SyncAddressAdder | undefined {
+    if (this.adder === undefined) {
+      try {
+        this.adder = openSyncAddressAdder();
+      } catch (e) {
+        this.adder = null;
+        this.log.warn({ event: 'vrrp.sync-netlink-failed', err: (e as Error).message }, 'synchronous rtnetlink socket unavailable; addresses go through the async client');
+      }
+    }
+    return this.adder ?? undefined;
   }
 
   /** The instance's take-over announcer, (re)opened when its garp link changed; undefined if it cannot open. */

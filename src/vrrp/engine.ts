@@ -392,6 +392,11 @@ export class VrrpEngine {
   }
 
   private apply(inst: Instance, effects: readonly RouterEffect[]): void {
+    // A take-over is asked for before anything else is reported: the supervisor adds the
+    // addresses (and sends the first gratuitous ARP) before it logs the transition or runs
+    // notify scripts.
+    const first = effects.filter((e) => e.type === 'take-over');
+    if (first.length > 0 && first.length < effects.length) effects = [...first, ...effects.filter((e) => e.type !== 'take-over')];
     for (const e of effects) {
       switch (e.type) {
         case 'send-advert':
