@@ -50,8 +50,9 @@ port.on('message', (msg: ToVrrp) => engine.handle(msg));
 
 // Adverts first: this thread (and the socket reader it starts, which inherits this thread's
 // environment) runs ahead of checks, scripts and the main thread — SCHED_RR at
-// global_defs `vrrp_rt_priority` when set, else the nice value of `vrrp_priority` (default −10).
-// Failure (no CAP_SYS_NICE, RestrictRealtime) is logged.
+// global_defs `vrrp_rt_priority` when set, the nice value of `vrrp_priority` when only that
+// is set, else SCHED_RR 1 (see thread-priority.ts). Failure (no CAP_SYS_NICE,
+// RestrictRealtime) is logged, and nice −10 applies instead.
 const prio = (workerData as { nice?: number; rtPriority?: number } | undefined) ?? {};
 if (prio.rtPriority !== undefined) process.env['VIGIL_VRRP_RT_PRIORITY'] = String(prio.rtPriority);
 if (prio.nice !== undefined) process.env['VIGIL_VRRP_NICE'] = String(prio.nice);

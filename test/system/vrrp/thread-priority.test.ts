@@ -1,0 +1,60 @@
+/**
+ * The VRRP threads' scheduling as the kernel reports it (/proc/PID/task/TID/stat: nice,
+ * rt_priority, policy) for a running daemon: SCHED_RR 1 by default, keepalived's
+ * `vrrp_rt_priority N` → SCHED_RR N, `vrrp_priority N` alone → nice N. Exactly two threads
+ * (the VRRP worker and its socket reader) are raised; the main thread and the rest are not.
+ */
+import test from 'ava';
+import { readdirSync, readFileSync } from 'node:fs';
+import { requireRoot } from '../../helpers/netns.ts';
+import { globalDefs, instanceBlock, outputOf, routerLab, startVigil, waitReady } from '../../helpers/routers.ts';
+
+interface Sched {
+  tid: number;
+  comm: string;
+  nice: number;
+  rtPriority: number;
+  policy: number;
+}
+
+/** Every thread of `pid`: fields 19 (nice), 40 (rt_priority), 41 (policy) of its stat line. */
+function threads(pid: number): Sched[] {
+  return readdirSync(`/proc/${pid}/task`).map((tid) => {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    // fields after "(comm)", which may hold spaces: field 3 is rest[0]
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").trim();
+    return { tid: Number(tid), comm, nice: Number(rest[19 - 3]), rtPriority: Number(rest[40 - 3]), policy: Number(rest[41 - 3]) };
+  });
+}
+
+const SCHED_OTHER = 0;
+const SCHED_RR = 2;
+
+for (const c of [
+  { name: 'default: SCHED_RR 1', extra: '', want: { policy: SCHED_RR, rtPriority: 1, nice: 0 } },
+  { name: 'vrrp_rt_priority 7: SCHED_RR 7', extra: '    vrrp_rt_priority 7\n', want: { policy: SCHED_RR, rtPriority: 7, nice: 0 } },
+  { name: 'vrrp_priority -5 alone: nice -5', extra: '    vrrp_priority -5\n', want: { policy: SCHED_OTHER, rtPriority: 0, nice: -5 } },
+]) {
+  test.serial(`VRRP thread scheduling — ${c.name}`, async (t) => {
+    if (!requireRoot(t)) return;
+    const p = routerLab(t, 'vtp', 87);
+    const conf = globalDefs('tp', c.extra) + instanceBlock({ state: 'BACKUP', priority: 100, vip: '10.87.0.100/24', advertInt: '1' });
+    const a = startVigil(p.lab, p.r1, p.dir, 'r1', p.dir.file('r1.conf', conf));
+    try {
+      await waitReady(a);
+      const all = threads(a.proc.pid!);
+      const raised = all.filter((x) => x.policy !== SCHED_OTHER || x.nice !== 0);
+      t.true(raised.length >= 2 && raised.length <= (process.env['VIGIL_TEST_DIST'] === '1' ? 2 : 3), `raised threads: ${JSON.stringify(raised)}`);
+      for (const x of raised) t.like(x, c.want);
+      t.like(all.find((x) => x.tid === a.proc.pid), { policy: SCHED_OTHER, nice: 0 }, 'the main thread stays normal');
+      t.false(outputOf(a).includes('vrrp.priority-failed'));
+    } catch (e) {
+      t.log(outputOf(a));
+      throw e;
+    } finally {
+      a.proc.kill('SIGTERM');
+      await a.exited;
+    }
+  });
+}
