@@ -70,7 +70,20 @@ export interface EngineIo {
 interface Timer {
   due: number;
   handle: unknown;
+  /** the advert slot (whole ms of the monotonic clock) this timer holds, see takeAdvertSlot */
+  slot?: number;
 }
+
+/**
+ * Adverts allowed to fall due in one millisecond. Instances that become MASTER together
+ * (a start, a peer's failure) share one schedule, and their adverts go out one after
+ * another: 500 of them take several ms, so the last ones are late by that much, by a
+ * different amount each time. An advert timer armed into a crowded millisecond moves
+ * earlier (never later: that would be a gap) into the nearest one with room, at most half
+ * an interval; drift correction then keeps the new phase. One advert sooner than
+ * advert_int once is harmless to backups (it only restarts their master-down timer early).
+ */
+const ADVERTS_PER_MS = 8;
 
 interface Instance {
   spec: VrrpInstanceSpec;
@@ -137,6 +150,8 @@ export class VrrpEngine {
   private nextRequestId = 1;
   /** requestId → instance name, for vips-done */
   private readonly vipRequests = new Map<number, string>();
+  /** adverts due per whole ms of the monotonic clock (see ADVERTS_PER_MS) */
+  private readonly advertSlots = new Map<number, number>();
   private stopping?: { requestId: number; pending: Set<number> };
   /** drops not tied to an instance: socket-level reasons and unknown VRIDs */
   private readonly unattributed: Record<string, number> = {};
@@ -279,7 +294,7 @@ export class VrrpEngine {
 
   private remove(inst: Instance): void {
     this.apply(inst, inst.router.handle({ type: 'stop' }));
-    for (const t of inst.timers.values()) this.io.clearTimer(t.handle);
+    for (const t of inst.timers.values()) this.dropTimer(t);
     inst.timers.clear();
     this.clearGarp(inst);
     this.releaseSocket(inst.socket);
@@ -407,7 +422,7 @@ export class VrrpEngine {
           break;
         case 'cancel-timer': {
           const t = inst.timers.get(e.timer);
-          if (t) this.io.clearTimer(t.handle);
+          if (t) this.dropTimer(t);
           inst.timers.delete(e.timer);
           if (e.timer === 'advert') delete inst.lastAdvertDue;
           break;
@@ -455,7 +470,7 @@ export class VrrpEngine {
 
   private arm(inst: Instance, timer: TimerName, ms: number): void {
     const prev = inst.timers.get(timer);
-    if (prev) this.io.clearTimer(prev.handle);
+    if (prev) this.dropTimer(prev);
     const now = this.io.now();
     // Keep the advert schedule: the next advert is due one interval after the previous
     // one was due, not after it was actually sent (drift correction).
@@ -464,9 +479,11 @@ export class VrrpEngine {
       due = inst.lastAdvertDue + ms;
     }
     const t: Timer = { due, handle: undefined };
+    if (timer === 'advert') this.takeAdvertSlot(t, now, ms);
     inst.timers.set(timer, t);
     const fire = (): void => {
       if (inst.timers.get(timer) !== t) return;
+      this.releaseSlot(t);
       if (timer === 'advert') {
         const spin = this.io.spinMs;
         if (spin > 0) while (this.io.now() < t.due) { /* spin the last sub-millisecond: libuv timers tick in whole ms */ }
@@ -478,8 +495,38 @@ export class VrrpEngine {
       inst.timers.delete(timer);
       this.dispatch(inst, { type: 'timer', timer });
     };
-    const wake = timer === 'advert' ? Math.max(0, due - now - this.io.spinMs) : Math.max(0, due - now);
+    const wake = timer === 'advert' ? Math.max(0, t.due - now - this.io.spinMs) : Math.max(0, t.due - now);
     t.handle = this.io.setTimer(fire, wake);
+  }
+
+  /** Moves `t.due` earlier into the nearest millisecond with room (see ADVERTS_PER_MS) and holds it. */
+  private takeAdvertSlot(t: Timer, now: number, intervalMs: number): void {
+    const first = Math.floor(t.due);
+    // not into the past (nor the next ms or so: the spin needs a timer tick to land in)
+    const earliest = Math.max(first - Math.floor(intervalMs / 2), Math.floor(now) + 2);
+    let slot = first;
+    for (let s = first; s >= earliest; s--) {
+      if ((this.advertSlots.get(s) ?? 0) < ADVERTS_PER_MS) {
+        slot = s;
+        break;
+      }
+    }
+    if (slot !== first) t.due -= first - slot;
+    t.slot = slot;
+    this.advertSlots.set(slot, (this.advertSlots.get(slot) ?? 0) + 1);
+  }
+
+  private releaseSlot(t: Timer): void {
+    if (t.slot === undefined) return;
+    const n = (this.advertSlots.get(t.slot) ?? 1) - 1;
+    if (n <= 0) this.advertSlots.delete(t.slot);
+    else this.advertSlots.set(t.slot, n);
+    delete t.slot;
+  }
+
+  private dropTimer(t: Timer): void {
+    this.io.clearTimer(t.handle);
+    this.releaseSlot(t);
   }
 
   private sendAdvert(inst: Instance, advert: Advert): void {

@@ -1,0 +1,106 @@
+/**
+ * The engine's advert schedule with many instances that become MASTER at the same moment,
+ * on a fake clock: their adverts spread out to at most ADVERTS_PER_MS (8) per millisecond,
+ * each instance keeps a steady interval of exactly advert_int once spread, and no interval
+ * is ever longer than advert_int (spreading only moves an advert earlier, once).
+ */
+import test from 'ava';
+import { IPC_VERSION, type FromVrrp, type VrrpInstanceSpec } from '../../../src/ipc/messages.ts';
+import { VrrpEngine, type EngineIo } from '../../../src/vrrp/engine.ts';
+import { instance } from './fixtures.ts';
+
+interface Pending {
+  at: number;
+  seq: number;
+  fn: () => void;
+}
+
+function fakeIo(): { io: EngineIo; sends: Array<{ t: number; vrid: number }>; run(untilMs: number): void; posts: FromVrrp[] } {
+  let now = 1000;
+  let seq = 0;
+  const timers = new Set<Pending>();
+  const sends: Array<{ t: number; vrid: number }> = [];
+  const posts: FromVrrp[] = [];
+  const io: EngineIo = {
+    openSocket: () => ({
+      // VRRP payload byte 1 is the VRID (v2 and v3)
+      send: (payload, _dst, cb) => {
+        sends.push({ t: now, vrid: payload[1]! });
+        cb?.();
+      },
+      close: () => undefined,
+    }),
+    openGarp: () => ({ sendArp: () => undefined, sendNa: () => undefined, close: () => undefined }),
+    post: (m) => posts.push(m),
+    now: () => now,
+    wallNow: () => now,
+    socketsReady: () => Promise.resolve(),
+    setTimer: (fn, ms) => {
+      const p = { at: now + ms, seq: seq++, fn };
+      timers.add(p);
+      return p;
+    },
+    clearTimer: (h) => void timers.delete(h as Pending),
+    spinMs: 0,
+  };
+  const run = (untilMs: number): void => {
+    for (;;) {
+      let next: Pending | undefined;
+      for (const p of timers) if (!next || p.at < next.at || (p.at === next.at && p.seq < next.seq)) next = p;
+      if (!next || next.at > untilMs) break;
+      timers.delete(next);
+      now = Math.max(now, next.at);
+      next.fn();
+    }
+    now = untilMs;
+  };
+  return { io, sends, run, posts };
+}
+
+const link = { ifname: 'eth0', ifindex: 2, mac: '02:00:00:00:00:01', primaryAddress: '10.0.0.1' };
+
+test('200 instances that start together spread to ≤ 8 adverts per ms, then hold advert_int exactly', async (t) => {
+  const f = fakeIo();
+  const engine = new VrrpEngine(f.io);
+  const specs: VrrpInstanceSpec[] = Array.from({ length: 200 }, (_, k) => ({
+    instance: instance({ name: `VI_${k}`, virtualRouterId: k + 1, priority: 255, initialState: 'MASTER', advertIntMs: 1000 }),
+    link,
+    garpLink: link,
+    mcastGroup: '224.0.0.18',
+  }));
+  engine.handle({ type: 'init', version: IPC_VERSION, instances: specs, syncGroups: [] });
+  await new Promise((r) => setImmediate(r)); // socketsReady() settles, routers start
+  f.run(1000 + 10_500);
+
+  const byVrid = new Map<number, number[]>();
+  for (const s of f.sends) byVrid.set(s.vrid, [...(byVrid.get(s.vrid) ?? []), s.t]);
+  t.is(byVrid.size, 200, 'every instance advertises');
+  for (const [vrid, ts] of byVrid) {
+    t.true(ts.length >= 10, `VRID ${vrid}: ${ts.length} adverts`);
+    const intervals = ts.slice(1).map((x, i) => x - ts[i]!);
+    t.true(intervals.every((d) => d <= 1000 + 1e-9), `VRID ${vrid}: no interval over advert_int (${intervals.join(', ')})`);
+    // at most the first interval is shortened; after it the phase holds
+    t.true(intervals.slice(1).every((d) => Math.abs(d - 1000) < 1e-9), `VRID ${vrid}: steady after the first (${intervals.join(', ')})`);
+    t.true(intervals[0]! >= 500, `VRID ${vrid}: moved by at most half an interval`);
+  }
+  // After the first round (all at once on becoming MASTER), no millisecond holds more than 8.
+  const perMs = new Map<number, number>();
+  for (const s of f.sends) if (s.t > 1500) perMs.set(Math.floor(s.t), (perMs.get(Math.floor(s.t)) ?? 0) + 1);
+  t.true(Math.max(...perMs.values()) <= 8, `busiest millisecond: ${Math.max(...perMs.values())}`);
+});
+
+test('a lone instance is never moved: its adverts stay exactly advert_int apart from the first', async (t) => {
+  const f = fakeIo();
+  const engine = new VrrpEngine(f.io);
+  engine.handle({
+    type: 'init',
+    version: IPC_VERSION,
+    instances: [{ instance: instance({ priority: 255, initialState: 'MASTER', advertIntMs: 100, version: 3 }), link, garpLink: link, mcastGroup: '224.0.0.18' }],
+    syncGroups: [],
+  });
+  await new Promise((r) => setImmediate(r));
+  f.run(1000 + 1050);
+  const ts = f.sends.map((s) => s.t);
+  t.true(ts.length >= 10);
+  t.true(ts.slice(1).every((x, i) => Math.abs(x - ts[i]! - 100) < 1e-9), ts.join(', '));
+});
