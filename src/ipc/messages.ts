@@ -60,11 +60,17 @@ export type ToVrrp =
       readonly instances: readonly VrrpInstanceSpec[];
       readonly syncGroups: readonly VrrpSyncGroup[];
     }
-  /** reload: the whole new set; unchanged instances keep state and timers */
+  /**
+   * reload: the new set is `keep` (running instances whose spec is unchanged, by name: not
+   * sent again, so that a reload of hundreds of instances does not hold the VRRP thread
+   * deserialising and comparing them) plus `instances` (new or changed specs). Running
+   * instances in neither are stopped. Unchanged instances keep state and timers.
+   */
   | {
       readonly type: 'reconfigure';
       readonly requestId: number;
       readonly instances: readonly VrrpInstanceSpec[];
+      readonly keep?: readonly string[];
       readonly syncGroups: readonly VrrpSyncGroup[];
     }
   /** tracking: the effective priority and fault of an instance, computed by the supervisor */

@@ -91,9 +91,17 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
   async reconfigure(config: Config): Promise<void> {
     const specs = await this.resolveSpecs(config);
     const removed = this.specs.filter((s) => !specs.some((n) => n.instance.name === s.instance.name));
+    // Only new or changed specs cross to the worker; unchanged ones go by name.
+    const before = new Map(this.specs.map((s) => [s.instance.name, JSON.stringify(s)]));
+    const keep: string[] = [];
+    const changed: VrrpInstanceSpec[] = [];
+    for (const s of specs) {
+      if (before.get(s.instance.name) === JSON.stringify(s)) keep.push(s.instance.name);
+      else changed.push(s);
+    }
     this.config = config;
     this.specs = specs;
-    if (this.worker) await this.request({ type: 'reconfigure', requestId: 0, instances: specs, syncGroups: config.vrrpSyncGroups });
+    if (this.worker) await this.request({ type: 'reconfigure', requestId: 0, instances: changed, keep, syncGroups: config.vrrpSyncGroups });
     // The worker released removed instances' VIPs already (it runs `release` for a master);
     // VMACs and anything left over go here.
     for (const s of removed) {

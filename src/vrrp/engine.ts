@@ -166,7 +166,7 @@ export class VrrpEngine {
         this.configure(msg.instances, msg.syncGroups, () => this.io.post({ type: 'ready', version: IPC_VERSION }));
         return;
       case 'reconfigure':
-        this.configure(msg.instances, msg.syncGroups, () => this.io.post({ type: 'reconfigured', requestId: msg.requestId }));
+        this.configure(msg.instances, msg.syncGroups, () => this.io.post({ type: 'reconfigured', requestId: msg.requestId }), msg.keep);
         return;
       case 'track': {
         const inst = this.instances.get(msg.instance);
@@ -228,9 +228,12 @@ export class VrrpEngine {
     specs: readonly VrrpInstanceSpec[],
     syncGroups: readonly VrrpSyncGroup[],
     done: () => void,
+    keep: readonly string[] = [],
   ): void {
     const wanted = new Map(specs.map((s) => [s.instance.name, s]));
+    const kept = new Set(keep);
     for (const [name, inst] of this.instances) {
+      if (kept.has(name)) continue;
       const next = wanted.get(name);
       if (!next || this.needsRestart(inst.spec, next)) this.remove(inst);
     }

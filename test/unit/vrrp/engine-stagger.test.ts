@@ -5,57 +5,10 @@
  * is ever longer than advert_int (spreading only moves an advert earlier, once).
  */
 import test from 'ava';
-import { IPC_VERSION, type FromVrrp, type VrrpInstanceSpec } from '../../../src/ipc/messages.ts';
-import { VrrpEngine, type EngineIo } from '../../../src/vrrp/engine.ts';
+import { IPC_VERSION, type VrrpInstanceSpec } from '../../../src/ipc/messages.ts';
+import { VrrpEngine } from '../../../src/vrrp/engine.ts';
+import { fakeIo } from './fake-io.ts';
 import { instance } from './fixtures.ts';
-
-interface Pending {
-  at: number;
-  seq: number;
-  fn: () => void;
-}
-
-function fakeIo(): { io: EngineIo; sends: Array<{ t: number; vrid: number }>; run(untilMs: number): void; posts: FromVrrp[] } {
-  let now = 1000;
-  let seq = 0;
-  const timers = new Set<Pending>();
-  const sends: Array<{ t: number; vrid: number }> = [];
-  const posts: FromVrrp[] = [];
-  const io: EngineIo = {
-    openSocket: () => ({
-      // VRRP payload byte 1 is the VRID (v2 and v3)
-      send: (payload, _dst, cb) => {
-        sends.push({ t: now, vrid: payload[1]! });
-        cb?.();
-      },
-      close: () => undefined,
-    }),
-    openGarp: () => ({ sendArp: () => undefined, sendNa: () => undefined, close: () => undefined }),
-    post: (m) => posts.push(m),
-    now: () => now,
-    wallNow: () => now,
-    socketsReady: () => Promise.resolve(),
-    setTimer: (fn, ms) => {
-      const p = { at: now + ms, seq: seq++, fn };
-      timers.add(p);
-      return p;
-    },
-    clearTimer: (h) => void timers.delete(h as Pending),
-    spinMs: 0,
-  };
-  const run = (untilMs: number): void => {
-    for (;;) {
-      let next: Pending | undefined;
-      for (const p of timers) if (!next || p.at < next.at || (p.at === next.at && p.seq < next.seq)) next = p;
-      if (!next || next.at > untilMs) break;
-      timers.delete(next);
-      now = Math.max(now, next.at);
-      next.fn();
-    }
-    now = untilMs;
-  };
-  return { io, sends, run, posts };
-}
 
 const link = { ifname: 'eth0', ifindex: 2, mac: '02:00:00:00:00:01', primaryAddress: '10.0.0.1' };
 
