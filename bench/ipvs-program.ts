@@ -49,8 +49,12 @@ try {
     const planMs = ms(t0);
 
     t0 = process.hrtime.bigint();
+    const cpu0 = process.cpuUsage();
     const applied = await applyPlan(ipvs, ops, owned);
     const programMs = ms(t0);
+    // where the time went: this process in user space (encoding, JS) and in the kernel
+    // (sendmsg runs each IPVS command inside the call)
+    const cpu = process.cpuUsage(cpu0);
     if (applied.failed.length > 0) throw new Error(`${applied.failed.length} ops failed, first: ${applied.failed[0]!.error.message}`);
 
     t0 = process.hrtime.bigint();
@@ -80,6 +84,8 @@ try {
       requests: applied.applied,
       planMs: round(planMs),
       programMs: round(programMs),
+      programUserMs: round(cpu.user / 1000),
+      programSystemMs: round(cpu.system / 1000),
       destsPerSecond: Math.round((SERVICES * DESTS) / (programMs / 1000)),
       readBackMs: round(readBackMs),
       destsRead,
