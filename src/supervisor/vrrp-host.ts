@@ -101,6 +101,11 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
     }
     this.config = config;
     this.specs = specs;
+    // New, changed (updated or restarted in the worker) and removed instances get their
+    // tracking verdict again: services re-applies tracking right after this.
+    const kept = new Set(keep);
+    for (const name of [...this.tracks.keys()]) if (!kept.has(name)) this.tracks.delete(name);
+    this.log.info({ event: 'vrrp.reconfigure', unchanged: keep.length, changed: changed.length }, `VRRP: ${changed.length} instance(s) new or changed, ${keep.length} unchanged`);
     if (this.worker) await this.request({ type: 'reconfigure', requestId: 0, instances: changed, keep, syncGroups: config.vrrpSyncGroups });
     // The worker released removed instances' VIPs already (it runs `release` for a master);
     // VMACs and anything left over go here.
@@ -117,7 +122,14 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
     }
   }
 
+  /**
+   * The tracking verdict for an instance. Sent to the worker only when it differs from the
+   * last one: a reload re-computes every instance's verdict, and 500 unchanged ones would
+   * otherwise reach the VRRP thread as one burst of messages while adverts are due.
+   */
   setTrack(instance: string, priority: number, fault: boolean, reason: string): void {
+    const prev = this.tracks.get(instance);
+    if (prev && prev.priority === priority && prev.fault === fault && prev.reason === reason) return;
     const msg: ToVrrp = { type: 'track', instance, priority, fault, reason };
     this.tracks.set(instance, msg);
     this.worker?.postMessage(msg);

@@ -67,6 +67,11 @@ export interface EngineIo {
   readonly spinMs: number;
 }
 
+interface QueuedAdvert {
+  readonly due: number;
+  readonly fire: () => void;
+}
+
 interface Timer {
   due: number;
   handle: unknown;
@@ -152,6 +157,10 @@ export class VrrpEngine {
   private readonly vipRequests = new Map<number, string>();
   /** adverts due per whole ms of the monotonic clock (see ADVERTS_PER_MS) */
   private readonly advertSlots = new Map<number, number>();
+  /** every instance's next advert, earliest first (see queueAdvert) */
+  private readonly advertQueue: QueuedAdvert[] = [];
+  private advertWake: unknown;
+  private advertWakeAt = Infinity;
   private stopping?: { requestId: number; pending: Set<number> };
   /** drops not tied to an instance: socket-level reasons and unknown VRIDs */
   private readonly unattributed: Record<string, number> = {};
@@ -498,8 +507,56 @@ export class VrrpEngine {
       inst.timers.delete(timer);
       this.dispatch(inst, { type: 'timer', timer });
     };
-    const wake = timer === 'advert' ? Math.max(0, t.due - now - this.io.spinMs) : Math.max(0, t.due - now);
-    t.handle = this.io.setTimer(fire, wake);
+    if (timer === 'advert') this.queueAdvert(t, fire);
+    else t.handle = this.io.setTimer(fire, Math.max(0, t.due - now));
+  }
+
+  /**
+   * Advert timers share one libuv timer and fire strictly in due order. Each advert's timer
+   * wakes spinMs early and spins to its due time; were every instance its own libuv timer,
+   * one spinning for its own advert would hold back another's that falls due meanwhile (and
+   * libuv rounds to whole ms, so they do not even wake in due order).
+   */
+  private queueAdvert(t: Timer, fire: () => void): void {
+    const entry: QueuedAdvert = { due: t.due, fire };
+    const q = this.advertQueue;
+    let lo = 0;
+    let hi = q.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (q[mid]!.due <= t.due) lo = mid + 1;
+      else hi = mid;
+    }
+    q.splice(lo, 0, entry);
+    t.handle = entry;
+    this.scheduleAdverts();
+  }
+
+  private scheduleAdverts(): void {
+    const head = this.advertQueue[0];
+    const wakeAt = head === undefined ? Infinity : head.due - this.io.spinMs;
+    if (this.advertWake !== undefined) {
+      if (this.advertWakeAt <= wakeAt) return;
+      this.io.clearTimer(this.advertWake);
+      this.advertWake = undefined;
+    }
+    if (head === undefined) return;
+    this.advertWakeAt = wakeAt;
+    this.advertWake = this.io.setTimer(() => this.runAdverts(), Math.max(0, wakeAt - this.io.now()));
+  }
+
+  /** Fires every advert that is due within the spin window, earliest first; each spins to its own due time. */
+  private runAdverts(): void {
+    this.advertWake = undefined;
+    this.advertWakeAt = Infinity;
+    const q = this.advertQueue;
+    for (;;) {
+      const head = q[0];
+      if (head === undefined || head.due - this.io.now() > this.io.spinMs) break;
+      q.shift();
+      head.fire(); // re-arms its instance's next advert into the queue
+    }
+    this.scheduleAdverts();
   }
 
   /** Moves `t.due` earlier into the nearest millisecond with room (see ADVERTS_PER_MS) and holds it. */
@@ -528,7 +585,13 @@ export class VrrpEngine {
   }
 
   private dropTimer(t: Timer): void {
-    this.io.clearTimer(t.handle);
+    const queued = this.advertQueue.indexOf(t.handle as QueuedAdvert);
+    if (queued >= 0) {
+      this.advertQueue.splice(queued, 1);
+      if (queued === 0) this.scheduleAdverts();
+    } else {
+      this.io.clearTimer(t.handle);
+    }
     this.releaseSlot(t);
   }
 
