@@ -19,8 +19,22 @@ if (!port) throw new Error('workers/vrrp.ts must run as a worker thread');
 const ledger = (workerData as { fdLedger?: SharedArrayBuffer } | undefined)?.fdLedger;
 if (ledger) installFdLedger(ledger);
 
-/** ms: wake this much before an advert is due and spin the rest (see EngineIo.spinMs). */
+/** ms: wake this much before an advert is due and wait out the rest (see EngineIo.spinMs). */
 const spinMs = Number(process.env['VIGIL_ADVERT_SPIN_MS'] ?? '2');
+
+/**
+ * Sub-millisecond waits: Atomics.wait is a futex wait with a fractional-ms timeout (an
+ * hrtimer; a realtime thread has no timer slack), so the thread sleeps instead of spinning
+ * and allocates nothing. A wake-up before the due time (or a spurious one) waits again.
+ */
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+function waitUntil(dueMs: number): void {
+  for (;;) {
+    const left = dueMs - performance.now();
+    if (left <= 0) return;
+    Atomics.wait(sleeper, 0, 0, left);
+  }
+}
 
 const engine = new VrrpEngine({
   openSocket: (opts, onPacket, onError) =>
@@ -44,6 +58,7 @@ const engine = new VrrpEngine({
   setTimer: (fn, ms) => setTimeout(fn, ms),
   clearTimer: (h) => clearTimeout(h as NodeJS.Timeout),
   spinMs,
+  waitUntil,
 });
 
 port.on('message', (msg: ToVrrp) => engine.handle(msg));

@@ -42,6 +42,9 @@ export interface VrrpHostEvents {
   'worker-event': [Extract<FromVrrp, { type: 'event' }>];
 }
 
+/** MB; see spawn() */
+const VRRP_YOUNG_GENERATION_MB = 48;
+
 /** back-off for worker restarts, ms */
 const RESTART_DELAYS = [100, 500, 2000, 5000, 10000];
 
@@ -179,7 +182,15 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
   private async spawn(): Promise<void> {
     // A dead worker runs no cleanup: the sockets it opened are closed from here (fd ledger).
     const fdLedger = createFdLedger();
-    const worker = startWorker('vrrp', { name: 'vrrp', workerData: { fdLedger, ...threadPriority(this.config) } });
+    // A young generation large enough that the thread's own garbage (a few buffers per
+    // advert) is collected every few seconds rather than several times a second: each
+    // scavenge is a pause of the advert clock, longer when V8's helper threads are busy
+    // with the main thread's collections (a reload).
+    const worker = startWorker('vrrp', {
+      name: 'vrrp',
+      workerData: { fdLedger, ...threadPriority(this.config) },
+      resourceLimits: { maxYoungGenerationSizeMb: VRRP_YOUNG_GENERATION_MB },
+    });
     this.worker = worker;
     worker.on('message', (msg: FromVrrp) => this.onMessage(msg));
     worker.on('error', (err) => this.log.error({ event: 'worker.error', worker: 'vrrp', err: err.message }, 'VRRP worker failed'));

@@ -62,9 +62,17 @@ export interface EngineIo {
   clearTimer(handle: unknown): void;
   /**
    * ms. libuv timers tick in whole milliseconds and may fire up to 1 ms early or late;
-   * the engine wakes this much before an advert is due and spins the rest. 0 disables it.
+   * the engine wakes this much before an advert is due and waits out the rest with
+   * `waitUntil`. 0 disables it.
    */
   readonly spinMs: number;
+  /**
+   * Blocks the thread until `now()` reaches `dueMs` (sub-millisecond), for the last
+   * `spinMs` before an advert. Should neither burn the CPU nor allocate: a busy loop
+   * reading the clock fills the young generation, and its scavenges (which share V8's
+   * helper threads with the main thread's collections) came back as late adverts.
+   */
+  waitUntil(dueMs: number): void;
 }
 
 interface QueuedAdvert {
@@ -498,7 +506,7 @@ export class VrrpEngine {
       this.releaseSlot(t);
       if (timer === 'advert') {
         const spin = this.io.spinMs;
-        if (spin > 0) while (this.io.now() < t.due) { /* spin the last sub-millisecond: libuv timers tick in whole ms */ }
+        if (spin > 0) this.io.waitUntil(t.due); // the last sub-millisecond: libuv timers tick in whole ms
         const late = this.io.now() - t.due;
         inst.stats.lateMs.push(late);
         if (inst.stats.lateMs.length > LATE_WINDOW) inst.stats.lateMs.shift();

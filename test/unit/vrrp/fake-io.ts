@@ -39,6 +39,7 @@ export function fakeIo(): { io: EngineIo; sends: Array<{ t: number; vrid: number
     },
     clearTimer: (h) => void timers.delete(h as Pending),
     spinMs: 0,
+    waitUntil: () => undefined,
   };
   const run = (untilMs: number): void => {
     for (;;) {
