@@ -46,6 +46,30 @@ export function setThreadRealtime(priority: number): { ok: true; tid: number } |
   return { ok: true, tid };
 }
 
+let setschedulerFn: ((pid: number, policy: number, param: Buffer) => number) | undefined;
+const SCHED_OTHER = 0;
+
+/**
+ * Runs `fn` with the calling thread at SCHED_RR `priority`, then puts it back to normal
+ * scheduling (its nice value is kept). For a short critical section that must not be split
+ * by a preemption: the supervisor's VIP add and first gratuitous ARP at a take-over. Without
+ * CAP_SYS_NICE (or with RestrictRealtime) it simply runs `fn`. pid 0 = the calling thread.
+ */
+export function withRealtimeBoost<T>(priority: number, fn: () => T): T {
+  setschedulerFn ??= koffi.load('libc.so.6').func('int sched_setscheduler(int pid, int policy, const void *param)') as (p: number, pol: number, param: Buffer) => number;
+  const param = Buffer.alloc(4);
+  param.writeInt32LE(priority, 0);
+  const boosted = setschedulerFn(0, SCHED_RR, param) === 0;
+  try {
+    return fn();
+  } finally {
+    if (boosted) {
+      param.writeInt32LE(0, 0);
+      setschedulerFn(0, SCHED_OTHER, param);
+    }
+  }
+}
+
 /**
  * SCHED_RR priority of the VRRP threads when the config sets neither `vrrp_rt_priority` nor
  * `vrrp_priority`. keepalived leaves its VRRP process at normal priority unless told; vigil

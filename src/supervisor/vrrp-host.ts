@@ -25,6 +25,7 @@ import { openSyncAddressAdder, type SyncAddressAdder } from '../netlink/sync-add
 import type { Logger } from './logger.ts';
 import { closeLedgerFds, createFdLedger } from '../io/fd-ledger.ts';
 import { openGarpSender, type GarpSender } from '../io/garp.ts';
+import { withRealtimeBoost } from '../io/thread-priority.ts';
 import { startWorker } from './threads.ts';
 
 export interface TransitionEvent {
@@ -364,13 +365,27 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
     for (const v of [...inst.virtualIpaddress, ...inst.virtualIpaddressExcluded]) {
       const spec = this.addrSpec(inst, v);
       let added = false;
+      let sent = false;
       if (adder && link && spec.ifname === link.ifname) {
-        try {
-          adder.add(spec, link.ifindex);
-          added = true;
-        } catch {
-          // e.g. the link was re-created under a new index: the async path resolves it by name and says why
-        }
+        // The add and the first announcement back to back, at realtime priority for these
+        // few µs, so that no other task on a busy host gets in between them.
+        withRealtimeBoost(1, () => {
+          try {
+            adder.add(spec, link.ifindex);
+            added = true;
+          } catch {
+            return; // e.g. the link was re-created under a new index: the async path resolves it by name and says why
+          }
+          if (announcer && announce.has(v)) {
+            try {
+              if (v.family === 4) announcer.sendArp(v.address);
+              else announcer.sendNa(v.address);
+              sent = true;
+            } catch {
+              announced = false; // the worker's burst sends the full count and counts its own failures
+            }
+          }
+        });
       }
       if (!added) {
         try {
@@ -382,7 +397,7 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
         }
       }
       if (!added) continue;
-      if (announcer && announce.has(v)) {
+      if (!sent && announced && announcer && announce.has(v)) {
         try {
           if (v.family === 4) announcer.sendArp(v.address);
           else announcer.sendNa(v.address);
