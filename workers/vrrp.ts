@@ -9,6 +9,7 @@ import type { FromVrrp, ToVrrp } from '../src/ipc/messages.ts';
 import { VrrpEngine } from '../src/vrrp/engine.ts';
 import { openVrrpSocket, readerReady } from '../src/io/vrrp-socket.ts';
 import { openGarpSender } from '../src/io/garp.ts';
+import { macBytes } from '../src/io/wire.ts';
 import { installFdLedger } from '../src/io/fd-ledger.ts';
 import { applyVrrpThreadPriority } from '../src/io/thread-priority.ts';
 
@@ -50,7 +51,7 @@ const engine = new VrrpEngine({
       onPacket,
       onError,
     ),
-  openGarp: (link) => openGarpSender(link),
+  openGarp: (link) => openGarpSender({ ...link, mac: macBytes(link.mac) }),
   post: (msg: FromVrrp) => port.postMessage(msg),
   now: () => performance.now(),
   wallNow: () => Date.now(),

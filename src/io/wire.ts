@@ -7,6 +7,16 @@
  */
 import ipaddr from 'ipaddr.js';
 
+/** 6 MAC bytes → `00:00:5e:00:01:33`. */
+export function macText(mac: Uint8Array): string {
+  return [...mac].map((b) => b.toString(16).padStart(2, '0')).join(':');
+}
+
+/** `00:00:5e:00:01:33` → its bytes (the inverse of macText). */
+export function macBytes(text: string): Buffer {
+  return Buffer.from(text.split(':').map((h) => parseInt(h, 16)));
+}
+
 /** IPv4/IPv6 literal → network-order bytes, or undefined if it is not one of `family`. */
 export function addrBytes(addr: string, family: 4 | 6): Buffer | undefined {
   const bare = family === 6 ? addr.replace(/%.*$/, '') : addr;

@@ -29,9 +29,7 @@ export function vrrpVirtualMac(vrid: number, family: 4 | 6): Buffer {
   return Buffer.from([0x00, 0x00, 0x5e, 0x00, family === 4 ? 0x01 : 0x02, vrid]);
 }
 
-export function macText(mac: Uint8Array): string {
-  return [...mac].map((b) => b.toString(16).padStart(2, '0')).join(':');
-}
+export { macText } from '../io/wire.ts';
 
 /** RTM_NEWLINK (with NLM_F_CREATE|NLM_F_EXCL) creating macvlan `name` in private mode on `parentIndex`. */
 export function macvlanCreateMessage(parentIndex: number, name: string, mac: Uint8Array): rt.LinkMessage {

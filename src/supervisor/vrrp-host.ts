@@ -25,6 +25,7 @@ import { openSyncAddressAdder, type SyncAddressAdder } from '../netlink/sync-add
 import type { Logger } from './logger.ts';
 import { closeLedgerFds, createFdLedger } from '../io/fd-ledger.ts';
 import { openGarpSender, type GarpSender } from '../io/garp.ts';
+import { macBytes, macText } from '../io/wire.ts';
 import { withRealtimeBoost } from '../io/thread-priority.ts';
 import { startWorker } from './threads.ts';
 
@@ -441,7 +442,7 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
     if (have && have.ifindex === link.ifindex && have.mac === link.mac) return have.sender;
     this.closeAnnouncer(name);
     try {
-      const sender = openGarpSender({ ifname: link.ifname, ifindex: link.ifindex, mac: Buffer.from(link.mac.split(':').map((h) => parseInt(h, 16))) });
+      const sender = openGarpSender({ ifname: link.ifname, ifindex: link.ifindex, mac: macBytes(link.mac) });
       this.announcers.set(name, { sender, ifindex: link.ifindex, mac: link.mac });
       return sender;
     } catch (e) {
@@ -527,7 +528,7 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
         );
         continue;
       }
-      const baseLink: LinkSpec = { ifname: base.ifname, ifindex: base.ifindex, mac: macString(base.mac), primaryAddress: primary };
+      const baseLink: LinkSpec = { ifname: base.ifname, ifindex: base.ifindex, mac: macText(base.mac), primaryAddress: primary };
       let link = baseLink;
       let garpLink = baseLink;
       if (inst.useVmac) {
@@ -536,7 +537,7 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
         this.vmacs.set(inst.name, inst.useVmac.name);
         const v = await this.net.getLink(inst.useVmac.name);
         if (v) {
-          const vlink: LinkSpec = { ifname: v.ifname, ifindex: v.ifindex, mac: macString(v.mac), primaryAddress: primary };
+          const vlink: LinkSpec = { ifname: v.ifname, ifindex: v.ifindex, mac: macText(v.mac), primaryAddress: primary };
           garpLink = vlink;
           if (!inst.vmacXmitBase) link = vlink;
         }
@@ -550,10 +551,6 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
     }
     return specs;
   }
-}
-
-function macString(mac: Buffer): string {
-  return [...mac].map((b) => b.toString(16).padStart(2, '0')).join(':');
 }
 
 /** global_defs `vrrp_rt_priority` (SCHED_RR 1–99) and `vrrp_priority` (nice −20…19), as keepalived reads them. */

@@ -50,7 +50,8 @@ export interface EngineGarp {
 
 export interface EngineIo {
   openSocket(opts: EngineSocketOptions, onPacket: (p: EnginePacket) => void, onError: (e: Error) => void): EngineSocket;
-  openGarp(link: { ifname: string; ifindex: number; mac: Buffer }): EngineGarp;
+  /** `mac` as text (`00:00:5e:00:01:33`), as the supervisor resolved it */
+  openGarp(link: { ifname: string; ifindex: number; mac: string }): EngineGarp;
   post(msg: FromVrrp): void;
   /** ms, monotonic (performance.now()) */
   now(): number;
@@ -145,10 +146,6 @@ function newCounters(): Counters {
     dropped: {},
     lateMs: [],
   };
-}
-
-function macBuffer(mac: string): Buffer {
-  return Buffer.from(mac.split(':').map((h) => parseInt(h, 16)));
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -663,7 +660,7 @@ export class VrrpEngine {
     if (inst.garp) return;
     const link = inst.spec.garpLink;
     try {
-      const sender = this.io.openGarp({ ifname: link.ifname, ifindex: link.ifindex, mac: macBuffer(link.mac) });
+      const sender = this.io.openGarp({ ifname: link.ifname, ifindex: link.ifindex, mac: link.mac });
       inst.garp = { sender, timers: [] };
     } catch (e) {
       this.io.post({
