@@ -360,51 +360,44 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
     const errors: string[] = [];
     const link = this.specs.find((s) => s.instance.name === name)?.garpLink;
     const adder = this.syncAdder();
-    const announcer = inst.garpMasterRepeat > 0 ? this.announcer(name) : undefined;
+    const announcer = link && inst.garpMasterRepeat > 0 ? this.announcer(name, link) : undefined;
     let announced = announcer !== undefined;
     const announce = new Set(inst.virtualIpaddress);
+    /** One gratuitous ARP / NA for `v` while every VIP so far got one; after a failure the worker sends the full count. */
+    const announceOne = (v: VirtualAddress): void => {
+      if (!announcer || !announced || !announce.has(v)) return;
+      try {
+        if (v.family === 4) announcer.sendArp(v.address);
+        else announcer.sendNa(v.address);
+      } catch {
+        announced = false; // the worker's burst counts its own failures
+      }
+    };
     for (const v of [...inst.virtualIpaddress, ...inst.virtualIpaddressExcluded]) {
       const spec = this.addrSpec(inst, v);
       let added = false;
-      let sent = false;
       if (adder && link && spec.ifname === link.ifname) {
         // The add and the first announcement back to back, at realtime priority for these
         // few µs, so that no other task on a busy host gets in between them.
         withRealtimeBoost(1, () => {
           try {
             adder.add(spec, link.ifindex);
-            added = true;
           } catch {
             return; // e.g. the link was re-created under a new index: the async path resolves it by name and says why
           }
-          if (announcer && announce.has(v)) {
-            try {
-              if (v.family === 4) announcer.sendArp(v.address);
-              else announcer.sendNa(v.address);
-              sent = true;
-            } catch {
-              announced = false; // the worker's burst sends the full count and counts its own failures
-            }
-          }
+          added = true;
+          announceOne(v);
         });
       }
       if (!added) {
         try {
           await this.net.addAddress(spec);
-          added = true;
         } catch (e) {
           announced = false;
           errors.push(`${v.address}: ${(e as Error).message}`);
+          continue;
         }
-      }
-      if (!added) continue;
-      if (!sent && announced && announcer && announce.has(v)) {
-        try {
-          if (v.family === 4) announcer.sendArp(v.address);
-          else announcer.sendNa(v.address);
-        } catch {
-          announced = false; // the worker's burst sends the full count and counts its own failures
-        }
+        announceOne(v);
       }
       if (!held.addrs.some((a) => a.address === spec.address && a.ifname === spec.ifname)) held.addrs.push(spec);
     }
@@ -434,10 +427,8 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
     return this.adder ?? undefined;
   }
 
-  /** The instance's take-over announcer, (re)opened when its garp link changed; undefined if it cannot open. */
-  private announcer(name: string): GarpSender | undefined {
-    const link = this.specs.find((s) => s.instance.name === name)?.garpLink;
-    if (!link) return undefined;
+  /** The instance's take-over announcer on `link`, (re)opened when the link changed; undefined if it cannot open. */
+  private announcer(name: string, link: LinkSpec): GarpSender | undefined {
     const have = this.announcers.get(name);
     if (have && have.ifindex === link.ifindex && have.mac === link.mac) return have.sender;
     this.closeAnnouncer(name);
