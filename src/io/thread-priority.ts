@@ -76,7 +76,7 @@ export function withRealtimeBoost<T>(priority: number, fn: () => T): T {
  * does not, because a Node thread at nice −10 still loses the CPU for milliseconds on a
  * busy 2-core host (bench/jitter-load: advert error p99 5.2 ms, max 8.2 ms) while any
  * realtime priority keeps it under 0.3 ms. 1 is the lowest: it outranks every normal task
- * and no other realtime one. The threads sleep between adverts (a 2 ms spin at most), and
+ * and no other realtime one. The threads sleep between adverts (they wait out the last 2 ms in a futex), and
  * the kernel's RT throttling (sched_rt_runtime_us) bounds a runaway.
  */
 export const DEFAULT_VRRP_RT_PRIORITY = 1;

@@ -86,6 +86,8 @@ interface Timer {
   handle: unknown;
   /** the advert slot (whole ms of the monotonic clock) this timer holds, see takeAdvertSlot */
   slot?: number;
+  /** an advert timer's place in the shared advert queue (then `handle` is unused), see queueAdvert */
+  queued?: QueuedAdvert;
 }
 
 /**
@@ -502,6 +504,7 @@ export class VrrpEngine {
       if (inst.timers.get(timer) !== t) return;
       this.releaseSlot(t);
       if (timer === 'advert') {
+        delete t.queued; // runAdverts took it off the queue
         const spin = this.io.spinMs;
         if (spin > 0) this.io.waitUntil(t.due); // the last sub-millisecond: libuv timers tick in whole ms
         const late = this.io.now() - t.due;
@@ -517,13 +520,14 @@ export class VrrpEngine {
   }
 
   /**
-   * Advert timers share one libuv timer and fire strictly in due order. Each advert's timer
-   * wakes spinMs early and spins to its due time; were every instance its own libuv timer,
-   * one spinning for its own advert would hold back another's that falls due meanwhile (and
-   * libuv rounds to whole ms, so they do not even wake in due order).
+   * Advert timers share one libuv timer and fire strictly in due order. Each advert wakes
+   * spinMs early and waits (blocking the thread) until its due time; were every instance its
+   * own libuv timer, one waiting for its own advert would hold back another's that falls due
+   * meanwhile (and libuv rounds to whole ms, so they do not even wake in due order).
    */
   private queueAdvert(t: Timer, fire: () => void): void {
     const entry: QueuedAdvert = { due: t.due, fire };
+    t.queued = entry;
     const q = this.advertQueue;
     let lo = 0;
     let hi = q.length;
@@ -533,7 +537,6 @@ export class VrrpEngine {
       else hi = mid;
     }
     q.splice(lo, 0, entry);
-    t.handle = entry;
     this.scheduleAdverts();
   }
 
@@ -550,7 +553,7 @@ export class VrrpEngine {
     this.advertWake = this.io.setTimer(() => this.runAdverts(), Math.max(0, wakeAt - this.io.now()));
   }
 
-  /** Fires every advert that is due within the spin window, earliest first; each spins to its own due time. */
+  /** Fires every advert due within spinMs, earliest first; each waits for its own due time. */
   private runAdverts(): void {
     this.advertWake = undefined;
     this.advertWakeAt = Infinity;
@@ -567,7 +570,7 @@ export class VrrpEngine {
   /** Moves `t.due` earlier into the nearest millisecond with room (see ADVERTS_PER_MS) and holds it. */
   private takeAdvertSlot(t: Timer, now: number, intervalMs: number): void {
     const first = Math.floor(t.due);
-    // not into the past (nor the next ms or so: the spin needs a timer tick to land in)
+    // not into the past (nor the next ms or so: the wake-up needs a timer tick to land in)
     const earliest = Math.max(first - Math.floor(intervalMs / 2), Math.floor(now) + 2);
     let slot = first;
     for (let s = first; s >= earliest; s--) {
@@ -590,10 +593,11 @@ export class VrrpEngine {
   }
 
   private dropTimer(t: Timer): void {
-    const queued = this.advertQueue.indexOf(t.handle as QueuedAdvert);
-    if (queued >= 0) {
-      this.advertQueue.splice(queued, 1);
-      if (queued === 0) this.scheduleAdverts();
+    if (t.queued) {
+      const at = this.advertQueue.indexOf(t.queued);
+      if (at >= 0) this.advertQueue.splice(at, 1);
+      delete t.queued;
+      if (at === 0) this.scheduleAdverts();
     } else {
       this.io.clearTimer(t.handle);
     }
