@@ -11,21 +11,50 @@ import { lastErrno } from './libc.ts';
 /** x86_64 / aarch64 syscall numbers of gettid */
 const SYS_GETTID: Partial<Record<string, number>> = { x64: 186, arm64: 178 };
 const PRIO_PROCESS = 0;
+const SCHED_OTHER = 0;
+const SCHED_RR = 2;
+
+interface SchedCalls {
+  syscall(n: number): number;
+  setpriority(which: number, who: number, prio: number): number;
+  setscheduler(pid: number, policy: number, param: Buffer): number;
+}
+let bound: SchedCalls | undefined;
+
+/** The libc calls this file makes, bound once per thread. */
+function sched(): SchedCalls {
+  if (bound) return bound;
+  const lib = koffi.load('libc.so.6');
+  bound = {
+    syscall: lib.func('long syscall(long number)') as SchedCalls['syscall'],
+    setpriority: lib.func('int setpriority(int which, unsigned int who, int prio)') as SchedCalls['setpriority'],
+    setscheduler: lib.func('int sched_setscheduler(int pid, int policy, const void *param)') as SchedCalls['setscheduler'],
+  };
+  return bound;
+}
+
+/** The calling thread's kernel id, or why it cannot be had. */
+function gettid(): { ok: true; tid: number } | { ok: false; error: string } {
+  const nr = SYS_GETTID[process.arch];
+  if (nr === undefined) return { ok: false, error: `no gettid syscall number for ${process.arch}` };
+  const tid = sched().syscall(nr);
+  return tid > 0 ? { ok: true, tid } : { ok: false, error: `gettid failed: ${lastErrno()}` };
+}
+
+/** struct sched_param */
+function schedParam(priority: number): Buffer {
+  const param = Buffer.alloc(4);
+  param.writeInt32LE(priority, 0);
+  return param;
+}
 
 /** Sets the calling thread's nice value; returns an error string instead of throwing. */
 export function setThreadNice(nice: number): { ok: true; tid: number } | { ok: false; error: string } {
-  const nr = SYS_GETTID[process.arch];
-  if (nr === undefined) return { ok: false, error: `no gettid syscall number for ${process.arch}` };
-  const lib = koffi.load('libc.so.6');
-  const syscall = lib.func('long syscall(long number)') as (n: number) => number;
-  const setpriority = lib.func('int setpriority(int which, unsigned int who, int prio)') as (w: number, who: number, p: number) => number;
-  const tid = syscall(nr);
-  if (tid <= 0) return { ok: false, error: `gettid failed: ${lastErrno()}` };
-  if (setpriority(PRIO_PROCESS, tid, nice) !== 0) return { ok: false, error: `setpriority(${nice}) failed: ${lastErrno()}` };
-  return { ok: true, tid };
+  const id = gettid();
+  if (!id.ok) return id;
+  if (sched().setpriority(PRIO_PROCESS, id.tid, nice) !== 0) return { ok: false, error: `setpriority(${nice}) failed: ${lastErrno()}` };
+  return id;
 }
-
-const SCHED_RR = 2;
 
 /**
  * Real-time round-robin scheduling for the calling thread at `priority` (1–99), as keepalived
@@ -33,21 +62,13 @@ const SCHED_RR = 2;
  * (systemd's RestrictRealtime=yes refuses it); returns an error string instead of throwing.
  */
 export function setThreadRealtime(priority: number): { ok: true; tid: number } | { ok: false; error: string } {
-  const nr = SYS_GETTID[process.arch];
-  if (nr === undefined) return { ok: false, error: `no gettid syscall number for ${process.arch}` };
-  const lib = koffi.load('libc.so.6');
-  const syscall = lib.func('long syscall(long number)') as (n: number) => number;
-  const setscheduler = lib.func('int sched_setscheduler(int pid, int policy, const void *param)') as (p: number, pol: number, param: Buffer) => number;
-  const tid = syscall(nr);
-  if (tid <= 0) return { ok: false, error: `gettid failed: ${lastErrno()}` };
-  const param = Buffer.alloc(4);
-  param.writeInt32LE(priority, 0);
-  if (setscheduler(tid, SCHED_RR, param) !== 0) return { ok: false, error: `sched_setscheduler(SCHED_RR, ${priority}) failed: ${lastErrno()}` };
-  return { ok: true, tid };
+  const id = gettid();
+  if (!id.ok) return id;
+  if (sched().setscheduler(id.tid, SCHED_RR, schedParam(priority)) !== 0) {
+    return { ok: false, error: `sched_setscheduler(SCHED_RR, ${priority}) failed: ${lastErrno()}` };
+  }
+  return id;
 }
-
-let setschedulerFn: ((pid: number, policy: number, param: Buffer) => number) | undefined;
-const SCHED_OTHER = 0;
 
 /**
  * Runs `fn` with the calling thread at SCHED_RR `priority`, then puts it back to normal
@@ -56,17 +77,11 @@ const SCHED_OTHER = 0;
  * CAP_SYS_NICE (or with RestrictRealtime) it simply runs `fn`. pid 0 = the calling thread.
  */
 export function withRealtimeBoost<T>(priority: number, fn: () => T): T {
-  setschedulerFn ??= koffi.load('libc.so.6').func('int sched_setscheduler(int pid, int policy, const void *param)') as (p: number, pol: number, param: Buffer) => number;
-  const param = Buffer.alloc(4);
-  param.writeInt32LE(priority, 0);
-  const boosted = setschedulerFn(0, SCHED_RR, param) === 0;
+  const boosted = sched().setscheduler(0, SCHED_RR, schedParam(priority)) === 0;
   try {
     return fn();
   } finally {
-    if (boosted) {
-      param.writeInt32LE(0, 0);
-      setschedulerFn(0, SCHED_OTHER, param);
-    }
+    if (boosted) sched().setscheduler(0, SCHED_OTHER, schedParam(0));
   }
 }
 
