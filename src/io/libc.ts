@@ -17,6 +17,7 @@ import { IoError, type IoErrorCode } from './errors.ts';
 export const AF_INET = 2;
 export const AF_INET6 = 10;
 export const AF_PACKET = 17;
+export const AF_NETLINK = 16;
 export const SOCK_RAW = 3;
 export const SOCK_NONBLOCK = 0o4000;
 export const SOCK_CLOEXEC = 0o2000000;
@@ -26,6 +27,7 @@ export const MSG_CTRUNC = 0x08;
 // include/uapi/asm-generic/socket.h
 export const SOL_SOCKET = 1;
 export const SO_RCVBUF = 8;
+export const SO_RCVTIMEO = 20;
 export const SO_BINDTODEVICE = 25;
 // include/uapi/linux/in.h
 export const IPPROTO_IP = 0;

@@ -12,18 +12,15 @@
  * answer. Main thread only (it blocks, briefly).
  */
 import { FlagsNew } from 'netlink';
-import { check, lastErrno, libc, SOCK_CLOEXEC, SOL_SOCKET } from '../io/libc.ts';
+import { AF_NETLINK, check, lastErrno, libc, SO_RCVTIMEO, SOCK_CLOEXEC, SOCK_RAW, SOL_SOCKET } from '../io/libc.ts';
 import { IoError } from '../io/errors.ts';
 import { describeAddress, toAddressMessage } from './addresses.ts';
 import { kernelError, NetlinkError, NL_EEXIST, NL_PROTOCOL, NL_SOCKET, NL_TIMEOUT } from './errors.ts';
 import type { AddressSpec } from './net-control.ts';
 import { encodeRtMessage } from './rtnl.ts';
 
-// include/uapi/linux/netlink.h, rtnetlink.h, asm-generic/socket.h
-const AF_NETLINK = 16;
-const SOCK_RAW = 3;
+// include/uapi/linux/netlink.h, rtnetlink.h
 const NETLINK_ROUTE = 0;
-const SO_RCVTIMEO = 20;
 const NLMSG_HDRLEN = 16;
 const NLMSG_ERROR = 2;
 const RTM_NEWADDR = 20;
