@@ -120,6 +120,27 @@ export class NetnsLab {
   }
 }
 
+/**
+ * `tcpdump -e -n -l` on `ifname` inside `ns`, as text: resolves once it listens; `text()` is
+ * everything it printed so far. Killed at the test's teardown.
+ */
+export async function watchWire(
+  t: { teardown(fn: () => void): void },
+  lab: NetnsLab,
+  ns: string,
+  filter: string,
+  ifname = 'eth0',
+): Promise<{ text(): string }> {
+  const dump = lab.spawnIn(ns, ['tcpdump', '-i', ifname, '-e', '-n', '-l', filter]);
+  let out = '';
+  let err = '';
+  dump.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  dump.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  t.teardown(() => void dump.kill('SIGKILL'));
+  await waitFor('tcpdump listening', () => err.includes('listening on'), 10_000, 20);
+  return { text: () => out };
+}
+
 /** Waits until `pred` is true, polling every `stepMs`, or throws after `timeoutMs`. */
 export async function waitFor(
   what: string,

@@ -7,7 +7,7 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { nsExec, requireRoot, waitFor } from '../../helpers/netns.ts';
+import { nsExec, requireRoot, waitFor, watchWire } from '../../helpers/netns.ts';
 import {
   globalDefs,
   hasAddress,
@@ -97,25 +97,19 @@ test.serial('use_vmac: the master answers for the VIP with 00:00:5e:00:01:33 fro
     await waitFor('client resolving the VIP to the virtual MAC', () => neighMac(p.c, VIP) === VMAC, 10_000, 100);
 
     // On the wire, seen from the client: adverts leave from the virtual MAC.
-    const dump = p.lab.spawnIn(p.c, ['tcpdump', '-i', 'eth0', '-e', '-n', '-l', 'arp or ip proto 112']);
-    let wire = '';
-    let dumpErr = '';
-    dump.stdout!.setEncoding('utf8').on('data', (d: string) => (wire += d));
-    dump.stderr!.setEncoding('utf8').on('data', (d: string) => (dumpErr += d));
-    t.teardown(() => void dump.kill('SIGKILL'));
-    await waitFor('tcpdump listening', () => dumpErr.includes('listening on'), 10_000, 20);
+    const capture = await watchWire(t, p.lab, p.c, 'arp or ip proto 112');
     const advertFrom = new RegExp(`^\\S+ ${VMAC} > 01:00:5e:00:00:12, .*VRRPv3, Advertisement, vrid 51, prio 150`, 'm');
-    await waitFor('an advert from the virtual MAC', () => advertFrom.test(wire), 5000, 20);
+    await waitFor('an advert from the virtual MAC', () => advertFrom.test(capture.text()), 5000, 20);
 
     // SIGTERM: priority 0, the backup takes over; the old master removes its macvlan and exits 0.
-    const mark = wire.length;
+    const mark = capture.text().length;
     a.proc.kill('SIGTERM');
     await waitAddress(p.r2, 'vrrp.51', VIP, true, 10_000);
     // The new master announces the VIP with a gratuitous ARP from the same virtual MAC, and adverts from it.
     const garp = new RegExp(`^\\S+ ${VMAC} > ff:ff:ff:ff:ff:ff, ethertype ARP .*${VIP.replaceAll('.', '\\.')}`, 'm');
     const newAdvert = new RegExp(`^\\S+ ${VMAC} > 01:00:5e:00:00:12, .*VRRPv3, Advertisement, vrid 51, prio 100`, 'm');
-    await waitFor('gratuitous ARP and adverts from r2 with the virtual MAC', () => garp.test(wire.slice(mark)) && newAdvert.test(wire.slice(mark)), 10_000, 20);
-    t.log(`after takeover: ${garp.exec(wire.slice(mark))?.[0] ?? ''}`);
+    await waitFor('gratuitous ARP and adverts from r2 with the virtual MAC', () => garp.test(capture.text().slice(mark)) && newAdvert.test(capture.text().slice(mark)), 10_000, 20);
+    t.log(`after takeover: ${garp.exec(capture.text().slice(mark))?.[0] ?? ''}`);
     t.is(await stopped(a), 0);
     t.false(linkExists(p.r1, 'vrrp.51'), 'the old master removed its macvlan');
     t.is(linkMacOf(p.r2, 'vrrp.51'), VMAC);

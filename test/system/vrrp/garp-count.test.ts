@@ -5,7 +5,7 @@
  * the VRRP worker; this proves the two halves add up to keepalived's count.
  */
 import test from 'ava';
-import { requireRoot, waitFor } from '../../helpers/netns.ts';
+import { requireRoot, watchWire } from '../../helpers/netns.ts';
 import { globalDefs, instanceBlock, outputOf, routerLab, startVigil, waitAddress } from '../../helpers/routers.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -23,13 +23,7 @@ test.serial('take-over sends garp_master_repeat gratuitous ARPs / NAs per VIP, n
     instanceBlock({ name: 'VI_6', state: 'MASTER', priority: 255, vrid: 62, vip: `${V6}/64`, advertInt: '1', version: 3, extra: `    native_ipv6\n${garp}` });
 
   // Everything r1 sends, seen from the client, from before vigil starts.
-  const dump = p.lab.spawnIn(p.c, ['tcpdump', '-i', 'eth0', '-e', '-n', '-l', 'arp or icmp6']);
-  let wire = '';
-  let dumpErr = '';
-  dump.stdout!.setEncoding('utf8').on('data', (d: string) => (wire += d));
-  dump.stderr!.setEncoding('utf8').on('data', (d: string) => (dumpErr += d));
-  t.teardown(() => void dump.kill('SIGKILL'));
-  await waitFor('tcpdump listening', () => dumpErr.includes('listening on'), 10_000, 20);
+  const capture = await watchWire(t, p.lab, p.c, 'arp or icmp6');
 
   const a = startVigil(p.lab, p.r1, p.dir, 'r1', p.dir.file('r1.conf', conf));
   try {
@@ -37,7 +31,7 @@ test.serial('take-over sends garp_master_repeat gratuitous ARPs / NAs per VIP, n
     await waitAddress(p.r1, 'eth0', V6, true, 15_000);
     // The whole burst leaves at once (garp_master_delay 0: no second one); give it time to arrive.
     await sleep(1500);
-    const lines = wire.split('\n');
+    const lines = capture.text().split('\n');
     const from = '02:55:00:00:00:01';
     for (const v of V4) {
       const arps = lines.filter((l) => l.startsWith(`${l.split(' ')[0]} ${from} > ff:ff:ff:ff:ff:ff, ethertype ARP`) && new RegExp(`${v.replaceAll('.', '\\.')}\\b`).test(l));
@@ -47,7 +41,7 @@ test.serial('take-over sends garp_master_repeat gratuitous ARPs / NAs per VIP, n
     t.is(nas.length, REPEAT, `unsolicited NAs for ${V6}:\n${nas.join('\n')}`);
   } catch (e) {
     t.log(outputOf(a));
-    t.log(wire);
+    t.log(capture.text());
     throw e;
   } finally {
     a.proc.kill('SIGTERM');
