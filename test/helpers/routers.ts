@@ -3,7 +3,7 @@
  * keepalived, each inside a namespace of a NetnsLab, with per-router pid files and
  * control sockets so several run side by side on one host.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -212,4 +212,25 @@ export async function waitReady(...routers: Router[]): Promise<void> {
     const mark = r.kind === 'vigil' ? '"event":"daemon.ready"' : 'Startup complete';
     await waitFor(`${r.kind} ${r.name} ready`, () => outputOf(r).includes(mark), 30_000, 20);
   }
+}
+
+/** One thread of a process as the kernel schedules it (fields 19, 40, 41 of /proc/PID/task/TID/stat). */
+export interface ThreadScheduling {
+  readonly tid: number;
+  readonly comm: string;
+  readonly nice: number;
+  readonly rtPriority: number;
+  /** 0 SCHED_OTHER, 2 SCHED_RR */
+  readonly policy: number;
+}
+
+/** Every thread of `pid` with its scheduling (`ip netns exec` execs the daemon: the spawned pid is vigil's own). */
+export function threadScheduling(pid: number): ThreadScheduling[] {
+  return readdirSync(`/proc/${pid}/task`).map((tid) => {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    // the fields after "(comm)", which may hold spaces: field 3 is rest[0]
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+    return { tid: Number(tid), comm, nice: Number(rest[19 - 3]), rtPriority: Number(rest[40 - 3]), policy: Number(rest[41 - 3]) };
+  });
 }

@@ -6,11 +6,11 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nsExec, requireRoot, waitFor } from '../../helpers/netns.ts';
 import { controlRequest } from '../../../src/supervisor/control-client.ts';
-import { globalDefs, hasAddress, instanceBlock, outputOf, repoRoot, RouterDir, routerLab, startVigil, waitAddress, waitReady, type Router, type RouterLab } from '../../helpers/routers.ts';
+import { globalDefs, hasAddress, instanceBlock, outputOf, repoRoot, RouterDir, routerLab, startVigil, threadScheduling, waitAddress, waitReady, type Router, type RouterLab } from '../../helpers/routers.ts';
 
 const VIP = '10.79.0.100';
 const VIP2 = '10.79.0.101';
@@ -386,16 +386,11 @@ test.serial('global_defs vrrp_rt_priority puts the VRRP threads under SCHED_RR a
   try {
     await waitAddress(p.r1, 'eth0', VIP, true, 15_000);
     const pid = a.proc.pid!;
-    // `ip netns exec` execs the daemon, so the spawned pid is vigil's own
-    const threads = readdirSync(`/proc/${pid}/task`).map((tid) => {
-      const st = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-      return { tid, rtprio: Number(f[37]), policy: Number(f[38]) };
-    });
+    const threads = threadScheduling(pid);
     const rt = threads.filter((x) => x.policy === 2);
     t.true(rt.length >= 2, `SCHED_RR threads: ${JSON.stringify(rt)}`);
-    t.true(rt.every((x) => x.rtprio === 42));
-    t.true(threads.some((x) => x.tid === String(pid) && x.policy === 0), 'the main thread must stay SCHED_OTHER');
+    t.true(rt.every((x) => x.rtPriority === 42));
+    t.true(threads.some((x) => x.tid === pid && x.policy === 0), 'the main thread must stay SCHED_OTHER');
     t.false(outputOf(a).includes('vrrp.priority-failed'));
   } catch (e) {
     t.log(outputOf(a));

@@ -1,32 +1,14 @@
 /**
  * The VRRP threads' scheduling as the kernel reports it (/proc/PID/task/TID/stat: nice,
  * rt_priority, policy) for a running daemon: SCHED_RR 1 by default, keepalived's
- * `vrrp_rt_priority N` → SCHED_RR N, `vrrp_priority N` alone → nice N. Exactly two threads
- * (the VRRP worker and its socket reader) are raised; the main thread and the rest are not.
+ * `vrrp_rt_priority N` → SCHED_RR N, `vrrp_priority N` alone → nice N. The VRRP worker and
+ * its socket reader are raised (run from the sources, the module-hooks thread tsx starts from
+ * the worker inherits it too: 3); the main thread is not, also after a take-over (it runs the
+ * VIP add and first gratuitous ARP at realtime priority for those few µs, then goes back).
  */
 import test from 'ava';
-import { readdirSync, readFileSync } from 'node:fs';
 import { requireRoot } from '../../helpers/netns.ts';
-import { globalDefs, instanceBlock, outputOf, routerLab, startVigil, waitAddress, waitReady } from '../../helpers/routers.ts';
-
-interface Sched {
-  tid: number;
-  comm: string;
-  nice: number;
-  rtPriority: number;
-  policy: number;
-}
-
-/** Every thread of `pid`: fields 19 (nice), 40 (rt_priority), 41 (policy) of its stat line. */
-function threads(pid: number): Sched[] {
-  return readdirSync(`/proc/${pid}/task`).map((tid) => {
-    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-    // fields after "(comm)", which may hold spaces: field 3 is rest[0]
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").trim();
-    return { tid: Number(tid), comm, nice: Number(rest[19 - 3]), rtPriority: Number(rest[40 - 3]), policy: Number(rest[41 - 3]) };
-  });
-}
+import { globalDefs, instanceBlock, outputOf, routerLab, startVigil, threadScheduling, waitAddress, waitReady } from '../../helpers/routers.ts';
 
 const SCHED_OTHER = 0;
 const SCHED_RR = 2;
@@ -46,7 +28,7 @@ for (const c of [
       // alone on its segment it takes over: the main thread's realtime boost around the VIP
       // add and first gratuitous ARP must be over by then
       await waitAddress(p.r1, 'eth0', '10.87.0.100', true, 15_000);
-      const all = threads(a.proc.pid!);
+      const all = threadScheduling(a.proc.pid!);
       const raised = all.filter((x) => x.policy !== SCHED_OTHER || x.nice !== 0);
       t.true(raised.length >= 2 && raised.length <= (process.env['VIGIL_TEST_DIST'] === '1' ? 2 : 3), `raised threads: ${JSON.stringify(raised)}`);
       for (const x of raised) t.like(x, c.want);
