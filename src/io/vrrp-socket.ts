@@ -105,6 +105,9 @@ export interface VrrpSocketOptions {
 /** Why a received datagram was not delivered; each is a metric label. */
 export type DropReason = Ipv4DropReason | 'truncated' | 'no-ancillary' | 'no-source';
 
+/** destinations whose sockaddr a socket keeps (an instance has its group or its unicast peers) */
+const MAX_CACHED_SOCKADDRS = 256;
+
 export interface VrrpSocketStats {
   received: number;
   sent: number;
@@ -114,7 +117,11 @@ export interface VrrpSocketStats {
 }
 
 export interface VrrpSocket {
-  send(payload: Buffer, dst: string, cb?: (err?: Error) => void): void;
+  /**
+   * Sends one datagram now (a non-blocking sendto: the kernel has copied `payload` when this
+   * returns, so the caller may send the same buffer again). Returns the error, if any.
+   */
+  send(payload: Buffer, dst: string): IoError | undefined;
   close(): void;
   /** The source address our packets carry (what the VRRPv3 pseudo-header must use), if known. */
   readonly src: string | undefined;
@@ -226,6 +233,20 @@ export function openVrrpSocket(
     onPacket({ family, src: d.src, dst: d.dst, ttl: d.hopLimit, payload: data });
   };
 
+  // A socket sends to the same one or few addresses every interval (its group, its unicast
+  // peers): their sockaddrs are built once, not parsed from text on every advert.
+  const sockaddrs = new Map<string, Buffer>();
+  const sockaddrFor = (dst: string): Buffer | undefined => {
+    const known = sockaddrs.get(dst);
+    if (known) return known;
+    const bytes = addrBytes(dst, family);
+    if (!bytes) return undefined;
+    const sa = family === 4 ? sockaddrIn(bytes) : sockaddrIn6(bytes, ifindex);
+    if (sockaddrs.size >= MAX_CACHED_SOCKADDRS) sockaddrs.clear();
+    sockaddrs.set(dst, sa);
+    return sa;
+  };
+
   let closed = false;
   let watch: Watch;
   try {
@@ -243,13 +264,12 @@ export function openVrrpSocket(
     src: src === undefined ? undefined : family === 6 ? src.replace(/%.*$/, '') : src,
     ifindex,
     stats,
-    send(payload, dst, cb) {
+    send(payload, dst) {
       let err: IoError | undefined;
-      const dstBytes = addrBytes(dst, family);
+      const sa = closed ? undefined : sockaddrFor(dst);
       if (closed) err = new IoError('VIGIL_SOCK_SEND', `${what}: send to ${dst}: socket is closed`);
-      else if (!dstBytes) err = new IoError('VIGIL_SOCK_ARG', `${what}: ${dst} is not an IPv${family} address`);
+      else if (!sa) err = new IoError('VIGIL_SOCK_ARG', `${what}: ${dst} is not an IPv${family} address`);
       else {
-        const sa = family === 4 ? sockaddrIn(dstBytes) : sockaddrIn6(dstBytes, ifindex);
         const n = c.sendto(fd, payload, payload.length, 0, sa, sa.length);
         if (n < 0) {
           const errno = lastErrno();
@@ -258,8 +278,7 @@ export function openVrrpSocket(
       }
       if (err) stats.sendErrors++;
       else stats.sent++;
-      if (cb) process.nextTick(cb, err);
-      else if (err) process.nextTick(onError, err);
+      return err;
     },
     close() {
       if (closed) return;

@@ -16,14 +16,15 @@ import {
   type ToVrrp,
   type VrrpInstanceSpec,
 } from '../ipc/messages.ts';
-import { decodeAdvert, encodeAdvert, type Advert } from './packet.ts';
+import { decodeAdvert, encodeAdvert, sameAdvert, type Advert } from './packet.ts';
 import { decodeExpectFor, toRouterParams } from './params.ts';
 import { Router, type RouterEffect, type RouterEvent, type TimerName, type VrrpState } from './router.ts';
 import { SyncGroups } from './sync-group.ts';
 
 /** The socket the engine needs (src/io/vrrp-socket.ts provides it). */
 export interface EngineSocket {
-  send(payload: Buffer, dst: string, cb?: (err?: Error) => void): void;
+  /** Sends now; the bytes are copied before it returns (the engine sends the same buffer again). */
+  send(payload: Buffer, dst: string): Error | undefined;
   close(): void;
 }
 export interface EngineSocketOptions {
@@ -76,19 +77,36 @@ export interface EngineIo {
   waitUntil(dueMs: number): void;
 }
 
-interface QueuedAdvert {
-  readonly due: number;
-  readonly fire: () => void;
-}
-
+/** master-down and preempt-delay: a libuv timer each */
 interface Timer {
   due: number;
   handle: unknown;
-  /** the advert slot (whole ms of the monotonic clock) this timer holds, see takeAdvertSlot */
-  slot?: number;
-  /** an advert timer's place in the shared advert queue (then `handle` is unused), see queueAdvert */
-  queued?: QueuedAdvert;
 }
+
+/**
+ * An instance's advert timer. One object per instance, armed again every interval: the
+ * advert path allocates next to nothing (see `encoded`), because what the VRRP thread
+ * allocates comes back as scavenges that hold up adverts.
+ */
+interface AdvertTimer {
+  /** ms, monotonic; NaN while not armed */
+  due: number;
+  /** the advert slot (whole ms of the monotonic clock) held, -1 none; see takeAdvertSlot */
+  slot: number;
+  /** in the shared advert queue (see queueAdvert) */
+  queued: boolean;
+}
+
+/**
+ * Adverts armed per whole ms, a ring indexed by ms modulo its length. An advert is armed at
+ * most one interval ahead (255 s, RFC 3768's largest), less than the ring's 262 s, so two
+ * armed slots never share an entry.
+ */
+const SLOT_RING = 1 << 18;
+const SLOT_MASK = SLOT_RING - 1;
+
+/** the event every advert timer delivers (routers do not keep or change events) */
+const ADVERT_TIMER: RouterEvent = { type: 'timer', timer: 'advert' };
 
 /**
  * Adverts allowed to fall due in one millisecond. Instances that become MASTER together
@@ -105,7 +123,12 @@ interface Instance {
   spec: VrrpInstanceSpec;
   router: Router;
   socket: SharedSocket;
-  timers: Map<TimerName, Timer>;
+  /**
+   * Armed timers by name. A record, not a Map: an advert timer is dropped and armed again
+   * every interval, and a Map that empties shrinks its table and allocates a new one.
+   */
+  timers: { [K in Exclude<TimerName, 'advert'>]?: Timer | undefined };
+  advert: AdvertTimer;
   garp?: { sender: EngineGarp; timers: unknown[] };
   stats: Counters;
   /** the advert timer's previous due time: re-arming from it, not from `now`, keeps the schedule from drifting */
@@ -113,6 +136,8 @@ interface Instance {
   /** outstanding take-over/release request */
   pendingVips?: { requestId: number; kind: 'take-over' | 'release' };
   masterAddress?: string;
+  /** the last advert encoded, per destination (see `encoded`) */
+  encoded?: { readonly spec: VrrpInstanceSpec; readonly advert: Advert; readonly payloads: Buffer[] };
 }
 
 interface Counters {
@@ -123,19 +148,21 @@ interface Counters {
   priorityZeroSent: number;
   priorityZeroReceived: number;
   dropped: Record<string, number>;
-  lateMs: number[];
+  /** how late each advert timer fired (ms), the last LATE_WINDOW of them, a ring */
+  lateMs: Float64Array;
+  /** adverts timed so far (lateMs holds the last min(n, LATE_WINDOW)) */
+  lateN: number;
 }
 
 interface SharedSocket {
   key: string;
   socket: EngineSocket;
   users: number;
-  /** sends not yet completed: a socket is closed only once they have gone out (the priority-0 advert on stop) */
-  inFlight: number;
-  closing: boolean;
 }
 
 const LATE_WINDOW = 1024;
+
+const isTakeOver = (e: RouterEffect): boolean => e.type === 'take-over';
 
 function newCounters(): Counters {
   return {
@@ -146,11 +173,12 @@ function newCounters(): Counters {
     priorityZeroSent: 0,
     priorityZeroReceived: 0,
     dropped: {},
-    lateMs: [],
+    lateMs: new Float64Array(LATE_WINDOW),
+    lateN: 0,
   };
 }
 
-function percentile(sorted: readonly number[], p: number): number {
+function percentile(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
 }
@@ -162,12 +190,13 @@ export class VrrpEngine {
   private nextRequestId = 1;
   /** requestId → instance name, for vips-done */
   private readonly vipRequests = new Map<number, string>();
-  /** adverts due per whole ms of the monotonic clock (see ADVERTS_PER_MS) */
-  private readonly advertSlots = new Map<number, number>();
+  /** adverts due per whole ms of the monotonic clock (see ADVERTS_PER_MS, SLOT_RING) */
+  private readonly advertSlots = new Uint16Array(SLOT_RING);
   /** every instance's next advert, earliest first (see queueAdvert) */
-  private readonly advertQueue: QueuedAdvert[] = [];
+  private readonly advertQueue: Instance[] = [];
   private advertWake: unknown;
   private advertWakeAt = Infinity;
+  private readonly onAdvertWake = (): void => this.runAdverts();
   private stopping?: { requestId: number; pending: Set<number> };
   /** drops not tied to an instance: socket-level reasons and unknown VRIDs */
   private readonly unattributed: Record<string, number> = {};
@@ -207,7 +236,7 @@ export class VrrpEngine {
 
   status(): InstanceStatus[] {
     return [...this.instances.values()].map((i) => {
-      const late = [...i.stats.lateMs].sort((a, b) => a - b);
+      const late = i.stats.lateMs.slice(0, Math.min(i.stats.lateN, LATE_WINDOW)).sort();
       const inst = i.spec.instance;
       return {
         name: inst.name,
@@ -279,7 +308,8 @@ export class VrrpEngine {
         spec,
         router,
         socket: this.acquireSocket(spec),
-        timers: new Map(),
+        timers: {},
+        advert: { due: NaN, slot: -1, queued: false },
         stats: newCounters(),
       };
       this.instances.set(spec.instance.name, inst);
@@ -313,8 +343,9 @@ export class VrrpEngine {
 
   private remove(inst: Instance): void {
     this.apply(inst, inst.router.handle({ type: 'stop' }));
-    for (const t of inst.timers.values()) this.dropTimer(t);
-    inst.timers.clear();
+    for (const t of Object.values(inst.timers)) if (t) this.io.clearTimer(t.handle);
+    inst.timers = {};
+    this.disarmAdvert(inst);
     this.clearGarp(inst);
     this.releaseSocket(inst.socket);
     this.syncGroups.detach(inst.spec.instance.name);
@@ -350,7 +381,7 @@ export class VrrpEngine {
             fields: { socket: key, error: e.message, code: (e as { code?: string }).code ?? 'unknown' },
           }),
       );
-      shared = { key, socket, users: 0, inFlight: 0, closing: false };
+      shared = { key, socket, users: 0 };
       this.sockets.set(key, shared);
     }
     shared.users++;
@@ -360,8 +391,7 @@ export class VrrpEngine {
   private releaseSocket(shared: SharedSocket): void {
     if (--shared.users > 0) return;
     this.sockets.delete(shared.key);
-    shared.closing = true;
-    if (shared.inFlight === 0) shared.socket.close();
+    shared.socket.close(); // sends are synchronous: the priority-0 advert on stop has gone out
   }
 
   private receive(key: string, p: EnginePacket): void {
@@ -429,21 +459,27 @@ export class VrrpEngine {
     // A take-over is asked for before anything else is reported: the supervisor adds the
     // addresses (and sends the first gratuitous ARP) before it logs the transition or runs
     // notify scripts.
-    const first = effects.filter((e) => e.type === 'take-over');
-    if (first.length > 0 && first.length < effects.length) effects = [...first, ...effects.filter((e) => e.type !== 'take-over')];
+    if (effects.length > 1 && effects.some(isTakeOver)) {
+      effects = [...effects.filter(isTakeOver), ...effects.filter((e) => !isTakeOver(e))];
+    }
     for (const e of effects) {
       switch (e.type) {
         case 'send-advert':
           this.sendAdvert(inst, e.advert);
           break;
         case 'arm-timer':
-          this.arm(inst, e.timer, e.ms);
+          if (e.timer === 'advert') this.armAdvert(inst, e.ms);
+          else this.arm(inst, e.timer, e.ms);
           break;
         case 'cancel-timer': {
-          const t = inst.timers.get(e.timer);
-          if (t) this.dropTimer(t);
-          inst.timers.delete(e.timer);
-          if (e.timer === 'advert') delete inst.lastAdvertDue;
+          if (e.timer === 'advert') {
+            this.disarmAdvert(inst);
+            delete inst.lastAdvertDue;
+            break;
+          }
+          const t = inst.timers[e.timer];
+          if (t) this.io.clearTimer(t.handle);
+          inst.timers[e.timer] = undefined;
           break;
         }
         case 'transition':
@@ -487,36 +523,52 @@ export class VrrpEngine {
     }
   }
 
-  private arm(inst: Instance, timer: TimerName, ms: number): void {
-    const prev = inst.timers.get(timer);
-    if (prev) this.dropTimer(prev);
+  private arm(inst: Instance, timer: Exclude<TimerName, 'advert'>, ms: number): void {
+    const prev = inst.timers[timer];
+    if (prev) this.io.clearTimer(prev.handle);
+    const t: Timer = { due: this.io.now() + ms, handle: undefined };
+    inst.timers[timer] = t;
+    t.handle = this.io.setTimer(() => {
+      if (inst.timers[timer] !== t) return;
+      inst.timers[timer] = undefined;
+      this.dispatch(inst, { type: 'timer', timer });
+    }, ms);
+  }
+
+  private armAdvert(inst: Instance, ms: number): void {
+    const a = inst.advert;
+    this.disarmAdvert(inst);
     const now = this.io.now();
     // Keep the advert schedule: the next advert is due one interval after the previous
     // one was due, not after it was actually sent (drift correction).
-    let due = now + ms;
-    if (timer === 'advert' && inst.lastAdvertDue !== undefined && now - inst.lastAdvertDue < ms) {
-      due = inst.lastAdvertDue + ms;
+    a.due = inst.lastAdvertDue !== undefined && now - inst.lastAdvertDue < ms ? inst.lastAdvertDue + ms : now + ms;
+    this.takeAdvertSlot(a, now, ms);
+    this.queueAdvert(inst);
+  }
+
+  private disarmAdvert(inst: Instance): void {
+    const a = inst.advert;
+    if (a.queued) {
+      const q = this.advertQueue;
+      const at = q.indexOf(inst);
+      if (at >= 0) q.splice(at, 1);
+      a.queued = false;
+      if (at === 0) this.scheduleAdverts();
     }
-    const t: Timer = { due, handle: undefined };
-    if (timer === 'advert') this.takeAdvertSlot(t, now, ms);
-    inst.timers.set(timer, t);
-    const fire = (): void => {
-      if (inst.timers.get(timer) !== t) return;
-      this.releaseSlot(t);
-      if (timer === 'advert') {
-        delete t.queued; // runAdverts took it off the queue
-        const spin = this.io.spinMs;
-        if (spin > 0) this.io.waitUntil(t.due); // the last sub-millisecond: libuv timers tick in whole ms
-        const late = this.io.now() - t.due;
-        inst.stats.lateMs.push(late);
-        if (inst.stats.lateMs.length > LATE_WINDOW) inst.stats.lateMs.shift();
-        inst.lastAdvertDue = t.due;
-      }
-      inst.timers.delete(timer);
-      this.dispatch(inst, { type: 'timer', timer });
-    };
-    if (timer === 'advert') this.queueAdvert(t, fire);
-    else t.handle = this.io.setTimer(fire, Math.max(0, t.due - now));
+    this.releaseSlot(a);
+    a.due = NaN;
+  }
+
+  /** runAdverts has taken `a` off the queue: wait out its last sub-millisecond, then advertise. */
+  private fireAdvert(inst: Instance): void {
+    const a = inst.advert;
+    this.releaseSlot(a);
+    if (this.io.spinMs > 0) this.io.waitUntil(a.due); // libuv timers tick in whole ms
+    const late = this.io.now() - a.due;
+    inst.stats.lateMs[inst.stats.lateN++ % LATE_WINDOW] = late;
+    inst.lastAdvertDue = a.due;
+    a.due = NaN;
+    this.dispatch(inst, ADVERT_TIMER);
   }
 
   /**
@@ -525,24 +577,24 @@ export class VrrpEngine {
    * own libuv timer, one waiting for its own advert would hold back another's that falls due
    * meanwhile (and libuv rounds to whole ms, so they do not even wake in due order).
    */
-  private queueAdvert(t: Timer, fire: () => void): void {
-    const entry: QueuedAdvert = { due: t.due, fire };
-    t.queued = entry;
+  private queueAdvert(inst: Instance): void {
+    const due = inst.advert.due;
+    inst.advert.queued = true;
     const q = this.advertQueue;
     let lo = 0;
     let hi = q.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (q[mid]!.due <= t.due) lo = mid + 1;
+      if (q[mid]!.advert.due <= due) lo = mid + 1;
       else hi = mid;
     }
-    q.splice(lo, 0, entry);
+    q.splice(lo, 0, inst);
     this.scheduleAdverts();
   }
 
   private scheduleAdverts(): void {
     const head = this.advertQueue[0];
-    const wakeAt = head === undefined ? Infinity : head.due - this.io.spinMs;
+    const wakeAt = head === undefined ? Infinity : head.advert.due - this.io.spinMs;
     if (this.advertWake !== undefined) {
       if (this.advertWakeAt <= wakeAt) return;
       this.io.clearTimer(this.advertWake);
@@ -550,7 +602,7 @@ export class VrrpEngine {
     }
     if (head === undefined) return;
     this.advertWakeAt = wakeAt;
-    this.advertWake = this.io.setTimer(() => this.runAdverts(), Math.max(0, wakeAt - this.io.now()));
+    this.advertWake = this.io.setTimer(this.onAdvertWake, Math.max(0, wakeAt - this.io.now()));
   }
 
   /** Fires every advert due within spinMs, earliest first; each waits for its own due time. */
@@ -560,69 +612,72 @@ export class VrrpEngine {
     const q = this.advertQueue;
     for (;;) {
       const head = q[0];
-      if (head === undefined || head.due - this.io.now() > this.io.spinMs) break;
+      if (head === undefined || head.advert.due - this.io.now() > this.io.spinMs) break;
       q.shift();
-      head.fire(); // re-arms its instance's next advert into the queue
+      head.advert.queued = false;
+      this.fireAdvert(head); // re-arms its instance's next advert into the queue
     }
     this.scheduleAdverts();
   }
 
   /** Moves `t.due` earlier into the nearest millisecond with room (see ADVERTS_PER_MS) and holds it. */
-  private takeAdvertSlot(t: Timer, now: number, intervalMs: number): void {
+  private takeAdvertSlot(t: AdvertTimer, now: number, intervalMs: number): void {
     const first = Math.floor(t.due);
     // not into the past (nor the next ms or so: the wake-up needs a timer tick to land in)
     const earliest = Math.max(first - Math.floor(intervalMs / 2), Math.floor(now) + 2);
     let slot = first;
     for (let s = first; s >= earliest; s--) {
-      if ((this.advertSlots.get(s) ?? 0) < ADVERTS_PER_MS) {
+      if (this.advertSlots[s & SLOT_MASK]! < ADVERTS_PER_MS) {
         slot = s;
         break;
       }
     }
     if (slot !== first) t.due -= first - slot;
     t.slot = slot;
-    this.advertSlots.set(slot, (this.advertSlots.get(slot) ?? 0) + 1);
+    this.advertSlots[slot & SLOT_MASK]!++;
   }
 
-  private releaseSlot(t: Timer): void {
-    if (t.slot === undefined) return;
-    const n = (this.advertSlots.get(t.slot) ?? 1) - 1;
-    if (n <= 0) this.advertSlots.delete(t.slot);
-    else this.advertSlots.set(t.slot, n);
-    delete t.slot;
-  }
-
-  private dropTimer(t: Timer): void {
-    if (t.queued) {
-      const at = this.advertQueue.indexOf(t.queued);
-      if (at >= 0) this.advertQueue.splice(at, 1);
-      delete t.queued;
-      if (at === 0) this.scheduleAdverts();
-    } else {
-      this.io.clearTimer(t.handle);
-    }
-    this.releaseSlot(t);
+  private releaseSlot(t: AdvertTimer): void {
+    if (t.slot < 0) return;
+    const at = t.slot & SLOT_MASK;
+    if (this.advertSlots[at]! > 0) this.advertSlots[at]!--;
+    t.slot = -1;
   }
 
   private sendAdvert(inst: Instance, advert: Advert): void {
-    const i = inst.spec.instance;
-    const priority = advert.priority;
-    const unicast = i.unicastPeers.length > 0;
-    const dsts = unicast ? i.unicastPeers : [inst.spec.mcastGroup];
-    const shared = inst.socket;
-    for (const dst of dsts) {
-      const payload = encodeAdvert(advert, { family: i.family, src: inst.spec.link.primaryAddress, dst });
-      shared.inFlight++;
-      shared.socket.send(payload, dst, (err) => {
-        if (--shared.inFlight === 0 && shared.closing) shared.socket.close();
-        if (err) {
-          inst.stats.dropped['send-error'] = (inst.stats.dropped['send-error'] ?? 0) + 1;
-          this.reportDrop(i.name, 'send-error', err.message, dst);
-        }
-      });
-    }
+    const peers = inst.spec.instance.unicastPeers;
+    if (peers.length === 0) this.sendTo(inst, advert, 0, inst.spec.mcastGroup);
+    else for (let d = 0; d < peers.length; d++) this.sendTo(inst, advert, d, peers[d]!);
     inst.stats.advertsSent++;
-    if (priority === 0) inst.stats.priorityZeroSent++;
+    if (advert.priority === 0) inst.stats.priorityZeroSent++;
+  }
+
+  private sendTo(inst: Instance, advert: Advert, d: number, dst: string): void {
+    const err = inst.socket.socket.send(this.encoded(inst, advert, d, dst), dst);
+    if (err) {
+      inst.stats.dropped['send-error'] = (inst.stats.dropped['send-error'] ?? 0) + 1;
+      this.reportDrop(inst.spec.instance.name, 'send-error', err.message, dst);
+    }
+  }
+
+  /**
+   * The advert's bytes for destination number `d`. A master sends the same advert every
+   * interval, so it is encoded once and the same bytes go out until something in it (or
+   * the instance's spec) changes: what the VRRP thread allocates per advert comes back as
+   * scavenges that hold up adverts.
+   */
+  private encoded(inst: Instance, advert: Advert, d: number, dst: string): Buffer {
+    let cache = inst.encoded;
+    if (cache === undefined || cache.spec !== inst.spec || !sameAdvert(cache.advert, advert)) {
+      cache = { spec: inst.spec, advert, payloads: [] };
+      inst.encoded = cache;
+    }
+    let payload = cache.payloads[d];
+    if (payload === undefined) {
+      payload = encodeAdvert(advert, { family: inst.spec.instance.family, src: inst.spec.link.primaryAddress, dst });
+      cache.payloads[d] = payload;
+    }
+    return payload;
   }
 
   private requestVips(inst: Instance, kind: 'take-over' | 'release'): void {

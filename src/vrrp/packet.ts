@@ -39,6 +39,24 @@ export interface Advert {
   authData?: string;
 }
 
+/** Whether two adverts encode to the same bytes (for the same source and destination). */
+export function sameAdvert(a: Advert, b: Advert): boolean {
+  if (
+    a.version !== b.version ||
+    a.vrid !== b.vrid ||
+    a.priority !== b.priority ||
+    a.advertIntMs !== b.advertIntMs ||
+    a.authType !== b.authType ||
+    a.authData !== b.authData
+  ) {
+    return false;
+  }
+  if (a.addresses === b.addresses) return true;
+  if (a.addresses.length !== b.addresses.length) return false;
+  for (let i = 0; i < a.addresses.length; i++) if (a.addresses[i] !== b.addresses[i]) return false;
+  return true;
+}
+
 /** Every reason a packet is dropped; each is a metric label (vrrp_dropped_total{reason}). */
 export const DROP_REASONS = [
   /** fewer bytes than the fixed header */

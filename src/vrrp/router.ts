@@ -50,6 +50,34 @@ export interface RouterParams {
 }
 
 export type TimerName = 'advert' | 'master-down' | 'preempt-delay';
+const TIMER_NAMES: readonly TimerName[] = ['advert', 'master-down', 'preempt-delay'];
+
+/**
+ * Armed timers' due times, one slot per timer (NaN: not armed). Not a Map: the advert timer
+ * is armed and cleared every interval, and a Map that empties reallocates its table.
+ */
+class Deadlines {
+  private readonly due: Record<TimerName, number> = { advert: NaN, 'master-down': NaN, 'preempt-delay': NaN };
+  get(timer: TimerName): number | undefined {
+    const d = this.due[timer];
+    return Number.isNaN(d) ? undefined : d;
+  }
+  has(timer: TimerName): boolean {
+    return !Number.isNaN(this.due[timer]);
+  }
+  set(timer: TimerName, due: number): void {
+    this.due[timer] = due;
+  }
+  /** true if it was armed */
+  delete(timer: TimerName): boolean {
+    const had = this.has(timer);
+    this.due[timer] = NaN;
+    return had;
+  }
+  *[Symbol.iterator](): IterableIterator<[TimerName, number]> {
+    for (const timer of TIMER_NAMES) if (this.has(timer)) yield [timer, this.due[timer]];
+  }
+}
 
 export type RouterEvent =
   | { type: 'start' }
@@ -162,7 +190,8 @@ export class Router {
   private ownFault: { fault: boolean; reason: string } = { fault: false, reason: '' };
   private syncFault = false;
   private preempt: PreemptDelayState = 'idle';
-  private readonly deadlines = new Map<TimerName, number>();
+  private readonly deadlines = new Deadlines();
+  private lastAdvert: { readonly priority: number; readonly params: RouterParams; readonly advert: Advert } | undefined;
   private masterAddress: string | undefined;
   private masterPriority: number | undefined;
   /** what armed the current master-down timer, for the transition's reason */
@@ -543,6 +572,10 @@ export class Router {
 
   /** The advert this router sends with `priority`. */
   advert(priority: number = this.effective): Advert {
+    // The same advert goes out every interval: reuse it while its priority and the
+    // parameters stay (adverts are never changed once made).
+    const last = this.lastAdvert;
+    if (last !== undefined && last.priority === priority && last.params === this.p) return last.advert;
     const pass = this.p.version === 2 && this.p.authPass !== undefined && this.p.authPass !== '';
     const a: Advert = {
       version: this.p.version,
@@ -553,6 +586,7 @@ export class Router {
       authType: pass ? 1 : 0,
     };
     if (pass && this.p.authPass !== undefined) a.authData = this.p.authPass;
+    this.lastAdvert = { priority, params: this.p, advert: a };
     return a;
   }
 

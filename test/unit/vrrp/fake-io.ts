@@ -1,7 +1,8 @@
 /**
  * An EngineIo on a fake monotonic clock for unit tests of src/vrrp/engine.ts: timers run in
  * due order when `run(untilMs)` advances the clock, sends and posts are recorded (the VRID
- * is byte 1 of a VRRP payload). spinMs is 0: nothing advances the clock inside a callback.
+ * is byte 1 of a VRRP payload, the priority byte 2; `payload` is the buffer handed to
+ * send). spinMs is 0: nothing advances the clock inside a callback.
  */
 import type { FromVrrp } from '../../../src/ipc/messages.ts';
 import type { EngineIo } from '../../../src/vrrp/engine.ts';
@@ -12,18 +13,26 @@ interface Pending {
   fn: () => void;
 }
 
-export function fakeIo(): { io: EngineIo; sends: Array<{ t: number; vrid: number; priority: number }>; run(untilMs: number): void; posts: FromVrrp[] } {
+export interface FakeSend {
+  t: number;
+  vrid: number;
+  priority: number;
+  dst: string;
+  payload: Buffer;
+}
+
+export function fakeIo(): { io: EngineIo; sends: FakeSend[]; run(untilMs: number): void; posts: FromVrrp[] } {
   let now = 1000;
   let seq = 0;
   const timers = new Set<Pending>();
-  const sends: Array<{ t: number; vrid: number; priority: number }> = [];
+  const sends: FakeSend[] = [];
   const posts: FromVrrp[] = [];
   const io: EngineIo = {
     openSocket: () => ({
       // VRRP payload: byte 1 the VRID, byte 2 the priority (v2 and v3)
-      send: (payload, _dst, cb) => {
-        sends.push({ t: now, vrid: payload[1]!, priority: payload[2]! });
-        cb?.();
+      send: (payload, dst) => {
+        sends.push({ t: now, vrid: payload[1]!, priority: payload[2]!, dst, payload });
+        return undefined;
       },
       close: () => undefined,
     }),

@@ -6,6 +6,7 @@ import {
   decodeAdvert,
   decodeIpv4Packet,
   encodeAdvert,
+  sameAdvert,
   type Advert,
   type DecodeCtx,
   type Decoded,
@@ -314,4 +315,22 @@ test('fuzz: 20 000 mutated vectors and random buffers never throw, and every fai
   }
   // The loop exercised many distinct paths, not one early exit.
   t.true(seen.size >= 8, JSON.stringify([...seen]));
+});
+
+test('sameAdvert: equal fields (addresses compared by value) are the same advert; any field differing is not', (t) => {
+  const a: Advert = { version: 3, vrid: 7, priority: 100, advertIntMs: 1000, addresses: ['10.0.0.1', '10.0.0.2'], authType: 0 };
+  t.true(sameAdvert(a, a));
+  t.true(sameAdvert(a, { ...a, addresses: ['10.0.0.1', '10.0.0.2'] }));
+  for (const b of [
+    { ...a, priority: 101 },
+    { ...a, vrid: 8 },
+    { ...a, version: 2 as const },
+    { ...a, advertIntMs: 100 },
+    { ...a, addresses: ['10.0.0.2', '10.0.0.1'] },
+    { ...a, addresses: ['10.0.0.1'] },
+    { ...a, authType: 1 as const, authData: 'secret' },
+  ]) {
+    t.false(sameAdvert(a, b), JSON.stringify(b));
+  }
+  t.false(sameAdvert({ ...a, version: 2, authType: 1, authData: 'one' }, { ...a, version: 2, authType: 1, authData: 'two' }));
 });
