@@ -4,9 +4,12 @@
  * delay an advertisement.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { performance } from 'node:perf_hooks';
 import type { FromVrrp, ToVrrp } from '../src/ipc/messages.ts';
 import { VrrpEngine } from '../src/vrrp/engine.ts';
+import { QUIET_GC_CHECK_MS, newQuietGcState, quietGcTick, type QuietGcIo } from '../src/vrrp/quiet-gc.ts';
 import { openVrrpSocket, readerReady } from '../src/io/vrrp-socket.ts';
 import { openGarpSender } from '../src/io/garp.ts';
 import { macBytes } from '../src/io/wire.ts';
@@ -63,6 +66,20 @@ const engine = new VrrpEngine({
 });
 
 port.on('message', (msg: ToVrrp) => engine.handle(msg));
+
+// Collections in the quiet between adverts (see quiet-gc.ts). `gc` comes from a context made
+// while --expose-gc is on (the node documentation's way to reach it without the command-line
+// flag); it collects this thread's heap. The flag is switched off again at once.
+v8.setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as (opts: { type: 'minor' | 'major' }) => void;
+v8.setFlagsFromString('--no-expose-gc');
+const quietGc = newQuietGcState();
+const quietGcIo: QuietGcIo = {
+  msToNextAdvert: () => engine.msToNextAdvert(),
+  heapUsed: () => v8.getHeapStatistics().used_heap_size,
+  collect: (kind) => gc({ type: kind }),
+};
+setInterval(() => quietGcTick(quietGcIo, quietGc), QUIET_GC_CHECK_MS).unref();
 
 // Adverts first: this thread (and the socket reader it starts, which inherits this thread's
 // environment) runs ahead of checks, scripts and the main thread — SCHED_RR at

@@ -184,10 +184,9 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
   private async spawn(): Promise<void> {
     // A dead worker runs no cleanup: the sockets it opened are closed from here (fd ledger).
     const fdLedger = createFdLedger();
-    // A young generation large enough that the thread's own garbage (a few buffers per
-    // advert) is collected every few seconds rather than several times a second: each
-    // scavenge is a pause of the advert clock, longer when V8's helper threads are busy
-    // with the main thread's collections (a reload).
+    // The young generation's upper bound. V8 starts it at about 1 MB and grows it only when
+    // much survives; what keeps scavenges from pausing the advert clock is that the thread
+    // allocates little per advert and collects between adverts (src/vrrp/quiet-gc.ts).
     const worker = startWorker('vrrp', {
       name: 'vrrp',
       workerData: { fdLedger, ...threadPriority(this.config) },

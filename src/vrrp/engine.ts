@@ -234,6 +234,12 @@ export class VrrpEngine {
     }
   }
 
+  /** ms until the thread next wakes for an advert (it wakes spinMs before one is due); Infinity if none is armed */
+  msToNextAdvert(): number {
+    const head = this.advertQueue[0];
+    return head === undefined ? Infinity : head.advert.due - this.io.spinMs - this.io.now();
+  }
+
   status(): InstanceStatus[] {
     return [...this.instances.values()].map((i) => {
       const late = i.stats.lateMs.slice(0, Math.min(i.stats.lateN, LATE_WINDOW)).sort();
