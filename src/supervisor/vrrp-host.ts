@@ -8,6 +8,7 @@
  * master-down interval.
  */
 import { EventEmitter } from 'node:events';
+import v8 from 'node:v8';
 import type { Worker } from 'node:worker_threads';
 import type { Config, VirtualAddress, VrrpInstance } from '../config/model.ts';
 import {
@@ -187,11 +188,20 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
     // The young generation's upper bound. V8 starts it at about 1 MB and grows it only when
     // much survives; what keeps scavenges from pausing the advert clock is that the thread
     // allocates little per advert and collects between adverts (src/vrrp/quiet-gc.ts).
+    // No memory reducer in the VRRP thread's heap: after start-up it runs full collections of
+    // its own (seen at 8 and 17 s, pauses of 0.6–4.4 ms) whenever its timer says so, which
+    // may be inside a run of adverts. The thread collects in the quiet instead
+    // (src/vrrp/quiet-gc.ts). V8 reads the flag when it sets up a heap, so it is off only
+    // until this worker's isolate exists ('online').
+    v8.setFlagsFromString('--no-memory-reducer');
     const worker = startWorker('vrrp', {
       name: 'vrrp',
       workerData: { fdLedger, ...threadPriority(this.config) },
       resourceLimits: { maxYoungGenerationSizeMb: VRRP_YOUNG_GENERATION_MB },
     });
+    const restoreReducer = (): void => void v8.setFlagsFromString('--memory-reducer');
+    worker.once('online', restoreReducer);
+    worker.once('exit', restoreReducer);
     this.worker = worker;
     worker.on('message', (msg: FromVrrp) => this.onMessage(msg));
     worker.on('error', (err) => this.log.error({ event: 'worker.error', worker: 'vrrp', err: err.message }, 'VRRP worker failed'));
