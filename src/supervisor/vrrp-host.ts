@@ -185,9 +185,6 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
   private async spawn(): Promise<void> {
     // A dead worker runs no cleanup: the sockets it opened are closed from here (fd ledger).
     const fdLedger = createFdLedger();
-    // The young generation's upper bound. V8 starts it at about 1 MB and grows it only when
-    // much survives; what keeps scavenges from pausing the advert clock is that the thread
-    // allocates little per advert and collects between adverts (src/vrrp/quiet-gc.ts).
     // No memory reducer in the VRRP thread's heap: after start-up it runs full collections of
     // its own (seen at 8 and 17 s, pauses of 0.6–4.4 ms) whenever its timer says so, which
     // may be inside a run of adverts. The thread collects in the quiet instead
@@ -197,6 +194,9 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
     const worker = startWorker('vrrp', {
       name: 'vrrp',
       workerData: { fdLedger, ...threadPriority(this.config) },
+      // An upper bound only: V8 starts the young generation at about 1 MB and grows it when
+      // much survives. What keeps scavenges from pausing the advert clock is that the
+      // thread allocates little per advert and collects between adverts (quiet-gc.ts).
       resourceLimits: { maxYoungGenerationSizeMb: VRRP_YOUNG_GENERATION_MB },
     });
     const restoreReducer = (): void => void v8.setFlagsFromString('--memory-reducer');

@@ -77,12 +77,6 @@ export interface EngineIo {
   waitUntil(dueMs: number): void;
 }
 
-/** master-down and preempt-delay: a libuv timer each */
-interface Timer {
-  due: number;
-  handle: unknown;
-}
-
 /**
  * An instance's advert timer. One object per instance, armed again every interval: the
  * advert path allocates next to nothing (see `encoded`), because what the VRRP thread
@@ -124,10 +118,10 @@ interface Instance {
   router: Router;
   socket: SharedSocket;
   /**
-   * Armed timers by name. A record, not a Map: an advert timer is dropped and armed again
-   * every interval, and a Map that empties shrinks its table and allocates a new one.
+   * master-down and preempt-delay: the io's timer handle of each that is armed. A record,
+   * not a Map: a Map that empties and fills again reallocates its table.
    */
-  timers: { [K in Exclude<TimerName, 'advert'>]?: Timer | undefined };
+  timers: { [K in Exclude<TimerName, 'advert'>]?: unknown };
   advert: AdvertTimer;
   garp?: { sender: EngineGarp; timers: unknown[] };
   stats: Counters;
@@ -349,7 +343,7 @@ export class VrrpEngine {
 
   private remove(inst: Instance): void {
     this.apply(inst, inst.router.handle({ type: 'stop' }));
-    for (const t of Object.values(inst.timers)) if (t) this.io.clearTimer(t.handle);
+    for (const h of Object.values(inst.timers)) if (h !== undefined) this.io.clearTimer(h);
     inst.timers = {};
     this.disarmAdvert(inst);
     this.clearGarp(inst);
@@ -483,8 +477,8 @@ export class VrrpEngine {
             delete inst.lastAdvertDue;
             break;
           }
-          const t = inst.timers[e.timer];
-          if (t) this.io.clearTimer(t.handle);
+          const h = inst.timers[e.timer];
+          if (h !== undefined) this.io.clearTimer(h);
           inst.timers[e.timer] = undefined;
           break;
         }
@@ -531,14 +525,13 @@ export class VrrpEngine {
 
   private arm(inst: Instance, timer: Exclude<TimerName, 'advert'>, ms: number): void {
     const prev = inst.timers[timer];
-    if (prev) this.io.clearTimer(prev.handle);
-    const t: Timer = { due: this.io.now() + ms, handle: undefined };
-    inst.timers[timer] = t;
-    t.handle = this.io.setTimer(() => {
-      if (inst.timers[timer] !== t) return;
+    if (prev !== undefined) this.io.clearTimer(prev);
+    const h = this.io.setTimer(() => {
+      if (inst.timers[timer] !== h) return;
       inst.timers[timer] = undefined;
       this.dispatch(inst, { type: 'timer', timer });
     }, ms);
+    inst.timers[timer] = h;
   }
 
   private armAdvert(inst: Instance, ms: number): void {
