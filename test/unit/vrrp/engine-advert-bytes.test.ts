@@ -10,17 +10,12 @@ import type { VrrpInstance } from '../../../src/config/model.ts';
 import { VrrpEngine } from '../../../src/vrrp/engine.ts';
 import { decodeAdvert } from '../../../src/vrrp/packet.ts';
 import { fakeIo, type FakeSend } from './fake-io.ts';
-import { instance, loc } from './fixtures.ts';
+import { engineLink, engineSpec, instance, loc } from './fixtures.ts';
 
-const link = { ifname: 'eth0', ifindex: 2, mac: '02:00:00:00:00:01', primaryAddress: '10.0.0.1' };
-const spec = (over: Partial<VrrpInstance>): VrrpInstanceSpec => ({
-  instance: instance({ name: 'A', virtualRouterId: 9, initialState: 'MASTER', priority: 255, advertIntMs: 1000, ...over }),
-  link,
-  garpLink: link,
-  mcastGroup: '224.0.0.18',
-});
+const spec = (over: Partial<VrrpInstance>): VrrpInstanceSpec =>
+  engineSpec(instance({ name: 'A', virtualRouterId: 9, initialState: 'MASTER', priority: 255, advertIntMs: 1000, ...over }));
 const decoded = (s: FakeSend): { priority: number; addresses: readonly string[]; advertIntMs: number } => {
-  const d = decodeAdvert(s.payload, { family: 4, src: link.primaryAddress, dst: s.dst, ttlOrHopLimit: 255, unicast: s.dst !== '224.0.0.18' });
+  const d = decodeAdvert(s.payload, { family: 4, src: engineLink.primaryAddress, dst: s.dst, ttlOrHopLimit: 255, unicast: s.dst !== '224.0.0.18' });
   if (!d.ok) throw new Error(`${d.reason}: ${d.detail}`);
   return d.value;
 };

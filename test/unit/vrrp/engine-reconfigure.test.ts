@@ -8,15 +8,9 @@ import { IPC_VERSION, type VrrpInstanceSpec } from '../../../src/ipc/messages.ts
 import type { VrrpInstance } from '../../../src/config/model.ts';
 import { VrrpEngine } from '../../../src/vrrp/engine.ts';
 import { fakeIo } from './fake-io.ts';
-import { instance } from './fixtures.ts';
+import { engineSpec, instance } from './fixtures.ts';
 
-const link = { ifname: 'eth0', ifindex: 2, mac: '02:00:00:00:00:01', primaryAddress: '10.0.0.1' };
-const spec = (over: Partial<VrrpInstance>): VrrpInstanceSpec => ({
-  instance: instance({ initialState: 'MASTER', priority: 255, advertIntMs: 1000, ...over }),
-  link,
-  garpLink: link,
-  mcastGroup: '224.0.0.18',
-});
+const spec = (over: Partial<VrrpInstance>): VrrpInstanceSpec => engineSpec(instance({ initialState: 'MASTER', priority: 255, advertIntMs: 1000, ...over }));
 
 test('reconfigure: kept instances untouched, changed ones updated in place, unlisted ones stopped', async (t) => {
   const f = fakeIo();

@@ -8,19 +8,14 @@ import test from 'ava';
 import { IPC_VERSION, type VrrpInstanceSpec } from '../../../src/ipc/messages.ts';
 import { VrrpEngine } from '../../../src/vrrp/engine.ts';
 import { fakeIo } from './fake-io.ts';
-import { instance } from './fixtures.ts';
-
-const link = { ifname: 'eth0', ifindex: 2, mac: '02:00:00:00:00:01', primaryAddress: '10.0.0.1' };
+import { engineSpec, instance } from './fixtures.ts';
 
 test('200 instances that start together spread to ≤ 8 adverts per ms, then hold advert_int exactly', async (t) => {
   const f = fakeIo();
   const engine = new VrrpEngine(f.io);
-  const specs: VrrpInstanceSpec[] = Array.from({ length: 200 }, (_, k) => ({
-    instance: instance({ name: `VI_${k}`, virtualRouterId: k + 1, priority: 255, initialState: 'MASTER', advertIntMs: 1000 }),
-    link,
-    garpLink: link,
-    mcastGroup: '224.0.0.18',
-  }));
+  const specs: VrrpInstanceSpec[] = Array.from({ length: 200 }, (_, k) =>
+    engineSpec(instance({ name: `VI_${k}`, virtualRouterId: k + 1, priority: 255, initialState: 'MASTER', advertIntMs: 1000 })),
+  );
   engine.handle({ type: 'init', version: IPC_VERSION, instances: specs, syncGroups: [] });
   await new Promise((r) => setImmediate(r)); // socketsReady() settles, routers start
   f.run(1000 + 10_500);
@@ -48,7 +43,7 @@ test('a lone instance is never moved: its adverts stay exactly advert_int apart 
   engine.handle({
     type: 'init',
     version: IPC_VERSION,
-    instances: [{ instance: instance({ priority: 255, initialState: 'MASTER', advertIntMs: 100, version: 3 }), link, garpLink: link, mcastGroup: '224.0.0.18' }],
+    instances: [engineSpec(instance({ priority: 255, initialState: 'MASTER', advertIntMs: 100, version: 3 }))],
     syncGroups: [],
   });
   await new Promise((r) => setImmediate(r));

@@ -1,5 +1,6 @@
 /** Config model values for unit tests of src/vrrp/ (what the parser would produce). */
 import type { SourceLoc, VrrpInstance, VrrpScript, VrrpSyncGroup } from '../../../src/config/model.ts';
+import type { VrrpInstanceSpec } from '../../../src/ipc/messages.ts';
 
 export const loc: SourceLoc = { file: 'keepalived.conf', line: 1, col: 1 };
 
@@ -52,4 +53,12 @@ export function script(name: string, over: Partial<VrrpScript> = {}): VrrpScript
 
 export function syncGroup(name: string, members: string[], over: Partial<VrrpSyncGroup> = {}): VrrpSyncGroup {
   return { name, loc, members, trackScripts: [], trackInterfaces: [], ...over };
+}
+
+/** The interface an engine test's instances run on (eth0, 10.0.0.1). */
+export const engineLink = { ifname: 'eth0', ifindex: 2, mac: '02:00:00:00:00:01', primaryAddress: '10.0.0.1' };
+
+/** What the supervisor hands the VRRP engine for `inst`: on engineLink, multicast to 224.0.0.18. */
+export function engineSpec(inst: VrrpInstance): VrrpInstanceSpec {
+  return { instance: inst, link: engineLink, garpLink: engineLink, mcastGroup: '224.0.0.18' };
 }
