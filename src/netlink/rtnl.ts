@@ -13,7 +13,7 @@
  * The socket works in the network namespace of the thread that opened it: vigil opens it on
  * the main thread (DESIGN.md; closing a netlink socket in an exiting worker can abort).
  */
-import { AttrStream, RawNetlinkSocket, Protocol, Flags, FlagsGet, formatMessage, parseMessages, parseError, readS32, rt } from 'netlink';
+import { AttrStream, RawNetlinkSocket, Protocol, Flags, FlagsGet, formatMessage, MessageType, parseMessages, parseError, readS32, rt } from 'netlink';
 import type { NetlinkMessage } from 'netlink';
 import { hardenRouteSocket } from './sockopt.ts';
 import { closedError, kernelError, NetlinkError, NL_PROTOCOL, timeoutError, wrapNetlinkError } from './errors.ts';
@@ -24,11 +24,6 @@ export const DEFAULT_TIMEOUT_MS = 3000;
 const RCVBUF = 1 << 20;
 /** How often a dump interrupted by a concurrent change (NLM_F_DUMP_INTR) is retried. */
 const DUMP_RETRIES = 3;
-/** linux/netlink.h: NLMSG_NOOP, NLMSG_ERROR, NLMSG_DONE, NLMSG_OVERRUN. */
-const NLMSG_NOOP = 1;
-const NLMSG_ERROR = 2;
-const NLMSG_DONE = 3;
-const NLMSG_OVERRUN = 4;
 
 export interface RtnlOptions {
   /** ms, deadline of each request from the moment it is sent. */
@@ -246,7 +241,7 @@ export class Rtnl {
     }
     if (m.flags & Flags.DUMP_INTR) f.interrupted = true;
     switch (m.type) {
-      case NLMSG_ERROR: {
+      case MessageType.ERROR: {
         let errno: number;
         try {
           errno = parseError(m.data, m.flags).errno;
@@ -258,15 +253,15 @@ export class Rtnl {
         else this.fail(f, kernelError(errno, f.req.op, f.req.object));
         return;
       }
-      case NLMSG_DONE: {
+      case MessageType.DONE: {
         // The DONE of a dump carries an int (host order): a negative errno if the dump failed.
         const status = m.data.length >= 4 ? readS32.call(m.data, 0) : 0;
         if (status < 0) this.fail(f, kernelError(status, f.req.op, f.req.object));
         else this.finish(f);
         return;
       }
-      case NLMSG_NOOP:
-      case NLMSG_OVERRUN:
+      case MessageType.NOOP:
+      case MessageType.OVERRUN:
         return;
       default:
         f.replies.push({ type: m.type, flags: m.flags, data: m.data });

@@ -13,36 +13,20 @@
  * (SO_RCVBUFFORCE, needs CAP_NET_ADMIN; falls back to SO_RCVBUF); the watcher polls the drop
  * counter from /proc/self/net/netlink and re-reads the link table when it grows. The package
  * exposes no fd, so it is found by the socket's netlink port id → inode → /proc/self/fd.
- * setsockopt(2) goes through koffi (libc FFI), as DESIGN.md names it for such calls.
+ * setsockopt(2) goes through io/libc.ts (koffi), as DESIGN.md names it for such calls.
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import koffi from 'koffi';
+import { Protocol } from 'netlink';
+import { intOpt, libc, SO_RCVBUF, SOL_SOCKET } from '../io/libc.ts';
 
 /** linux/netlink.h, asm-generic/socket.h */
-const SOL_SOCKET = 1;
-const SO_RCVBUF = 8;
 const SO_RCVBUFFORCE = 33;
 const SOL_NETLINK = 270;
 const NETLINK_NO_ENOBUFS = 5;
-/** linux/netlink.h: NETLINK_ROUTE */
-const NETLINK_ROUTE = 0;
-
-type SetsockoptFn = (fd: number, level: number, name: number, val: Buffer, len: number) => number;
-let setsockoptFn: SetsockoptFn | undefined;
-
-function libcSetsockopt(): SetsockoptFn {
-  if (!setsockoptFn) {
-    const lib = koffi.load('libc.so.6');
-    setsockoptFn = lib.func('int setsockopt(int fd, int level, int optname, const void *optval, uint32_t optlen)') as SetsockoptFn;
-  }
-  return setsockoptFn;
-}
 
 function setInt(fd: number, level: number, name: number, value: number): boolean {
-  const b = Buffer.alloc(4);
-  b.writeInt32LE(value, 0);
-  // x86-64/arm64 are little endian; an int option is host order.
-  return libcSetsockopt()(fd, level, name, b, 4) === 0;
+  const b = intOpt(value);
+  return libc().setsockopt(fd, level, name, b, b.length) === 0;
 }
 
 export interface NetlinkSockEntry {
@@ -72,7 +56,7 @@ export function parseProcNetlink(text: string): NetlinkSockEntry[] {
 export function findRouteSocket(portid: number): NetlinkSockEntry | undefined {
   const want = portid >>> 0;
   return parseProcNetlink(readFileSync('/proc/self/net/netlink', 'utf8')).find(
-    (e) => e.protocol === NETLINK_ROUTE && e.portid === want,
+    (e) => e.protocol === Protocol.ROUTE && e.portid === want,
   );
 }
 

@@ -11,21 +11,13 @@
  * to its own request; a read deadline (SO_RCVTIMEO) bounds the wait should the kernel not
  * answer. Main thread only (it blocks, briefly).
  */
-import { FlagsNew } from 'netlink';
+import { Flags, FlagsNew, formatMessage, MessageType, parseError, parseMessages, Protocol, rt } from 'netlink';
 import { AF_NETLINK, check, lastErrno, libc, SO_RCVTIMEO, SOCK_CLOEXEC, SOCK_RAW, SOL_SOCKET } from '../io/libc.ts';
 import { IoError } from '../io/errors.ts';
 import { describeAddress, toAddressMessage } from './addresses.ts';
 import { kernelError, NetlinkError, NL_EEXIST, NL_PROTOCOL, NL_SOCKET, NL_TIMEOUT } from './errors.ts';
 import type { AddressSpec } from './net-control.ts';
 import { encodeRtMessage } from './rtnl.ts';
-
-// include/uapi/linux/netlink.h, rtnetlink.h
-const NETLINK_ROUTE = 0;
-const NLMSG_HDRLEN = 16;
-const NLMSG_ERROR = 2;
-const RTM_NEWADDR = 20;
-const NLM_F_REQUEST = 0x1;
-const NLM_F_ACK = 0x4;
 
 /** ms the read of the ack may block before the request counts as unanswered */
 const ACK_DEADLINE_MS = 1000;
@@ -41,7 +33,7 @@ export function openSyncAddressAdder(): SyncAddressAdder {
   const c = libc();
   let fd: number;
   try {
-    fd = check(c.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE), 'VIGIL_SOCK_OPEN', 'socket(AF_NETLINK)', 'rtnetlink');
+    fd = check(c.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, Protocol.ROUTE), 'VIGIL_SOCK_OPEN', 'socket(AF_NETLINK)', 'rtnetlink');
     const tv = Buffer.alloc(16); // struct timeval { tv_sec, tv_usec } (64-bit)
     tv.writeBigInt64LE(BigInt(Math.floor(ACK_DEADLINE_MS / 1000)), 0);
     tv.writeBigInt64LE(BigInt((ACK_DEADLINE_MS % 1000) * 1000), 8);
@@ -60,14 +52,16 @@ export function openSyncAddressAdder(): SyncAddressAdder {
       const op = 'add address';
       const object = describeAddress(a);
       if (closed) throw new NetlinkError('VIGIL_NL_CLOSED', 'synchronous rtnetlink socket closed', { op, object });
-      const body = Buffer.concat(encodeRtMessage(toAddressMessage(a, ifindex, 'add')));
       const mySeq = seq++;
-      const msg = Buffer.alloc(NLMSG_HDRLEN + body.length);
-      msg.writeUInt32LE(msg.length, 0);
-      msg.writeUInt16LE(RTM_NEWADDR, 4);
-      msg.writeUInt16LE(NLM_F_REQUEST | NLM_F_ACK | FlagsNew.CREATE | FlagsNew.EXCL, 6);
-      msg.writeUInt32LE(mySeq, 8);
-      body.copy(msg, NLMSG_HDRLEN);
+      const msg = Buffer.concat(
+        formatMessage({
+          type: rt.MessageType.NEWADDR,
+          flags: Flags.REQUEST | Flags.ACK | FlagsNew.CREATE | FlagsNew.EXCL,
+          seq: mySeq,
+          port: 0,
+          data: encodeRtMessage(toAddressMessage(a, ifindex, 'add')),
+        }),
+      );
       try {
         check(c.sendto(fd, msg, msg.length, 0, kernel, kernel.length), 'VIGIL_SOCK_SEND', 'sendto', 'rtnetlink');
       } catch (e) {
@@ -84,20 +78,18 @@ export function openSyncAddressAdder(): SyncAddressAdder {
           throw new NetlinkError(NL_SOCKET, `read failed: ${errno}`, { op, object, errno });
         }
         // One datagram may hold several messages; ours is the NLMSG_ERROR with our seq.
-        for (let off = 0; off + NLMSG_HDRLEN <= n; ) {
-          const len = answer.readUInt32LE(off);
-          if (len < NLMSG_HDRLEN || off + len > n) throw new NetlinkError(NL_PROTOCOL, `malformed reply (length ${len})`, { op, object });
-          const type = answer.readUInt16LE(off + 4);
-          const rseq = answer.readUInt32LE(off + 8);
-          if (type === NLMSG_ERROR && rseq === mySeq && len >= NLMSG_HDRLEN + 4) {
-            const errno = answer.readInt32LE(off + NLMSG_HDRLEN);
-            if (errno === 0) return 'added';
-            const e = kernelError(errno, op, object);
-            if (e.code === NL_EEXIST) return 'present';
-            throw e;
-          }
-          off += (len + 3) & ~3;
+        let errno: number | undefined;
+        try {
+          const ack = parseMessages(answer.subarray(0, n)).find((m) => m.type === MessageType.ERROR && m.seq === mySeq);
+          if (ack) errno = parseError(ack.data, ack.flags).errno;
+        } catch (e) {
+          throw new NetlinkError(NL_PROTOCOL, `malformed reply: ${String(e)}`, { op, object });
         }
+        if (errno === undefined) continue;
+        if (errno === 0) return 'added';
+        const e = kernelError(errno, op, object);
+        if (e.code === NL_EEXIST) return 'present';
+        throw e;
       }
     },
     close(): void {
