@@ -80,7 +80,11 @@ class Deadlines {
 }
 
 export type RouterEvent =
-  | { type: 'start' }
+  /**
+   * `sinceMs`: how long ago the daemon was exec'd, when this start is the daemon's own
+   * start-up (see startDownMs); absent for instances that start later (reload, restart).
+   */
+  | { type: 'start'; sinceMs?: number }
   | { type: 'stop' }
   | { type: 'advert'; advert: Advert; source: string }
   | { type: 'timer'; timer: TimerName }
@@ -244,7 +248,7 @@ export class Router {
     const fx: RouterEffect[] = [];
     switch (ev.type) {
       case 'start':
-        this.onStart(fx);
+        this.onStart(fx, ev.sinceMs);
         break;
       case 'stop':
         if (this._state !== 'INIT') this.changeState('INIT', 'stop', fx);
@@ -275,7 +279,7 @@ export class Router {
   // ---- events ------------------------------------------------------------------------
 
   /** RFC 5798 §6.4.1; keepalived vrrp_init_state. */
-  private onStart(fx: RouterEffect[]): void {
+  private onStart(fx: RouterEffect[], sinceMs: number | undefined): void {
     if (this._state !== 'INIT') return;
     this.masterAdverIntMs = this.p.advertIntMs;
     if (this.ownFault.fault) {
@@ -288,11 +292,11 @@ export class Router {
       this.changeState('FAULT', 'start: a sync group member is in fault', fx);
       return;
     }
-    this.leaveInitOrFault('start', fx);
+    this.leaveInitOrFault('start', fx, sinceMs);
   }
 
   /** Coming up from INIT or FAULT: the owner goes MASTER, everyone else BACKUP for a master-down interval. */
-  private leaveInitOrFault(why: string, fx: RouterEffect[]): void {
+  private leaveInitOrFault(why: string, fx: RouterEffect[], sinceMs?: number): void {
     this.masterAdverIntMs = this.p.advertIntMs;
     if (this.basePriority === PRIORITY_OWNER) {
       this._wantState = 'MASTER';
@@ -309,7 +313,7 @@ export class Router {
     this._wantState = this._state === 'INIT' ? this.p.initialState : 'BACKUP';
     this.downCause = 'master-down';
     const note = this._state === 'INIT' && this.p.initialState === 'MASTER' ? ' (state MASTER below 255 waits the master-down interval, as keepalived)' : '';
-    this.changeState('BACKUP', `${why}${note}`, fx);
+    this.changeState('BACKUP', `${why}${note}`, fx, sinceMs === undefined ? undefined : this.startDownMs(sinceMs));
   }
 
   private onAdvert(a: Advert, source: string, fx: RouterEffect[]): void {
@@ -554,6 +558,20 @@ export class Router {
   /** ms. RFC 5798 §6.1: 3 × Master_Adver_Interval + Skew_Time. */
   private msDownMs(): number {
     return masterDownIntervalMs(this.p.version, this.effective, this.masterAdverIntMs);
+  }
+
+  /**
+   * ms. The master-down wait of the daemon's own start-up, counted from exec as keepalived
+   * counts it from its own start (~35 ms after exec), so that a peer started in the same
+   * instant sees our first advert when it would see keepalived's: a Node process needs a few
+   * hundred ms before its sockets are open, and a lower-priority keepalived peer started
+   * with us would otherwise time out first and flap the VIP. The wait never drops below
+   * Master_Down_Interval − Advertisement_Interval (2 adverts + skew), so a master already on
+   * the wire is heard at least twice even after a slow start.
+   */
+  private startDownMs(sinceMs: number): number {
+    const full = this.msDownMs();
+    return Math.max(full - Math.max(0, sinceMs), full - this.p.advertIntMs);
   }
 
   private arm(fx: RouterEffect[], timer: TimerName, ms: number): void {

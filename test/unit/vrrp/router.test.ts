@@ -588,3 +588,37 @@ test('hostile event sequences never throw and leave a consistent state (seeded)'
     }
   }
 });
+
+test('daemon start-up: the master-down wait counts from exec (a start 300 ms after exec expires 300 ms sooner)', (t) => {
+  const sim = new Sim();
+  const a = sim.add('a', params({ priority: 150, initialState: 'MASTER', primaryAddress: '10.211.0.1' }));
+  a.handle({ type: 'start', sinceMs: 300 });
+  near(t, a.timers.get('master-down'), DOWN_150 - 300, 'master-down due');
+  sim.runUntil(DOWN_150 - 300);
+  t.is(a.state, 'MASTER');
+});
+
+test('daemon start-up: however slow the start, a backup listens at least Master_Down_Interval − Advertisement_Interval', (t) => {
+  const sim = new Sim();
+  const a = sim.add('a', params({ priority: 150, initialState: 'MASTER', primaryAddress: '10.211.0.1' }));
+  a.handle({ type: 'start', sinceMs: 5000 });
+  near(t, a.timers.get('master-down'), DOWN_150 - 1000, 'master-down due');
+  const b = new Sim().add('b', params({ priority: 150, primaryAddress: '10.211.0.1' }));
+  b.handle({ type: 'start', sinceMs: -50 }); // a wall clock stepped back: never longer than the full interval
+  near(t, b.timers.get('master-down'), DOWN_150, 'master-down due (clock stepped back)');
+});
+
+test('joint start (regression: a keepalived peer flapped): exec\'d together, ready 600 ms later, the higher priority still wins first', (t) => {
+  for (const anchored of [true, false]) {
+    const sim = new Sim();
+    const a = sim.add('a', params({ priority: 150, initialState: 'MASTER', primaryAddress: '10.211.0.1' }));
+    const b = sim.add('b', params({ priority: 100, initialState: 'BACKUP', primaryAddress: '10.211.0.2' }));
+    b.handle({ type: 'start' });
+    sim.runUntil(600);
+    a.handle(anchored ? { type: 'start', sinceMs: 600 } : { type: 'start' });
+    sim.run(20_000);
+    // without the anchor the lower priority times out first (3609 ms < 600 + 3414 ms): the flap
+    t.deepEqual(b.transitions(), anchored ? ['INIT->BACKUP'] : ['INIT->BACKUP', 'BACKUP->MASTER', 'MASTER->BACKUP']);
+    t.is(a.state, 'MASTER');
+  }
+});
