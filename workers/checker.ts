@@ -14,3 +14,6 @@ export default runAttempt;
 
 /** `pool.run(null, { name: 'threadCpuMs' })`: CPU ms this worker thread has used. */
 export { threadCpuMs } from '../src/check/thread-cpu.ts';
+
+/** `pool.run(null, { name: 'isolateHeap' })`: this worker thread's V8 heap (status `memory`). */
+export { isolateHeap } from '../src/io/isolate-heap.ts';

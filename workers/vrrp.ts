@@ -11,17 +11,20 @@ import type { FromVrrp, ToVrrp } from '../src/ipc/messages.ts';
 import { VrrpEngine } from '../src/vrrp/engine.ts';
 import { QUIET_GC_CHECK_MS, newQuietGcState, quietGcTick, type QuietGcIo } from '../src/vrrp/quiet-gc.ts';
 import { openVrrpSocket, readerReady } from '../src/io/vrrp-socket.ts';
+import { prestartReader } from '../src/io/reader.ts';
+import type { VrrpWorkerData } from '../src/supervisor/vrrp-boot.ts';
 import { openGarpSender } from '../src/io/garp.ts';
 import { macBytes } from '../src/io/wire.ts';
 import { installFdLedger } from '../src/io/fd-ledger.ts';
 import { applyVrrpThreadPriority } from '../src/io/thread-priority.ts';
+import { isolateHeap } from '../src/io/isolate-heap.ts';
 
 const port = parentPort;
 if (!port) throw new Error('workers/vrrp.ts must run as a worker thread');
 
 // Every socket this thread opens is recorded where the supervisor can close it if the thread dies.
-const ledger = (workerData as { fdLedger?: SharedArrayBuffer } | undefined)?.fdLedger;
-if (ledger) installFdLedger(ledger);
+const data = workerData as VrrpWorkerData;
+installFdLedger(data.fdLedger);
 
 /** ms: wake this much before an advert is due and wait out the rest (see EngineIo.spinMs). */
 const spinMs = Number(process.env['VIGIL_ADVERT_SPIN_MS'] ?? '2');
@@ -63,6 +66,7 @@ const engine = new VrrpEngine({
   clearTimer: (h) => clearTimeout(h as NodeJS.Timeout),
   spinMs,
   waitUntil,
+  heap: isolateHeap,
 });
 
 port.on('message', (msg: ToVrrp) => engine.handle(msg));
@@ -86,8 +90,11 @@ setInterval(() => quietGcTick(quietGcIo, quietGc), QUIET_GC_CHECK_MS).unref();
 // global_defs `vrrp_rt_priority` when set, the nice value of `vrrp_priority` when only that
 // is set, else SCHED_RR 1 (see thread-priority.ts). Failure (no CAP_SYS_NICE,
 // RestrictRealtime) is logged, and nice −10 applies instead.
-const prio = (workerData as { nice?: number; rtPriority?: number } | undefined) ?? {};
-if (prio.rtPriority !== undefined) process.env['VIGIL_VRRP_RT_PRIORITY'] = String(prio.rtPriority);
-if (prio.nice !== undefined) process.env['VIGIL_VRRP_NICE'] = String(prio.nice);
+if (data.rtPriority !== undefined) process.env['VIGIL_VRRP_RT_PRIORITY'] = String(data.rtPriority);
+if (data.nice !== undefined) process.env['VIGIL_VRRP_NICE'] = String(data.nice);
 const applied = applyVrrpThreadPriority();
 if (!applied.ok) port.postMessage({ type: 'event', level: 'warn', event: 'vrrp.priority-failed', fields: { error: applied.error } } satisfies FromVrrp);
+
+// The socket reader boots now (after the priority above, which it inherits), while the
+// supervisor resolves the instances' links.
+if (data.prestartReader) prestartReader();

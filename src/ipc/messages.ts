@@ -52,6 +52,14 @@ export interface InstanceStatus {
   readonly advertLateMs?: { readonly p50: number; readonly p99: number; readonly max: number; readonly n: number };
 }
 
+/** one thread's V8 heap, kB (src/check/isolate-heap.ts) */
+export interface IsolateHeap {
+  readonly usedKb: number;
+  readonly totalKb: number;
+  readonly codeKb: number;
+  readonly externalKb: number;
+}
+
 /** supervisor → VRRP worker */
 export type ToVrrp =
   | {
@@ -59,6 +67,11 @@ export type ToVrrp =
       readonly version: typeof IPC_VERSION;
       readonly instances: readonly VrrpInstanceSpec[];
       readonly syncGroups: readonly VrrpSyncGroup[];
+      /**
+       * epoch ms (fractional) of the daemon's exec, on its first start only: the instances'
+       * start-up master-down wait counts from it (Router startDownMs), not from this message
+       */
+      readonly daemonStartedAt?: number;
     }
   /**
    * reload: the new set is `keep` (running instances whose spec is unchanged, by name: not
@@ -116,6 +129,8 @@ export type FromVrrp =
       readonly instances: readonly InstanceStatus[];
       /** packets dropped before they could be tied to an instance (bad IP header, unknown VRID), by reason */
       readonly unattributedDrops: Readonly<Record<string, number>>;
+      /** the VRRP thread's V8 heap */
+      readonly heap?: IsolateHeap;
     }
   /** a dropped packet or a socket error, for logs and metrics (the worker formats no logs) */
   | {

@@ -12,13 +12,11 @@ import { diffConfigs } from '../config/diff.ts';
 import { loadConfig } from '../config/load.ts';
 import { formatDiagnostic, hasErrors } from '../config/diagnostics.ts';
 import type { Config, Diagnostic } from '../config/model.ts';
-import { openNetControl, type NetControl } from '../netlink/net-control.ts';
+import type { NetControl } from '../netlink/net-control.ts';
 import { ExitCode } from './exit-codes.ts';
-import { createLogger, child, LogEvent, type Logger } from './logger.ts';
+import type { Logger } from './logger.ts';
 import type { DaemonOptions } from './options.ts';
-import { sdNotify, SdState, monotonicUsec, startWatchdog } from './sd-notify.ts';
-import { VrrpHost } from './vrrp-host.ts';
-import { Services } from './services.ts';
+import { bootVrrpWorker } from './vrrp-boot.ts';
 
 /** ms: a stop that takes longer than this exits anyway */
 const STOP_DEADLINE_MS = 8000;
@@ -35,14 +33,32 @@ function decoupleScavenges(): void {
   v8.setFlagsFromString('--no-parallel-scavenge');
 }
 
+/**
+ * The rest of the daemon, loaded once the VRRP worker is booting (see vrrp-boot.ts): pino,
+ * netlink, the checkers' and services' modules take ~380 ms to load, which the worker's own
+ * start-up now overlaps instead of following.
+ */
+async function loadDaemonModules() {
+  const [logger, netControl, sd, vrrpHost, services] = await Promise.all([
+    import('./logger.ts'),
+    import('../netlink/net-control.ts'),
+    import('./sd-notify.ts'),
+    import('./vrrp-host.ts'),
+    import('./services.ts'),
+  ]);
+  return { ...logger, ...netControl, ...sd, ...vrrpHost, ...services };
+}
+
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
   decoupleScavenges();
+  const first = loadConfig(opts.configFile, { configId: opts.configId });
+  const runnable = first.config !== undefined && !hasErrors(first.diagnostics);
+  const booted = runnable && !opts.checkOnly ? bootVrrpWorker(first.config!) : undefined;
+  const { createLogger, child, LogEvent, openNetControl, sdNotify, SdState, monotonicUsec, startWatchdog, VrrpHost, Services } = await loadDaemonModules();
   const log = createLogger({ level: opts.logLevel, format: opts.logFormat });
   const dlog = child(log, 'daemon');
-
-  const first = loadConfig(opts.configFile, { configId: opts.configId });
-  reportDiagnostics(dlog, first.diagnostics);
-  if (!first.config || hasErrors(first.diagnostics)) {
+  reportDiagnostics(dlog, first.diagnostics, LogEvent.configDiagnostic);
+  if (!first.config || !runnable) {
     dlog.fatal({ event: LogEvent.reloadRefused, file: opts.configFile }, 'configuration has errors; not starting');
     return ExitCode.CONFIG;
   }
@@ -54,6 +70,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       instances: config.vrrpInstances.length,
       virtualServers: config.virtualServers.length,
       pid: process.pid,
+      sinceExecMs: Math.round(performance.now()),
     },
     'vigil starting',
   );
@@ -64,6 +81,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     net = await openNetControl();
   } catch (e) {
     dlog.fatal({ event: 'netlink.open-failed', err: (e as Error).message }, 'cannot open rtnetlink');
+    await booted?.worker.terminate();
     removePid(opts.pidFile);
     return ExitCode.MISSING_PERMISSION;
   }
@@ -72,7 +90,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const services = new Services({ log, opts, net, ...(vrrp ? { vrrp } : {}) });
   services.configure(config);
   try {
-    await vrrp?.start();
+    await vrrp?.start(booted);
     await services.start();
   } catch (e) {
     dlog.fatal({ event: 'daemon.start-failed', err: (e as Error).message }, 'start failed');
@@ -85,7 +103,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
 
   sdNotify(`${SdState.ready}\n${SdState.status}running ${config.vrrpInstances.length} VRRP instance(s)`);
   const watchdog = startWatchdog();
-  dlog.info({ event: LogEvent.ready }, 'vigil running');
+  dlog.info({ event: LogEvent.ready, sinceExecMs: Math.round(performance.now()) }, 'vigil running');
 
   let reloading: Promise<void> | undefined;
   const reload = async (): Promise<{ ok: boolean; diagnostics: string[] }> => {
@@ -93,7 +111,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     const started = performance.now();
     dlog.info({ event: LogEvent.reloadStart, file: opts.configFile }, 'reloading configuration');
     const next = loadConfig(opts.configFile, { configId: opts.configId });
-    reportDiagnostics(dlog, next.diagnostics);
+    reportDiagnostics(dlog, next.diagnostics, LogEvent.configDiagnostic);
     const diagnostics = next.diagnostics.map(formatDiagnostic);
     if (!next.config || hasErrors(next.diagnostics)) {
       services.countReload('refused');
@@ -174,10 +192,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   });
 }
 
-function reportDiagnostics(log: Logger, diags: readonly Diagnostic[]): void {
+/** `event`: LogEvent.configDiagnostic (the logger module is loaded late, see loadDaemonModules) */
+function reportDiagnostics(log: Logger, diags: readonly Diagnostic[], event: string): void {
   for (const d of diags) {
     const line = formatDiagnostic(d);
-    const fields = { event: LogEvent.configDiagnostic, severity: d.severity, code: d.code, file: d.loc.file, line: d.loc.line, col: d.loc.col };
+    const fields = { event, severity: d.severity, code: d.code, file: d.loc.file, line: d.loc.line, col: d.loc.col };
     if (d.severity === 'error') log.error(fields, line);
     else log.warn(fields, line);
   }

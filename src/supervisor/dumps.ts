@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Protocol, RealServer, VirtualServer } from '../config/model.ts';
-import type { InstanceStatus } from '../ipc/messages.ts';
+import type { InstanceStatus, IsolateHeap } from '../ipc/messages.ts';
 
 /** keepalived's dump directory (global_data->tmp_dir default) */
 export const DEFAULT_DUMP_DIR = '/tmp';
@@ -76,6 +76,13 @@ export interface VigilStatus {
   readonly reloads: { readonly ok: number; readonly refused: number; readonly failed: number };
   /** anything else worth a number: mails sent/failed, notify scripts run … */
   readonly counters: Readonly<Record<string, number>>;
+  /** what the daemon holds: the process (kB, /proc/self/smaps_rollup) and each V8 heap by thread */
+  readonly memory?: {
+    readonly rssKb: number;
+    readonly pssKb: number;
+    readonly threads: number;
+    readonly isolates: Readonly<Record<string, IsolateHeap>>;
+  };
 }
 
 /**

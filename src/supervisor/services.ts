@@ -3,7 +3,7 @@
  * notify scripts and mail on transitions, health checkers and IPVS, metrics, the control
  * socket and the state dumps. One object so that the daemon's lifecycle reads in one place.
  */
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import { checkerWorkerFile, poolCheckRunner } from '../check/pool.ts';
 import { SpawnerHost } from '../check/spawner.ts';
 import type { RunScriptOptions, ScriptResult } from '../check/script-runner.ts';
@@ -11,7 +11,8 @@ import type { UserResolver } from '../check/targets.ts';
 import type { MiscTask } from '../check/task.ts';
 import { ScriptTracker } from '../check/vrrp-script.ts';
 import type { Config, ScriptCommand } from '../config/model.ts';
-import type { InstanceStatus } from '../ipc/messages.ts';
+import type { InstanceStatus, IsolateHeap } from '../ipc/messages.ts';
+import { isolateHeap, processMemory } from '../io/isolate-heap.ts';
 import type { NetControl } from '../netlink/net-control.ts';
 import { startControlServer, type ControlServer } from './control-socket.ts';
 import { writeDump, type InstanceView, type VigilStatus } from './dumps.ts';
@@ -47,7 +48,12 @@ export class Services {
   private mailer!: Mailer;
   /** vrrp_script and MISC_CHECK run from a process of their own (see src/check/spawner.ts) */
   private readonly spawner: SpawnerHost;
-  private readonly checkerPool?: Piscina;
+  /**
+   * HTTP_GET/SSL_GET/TCP/DNS checks run here; started with the first check, so a config
+   * without checkers never pays for the thread (~24 MB with undici loaded, bench/footprint).
+   */
+  private checkerPool?: Piscina;
+  private checkerPoolStarting?: Promise<Piscina>;
   private tracking?: Tracking;
   private lvs?: LvsHost;
   private control: ControlServer | undefined;
@@ -67,9 +73,6 @@ export class Services {
     // Checks wait on sockets: many tasks per thread; the runners' own deadlines bound each one.
     // Scripts are forked by the spawner process, never from this address space.
     this.spawner = new SpawnerHost((event, detail) => deps.log.warn({ event }, detail));
-    if (!deps.opts.vrrpOnly) {
-      this.checkerPool = new Piscina({ filename: checkerWorkerFile(), minThreads: 1, maxThreads: 2, concurrentTasksPerWorker: 256 });
-    }
     deps.vrrp?.on('transition', (t) => this.onTransition(t));
     deps.vrrp?.on('worker-event', (e) => {
       const fields = { event: e.event, ...(e.instance !== undefined ? { instance: e.instance } : {}), ...e.fields };
@@ -125,7 +128,7 @@ export class Services {
   }
 
   async start(): Promise<void> {
-    this.spawner.start();
+    if (usesScripts(this.config)) this.spawner.start();
     await this.resolveUsers(this.config);
     const resolve = this.userResolver();
     if (this.deps.vrrp) {
@@ -133,13 +136,13 @@ export class Services {
       this.tracking = new Tracking(tracker, this.deps.net, this.deps.vrrp, child(this.deps.log, 'track'), resolve);
       await this.tracking.start(this.runnable(this.config));
     }
-    if (this.checkerPool) {
+    if (!this.deps.opts.vrrpOnly) {
       this.lvs = new LvsHost({
         log: child(this.deps.log, 'lvs'),
         notifier: () => this.notifier,
         mailer: () => this.mailer,
         metrics: this.metrics,
-        runCheck: poolCheckRunner(this.checkerPool, { run: (task) => this.spawner.run(task as MiscTask) }),
+        runCheck: poolCheckRunner({ run: async (task) => (await this.startCheckerPool()).run(task) }, { run: (task) => this.spawner.run(task as MiscTask) }),
         resolveUser: resolve,
       });
       await this.lvs.start(this.runnable(this.config));
@@ -170,6 +173,14 @@ export class Services {
     }
   }
 
+  private startCheckerPool(): Promise<Piscina> {
+    this.checkerPoolStarting ??= import('piscina').then(({ Piscina }) => {
+      this.checkerPool = new Piscina({ filename: checkerWorkerFile(), minThreads: 1, maxThreads: 2, concurrentTasksPerWorker: 256 });
+      return this.checkerPool;
+    });
+    return this.checkerPoolStarting;
+  }
+
   /** One status round trip to the VRRP worker, folded into the metrics; never overlapping. */
   private async refreshMetrics(): Promise<void> {
     if (this.metricsPolling || !this.deps.vrrp) return;
@@ -186,6 +197,7 @@ export class Services {
   /** Reload: the new config is valid; apply only what changed. */
   async reconfigure(_prev: Config, next: Config): Promise<void> {
     this.configure(next);
+    if (usesScripts(next)) this.spawner.start();
     await this.resolveUsers(next);
     const runnable = this.runnable(next);
     this.tracking?.apply(runnable);
@@ -237,7 +249,23 @@ export class Services {
         ipvsProgramming: this.lvs?.programming ? 1 : 0,
         ...Object.fromEntries(Object.entries(this.deps.vrrp?.unattributedDrops ?? {}).map(([k, v]) => [`droppedUnattributed.${k}`, v])),
       },
+      memory: await this.memory(),
     };
+  }
+
+  /** the process's memory and each V8 heap (the VRRP thread's from the status reply above) */
+  private async memory(): Promise<NonNullable<VigilStatus['memory']>> {
+    const isolates: Record<string, IsolateHeap> = { main: isolateHeap() };
+    const vrrpHeap = this.deps.vrrp?.workerHeap;
+    if (vrrpHeap) isolates['vrrp'] = vrrpHeap;
+    if (this.checkerPool) {
+      try {
+        isolates['checker'] = (await this.checkerPool.run(null, { name: 'isolateHeap' })) as IsolateHeap;
+      } catch {
+        /* a pool shutting down: leave it out */
+      }
+    }
+    return { ...processMemory(), isolates };
   }
 
   async dump(kind: 'data' | 'stats' | 'json'): Promise<void> {
@@ -374,4 +402,22 @@ export class Services {
       return { uid: u.uid, gid: u.gid };
     };
   }
+}
+
+/**
+ * Does the config name any script (vrrp_script, notify*, MISC_CHECK, quorum_up/down …)?
+ * Only then does the spawner process start with the daemon (~13 MB, bench/footprint); a
+ * config that gains one on reload starts it then, and any task starts it on demand.
+ */
+export function usesScripts(config: Config): boolean {
+  const seen = new Set<object>();
+  const walk = (v: unknown): boolean => {
+    if (v === null || typeof v !== 'object' || seen.has(v)) return false;
+    seen.add(v);
+    if (Array.isArray(v)) return v.some(walk);
+    const o = v as Record<string, unknown>;
+    if (Array.isArray(o['argv']) && typeof o['raw'] === 'string') return true;
+    return Object.values(o).some(walk);
+  };
+  return walk(config);
 }

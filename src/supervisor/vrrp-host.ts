@@ -16,6 +16,7 @@ import {
   IPC_VERSION,
   type FromVrrp,
   type InstanceStatus,
+  type IsolateHeap,
   type LinkSpec,
   type ToVrrp,
   type VrrpInstanceSpec,
@@ -24,11 +25,11 @@ import type { AddressSpec, NetControl, RouteSpec } from '../netlink/net-control.
 import { vrrpVirtualMac } from '../netlink/net-control.ts';
 import { openSyncAddressAdder, type SyncAddressAdder } from '../netlink/sync-address.ts';
 import type { Logger } from './logger.ts';
-import { closeLedgerFds, createFdLedger } from '../io/fd-ledger.ts';
+import { closeLedgerFds } from '../io/fd-ledger.ts';
 import { openGarpSender, type GarpSender } from '../io/garp.ts';
 import { macBytes, macText } from '../io/wire.ts';
 import { withRealtimeBoost } from '../io/thread-priority.ts';
-import { startWorker } from './threads.ts';
+import { bootVrrpWorker, type BootedVrrpWorker } from './vrrp-boot.ts';
 
 export interface TransitionEvent {
   readonly instance: string;
@@ -45,8 +46,6 @@ export interface VrrpHostEvents {
   'worker-event': [Extract<FromVrrp, { type: 'event' }>];
 }
 
-/** MB; see spawn() */
-const VRRP_YOUNG_GENERATION_MB = 48;
 
 /** back-off for worker restarts, ms */
 const RESTART_DELAYS = [100, 500, 2000, 5000, 10000];
@@ -62,10 +61,14 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
   private readonly pending = new Map<number, (msg: FromVrrp) => void>();
   private nextRequestId = 1;
   private restarts = 0;
+  /** a worker was started before: only the first one counts its start from exec */
+  private spawned = false;
   private stopping = false;
   private lastStatus: InstanceStatus[] = [];
   /** packets the worker dropped before tying them to an instance, by reason */
   unattributedDrops: Readonly<Record<string, number>> = {};
+  /** the VRRP thread's V8 heap at the last status reply */
+  workerHeap: IsolateHeap | undefined;
   /** the latest tracking verdict per instance, replayed to a restarted worker */
   private readonly tracks = new Map<string, Extract<ToVrrp, { type: 'track' }>>();
   /** serialises kernel work per instance: take-over and release must apply in order */
@@ -88,9 +91,15 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
     this.config = config;
   }
 
-  async start(): Promise<void> {
-    this.specs = await this.resolveSpecs(this.config);
-    await this.spawn();
+  /** `booted`: the worker the daemon started before loading the rest of itself (vrrp-boot.ts) */
+  async start(booted?: BootedVrrpWorker): Promise<void> {
+    try {
+      this.specs = await this.resolveSpecs(this.config);
+    } catch (e) {
+      if (booted) await booted.worker.terminate();
+      throw e;
+    }
+    await this.spawn(booted);
   }
 
   /** Applies a new config: unchanged instances keep state, timers and VIPs. */
@@ -148,6 +157,7 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
       if (reply.type === 'status') {
         this.lastStatus = [...reply.instances];
         this.unattributedDrops = reply.unattributedDrops;
+        this.workerHeap = reply.heap;
       }
     } catch {
       /* a busy or dead worker: report what we had */
@@ -182,28 +192,16 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
     this.adder = undefined;
   }
 
-  private async spawn(): Promise<void> {
-    // A dead worker runs no cleanup: the sockets it opened are closed from here (fd ledger).
-    const fdLedger = createFdLedger();
-    // No memory reducer in the VRRP thread's heap: after start-up it runs full collections of
-    // its own (seen at 8 and 17 s, pauses of 0.6–4.4 ms) whenever its timer says so, which
-    // may be inside a run of adverts. The thread collects in the quiet instead
-    // (src/vrrp/quiet-gc.ts). V8 reads the flag when it sets up a heap, so it is off only
-    // until this worker's isolate exists ('online').
-    v8.setFlagsFromString('--no-memory-reducer');
-    const worker = startWorker('vrrp', {
-      name: 'vrrp',
-      workerData: { fdLedger, ...threadPriority(this.config) },
-      // An upper bound only: V8 starts the young generation at about 1 MB and grows it when
-      // much survives. What keeps scavenges from pausing the advert clock is that the
-      // thread allocates little per advert and collects between adverts (quiet-gc.ts).
-      resourceLimits: { maxYoungGenerationSizeMb: VRRP_YOUNG_GENERATION_MB },
-    });
-    const restoreReducer = (): void => void v8.setFlagsFromString('--memory-reducer');
-    worker.once('online', restoreReducer);
-    worker.once('exit', restoreReducer);
+  private async spawn(booted?: BootedVrrpWorker): Promise<void> {
+    const boot = booted ?? bootVrrpWorker(this.config);
+    const { worker, fdLedger } = boot;
+    const early = boot.adopt();
+    if (early.error || early.exitCode !== undefined) {
+      throw new Error(`VRRP worker failed while starting: ${early.error?.message ?? `exit code ${String(early.exitCode)}`}`);
+    }
     this.worker = worker;
     worker.on('message', (msg: FromVrrp) => this.onMessage(msg));
+    for (const m of early.messages) this.onMessage(m as FromVrrp);
     worker.on('error', (err) => this.log.error({ event: 'worker.error', worker: 'vrrp', err: err.message }, 'VRRP worker failed'));
     worker.on('exit', (code) => {
       const closed = closeLedgerFds(fdLedger);
@@ -221,7 +219,17 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
       };
       worker.on('message', onMsg);
     });
-    worker.postMessage({ type: 'init', version: IPC_VERSION, instances: this.specs, syncGroups: this.config.vrrpSyncGroups } satisfies ToVrrp);
+    // The daemon's first start counts its master-down waits from exec (performance.timeOrigin
+    // of the main thread is the process's start); a restarted worker waits them in full.
+    const first = !this.spawned;
+    this.spawned = true;
+    worker.postMessage({
+      type: 'init',
+      version: IPC_VERSION,
+      instances: this.specs,
+      syncGroups: this.config.vrrpSyncGroups,
+      ...(first ? { daemonStartedAt: performance.timeOrigin } : {}),
+    } satisfies ToVrrp);
     await ready;
     for (const t of this.tracks.values()) worker.postMessage(t);
   }
@@ -553,17 +561,3 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
   }
 }
 
-/** global_defs `vrrp_rt_priority` (SCHED_RR 1–99) and `vrrp_priority` (nice −20…19), as keepalived reads them. */
-function threadPriority(config: Config): { rtPriority?: number; nice?: number } {
-  const num = (k: string): number | undefined => {
-    const v = config.globalDefs.other[k]?.[0];
-    const n = v === undefined ? NaN : Number(v);
-    return Number.isInteger(n) ? n : undefined;
-  };
-  const rt = num('vrrp_rt_priority');
-  const nice = num('vrrp_priority');
-  return {
-    ...(rt !== undefined && rt >= 1 && rt <= 99 ? { rtPriority: rt } : {}),
-    ...(nice !== undefined && nice >= -20 && nice <= 19 ? { nice } : {}),
-  };
-}

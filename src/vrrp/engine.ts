@@ -13,6 +13,7 @@ import {
   IPC_VERSION,
   type FromVrrp,
   type InstanceStatus,
+  type IsolateHeap,
   type ToVrrp,
   type VrrpInstanceSpec,
 } from '../ipc/messages.ts';
@@ -75,6 +76,8 @@ export interface EngineIo {
    * helper threads with the main thread's collections) came back as late adverts.
    */
   waitUntil(dueMs: number): void;
+  /** this thread's V8 heap, for status (absent in tests) */
+  heap?(): IsolateHeap;
 }
 
 /**
@@ -202,7 +205,7 @@ export class VrrpEngine {
   handle(msg: ToVrrp): void {
     switch (msg.type) {
       case 'init':
-        this.configure(msg.instances, msg.syncGroups, () => this.io.post({ type: 'ready', version: IPC_VERSION }));
+        this.configure(msg.instances, msg.syncGroups, () => this.io.post({ type: 'ready', version: IPC_VERSION }), [], msg.daemonStartedAt);
         return;
       case 'reconfigure':
         this.configure(msg.instances, msg.syncGroups, () => this.io.post({ type: 'reconfigured', requestId: msg.requestId }), msg.keep);
@@ -218,7 +221,13 @@ export class VrrpEngine {
         this.vipsDone(msg.requestId, msg.ok, msg.error, msg.announced === true);
         return;
       case 'status-request':
-        this.io.post({ type: 'status', requestId: msg.requestId, instances: this.status(), unattributedDrops: { ...this.unattributed } });
+        this.io.post({
+          type: 'status',
+          requestId: msg.requestId,
+          instances: this.status(),
+          unattributedDrops: { ...this.unattributed },
+          ...(this.io.heap ? { heap: this.io.heap() } : {}),
+        });
         return;
       case 'stop':
         this.stop(msg.requestId);
@@ -274,6 +283,7 @@ export class VrrpEngine {
     syncGroups: readonly VrrpSyncGroup[],
     done: () => void,
     keep: readonly string[] = [],
+    daemonStartedAt?: number,
   ): void {
     const wanted = new Map(specs.map((s) => [s.instance.name, s]));
     const kept = new Set(keep);
@@ -318,7 +328,9 @@ export class VrrpEngine {
     // Routers start once their sockets deliver: a backup must not time out its master-down
     // interval on adverts that only wait for the socket reader to come up.
     const begin = (): void => {
-      for (const inst of started) if (this.instances.get(inst.spec.instance.name) === inst) this.dispatch(inst, { type: 'start' });
+      const sinceMs = daemonStartedAt === undefined ? undefined : this.io.wallNow() - daemonStartedAt;
+      const start = sinceMs === undefined ? { type: 'start' as const } : { type: 'start' as const, sinceMs };
+      for (const inst of started) if (this.instances.get(inst.spec.instance.name) === inst) this.dispatch(inst, start);
       done();
     };
     if (started.length === 0) begin();

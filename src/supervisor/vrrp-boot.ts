@@ -1,0 +1,87 @@
+/**
+ * Starting the VRRP worker thread. The daemon boots it first, right after the config is
+ * read and before it loads the rest of itself (logger, netlink, checkers, mail, metrics:
+ * ~380 ms of module loading, bench/footprint), so that the thread's isolate, its modules and
+ * its socket reader come up on the other core meanwhile; VrrpHost sends `init` once the
+ * specs are resolved. A restarted worker boots through the same function.
+ */
+import v8 from 'node:v8';
+import type { Worker } from 'node:worker_threads';
+import type { Config } from '../config/model.ts';
+import { createFdLedger } from '../io/fd-ledger.ts';
+import { startWorker } from './threads.ts';
+
+/** MB; see bootVrrpWorker */
+const VRRP_YOUNG_GENERATION_MB = 48;
+
+export interface BootedVrrpWorker {
+  readonly worker: Worker;
+  /** fds the thread opens, closed from the main thread if it dies (fd-ledger.ts) */
+  readonly fdLedger: SharedArrayBuffer;
+  /**
+   * Hands over what the thread said (messages, an error) before its owner listened, and
+   * stops holding it: a Worker emits to whoever listens at the time, and the owner attaches
+   * its listeners only once the rest of the daemon is loaded.
+   */
+  adopt(): { messages: unknown[]; error?: Error; exitCode?: number };
+}
+
+/** What workers/vrrp.ts reads from workerData. */
+export interface VrrpWorkerData {
+  readonly fdLedger: SharedArrayBuffer;
+  readonly rtPriority?: number;
+  readonly nice?: number;
+  /** start the socket reader thread at once: the init will open sockets */
+  readonly prestartReader: boolean;
+}
+
+export function bootVrrpWorker(config: Config): BootedVrrpWorker {
+  // A dead worker runs no cleanup: the sockets it opened are closed from here (fd ledger).
+  const fdLedger = createFdLedger();
+  // No memory reducer in the VRRP thread's heap: after start-up it runs full collections of
+  // its own (seen at 8 and 17 s, pauses of 0.6–4.4 ms) whenever its timer says so, which
+  // may be inside a run of adverts. The thread collects in the quiet instead
+  // (src/vrrp/quiet-gc.ts). V8 reads the flag when it sets up a heap, so it is off only
+  // until this worker's isolate exists ('online').
+  v8.setFlagsFromString('--no-memory-reducer');
+  const workerData: VrrpWorkerData = { fdLedger, ...threadPriority(config), prestartReader: config.vrrpInstances.length > 0 };
+  const worker = startWorker('vrrp', {
+    name: 'vrrp',
+    workerData,
+    // An upper bound only: V8 starts the young generation at about 1 MB and grows it when
+    // much survives. What keeps scavenges from pausing the advert clock is that the
+    // thread allocates little per advert and collects between adverts (quiet-gc.ts).
+    resourceLimits: { maxYoungGenerationSizeMb: VRRP_YOUNG_GENERATION_MB },
+  });
+  const restoreReducer = (): void => void v8.setFlagsFromString('--memory-reducer');
+  worker.once('online', restoreReducer);
+  worker.once('exit', restoreReducer);
+  const early: { messages: unknown[]; error?: Error; exitCode?: number } = { messages: [] };
+  const onMessage = (m: unknown): void => void early.messages.push(m);
+  const onError = (e: Error): void => void (early.error = e);
+  const onExit = (code: number): void => void (early.exitCode = code);
+  worker.on('message', onMessage).on('error', onError).on('exit', onExit);
+  return {
+    worker,
+    fdLedger,
+    adopt() {
+      worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+      return early;
+    },
+  };
+}
+
+/** global_defs `vrrp_rt_priority` (SCHED_RR 1–99) and `vrrp_priority` (nice −20…19), as keepalived reads them. */
+function threadPriority(config: Config): { rtPriority?: number; nice?: number } {
+  const num = (k: string): number | undefined => {
+    const v = config.globalDefs.other[k]?.[0];
+    const n = v === undefined ? NaN : Number(v);
+    return Number.isInteger(n) ? n : undefined;
+  };
+  const rt = num('vrrp_rt_priority');
+  const nice = num('vrrp_priority');
+  return {
+    ...(rt !== undefined && rt >= 1 && rt <= 99 ? { rtPriority: rt } : {}),
+    ...(nice !== undefined && nice >= -20 && nice <= 19 ? { nice } : {}),
+  };
+}
