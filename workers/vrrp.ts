@@ -83,7 +83,21 @@ const quietGcIo: QuietGcIo = {
   heapUsed: () => v8.getHeapStatistics().used_heap_size,
   collect: (kind) => gc({ type: kind }),
 };
-setInterval(() => quietGcTick(quietGcIo, quietGc), QUIET_GC_CHECK_MS).unref();
+// Each look says when the next is due (quiet-gc.ts); a message (a reload's specs, a status
+// request) may allocate a burst, so it brings the next look forward.
+let quietGcTimer: NodeJS.Timeout | undefined;
+const lookAtHeap = (): void => {
+  const next = quietGcTick(quietGcIo, quietGc, performance.now());
+  quietGcTimer = setTimeout(lookAtHeap, next);
+  quietGcTimer.unref();
+};
+const lookSoon = (): void => {
+  clearTimeout(quietGcTimer);
+  quietGcTimer = setTimeout(lookAtHeap, QUIET_GC_CHECK_MS);
+  quietGcTimer.unref();
+};
+lookSoon();
+port.on('message', lookSoon);
 
 // Adverts first: this thread (and the socket reader it starts, which inherits this thread's
 // environment) runs ahead of checks, scripts and the main thread — SCHED_RR at

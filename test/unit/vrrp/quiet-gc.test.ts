@@ -5,6 +5,8 @@
  */
 import test from 'ava';
 import {
+  QUIET_GC_CHECK_MS,
+  QUIET_GC_MAX_CHECK_MS,
   QUIET_GC_MAJOR_QUIET_MS,
   QUIET_GC_MINOR_QUIET_MS,
   QUIET_GC_OLD_GROWTH,
@@ -119,5 +121,24 @@ test("a collection V8 made on its own moves the baseline down instead of countin
   t.deepEqual(h.collected, [], 'measured from the lower heap, the budget is not yet spent');
   h.alloc(1);
   quietGcTick(h.io, st);
+  t.deepEqual(h.collected, ['minor']);
+});
+
+test('the next look: a second apart while the heap barely grows, sooner as it grows, at once while a collection waits', (t) => {
+  const h = heap(8 * MB);
+  const st = newQuietGcState();
+  t.is(quietGcTick(h.io, st, 0), QUIET_GC_CHECK_MS); // first look: nothing to plan from yet
+  t.is(quietGcTick(h.io, st, 20), QUIET_GC_MAX_CHECK_MS); // no growth
+  h.alloc(1024); // 1 kB in a second: the budget is ~4 minutes away
+  t.is(quietGcTick(h.io, st, 1020), QUIET_GC_MAX_CHECK_MS);
+  h.alloc(64 * 1024); // 64 kB in 100 ms: the rest of the budget in ~290 ms; look in a quarter of that
+  const next = quietGcTick(h.io, st, 1120);
+  t.true(next > QUIET_GC_CHECK_MS && next < 100, `next look in ${next} ms`);
+  h.alloc(QUIET_GC_YOUNG_BUDGET);
+  h.quiet = QUIET_GC_MINOR_QUIET_MS - 1; // due, but an advert is close
+  t.is(quietGcTick(h.io, st, 1120 + next), QUIET_GC_CHECK_MS);
+  t.deepEqual(h.collected, []);
+  h.quiet = Infinity;
+  quietGcTick(h.io, st, 1140 + next);
   t.deepEqual(h.collected, ['minor']);
 });
