@@ -34,19 +34,18 @@ function decoupleScavenges(): void {
 }
 
 /**
- * The rest of the daemon, loaded once the VRRP worker is booting (see vrrp-boot.ts): pino,
- * netlink, the checkers' and services' modules take ~380 ms to load, which the worker's own
- * start-up now overlaps instead of following.
+ * The daemon's modules, loaded once the VRRP worker is booting (see vrrp-boot.ts), in two
+ * steps: what the worker's `init` needs (the logger, rtnetlink to resolve links, the host),
+ * then the rest (services: checkers, notify, mail, metrics, control socket), which loads
+ * while the worker starts its instances. All of it used to load first, ~380 ms.
  */
-async function loadDaemonModules() {
-  const [logger, netControl, sd, vrrpHost, services] = await Promise.all([
-    import('./logger.ts'),
-    import('../netlink/net-control.ts'),
-    import('./sd-notify.ts'),
-    import('./vrrp-host.ts'),
-    import('./services.ts'),
-  ]);
-  return { ...logger, ...netControl, ...sd, ...vrrpHost, ...services };
+async function loadVrrpModules() {
+  const [logger, netControl, vrrpHost] = await Promise.all([import('./logger.ts'), import('../netlink/net-control.ts'), import('./vrrp-host.ts')]);
+  return { ...logger, ...netControl, ...vrrpHost };
+}
+async function loadServiceModules() {
+  const [sd, services] = await Promise.all([import('./sd-notify.ts'), import('./services.ts')]);
+  return { ...sd, ...services };
 }
 
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
@@ -54,7 +53,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const first = loadConfig(opts.configFile, { configId: opts.configId });
   const runnable = first.config !== undefined && !hasErrors(first.diagnostics);
   const booted = runnable && !opts.checkOnly ? bootVrrpWorker(first.config!) : undefined;
-  const { createLogger, child, LogEvent, openNetControl, sdNotify, SdState, monotonicUsec, startWatchdog, VrrpHost, Services } = await loadDaemonModules();
+  const { createLogger, child, LogEvent, openNetControl, VrrpHost } = await loadVrrpModules();
   const log = createLogger({ level: opts.logLevel, format: opts.logFormat });
   const dlog = child(log, 'daemon');
   reportDiagnostics(dlog, first.diagnostics, LogEvent.configDiagnostic);
@@ -87,10 +86,18 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   }
 
   const vrrp = opts.checkOnly ? undefined : new VrrpHost(net, config, child(log, 'vrrp'));
+  // The instances start (links resolved, `init` sent) while the services load.
+  const vrrpStarted = vrrp?.start(booted).then(
+    () => undefined,
+    (e: unknown) => e as Error,
+  );
+  const { sdNotify, SdState, monotonicUsec, startWatchdog, Services } = await loadServiceModules();
   const services = new Services({ log, opts, net, ...(vrrp ? { vrrp } : {}) });
+  vrrp?.listen();
   services.configure(config);
   try {
-    await vrrp?.start(booted);
+    const failed = await vrrpStarted;
+    if (failed) throw failed;
     await services.start();
   } catch (e) {
     dlog.fatal({ event: 'daemon.start-failed', err: (e as Error).message }, 'start failed');

@@ -12,7 +12,6 @@
  * helo = hostname, from = user@hostname (global_data.c init_global_data).
  */
 import { hostname, userInfo } from 'node:os';
-import nodemailer from 'nodemailer';
 import type { GlobalDefs } from '../config/model.ts';
 import { LogEvent, type Logger } from './logger.ts';
 
@@ -72,21 +71,25 @@ export function createMailer(globals: GlobalDefs, opts: MailerOptions = {}): Mai
   const timeoutMs = globals.smtpConnectTimeoutMs;
   /** ms: connect + greeting + HELO + MAIL + RCPT×n + DATA + QUIT, each bounded by timeoutMs */
   const hardDeadlineMs = timeoutMs * (6 + to.length);
-  const transport = enabled
-    ? nodemailer.createTransport({
-        host: server.host,
-        port: server.port,
-        secure: false,
-        // keepalived speaks plain SMTP to a local relay; opportunistic STARTTLS would fail
-        // on the self-signed certificates such relays often have.
-        ignoreTLS: true,
-        name: globals.smtpHeloName ?? hostname(),
-        connectionTimeout: timeoutMs,
-        greetingTimeout: timeoutMs,
-        socketTimeout: timeoutMs,
-        dnsTimeout: timeoutMs,
-      })
-    : undefined;
+  // nodemailer (~10 MB of heap, 50 ms to load) is loaded with the first alert, never by a
+  // daemon that sends none.
+  const makeTransport = async (smtp: NonNullable<typeof server>) => {
+    const { default: nodemailer } = await import('nodemailer');
+    return nodemailer.createTransport({
+      host: smtp.host,
+      port: smtp.port,
+      secure: false,
+      // keepalived speaks plain SMTP to a local relay; opportunistic STARTTLS would fail
+      // on the self-signed certificates such relays often have.
+      ignoreTLS: true,
+      name: globals.smtpHeloName ?? hostname(),
+      connectionTimeout: timeoutMs,
+      greetingTimeout: timeoutMs,
+      socketTimeout: timeoutMs,
+      dnsTimeout: timeoutMs,
+    });
+  };
+  let transport: ReturnType<typeof makeTransport> | undefined;
 
   const result = (r: MailResult): void => {
     stats[r]++;
@@ -105,7 +108,7 @@ export function createMailer(globals: GlobalDefs, opts: MailerOptions = {}): Mai
   };
 
   const pump = (): void => {
-    if (sending || closed || !transport) return settleIdle();
+    if (sending || closed || !server) return settleIdle();
     const msg = queue.shift();
     if (msg === undefined) return settleIdle();
     sending = true;
@@ -115,7 +118,7 @@ export function createMailer(globals: GlobalDefs, opts: MailerOptions = {}): Mai
       timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${hardDeadlineMs} ms`), { code: 'ETIMEDOUT' })), hardDeadlineMs);
     });
     Promise.race([
-      transport.sendMail({ from, to, subject: msg.subject, text: msg.body, headers: { 'X-Mailer': 'vigil' } }),
+      (transport ??= makeTransport(server)).then((t) => t.sendMail({ from, to, subject: msg.subject, text: msg.body, headers: { 'X-Mailer': 'vigil' } })),
       deadline,
     ]).then(
       () => {

@@ -61,6 +61,12 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
   private readonly pending = new Map<number, (msg: FromVrrp) => void>();
   private nextRequestId = 1;
   private restarts = 0;
+  /**
+   * Transitions and worker events, held until the daemon's services listen (listen()): the
+   * worker starts while the rest of the daemon is still loading, and its first transitions
+   * must still reach the notify scripts and the log.
+   */
+  private held: Array<Extract<FromVrrp, { type: 'transition' | 'event' }>> | undefined = [];
   /** a worker was started before: only the first one counts its start from exec */
   private spawned = false;
   private stopping = false;
@@ -100,6 +106,16 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
       throw e;
     }
     await this.spawn(booted);
+  }
+
+  /** Delivers what was held for the listeners now attached, and everything from now on as it comes. */
+  listen(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const m of held) {
+      if (m.type === 'transition') this.emit('transition', m);
+      else this.emit('worker-event', m);
+    }
   }
 
   /** Applies a new config: unchanged instances keep state, timers and VIPs. */
@@ -259,7 +275,8 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
         return;
       case 'transition':
         if (msg.to === 'MASTER') this.restarts = 0;
-        this.emit('transition', msg);
+        if (this.held) this.held.push(msg);
+        else this.emit('transition', msg);
         return;
       case 'take-over':
         // Answer first, log after: the worker sends the rest of the gratuitous ARPs on this
@@ -287,7 +304,8 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
         return;
       }
       case 'event':
-        this.emit('worker-event', msg);
+        if (this.held) this.held.push(msg);
+        else this.emit('worker-event', msg);
         return;
       default:
         assertNever(msg);

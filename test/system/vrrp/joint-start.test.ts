@@ -1,0 +1,65 @@
+/**
+ * Regression (issue: footprint and start-up): started in the same instant as a keepalived
+ * peer of lower priority, vigil used to send its first advert ~0.5 s after keepalived's
+ * master-down timer (3609 ms at priority 100) had run out, so keepalived became MASTER for
+ * a moment and handed back: a VIP flap on every joint start. Five joint starts of the built
+ * daemon (dist/, as deployed: the sources through tsx start several times slower) with
+ * Debian's keepalived 2.2: keepalived never logs a MASTER transition, vigil ends MASTER.
+ */
+import test from 'ava';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { requireRoot, waitFor } from '../../helpers/netns.ts';
+import {
+  globalDefs,
+  hasAddress,
+  instanceBlock,
+  outputOf,
+  repoRoot,
+  routerLab,
+  startKeepalived,
+  type Router,
+} from '../../helpers/routers.ts';
+
+const VIP = '10.79.0.100';
+const REPS = 5;
+
+test.serial(`joint start with keepalived, ${REPS} times: the lower-priority keepalived peer never becomes MASTER`, async (t) => {
+  if (!requireRoot(t)) return;
+  const built = join(repoRoot, 'dist/src/cli/main.js');
+  t.true(existsSync(built), 'dist/ is missing: run `npm run build` first (.ci/run does)');
+  const p = routerLab(t, 'vjs', 79);
+  const conf = (name: string, state: 'MASTER' | 'BACKUP', prio: number): string =>
+    globalDefs(name) + instanceBlock({ state, priority: prio, vip: `${VIP}/24`, auth: '1111' });
+  const c1 = p.dir.file('r1.conf', conf('r1', 'MASTER', 150));
+  const c2 = p.dir.file('r2.conf', conf('r2', 'BACKUP', 100));
+  for (let rep = 0; rep < REPS; rep++) {
+    // back to back, as `systemctl start` of both would: vigil first, keepalived ~1 ms later
+    const vProc = p.lab.spawnIn(p.r1, [process.execPath, built, '-n', '-f', c1, '-p', join(p.dir.dir, `v${rep}.pid`), '--control-socket', join(p.dir.dir, `v${rep}.sock`)], {
+      cwd: repoRoot,
+    });
+    const vOut: string[] = [];
+    vProc.stdout!.setEncoding('utf8').on('data', (d: string) => vOut.push(d));
+    vProc.stderr!.setEncoding('utf8').on('data', (d: string) => vOut.push(d));
+    const vExit = new Promise((res) => vProc.on('exit', res));
+    const k: Router = startKeepalived(p.lab, p.r2, p.dir, `k${rep}`, c2);
+    try {
+      await waitFor('vigil MASTER', () => hasAddress(p.r1, 'eth0', VIP), 15_000, 10);
+      // keepalived would have timed out at 3.61 s; give it two more advert intervals to show a flap
+      await new Promise((r) => setTimeout(r, 2000));
+      const kOut = outputOf(k);
+      t.notRegex(kOut, /Entering MASTER STATE/, `rep ${rep}: keepalived became MASTER`);
+      t.false(hasAddress(p.r2, 'eth0', VIP), `rep ${rep}: keepalived holds the VIP`);
+      const ready = /"event":"daemon.ready"[^}]*"sinceExecMs":(\d+)/.exec(vOut.join(''));
+      t.log(`rep ${rep}: vigil ready ${ready?.[1] ?? '?'} ms after exec`);
+    } catch (e) {
+      t.log(`--- vigil\n${vOut.join('')}`);
+      t.log(`--- keepalived\n${outputOf(k)}`);
+      throw e;
+    } finally {
+      vProc.kill('SIGTERM');
+      k.proc.kill('SIGTERM');
+      await Promise.all([vExit, k.exited]);
+    }
+  }
+});
