@@ -8,22 +8,40 @@ import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { performance } from 'node:perf_hooks';
 import type { FromVrrp, ToVrrp } from '../src/ipc/messages.ts';
-import { VrrpEngine } from '../src/vrrp/engine.ts';
-import { QUIET_GC_CHECK_MS, newQuietGcState, quietGcTick, type QuietGcIo } from '../src/vrrp/quiet-gc.ts';
-import { openVrrpSocket, readerReady } from '../src/io/vrrp-socket.ts';
-import { prestartReader } from '../src/io/reader.ts';
+import type { QuietGcIo } from '../src/vrrp/quiet-gc.ts';
 import type { VrrpWorkerData } from '../src/supervisor/vrrp-boot.ts';
-import { openGarpSender } from '../src/io/garp.ts';
-import { macBytes } from '../src/io/wire.ts';
-import { installFdLedger } from '../src/io/fd-ledger.ts';
 import { applyVrrpThreadPriority } from '../src/io/thread-priority.ts';
-import { isolateHeap } from '../src/io/isolate-heap.ts';
 
 const port = parentPort;
 if (!port) throw new Error('workers/vrrp.ts must run as a worker thread');
 
-// Every socket this thread opens is recorded where the supervisor can close it if the thread dies.
 const data = workerData as VrrpWorkerData;
+
+// Adverts first: this thread (and the socket reader it starts, which inherits this thread's
+// environment) runs ahead of checks, scripts and the main thread — SCHED_RR at
+// global_defs `vrrp_rt_priority` when set, the nice value of `vrrp_priority` when only that
+// is set, else SCHED_RR 1 (see thread-priority.ts). Failure (no CAP_SYS_NICE,
+// RestrictRealtime) is logged, and nice −10 applies instead.
+if (data.rtPriority !== undefined) process.env['VIGIL_VRRP_RT_PRIORITY'] = String(data.rtPriority);
+if (data.nice !== undefined) process.env['VIGIL_VRRP_NICE'] = String(data.nice);
+const applied = applyVrrpThreadPriority();
+if (!applied.ok) port.postMessage({ type: 'event', level: 'warn', event: 'vrrp.priority-failed', fields: { error: applied.error } } satisfies FromVrrp);
+
+// The rest loads at that priority: on a busy host the thread's start-up is on the path to the
+// first advert (see src/supervisor/vrrp-boot.ts).
+const [{ VrrpEngine }, { QUIET_GC_CHECK_MS, newQuietGcState, quietGcTick }, { openVrrpSocket, readerReady }, { prestartReader }, { openGarpSender }, { macBytes }, { installFdLedger }, { isolateHeap }] =
+  await Promise.all([
+    import('../src/vrrp/engine.ts'),
+    import('../src/vrrp/quiet-gc.ts'),
+    import('../src/io/vrrp-socket.ts'),
+    import('../src/io/reader.ts'),
+    import('../src/io/garp.ts'),
+    import('../src/io/wire.ts'),
+    import('../src/io/fd-ledger.ts'),
+    import('../src/io/isolate-heap.ts'),
+  ]);
+
+// Every socket this thread opens is recorded where the supervisor can close it if the thread dies.
 installFdLedger(data.fdLedger);
 
 /** ms: wake this much before an advert is due and wait out the rest (see EngineIo.spinMs). */
@@ -98,16 +116,6 @@ const lookSoon = (): void => {
 };
 lookSoon();
 port.on('message', lookSoon);
-
-// Adverts first: this thread (and the socket reader it starts, which inherits this thread's
-// environment) runs ahead of checks, scripts and the main thread — SCHED_RR at
-// global_defs `vrrp_rt_priority` when set, the nice value of `vrrp_priority` when only that
-// is set, else SCHED_RR 1 (see thread-priority.ts). Failure (no CAP_SYS_NICE,
-// RestrictRealtime) is logged, and nice −10 applies instead.
-if (data.rtPriority !== undefined) process.env['VIGIL_VRRP_RT_PRIORITY'] = String(data.rtPriority);
-if (data.nice !== undefined) process.env['VIGIL_VRRP_NICE'] = String(data.nice);
-const applied = applyVrrpThreadPriority();
-if (!applied.ok) port.postMessage({ type: 'event', level: 'warn', event: 'vrrp.priority-failed', fields: { error: applied.error } } satisfies FromVrrp);
 
 // The socket reader boots now (after the priority above, which it inherits), while the
 // supervisor resolves the instances' links.

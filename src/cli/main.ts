@@ -56,8 +56,15 @@ export async function main(argv: readonly string[]): Promise<number> {
       return runControlCommand(plan.command, plan.socketPath, { json: plan.json });
     }
     case 'daemon': {
+      // From exec until the VRRP worker has its instances, this thread is on the path to the
+      // first advert: it runs at the VRRP threads' default realtime priority (threads it
+      // creates start normal), so that a busy host cannot stretch the start-up past a peer's
+      // master-down interval; runDaemon puts it back (test/system/vrrp/joint-start).
+      const { realtimeUntil, startupRealtimePriority } = await import('../io/thread-priority.ts');
+      const rt = startupRealtimePriority();
+      const normalPriority = rt === undefined ? () => undefined : realtimeUntil(rt);
       const { runDaemon } = await import('../supervisor/daemon.ts');
-      const code = await runDaemon(plan.options);
+      const code = await runDaemon(plan.options, normalPriority);
       // The daemon has stopped everything it started; a handle some library left open must
       // not hold the exit (systemd would wait for it). Unref'd: a clean loop exits sooner.
       setTimeout(() => process.exit(code), 500).unref();

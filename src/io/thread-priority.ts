@@ -13,6 +13,8 @@ const SYS_GETTID: Partial<Record<string, number>> = { x64: 186, arm64: 178 };
 const PRIO_PROCESS = 0;
 const SCHED_OTHER = 0;
 const SCHED_RR = 2;
+/** or'ed into the policy: threads and processes this one creates start at normal scheduling */
+const SCHED_RESET_ON_FORK = 0x40000000;
 
 interface SchedCalls {
   syscall(n: number): number;
@@ -86,6 +88,24 @@ export function withRealtimeBoost<T>(priority: number, fn: () => T): T {
 }
 
 /**
+ * Puts the calling thread at SCHED_RR `priority` until the returned function puts it back
+ * to normal scheduling: for the daemon's start-up, which must reach the VRRP worker's
+ * `init` before a peer started in the same instant times out. Threads created meanwhile
+ * (the VRRP worker, libuv's pool) start at normal scheduling (SCHED_RESET_ON_FORK); the
+ * VRRP worker raises itself. A refusal (no CAP_SYS_NICE) leaves the thread as it was; the
+ * restore is then a no-op.
+ */
+export function realtimeUntil(priority: number): () => void {
+  const boosted = sched().setscheduler(0, SCHED_RR | SCHED_RESET_ON_FORK, schedParam(priority)) === 0;
+  let done = !boosted;
+  return () => {
+    if (done) return;
+    done = true;
+    sched().setscheduler(0, SCHED_OTHER, schedParam(0));
+  };
+}
+
+/**
  * SCHED_RR priority of the VRRP threads when the config sets neither `vrrp_rt_priority` nor
  * `vrrp_priority`. keepalived leaves its VRRP process at normal priority unless told; vigil
  * does not, because a Node thread at nice −10 still loses the CPU for milliseconds on a
@@ -95,6 +115,16 @@ export function withRealtimeBoost<T>(priority: number, fn: () => T): T {
  * the kernel's RT throttling (sched_rt_runtime_us) bounds a runaway.
  */
 export const DEFAULT_VRRP_RT_PRIORITY = 1;
+
+/**
+ * The realtime priority of the daemon's start-up (before its config is read): the VRRP
+ * threads' default, or VIGIL_VRRP_RT_PRIORITY; undefined when that is 0 (realtime off).
+ */
+export function startupRealtimePriority(): number | undefined {
+  const env = process.env['VIGIL_VRRP_RT_PRIORITY'];
+  const rt = env !== undefined ? Number(env) : DEFAULT_VRRP_RT_PRIORITY;
+  return Number.isInteger(rt) && rt >= 1 && rt <= 99 ? rt : undefined;
+}
 
 /**
  * The priority the VRRP threads ask for, from the environment the VRRP worker sets for

@@ -16,7 +16,7 @@ import type { NetControl } from '../netlink/net-control.ts';
 import { ExitCode } from './exit-codes.ts';
 import type { Logger } from './logger.ts';
 import type { DaemonOptions } from './options.ts';
-import { bootVrrpWorker } from './vrrp-boot.ts';
+import { bootVrrpWorker, vrrpRealtimePriority } from './vrrp-boot.ts';
 
 /** ms: a stop that takes longer than this exits anyway */
 const STOP_DEADLINE_MS = 8000;
@@ -48,10 +48,16 @@ async function loadServiceModules() {
   return { ...sd, ...services };
 }
 
-export async function runDaemon(opts: DaemonOptions): Promise<number> {
+/**
+ * `normalPriority`: puts the main thread back to normal scheduling; main.ts raised it for the
+ * start-up (it is called once the VRRP worker has its instances, or at once when the config
+ * runs the VRRP threads without realtime priority or has no instance).
+ */
+export async function runDaemon(opts: DaemonOptions, normalPriority: () => void = () => undefined): Promise<number> {
   decoupleScavenges();
   const first = loadConfig(opts.configFile, { configId: opts.configId });
   const runnable = first.config !== undefined && !hasErrors(first.diagnostics);
+  if (!runnable || opts.checkOnly || first.config!.vrrpInstances.length === 0 || vrrpRealtimePriority(first.config!) === undefined) normalPriority();
   const booted = runnable && !opts.checkOnly ? bootVrrpWorker(first.config!) : undefined;
   const { createLogger, child, LogEvent, openNetControl, VrrpHost } = await loadVrrpModules();
   const log = createLogger({ level: opts.logLevel, format: opts.logFormat });
@@ -79,6 +85,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   try {
     net = await openNetControl();
   } catch (e) {
+    normalPriority();
     dlog.fatal({ event: 'netlink.open-failed', err: (e as Error).message }, 'cannot open rtnetlink');
     await booted?.worker.terminate();
     removePid(opts.pidFile);
@@ -88,13 +95,14 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const vrrp = opts.checkOnly ? undefined : new VrrpHost(net, config, child(log, 'vrrp'));
   // The instances start (links resolved, `init` sent) while the services load.
   const vrrpStarted = vrrp?.start(booted).then(
-    () => undefined,
-    (e: unknown) => e as Error,
+    () => void normalPriority(),
+    (e: unknown) => (normalPriority(), e as Error),
   );
+  if (!vrrp) normalPriority();
   const { sdNotify, SdState, monotonicUsec, startWatchdog, Services } = await loadServiceModules();
   const services = new Services({ log, opts, net, ...(vrrp ? { vrrp } : {}) });
-  vrrp?.listen();
   services.configure(config);
+  vrrp?.listen();
   try {
     const failed = await vrrpStarted;
     if (failed) throw failed;

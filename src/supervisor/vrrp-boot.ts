@@ -9,6 +9,7 @@ import v8 from 'node:v8';
 import type { Worker } from 'node:worker_threads';
 import type { Config } from '../config/model.ts';
 import { createFdLedger } from '../io/fd-ledger.ts';
+import { DEFAULT_VRRP_RT_PRIORITY } from '../io/thread-priority.ts';
 import { startWorker } from './threads.ts';
 
 /** MB; see bootVrrpWorker */
@@ -69,6 +70,18 @@ export function bootVrrpWorker(config: Config): BootedVrrpWorker {
       return early;
     },
   };
+}
+
+/**
+ * The SCHED_RR priority the VRRP threads will run at for this config (as
+ * applyVrrpThreadPriority decides it), or undefined when they run at normal scheduling:
+ * the daemon's start-up runs at it until the worker has its instances (daemon.ts).
+ */
+export function vrrpRealtimePriority(config: Config): number | undefined {
+  const env = process.env['VIGIL_VRRP_RT_PRIORITY'];
+  const p = threadPriority(config);
+  const rt = p.rtPriority ?? (env !== undefined ? Number(env) : p.nice !== undefined ? 0 : DEFAULT_VRRP_RT_PRIORITY);
+  return Number.isInteger(rt) && rt >= 1 && rt <= 99 ? rt : undefined;
 }
 
 /** global_defs `vrrp_rt_priority` (SCHED_RR 1–99) and `vrrp_priority` (nice −20…19), as keepalived reads them. */

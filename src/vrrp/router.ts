@@ -292,7 +292,7 @@ export class Router {
       this.changeState('FAULT', 'start: a sync group member is in fault', fx);
       return;
     }
-    this.leaveInitOrFault('start', fx, sinceMs);
+    this.leaveInitOrFault(sinceMs === undefined ? 'start' : `start ${Math.round(sinceMs)} ms after exec`, fx, sinceMs);
   }
 
   /** Coming up from INIT or FAULT: the owner goes MASTER, everyone else BACKUP for a master-down interval. */

@@ -5,9 +5,12 @@
  * a moment and handed back: a VIP flap on every joint start. Five joint starts of the built
  * daemon (dist/, as deployed: the sources through tsx start several times slower) with
  * Debian's keepalived 2.2: keepalived never logs a MASTER transition, vigil ends MASTER.
+ * Also a regression: vigil's first transitions now come before its services have loaded
+ * (they are held until then); one reached a notifier not yet configured and crashed the
+ * daemon. notify_backup and notify_master must run, and the daemon must stay up.
  */
 import test from 'ava';
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireRoot, waitFor } from '../../helpers/netns.ts';
 import {
@@ -29,11 +32,15 @@ test.serial(`joint start with keepalived, ${REPS} times: the lower-priority keep
   const built = join(repoRoot, 'dist/src/cli/main.js');
   t.true(existsSync(built), 'dist/ is missing: run `npm run build` first (.ci/run does)');
   const p = routerLab(t, 'vjs', 79);
-  const conf = (name: string, state: 'MASTER' | 'BACKUP', prio: number): string =>
-    globalDefs(name) + instanceBlock({ state, priority: prio, vip: `${VIP}/24`, auth: '1111' });
-  const c1 = p.dir.file('r1.conf', conf('r1', 'MASTER', 150));
+  const notify = p.dir.file('notify.sh', '#!/bin/sh\necho "$1" >> "$(dirname "$0")/notify-$2.log"\n');
+  chmodSync(notify, 0o755);
+  const conf = (name: string, state: 'MASTER' | 'BACKUP', prio: number, extra = ''): string =>
+    globalDefs(name) + instanceBlock({ state, priority: prio, vip: `${VIP}/24`, auth: '1111', extra });
+  const notifyLines = (rep: number): string =>
+    `    notify_backup "${notify} backup REP"\n    notify_master "${notify} master REP"`.replaceAll('REP', String(rep));
   const c2 = p.dir.file('r2.conf', conf('r2', 'BACKUP', 100));
   for (let rep = 0; rep < REPS; rep++) {
+    const c1 = p.dir.file(`r1-${rep}.conf`, conf('r1', 'MASTER', 150, notifyLines(rep)));
     // back to back, as `systemctl start` of both would: vigil first, keepalived ~1 ms later
     const vProc = p.lab.spawnIn(p.r1, [process.execPath, built, '-n', '-f', c1, '-p', join(p.dir.dir, `v${rep}.pid`), '--control-socket', join(p.dir.dir, `v${rep}.sock`)], {
       cwd: repoRoot,
@@ -50,6 +57,9 @@ test.serial(`joint start with keepalived, ${REPS} times: the lower-priority keep
       const kOut = outputOf(k);
       t.notRegex(kOut, /Entering MASTER STATE/, `rep ${rep}: keepalived became MASTER`);
       t.false(hasAddress(p.r2, 'eth0', VIP), `rep ${rep}: keepalived holds the VIP`);
+      await waitFor('notify_master ran', () => existsSync(join(p.dir.dir, `notify-${rep}.log`)) && readFileSync(join(p.dir.dir, `notify-${rep}.log`), 'utf8').includes('master'), 5000, 20);
+      t.deepEqual(readFileSync(join(p.dir.dir, `notify-${rep}.log`), 'utf8').split('\n').filter(Boolean), ['backup', 'master'], `rep ${rep}: notify scripts`);
+      t.is(vProc.exitCode, null, `rep ${rep}: vigil exited`);
       const ready = /"event":"daemon.ready"[^}]*"sinceExecMs":(\d+)/.exec(vOut.join(''));
       t.log(`rep ${rep}: vigil ready ${ready?.[1] ?? '?'} ms after exec`);
     } catch (e) {
