@@ -26,7 +26,7 @@ export interface FullLoadResult extends LoadResult {
 }
 
 /** In reading order: by file (as first read), line, column; stable otherwise. */
-function sortDiagnostics(list: Diagnostic[], files: readonly string[]): Diagnostic[] {
+export function sortDiagnostics(list: Diagnostic[], files: readonly string[]): Diagnostic[] {
   const order = new Map<string, number>();
   files.forEach((f, i) => {
     if (!order.has(f)) order.set(f, i);

@@ -108,6 +108,43 @@ const topSpec: BlockSpec<Top> = {
   unsupported: TOP_UNSUPPORTED,
 };
 
+/**
+ * What keepalived drops from an instance's tracking when it starts (vrrp.c, vrrp_track.c),
+ * dropped here too, each said at its line: a track_script naming no vrrp_script ("track
+ * script X not found, ignoring..."), and, for the address owner (priority 255, whose priority
+ * never moves), every weighted track_script and track_interface ("ignoring tracked script X
+ * with weights due to address_owner").
+ */
+function dropIgnoredTracking(inst: VrrpInstance, scriptWeight: ReadonlyMap<string, number>, ctx: Ctx): VrrpInstance {
+  const owner = inst.priority === 255;
+  const trackScripts = inst.trackScripts.filter((r) => {
+    const w = scriptWeight.get(r.name);
+    if (w === undefined) {
+      ctx.sink.warn(r.loc, 'unknown-reference', `${inst.name}: track_script ${r.name} names no vrrp_script; ignored, as keepalived does`);
+      return false;
+    }
+    if (owner && (r.weight ?? w) !== 0) {
+      ctx.sink.warn(inst.loc, 'owner-weight', `${inst.name}: priority 255 (address owner) never changes; weighted track_script ${r.name} ignored, as keepalived does`);
+      return false;
+    }
+    return true;
+  });
+  const trackInterfaces = owner
+    ? inst.trackInterfaces.filter((r) => {
+        if ((r.weight ?? 0) === 0) return true;
+        ctx.sink.warn(inst.loc, 'owner-weight', `${inst.name}: priority 255 (address owner) never changes; weighted track_interface ${r.name} ignored, as keepalived does`);
+        return false;
+      })
+    : inst.trackInterfaces;
+  if (trackScripts.length === inst.trackScripts.length && trackInterfaces.length === inst.trackInterfaces.length) return inst;
+  const out: VrrpInstance = { ...inst, trackScripts, trackInterfaces };
+  const l = ctx.locs.get(inst);
+  if (l !== undefined) ctx.locs.set(out, l);
+  const pl = ctx.locs.get(inst.unicastPeers);
+  if (pl !== undefined) ctx.locs.set(out.unicastPeers, pl);
+  return out;
+}
+
 export function parseTree(nodes: readonly Node[], files: readonly string[], sink: DiagnosticSink = new DiagnosticSink()): ParseResult {
   // A Map, not a WeakMap: it lives as long as the parse, and ephemerons cost the GC more.
   const locs: FieldLocs = new Map();
@@ -127,9 +164,11 @@ export function parseTree(nodes: readonly Node[], files: readonly string[], sink
   const groupOf = new Map<string, string>();
   for (const g of vrrpSyncGroups) for (const m of g.members) if (!groupOf.has(m)) groupOf.set(m, g.name);
   const vrrpInstances: VrrpInstance[] = [];
+  const scriptWeight = new Map(vrrpScripts.map((x) => [x.name, x.weight]));
   for (const d of top.instances) {
-    const inst = finishInstance(d, globalDefs, ctx);
-    if (inst === undefined) continue;
+    const finished = finishInstance(d, globalDefs, ctx);
+    if (finished === undefined) continue;
+    const inst = dropIgnoredTracking(finished, scriptWeight, ctx);
     const sg = groupOf.get(inst.name);
     if (sg !== undefined) {
       const withGroup: VrrpInstance = { ...inst, syncGroup: sg };

@@ -28,6 +28,8 @@ import {
   ipArg,
   ipTok,
   noExtra,
+  parseIntStrict,
+  parseIp,
   prefixTok,
   scriptArg,
   setLoc,
@@ -241,7 +243,7 @@ export interface InstanceDraft {
   advertIntMs?: number;
   version?: 2 | 3;
   nativeIpv6: boolean;
-  authentication?: { type?: Authentication['type']; pass?: string; loc: SourceLoc };
+  authentication?: { type?: Authentication['type']; typeSeen?: boolean; pass?: string; loc: SourceLoc };
   virtualIpaddress: VirtualAddress[];
   virtualIpaddressExcluded: VirtualAddress[];
   virtualRoutes: VirtualRoute[];
@@ -295,6 +297,13 @@ const VIP_FLAGS = new Set(['home', '-nodad', 'nodad', 'mngtmpaddr', 'autojoin', 
 
 /** `ADDR[/LEN] [brd B] [dev X] [scope S] [label L] [peer P] [noprefixroute] ...` */
 function vipLine(k: Node, ctx: Ctx): VirtualAddress | undefined {
+  // keepalived: "VRRP parsed invalid IP X. skipping IP..." — the line is dropped, the
+  // instance runs on.
+  const slash = k.kw.text.indexOf('/');
+  if (parseIp(slash < 0 ? k.kw.text : k.kw.text.slice(0, slash)) === undefined) {
+    ctx.sink.warn(tokLoc(k.kw), 'bad-address', `virtual address: \`${k.kw.text}\` is not an IP address; skipped, as keepalived does`);
+    return undefined;
+  }
   const p = prefixTok(k.kw, ctx, 'virtual address');
   if (p === undefined) return undefined;
   const v: Mutable<VirtualAddress> = { address: p.address, prefixLen: p.prefixLen, family: p.family, loc: tokLoc(k.kw) };
@@ -454,7 +463,7 @@ function secsField(field: 'preemptDelayMs' | 'garpMasterDelayMs' | 'garpMasterRe
   });
 }
 
-function intField(field: 'virtualRouterId' | 'priority' | 'garpMasterRepeat' | 'garpMasterRefreshRepeat' | 'garpLowerPrioRepeat'): Handler<I> {
+function intField(field: 'virtualRouterId' | 'garpMasterRepeat' | 'garpMasterRefreshRepeat' | 'garpLowerPrioRepeat'): Handler<I> {
   return simple((n, d, ctx) => {
     const v = intArg(n, ctx);
     if (v !== undefined) {
@@ -487,8 +496,16 @@ const authSpec: BlockSpec<AuthDraft> = {
   name: 'authentication',
   keywords: {
     auth_type: simple((n, a, ctx) => {
-      const v = enumArg(n, ctx, ['PASS', 'AH'] as const);
-      if (v !== undefined) a.type = v;
+      // keepalived: "(VI_1) unknown authentication type 'X'" — the instance runs without
+      // authentication.
+      a.typeSeen = true;
+      const t = arg(n, ctx, 0, 'PASS or AH');
+      noExtra(n, ctx, 1);
+      if (t === undefined) return;
+      // strcmp in keepalived: upper case only
+      const v = (['PASS', 'AH'] as const).find((x) => x === t.text);
+      if (v === undefined) ctx.sink.warn(tokLoc(t), 'bad-value', `auth_type: \`${t.text}\` is not PASS or AH (upper case); no authentication, as keepalived does`);
+      else a.type = v;
     }),
     auth_pass: simple((n, a, ctx) => {
       const t = arg(n, ctx, 0, 'a password');
@@ -509,11 +526,19 @@ export const instanceSpec: BlockSpec<I> = {
   name: 'vrrp_instance',
   keywords: {
     state: simple((n, d, ctx) => {
-      const v = enumArg(n, ctx, ['MASTER', 'BACKUP'] as const);
-      if (v !== undefined) {
-        d.initialState = v;
-        setLoc(ctx, d, 'initialState', n.args[0] ?? n.kw);
+      // keepalived compares with strcmp: anything but MASTER or BACKUP is "unknown state
+      // 'X', defaulting to BACKUP".
+      const t = arg(n, ctx, 0, 'MASTER or BACKUP');
+      noExtra(n, ctx, 1);
+      if (t === undefined) return;
+      let v: 'MASTER' | 'BACKUP';
+      if (t.text === 'MASTER' || t.text === 'BACKUP') v = t.text;
+      else {
+        ctx.sink.warn(tokLoc(t), 'bad-value', `state \`${t.text}\` is not MASTER or BACKUP (upper case); BACKUP, as keepalived does`);
+        v = 'BACKUP';
       }
+      d.initialState = v;
+      setLoc(ctx, d, 'initialState', t);
     }),
     interface: simple((n, d, ctx) => {
       const t = arg(n, ctx, 0, 'an interface name');
@@ -523,9 +548,27 @@ export const instanceSpec: BlockSpec<I> = {
       }
     }),
     virtual_router_id: intField('virtualRouterId'),
-    priority: intField('priority'),
+    priority: simple((n, d, ctx) => {
+      // keepalived: "Priority not valid! must be between 1 & 255. Using default 100"
+      const t = arg(n, ctx, 0, 'an integer');
+      noExtra(n, ctx, 1);
+      if (t === undefined) return;
+      const v = parseIntStrict(t.text);
+      setLoc(ctx, d, 'priority', t);
+      if (v === undefined || v < 1 || v > 255 || t.text.startsWith('+')) {
+        ctx.sink.warn(tokLoc(t), 'range', `priority \`${t.text}\` is not in 1..255; using 100, as keepalived does`);
+        d.priority = 100;
+        return;
+      }
+      d.priority = v;
+    }),
     advert_int: simple((n, d, ctx) => {
       const v = timerArg(n, ctx);
+      // keepalived: 0.01..255 s, else "Advert interval (X) not valid! Must be > 0 - ignoring"
+      if (v !== undefined && (v < 10 || v > 255_000)) {
+        ctx.sink.warn(tokLoc(n.args[0] ?? n.kw), 'range', `advert_int ${v / 1000} s is not in 0.01..255 s; ignored (1 s), as keepalived does`);
+        return;
+      }
       if (v !== undefined) {
         d.advertIntMs = v;
         setLoc(ctx, d, 'advertIntMs', n.args[0] ?? n.kw);
@@ -706,7 +749,7 @@ export function finishInstance(d: I, g: GlobalDefs, ctx: Ctx): VrrpInstance | un
   if (d.authentication !== undefined) {
     const a = d.authentication;
     if (a.type === undefined) {
-      ctx.sink.error(a.loc, 'missing-keyword', `${d.name}: authentication has no \`auth_type\``);
+      if (a.typeSeen !== true) ctx.sink.warn(a.loc, 'missing-keyword', `${d.name}: authentication has no \`auth_type\`; no authentication, as keepalived does`);
     } else if (strictMode) {
       ctx.sink.warn(a.loc, 'strict-mode', `${d.name}: strict mode does not support authentication; ignored (as keepalived does)`);
     } else if (version === 3) {
