@@ -36,7 +36,10 @@ async function checkConfig(plan: Extract<CliPlan, { kind: 'check' }>): Promise<n
     // No rtnetlink (a sandbox without it): the loader falls back to /sys/class/net.
   }
   const r = loadConfigFull(plan.configFile, names !== undefined ? { configId: plan.configId, interfaceExists: (n) => names.has(n) } : { configId: plan.configId });
-  const diagnostics = sortDiagnostics([...r.diagnostics, ...(await host.checkConfigScripts(r.parsed))], r.parsed.files);
+  // As keepalived, which stops at a fatal parse error before its script checks: the machine is
+  // only asked about a config that loads.
+  const hostDiags = r.config !== undefined ? await host.checkConfigScripts(r.config) : [];
+  const diagnostics = sortDiagnostics([...r.diagnostics, ...hostDiags], r.parsed.files);
   const lines = diagnostics.map(formatDiagnostic);
   if (lines.length > 0) process.stderr.write(lines.join('\n') + '\n');
   const ok = !hasErrors(diagnostics) && r.config !== undefined;

@@ -45,7 +45,10 @@ function finish(lex: LexResult, opts: LoadOptions): FullLoadResult {
   const sink = new DiagnosticSink();
   const nodes = buildTree(lex.tokens, sink);
   const parsed = parseTree(nodes, lex.files, sink);
-  const validation = validateConfig(parsed.config, parsed.locs, opts.interfaceExists !== undefined ? { interfaceExists: opts.interfaceExists } : {});
+  // With unbalanced braces the blocks are not what the operator meant, and keepalived stops
+  // before its own whole-config checks; so does this (the brace errors already refuse it).
+  const broken = sink.list.some((d) => d.code === 'syntax');
+  const validation = broken ? [] : validateConfig(parsed.config, parsed.locs, opts.interfaceExists !== undefined ? { interfaceExists: opts.interfaceExists } : {});
   const diagnostics = sortDiagnostics([...lex.diagnostics, ...sink.list, ...validation], lex.files);
   if (hasErrors(diagnostics)) return { diagnostics, parsed: parsed.config };
   return { config: parsed.config, diagnostics, parsed: parsed.config };

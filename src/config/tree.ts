@@ -77,12 +77,17 @@ export function buildTree(tokens: readonly Token[], sink: DiagnosticSink): Node[
     }
     frame.nodes.push({ kw, args });
   }
-  // Unclosed blocks: report each at its `{`, and keep what was read.
+  // Unclosed blocks: reported where the input ends, which is where keepalived notices ("There
+  // are N missing '}'s"); the message names the `{`. Reported there, a block keyword read
+  // inside the unclosed block (parser.ts: "is a `}` missing above?") comes first, as in
+  // keepalived's output. What was read is kept.
+  const end = tokens[n - 1];
   while (stack.length > 1) {
     const frame = stack.pop() as Frame;
     const o = frame.owner;
     if (o === undefined) continue;
-    sink.error(tokLoc(o.open), 'syntax', `\`{\` of \`${o.kw.text}\` is never closed`);
+    const at = end !== undefined ? tokLoc(end) : tokLoc(o.open);
+    sink.error(at, 'syntax', `\`{\` of \`${o.kw.text}\` at line ${o.open.line} is never closed`);
     o.parent.push({ kw: o.kw, args: o.args, children: frame.nodes, open: o.open });
   }
   return root.nodes;

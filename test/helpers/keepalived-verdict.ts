@@ -27,13 +27,17 @@ export interface KeepalivedVerdict {
 }
 
 /** `keepalived -t -l -f FILE` inside namespace `ns`. */
-export function keepalivedCheck(ns: string, file: string, timeoutMs = 20_000): Promise<KeepalivedVerdict & { raw: string }> {
+export function keepalivedCheck(ns: string, file: string, timeoutMs = 20_000): Promise<KeepalivedVerdict & { raw: string; signal?: string }> {
   return new Promise((resolve, reject) => {
     execFile('ip', ['netns', 'exec', ns, 'keepalived', '-t', '-l', '-f', file], { timeout: timeoutMs, encoding: 'utf8' }, (err, stdout, stderr) => {
-      const rc = err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : -1;
+      const e = err as { code?: unknown; signal?: unknown; killed?: boolean } | null;
+      // keepalived 2.2.7 itself dies on some broken configs (SIGSEGV on an unterminated
+      // quote); what it printed before is still its verdict, and `signal` says it crashed.
+      const signal = typeof e?.signal === 'string' && e.killed !== true ? e.signal : undefined;
+      const rc = e === null ? 0 : typeof e.code === 'number' ? e.code : signal !== undefined ? 128 : -1;
       if (rc < 0) return reject(err ?? new Error('keepalived did not exit'));
       const raw = `${stdout}${stderr}`;
-      resolve({ rc, raw, messages: parseKeepalivedOutput(raw, file) });
+      resolve({ rc, raw, messages: parseKeepalivedOutput(raw, file), ...(signal !== undefined ? { signal } : {}) });
     });
   });
 }

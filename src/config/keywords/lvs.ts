@@ -633,11 +633,8 @@ const vsSpec: BlockSpec<VsDraft> = {
 
 /** `virtual_server IP PORT | fwmark N | group NAME { ... }` */
 export function parseVirtualServer(n: Node, ctx: Ctx): VirtualServer | undefined {
-  const kids = n.children;
-  if (kids === undefined) {
-    ctx.sink.error(tokLoc(n.kw), 'missing-block', '`virtual_server` needs a { } block');
-    return undefined;
-  }
+  const kids = block(n, ctx);
+  if (kids === undefined) return undefined;
   const a0 = n.args[0];
   if (a0 === undefined) {
     ctx.sink.error(tokLoc(n.kw), 'missing-value', '`virtual_server` needs `IP PORT`, `fwmark N` or `group NAME`');
@@ -792,11 +789,8 @@ function definedOnly(o: Inherited): Inherited {
 /** `IP[-END] [PORT]` or `fwmark N [inet|inet6]` lines. */
 export function parseVirtualServerGroup(n: Node, ctx: Ctx): VirtualServerGroup | undefined {
   const name = arg(n, ctx, 0, 'a name');
-  const kids = n.children;
-  if (kids === undefined) {
-    ctx.sink.error(tokLoc(n.kw), 'missing-block', '`virtual_server_group` needs a { } block');
-    return undefined;
-  }
+  const kids = block(n, ctx);
+  if (kids === undefined) return undefined;
   if (name === undefined) return undefined;
   const entries: VirtualServerGroupEntry[] = [];
   for (const k of kids) {

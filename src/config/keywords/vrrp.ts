@@ -244,6 +244,9 @@ export interface InstanceDraft {
   version?: 2 | 3;
   nativeIpv6: boolean;
   authentication?: { type?: Authentication['type']; typeSeen?: boolean; pass?: string; loc: SourceLoc };
+  /** the keyword was there, whatever its value (a bad value is reported once, at the value) */
+  vridSeen?: boolean;
+  interfaceSeen?: boolean;
   virtualIpaddress: VirtualAddress[];
   virtualIpaddressExcluded: VirtualAddress[];
   virtualRoutes: VirtualRoute[];
@@ -322,8 +325,9 @@ function vipLine(k: Node, ctx: Ctx): VirtualAddress | undefined {
     const val = a[i + 1];
     const known = ['dev', 'label', 'scope', 'brd', 'broadcast', 'peer', 'preferred_lft'];
     if (!known.includes(opt)) {
-      ctx.sink.error(tokLoc(t), 'bad-value', `virtual address: unknown option \`${t.text}\` (expected dev, label, scope, brd, peer, noprefixroute ...)`);
-      return undefined;
+      // keepalived: "Unknown configuration entry 'X' for ip address - ignoring"; the address stays
+      ctx.sink.warn(tokLoc(t), 'bad-value', `virtual address: unknown option \`${t.text}\` (expected dev, label, scope, brd, peer, noprefixroute ...); ignored, as keepalived does`);
+      continue;
     }
     if (val === undefined) {
       ctx.sink.error(tokLoc(t), 'missing-value', `virtual address: \`${t.text}\` needs a value`);
@@ -541,13 +545,17 @@ export const instanceSpec: BlockSpec<I> = {
       setLoc(ctx, d, 'initialState', t);
     }),
     interface: simple((n, d, ctx) => {
+      d.interfaceSeen = true;
       const t = arg(n, ctx, 0, 'an interface name');
       if (t !== undefined) {
         d.interface = t.text;
         setLoc(ctx, d, 'interface', t);
       }
     }),
-    virtual_router_id: intField('virtualRouterId'),
+    virtual_router_id: (n, d, ctx) => {
+      d.vridSeen = true;
+      intField('virtualRouterId')(n, d, ctx);
+    },
     priority: simple((n, d, ctx) => {
       // keepalived: "Priority not valid! must be between 1 & 255. Using default 100"
       const t = arg(n, ctx, 0, 'an integer');
@@ -709,11 +717,11 @@ export const instanceSpec: BlockSpec<I> = {
 export function finishInstance(d: I, g: GlobalDefs, ctx: Ctx): VrrpInstance | undefined {
   let ok = true;
   if (d.interface === undefined) {
-    ctx.sink.error(d.loc, 'missing-keyword', `vrrp_instance ${d.name} has no \`interface\``);
+    if (d.interfaceSeen !== true) ctx.sink.error(d.loc, 'missing-keyword', `vrrp_instance ${d.name} has no \`interface\``);
     ok = false;
   }
   if (d.virtualRouterId === undefined) {
-    ctx.sink.error(d.loc, 'missing-keyword', `vrrp_instance ${d.name} has no \`virtual_router_id\``);
+    if (d.vridSeen !== true) ctx.sink.error(d.loc, 'missing-keyword', `vrrp_instance ${d.name} has no \`virtual_router_id\``);
     ok = false;
   }
   const first = d.virtualIpaddress[0];
@@ -736,7 +744,9 @@ export function finishInstance(d: I, g: GlobalDefs, ctx: Ctx): VrrpInstance | un
   if (advertIntMs > 0) {
     if (version === 2 && advertIntMs % 1000 !== 0) {
       const r = Math.max(1000, Math.round(advertIntMs / 1000) * 1000);
-      ctx.sink.warn(aloc, 'advert-int-rounded', `${d.name}: VRRPv2 advert_int is whole seconds; ${advertIntMs / 1000} s rounded to ${r / 1000} s`);
+      // keepalived says so after the block, naming the instance: "(VI_1) VRRPv2 advertisement
+      // interval 1.500000s must be an integer. rounding"
+      ctx.sink.warn(d.loc, 'advert-int-rounded', `${d.name}: VRRPv2 advert_int is whole seconds; ${advertIntMs / 1000} s rounded to ${r / 1000} s`);
       advertIntMs = r;
     } else if (version === 3 && advertIntMs % 10 !== 0) {
       const r = Math.max(10, Math.round(advertIntMs / 10) * 10);
@@ -749,16 +759,16 @@ export function finishInstance(d: I, g: GlobalDefs, ctx: Ctx): VrrpInstance | un
   if (d.authentication !== undefined) {
     const a = d.authentication;
     if (a.type === undefined) {
-      if (a.typeSeen !== true) ctx.sink.warn(a.loc, 'missing-keyword', `${d.name}: authentication has no \`auth_type\`; no authentication, as keepalived does`);
+      // keepalived runs it without authentication, and says nothing
     } else if (strictMode) {
       ctx.sink.warn(a.loc, 'strict-mode', `${d.name}: strict mode does not support authentication; ignored (as keepalived does)`);
     } else if (version === 3) {
       ctx.sink.warn(a.loc, 'auth-v3', `${d.name}: VRRPv3 has no authentication (RFC 5798 §9); authentication ignored`);
     } else {
       if (a.pass === undefined && a.type === 'PASS') {
-        ctx.sink.error(a.loc, 'missing-keyword', `${d.name}: authentication has no \`auth_pass\``);
-      }
-      authentication = { type: a.type, pass: a.pass ?? '' };
+        // keepalived: "(VI_1) Authentication specified but no password given. Ignoring"
+        ctx.sink.warn(d.loc, 'missing-keyword', `${d.name}: authentication PASS has no \`auth_pass\`; no authentication, as keepalived does`);
+      } else authentication = { type: a.type, pass: a.pass ?? '' };
     }
   }
   if (!ok) return undefined;

@@ -300,7 +300,8 @@ test('vrrp_instance: family from the first VIP; IPv6 defaults to VRRPv3; version
 test('vrrp_instance: v2 advert_int is rounded to whole seconds with a warning; v3 to centiseconds', (t) => {
   const r = parse(instance('A', ' advert_int 1.4'));
   t.like(r.config?.vrrpInstances[0], { advertIntMs: 1000 });
-  t.deepEqual(r.diagnostics.map((d) => [d.code, d.loc.line, d.loc.col]), [['advert-int-rounded', 7, 13]]);
+  // at the instance, as keepalived ("(A) VRRPv2 advertisement interval 1.400000s must be an integer. rounding")
+  t.deepEqual(r.diagnostics.map((d) => [d.code, d.loc.line, d.loc.col]), [['advert-int-rounded', 1, 15]]);
   const r3 = parse(instance('A', ' version 3\n advert_int 0.123'));
   t.like(r3.config?.vrrpInstances[0], { advertIntMs: 120 });
   t.is(r3.diagnostics[0]!.code, 'advert-int-rounded');
@@ -339,14 +340,19 @@ test('vrrp_instance: auth_pass over 8 bytes is truncated with a warning', (t) =>
   t.deepEqual(r.diagnostics.map((d) => [d.code, d.loc.line, d.loc.col]), [['truncated', 9, 13]]);
 });
 
-test('vrrp_instance: missing interface / virtual_router_id are errors; a missing auth_type is a warning', (t) => {
+test('vrrp_instance: missing interface / virtual_router_id are errors; authentication without auth_type or auth_pass is none', (t) => {
   t.deepEqual(diags('vrrp_instance A {\n virtual_ipaddress {\n  10.0.0.1\n }\n}\n'), [
     ['missing-keyword', 'error', 1, 15],
     ['missing-keyword', 'error', 1, 15],
   ]);
-  // keepalived runs an instance whose authentication has no auth_type without authentication.
-  t.deepEqual(diags(instance('A', ' authentication {\n  auth_pass 1\n }')), [['missing-keyword', 'warning', 7, 2]]);
-  t.deepEqual(diags(instance('A', ' authentication {\n  auth_type PASS\n }')), [['missing-keyword', 'error', 7, 2]]);
+  // keepalived runs an instance whose authentication has no auth_type without authentication,
+  // silently; PASS without auth_pass: "(A) Authentication specified but no password given. Ignoring"
+  const noType = parse(instance('A', ' authentication {\n  auth_pass 1\n }'));
+  t.deepEqual(noType.diagnostics, []);
+  t.is(noType.config!.vrrpInstances[0]!.authentication, undefined);
+  t.deepEqual(diags(instance('A', ' authentication {\n  auth_type PASS\n }')), [['missing-keyword', 'warning', 1, 15]]);
+  // a keyword given with a bad value is reported once, at the value
+  t.deepEqual(diags(instance('A', '').replace('virtual_router_id 51', 'virtual_router_id')), [['missing-value', 'error', 3, 2]]);
 });
 
 test('vrrp_instance: bad VIP, route and peer syntax is reported at the token', (t) => {
@@ -355,7 +361,11 @@ test('vrrp_instance: bad VIP, route and peer syntax is reported at the token', (
   t.deepEqual(diags(instance('A', '', '10.0.0.300/24')), [['bad-address', 'warning', 5, 3]]);
   t.deepEqual(diags(instance('A', '', '10.0.0.1/33')), [['bad-address', 'error', 5, 3]]);
   t.deepEqual(diags(instance('A', '', '10.0.0.1 dev')), [['missing-value', 'error', 5, 12]]);
-  t.deepEqual(diags(instance('A', '', '10.0.0.1 colour red')), [['bad-value', 'error', 5, 12]]);
+  // keepalived: "Unknown configuration entry 'colour' for ip address - ignoring", per word; the address stays
+  t.deepEqual(diags(instance('A', '', '10.0.0.1 colour red')), [
+    ['bad-value', 'warning', 5, 12],
+    ['bad-value', 'warning', 5, 19],
+  ]);
   t.deepEqual(diags(instance('A', '', '10.0.0.1 peer fe80::1')), [['family-mismatch', 'error', 5, 17]]);
   t.deepEqual(diags(instance('A', '', '10.0.0.1 home')), [['unsupported-option', 'warning', 5, 12]]);
   t.deepEqual(diags(instance('A', ' virtual_routes {\n  10.1.0.0/16 via fe80::1\n }')), [['family-mismatch', 'error', 8, 3]]);
@@ -368,7 +378,10 @@ test('vrrp_instance: bad VIP, route and peer syntax is reported at the token', (
   t.deepEqual(diags(instance('A', ' track_interface {\n  eth1 weight\n }')), [['missing-value', 'error', 8, 8]]);
   t.deepEqual(diags(instance('A', ' priority high')), [['range', 'warning', 7, 11]]);
   t.deepEqual(diags(instance('A', ' priority')), [['missing-value', 'error', 7, 2]]);
-  t.deepEqual(diags(instance('A', ' priority 100 200')), [['extra-argument', 'warning', 7, 15]]);
+  // keepalived ignores words after a value in silence, and so does vigil; after a block keyword
+  // it says "Block X has extra parameters"
+  t.deepEqual(diags(instance('A', ' priority 100 200')), []);
+  t.deepEqual(diags(instance('A', '').replace('virtual_ipaddress {', 'virtual_ipaddress foo {')), [['extra-argument', 'warning', 4, 20]]);
   t.deepEqual(diags(instance('A', ' notify_master /bin/echo hello')), [['script-user', 'warning', 7, 26]]);
 });
 
@@ -670,7 +683,11 @@ test('LVS syntax errors and warnings point at the token', (t) => {
 test('structure: unmatched braces, misplaced blocks, stray blocks, unknown top-level keywords', (t) => {
   t.deepEqual(diags('}\n'), [['syntax', 'error', 1, 1]]);
   t.deepEqual(diags('{\n}\n'), [['syntax', 'error', 1, 1]]);
-  t.deepEqual(diags('global_defs {\n router_id x\n'), [['syntax', 'error', 1, 13]]);
+  // reported where the input ends, as keepalived notices it ("There are 1 missing '}'s")
+  t.deepEqual(diags('global_defs {\n router_id x\n'), [['syntax', 'error', 2, 12]]);
+  t.regex(parse('global_defs {\n router_id x\n').diagnostics[0]!.message, /`\{` of `global_defs` at line 1 is never closed/);
+  // a missing `{` is reported on the next line, as keepalived ("Missing '{' at beginning of configuration block")
+  t.deepEqual(diags('global_defs\n router_id x\n}\n').slice(0, 1), [['missing-block', 'error', 2, 2]]);
   t.deepEqual(diags('global_defs {\n vrrp_instance X {\n }\n}\n'), [['misplaced-block', 'error', 2, 2]]);
   t.deepEqual(diags('global_defs {\n router_id x {\n }\n}\n'), [['unexpected-block', 'warning', 2, 14]]);
   t.deepEqual(diags('global_def {\n}\n'), [['unknown-keyword', 'warning', 1, 1]]);
@@ -730,11 +747,8 @@ test('address syntax: dotted quads without leading zeros; IPv6 in canonical form
 
 test('unknown keywords inside nested blocks suggest the block\'s own keywords', (t) => {
   const r = parse(instance('A', ' authentication {\n  auth_typ PASS\n  auth_pass x\n }'));
-  t.deepEqual(r.diagnostics.map((d) => [d.code, d.loc.line, d.loc.col]), [
-    ['missing-keyword', 7, 2],
-    ['unknown-keyword', 8, 3],
-  ]);
-  t.regex(r.diagnostics[1]!.message, /in authentication; did you mean `auth_type`\?/);
+  t.deepEqual(r.diagnostics.map((d) => [d.code, d.loc.line, d.loc.col]), [['unknown-keyword', 8, 3]]);
+  t.regex(r.diagnostics[0]!.message, /in authentication; did you mean `auth_type`\?/);
   const u = parse('virtual_server 10.0.0.1 80 {\n real_server 10.0.0.2 80 {\n  HTTP_GET {\n   url {\n    pathh /\n    path /\n   }\n  }\n }\n}\n');
   t.regex(u.diagnostics.find((d) => d.code === 'unknown-keyword')!.message, /unknown keyword `pathh` in url; did you mean `path`\?/);
 });
