@@ -51,8 +51,12 @@ function scriptsOf(config: Config): Script[] {
   return out;
 }
 
-/** Script findings for `-t`, as warnings (keepalived carries on without the script). */
-export async function checkConfigScripts(config: Config): Promise<Diagnostic[]> {
+/**
+ * Script findings for `-t`, as warnings (keepalived carries on without the script). With
+ * `loads` false (the config has errors) only the user check runs: keepalived resolves a
+ * script's user as it reads the block, but checks the files only once the config loads.
+ */
+export async function checkConfigScripts(config: Config, loads = true): Promise<Diagnostic[]> {
   const sink = new DiagnosticSink();
   const g = config.globalDefs;
   const scripts = scriptsOf(config);
@@ -96,7 +100,7 @@ export async function checkConfigScripts(config: Config): Promise<Diagnostic[]> 
       continue;
     }
     const argv0 = s.cmd.argv[0];
-    if (argv0 === undefined) continue;
+    if (argv0 === undefined || !loads) continue;
     const c = checkScript(argv0, u, g.enableScriptSecurity);
     if (c.status !== 'not-found') found ??= s.loc;
     if (s.trackName === undefined) continue;

@@ -23,7 +23,7 @@ import {
 } from './keywords/vrrp.ts';
 import type { Config, Diagnostic, GlobalDefs, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpScript, VrrpSyncGroup } from './model.ts';
 import { tokLoc, type Node } from './tree.ts';
-import { arg, noExtra, type Ctx, type FieldLocs } from './values.ts';
+import { arg, type Ctx, type FieldLocs } from './values.ts';
 
 export interface ParseResult {
   readonly config: Config;
@@ -59,9 +59,13 @@ const TOP_UNSUPPORTED = [
   'ssl',
 ];
 
+/** keepalived: "vrrp_instance must have a name" unless exactly one word follows; the block is skipped. */
 function named(n: Node, ctx: Ctx, what: string): string | undefined {
   const t = arg(n, ctx, 0, `a ${what} name`);
-  noExtra(n, ctx, 1);
+  if (t !== undefined && n.args.length > 1) {
+    ctx.sink.error(tokLoc(n.kw), 'bad-value', `${what} takes one name, not ${n.args.length} (${n.args.map((a) => a.text).join(' ')}); the block is skipped, as keepalived does`);
+    return undefined;
+  }
   return t?.text;
 }
 

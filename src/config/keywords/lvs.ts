@@ -110,7 +110,10 @@ function lbKindArg(n: Node, ctx: Ctx): LbKind | undefined {
   }
   if (v === 'TUN' && n.args.length > 1) {
     ctx.sink.warn(tokLoc(n.args[1]!), 'unsupported-option', `${n.kw.text}: tunnel options are not implemented by vigil; ipip is used`);
-  } else if (v !== undefined) noExtra(n, ctx, 1);
+  } else if (n.args[1] !== undefined) {
+    // keepalived: "Invalid tunnel option X for virtual server."
+    ctx.sink.warn(tokLoc(n.args[1]), 'extra-argument', `${n.kw.text} ${v}: \`${n.args[1].text}\` is not an option of it; ignored, as keepalived does`);
+  }
   return v;
 }
 

@@ -243,7 +243,7 @@ export interface InstanceDraft {
   advertIntMs?: number;
   version?: 2 | 3;
   nativeIpv6: boolean;
-  authentication?: { type?: Authentication['type']; typeSeen?: boolean; pass?: string; loc: SourceLoc };
+  authentication?: { type?: Authentication['type']; typeSeen?: boolean; pass?: string; passSeen?: boolean; loc: SourceLoc };
   /** the keyword was there, whatever its value (a bad value is reported once, at the value) */
   vridSeen?: boolean;
   interfaceSeen?: boolean;
@@ -512,6 +512,7 @@ const authSpec: BlockSpec<AuthDraft> = {
       else a.type = v;
     }),
     auth_pass: simple((n, a, ctx) => {
+      a.passSeen = true;
       const t = arg(n, ctx, 0, 'a password');
       if (t === undefined) return;
       noExtra(n, ctx, 1);
@@ -716,10 +717,10 @@ export const instanceSpec: BlockSpec<I> = {
 /** Apply defaults that depend on global_defs and on the instance's addresses. */
 export function finishInstance(d: I, g: GlobalDefs, ctx: Ctx): VrrpInstance | undefined {
   let ok = true;
-  if (d.interface === undefined) {
-    if (d.interfaceSeen !== true) ctx.sink.error(d.loc, 'missing-keyword', `vrrp_instance ${d.name} has no \`interface\``);
-    ok = false;
-  }
+  // keepalived: an instance without `interface` uses global default_interface, else eth0, in
+  // silence (and says "(VI_1) Unknown interface!" when that does not exist: validate.ts).
+  const iface = d.interface ?? (d.interfaceSeen === true ? undefined : (g.defaultInterface ?? 'eth0'));
+  if (iface === undefined) ok = false;
   if (d.virtualRouterId === undefined) {
     if (d.vridSeen !== true) ctx.sink.error(d.loc, 'missing-keyword', `vrrp_instance ${d.name} has no \`virtual_router_id\``);
     ok = false;
@@ -765,7 +766,7 @@ export function finishInstance(d: I, g: GlobalDefs, ctx: Ctx): VrrpInstance | un
     } else if (version === 3) {
       ctx.sink.warn(a.loc, 'auth-v3', `${d.name}: VRRPv3 has no authentication (RFC 5798 §9); authentication ignored`);
     } else {
-      if (a.pass === undefined && a.type === 'PASS') {
+      if (a.pass === undefined && a.type === 'PASS' && a.passSeen !== true) {
         // keepalived: "(VI_1) Authentication specified but no password given. Ignoring"
         ctx.sink.warn(d.loc, 'missing-keyword', `${d.name}: authentication PASS has no \`auth_pass\`; no authentication, as keepalived does`);
       } else authentication = { type: a.type, pass: a.pass ?? '' };
@@ -777,7 +778,7 @@ export function finishInstance(d: I, g: GlobalDefs, ctx: Ctx): VrrpInstance | un
     name: d.name,
     loc: d.loc,
     initialState: d.initialState ?? 'BACKUP',
-    interface: d.interface as string,
+    interface: iface as string,
     virtualRouterId: vrid,
     priority: d.priority ?? 100,
     advertIntMs,

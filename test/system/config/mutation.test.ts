@@ -38,7 +38,7 @@ const PARALLEL = 4;
  * mutants it is below that (the report of each run lists every disagreement and its reason),
  * so the floor is the measured rate, raised as the gaps close.
  */
-const FLOOR = 0.9;
+const FLOOR = 0.93;
 
 interface KLine {
   readonly line: number;
@@ -79,7 +79,7 @@ function firstVigilLine(diags: readonly Diagnostic[], file: string): Diagnostic 
 /** What `vigil -t` reports (src/cli/main.ts), with the namespace's interfaces. */
 async function vigilCheck(file: string): Promise<Diagnostic[]> {
   const r = loadConfigFull(file, { configId: 'lb1', interfaceExists: (n) => INTERFACES.includes(n) });
-  return [...r.diagnostics, ...(r.config !== undefined ? await checkConfigScripts(r.config) : [])];
+  return [...r.diagnostics, ...(await checkConfigScripts(r.config ?? r.parsed, r.config !== undefined))];
 }
 
 test.serial(`${COUNT} seeded mutants of the corpus: vigil never crashes; keepalived -t and vigil -t agree on the first line of ≥ ${FLOOR * 100} % (target 99 %)`, async (t) => {
@@ -100,9 +100,11 @@ test.serial(`${COUNT} seeded mutants of the corpus: vigil never crashes; keepali
   const texts = files.map((f) => readFileSync(join(CORPUS, f), 'utf8'));
   const jobs: Array<{ seed: number; file: string; mutant: Mutant }> = [];
   for (let i = 0; jobs.length < COUNT && i < COUNT * 3; i++) {
+    // The seed alone picks the config, the kind of edit and the edit: MUTATION_SEED=<seed>
+    // MUTANTS=1 reproduces one mutant.
     const seed = SEED + i;
-    const fi = i % files.length;
-    const kind = MUTATION_KINDS[Math.floor(i / files.length) % MUTATION_KINDS.length];
+    const fi = seed % files.length;
+    const kind = MUTATION_KINDS[Math.floor(seed / files.length) % MUTATION_KINDS.length];
     const m = mutate(texts[fi]!, seed, kind);
     if (m !== undefined) jobs.push({ seed, file: files[fi]!, mutant: m });
   }
