@@ -56,8 +56,6 @@ export interface LvsTimeouts {
 
 export interface GlobalDefs {
   readonly routerId?: string;
-  /** `default_interface`: the interface of an instance that names none (keepalived: eth0) */
-  readonly defaultInterface?: string;
   readonly notificationEmail: readonly string[];
   readonly notificationEmailFrom?: string;
   readonly smtpServer?: SmtpServer;

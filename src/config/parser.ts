@@ -21,7 +21,7 @@ import {
   type ScriptDraft,
   type SyncGroupDraft,
 } from './keywords/vrrp.ts';
-import type { Config, Diagnostic, GlobalDefs, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpScript, VrrpSyncGroup } from './model.ts';
+import type { Config, Diagnostic, GlobalDefs, SourceLoc, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpScript, VrrpSyncGroup } from './model.ts';
 import { tokLoc, type Node } from './tree.ts';
 import { arg, type Ctx, type FieldLocs } from './values.ts';
 
@@ -149,6 +149,22 @@ function dropIgnoredTracking(inst: VrrpInstance, scriptWeight: ReadonlyMap<strin
   return out;
 }
 
+function withoutMembers(g: VrrpSyncGroup, drop: ReadonlySet<string>, ctx: Ctx): VrrpSyncGroup {
+  if (!g.members.some((m) => drop.has(m))) return g;
+  const old = ctx.locs.get(g) ?? {};
+  const members: string[] = [];
+  const locs: Record<string, SourceLoc> = {};
+  g.members.forEach((m, i) => {
+    if (drop.has(m)) return;
+    const l = old[`member${i}`];
+    if (l !== undefined) locs[`member${members.length}`] = l;
+    members.push(m);
+  });
+  const out: VrrpSyncGroup = { ...g, members };
+  ctx.locs.set(out, locs);
+  return out;
+}
+
 export function parseTree(nodes: readonly Node[], files: readonly string[], sink: DiagnosticSink = new DiagnosticSink()): ParseResult {
   // A Map, not a WeakMap: it lives as long as the parse, and ephemerons cost the GC more.
   const locs: FieldLocs = new Map();
@@ -181,11 +197,16 @@ export function parseTree(nodes: readonly Node[], files: readonly string[], sink
       vrrpInstances.push(withGroup);
     } else vrrpInstances.push(inst);
   }
+  // A member naming an instance that was declared but refused (its errors are reported there)
+  // is left out, not reported a second time as naming nothing: keepalived says nothing of it.
+  const finished = new Set(vrrpInstances.map((i) => i.name));
+  const refused = new Set(top.instances.map((d) => d.name).filter((n) => !finished.has(n)));
+  const groups = refused.size === 0 ? vrrpSyncGroups : vrrpSyncGroups.map((g) => withoutMembers(g, refused, ctx));
   const config: Config = {
     files: [...files],
     globalDefs,
     vrrpScripts,
-    vrrpSyncGroups,
+    vrrpSyncGroups: groups,
     vrrpInstances,
     virtualServerGroups: top.vsGroups,
     virtualServers: top.vss,

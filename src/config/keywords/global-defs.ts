@@ -43,7 +43,7 @@ export function defaultGlobals(): GlobalDraft {
 
 type G = GlobalDraft;
 
-function str(field: 'routerId' | 'defaultInterface' | 'notificationEmailFrom' | 'smtpHeloName' | 'notifyFifo' | 'vrrpNotifyFifo' | 'lvsNotifyFifo'): Handler<G> {
+function str(field: 'routerId' | 'notificationEmailFrom' | 'smtpHeloName' | 'notifyFifo' | 'vrrpNotifyFifo' | 'lvsNotifyFifo'): Handler<G> {
   return simple((n, g, ctx) => {
     const t = arg(n, ctx);
     if (t !== undefined) {
@@ -112,6 +112,7 @@ const OTHER = [
   'checker_cpu_affinity',
   'lvs_id',
   'dynamic_interfaces',
+  'default_interface',
   'vrrp_iptables',
   'vrrp_ipsets',
   'nftables',
@@ -221,7 +222,6 @@ const keywords: Record<string, Handler<G>> = {
   smtp_alert_vrrp: bool('smtpAlertVrrp'),
   smtp_alert_checker: bool('smtpAlertChecker'),
   router_id: str('routerId'),
-  default_interface: str('defaultInterface'),
   vrrp_version: simple((n, g, ctx) => {
     const v = intArg(n, ctx);
     if (v === undefined) return;

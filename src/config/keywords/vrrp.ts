@@ -717,10 +717,13 @@ export const instanceSpec: BlockSpec<I> = {
 /** Apply defaults that depend on global_defs and on the instance's addresses. */
 export function finishInstance(d: I, g: GlobalDefs, ctx: Ctx): VrrpInstance | undefined {
   let ok = true;
-  // keepalived: an instance without `interface` uses global default_interface, else eth0, in
-  // silence (and says "(VI_1) Unknown interface!" when that does not exist: validate.ts).
-  const iface = d.interface ?? (d.interfaceSeen === true ? undefined : (g.defaultInterface ?? 'eth0'));
-  if (iface === undefined) ok = false;
+  // keepalived (chk_min_cfg): "(VI_1) Unknown interface!" and the instance is dropped.
+  // (default_interface is for VIPs without `dev`, not for the instance.)
+  const iface = d.interface;
+  if (iface === undefined) {
+    if (d.interfaceSeen !== true) ctx.sink.error(d.loc, 'missing-keyword', `vrrp_instance ${d.name} has no \`interface\``);
+    ok = false;
+  }
   if (d.virtualRouterId === undefined) {
     if (d.vridSeen !== true) ctx.sink.error(d.loc, 'missing-keyword', `vrrp_instance ${d.name} has no \`virtual_router_id\``);
     ok = false;

@@ -340,16 +340,15 @@ test('vrrp_instance: auth_pass over 8 bytes is truncated with a warning', (t) =>
   t.deepEqual(r.diagnostics.map((d) => [d.code, d.loc.line, d.loc.col]), [['truncated', 9, 13]]);
 });
 
-test('vrrp_instance: a missing virtual_router_id is an error; no interface is default_interface (eth0); authentication without auth_type or auth_pass is none', (t) => {
-  t.deepEqual(diags('vrrp_instance A {\n virtual_ipaddress {\n  10.0.0.1\n }\n}\n'), [['missing-keyword', 'error', 1, 15]]);
-  // keepalived: global default_interface, else eth0; "(A) Unknown interface!" when it does not exist
-  t.is(ok('vrrp_instance A {\n virtual_router_id 1\n virtual_ipaddress {\n  10.0.0.1\n }\n}\n').vrrpInstances[0]!.interface, 'eth0');
-  t.is(ok('global_defs {\n default_interface ens3\n}\nvrrp_instance A {\n virtual_router_id 1\n virtual_ipaddress {\n  10.0.0.1\n }\n}\n').vrrpInstances[0]!.interface, 'ens3');
-  t.deepEqual(diags('vrrp_instance A {\n virtual_router_id 1\n virtual_ipaddress {\n  10.0.0.1\n }\n}\n', { interfaces: [] }), [['unknown-interface', 'warning', 1, 15]]);
+test('vrrp_instance: missing interface / virtual_router_id are errors (keepalived drops the instance); authentication without auth_type or auth_pass is none', (t) => {
+  t.deepEqual(diags('vrrp_instance A {\n virtual_ipaddress {\n  10.0.0.1\n }\n}\n'), [
+    ['missing-keyword', 'error', 1, 15],
+    ['missing-keyword', 'error', 1, 15],
+  ]);
   // a value block without its `{` reads the lines up to the next `}`, which closes the
   // instance too; the instance's own `}` is then the error, as in keepalived ("Extra '}' found")
-  const vb = parse('vrrp_instance A {\n virtual_router_id 1\n virtual_ipaddress\n  10.0.0.1\n }\n}\n');
-  t.deepEqual(vb.diagnostics.map((d) => [d.code, d.severity, d.loc.line, d.loc.col]), [['syntax', 'error', 6, 1]]);
+  const vb = parse('vrrp_instance A {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress\n  10.0.0.1\n }\n}\n');
+  t.deepEqual(vb.diagnostics.map((d) => [d.code, d.severity, d.loc.line, d.loc.col]), [['syntax', 'error', 7, 1]]);
   t.is(vb.parsed.vrrpInstances[0]!.virtualIpaddress[0]!.address, '10.0.0.1');
   // keepalived runs an instance whose authentication has no auth_type without authentication,
   // silently; PASS without auth_pass: "(A) Authentication specified but no password given. Ignoring"

@@ -104,6 +104,13 @@ test('an interface missing on this host is a warning (instance, VIP dev, track_i
 
 test('nopreempt with state MASTER warns', (t) => {
   t.deepEqual(diags(instance('A', ' state MASTER\n nopreempt')), [['nopreempt-master', 'warning', 7, 8]]);
+  // a member whose instance was refused for its own errors is not reported again
+  const refusedB = instance('A', '') + instance('B', '').replace(' virtual_router_id 51\n', '');
+  // (keepalived too then finds one member: "Sync group G has only 1 virtual router(s)")
+  t.deepEqual(diags(`vrrp_sync_group G {\n group {\n  A B\n }\n}\n${refusedB}`), [
+    ['single-member', 'warning', 1, 17],
+    ['missing-keyword', 'error', 14, 15],
+  ]);
 });
 
 test('instance with no VIP warns', (t) => {
