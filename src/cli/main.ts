@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { formatDiagnostic, hasErrors } from '../config/diagnostics.ts';
-import { loadConfig } from '../config/load.ts';
+import { loadConfigFull, sortDiagnostics } from '../config/load.ts';
 import { parseArgs, shortHostname, USAGE, type CliPlan } from './args.ts';
 
 function readVersion(): string {
@@ -23,11 +23,26 @@ function readVersion(): string {
   return 'unknown';
 }
 
-function checkConfig(plan: Extract<CliPlan, { kind: 'check' }>): number {
-  const r = loadConfig(plan.configFile, { configId: plan.configId });
-  const lines = r.diagnostics.map(formatDiagnostic);
+/**
+ * `-t`: the file, then what keepalived's -t also asks the machine: the interfaces in this
+ * network namespace (rtnetlink), and whether the scripts exist and may run.
+ */
+async function checkConfig(plan: Extract<CliPlan, { kind: 'check' }>): Promise<number> {
+  const host = await import('./host-check.ts');
+  let names: Set<string> | undefined;
+  try {
+    names = await host.listInterfaceNames();
+  } catch {
+    // No rtnetlink (a sandbox without it): the loader falls back to /sys/class/net.
+  }
+  const r = loadConfigFull(plan.configFile, names !== undefined ? { configId: plan.configId, interfaceExists: (n) => names.has(n) } : { configId: plan.configId });
+  // As keepalived: script users as the blocks are read; script files only for a config that
+  // loads (keepalived stops at a fatal parse error before checking them).
+  const hostDiags = await host.checkConfigScripts(r.config ?? r.parsed, r.config !== undefined);
+  const diagnostics = sortDiagnostics([...r.diagnostics, ...hostDiags], r.parsed.files);
+  const lines = diagnostics.map(formatDiagnostic);
   if (lines.length > 0) process.stderr.write(lines.join('\n') + '\n');
-  const ok = !hasErrors(r.diagnostics) && r.config !== undefined;
+  const ok = !hasErrors(diagnostics) && r.config !== undefined;
   if (plan.dump && ok) process.stdout.write(JSON.stringify(r.config, null, 2) + '\n');
   return ok ? 0 : 1;
 }

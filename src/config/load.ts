@@ -26,7 +26,7 @@ export interface FullLoadResult extends LoadResult {
 }
 
 /** In reading order: by file (as first read), line, column; stable otherwise. */
-function sortDiagnostics(list: Diagnostic[], files: readonly string[]): Diagnostic[] {
+export function sortDiagnostics(list: Diagnostic[], files: readonly string[]): Diagnostic[] {
   const order = new Map<string, number>();
   files.forEach((f, i) => {
     if (!order.has(f)) order.set(f, i);
@@ -45,7 +45,10 @@ function finish(lex: LexResult, opts: LoadOptions): FullLoadResult {
   const sink = new DiagnosticSink();
   const nodes = buildTree(lex.tokens, sink);
   const parsed = parseTree(nodes, lex.files, sink);
-  const validation = validateConfig(parsed.config, parsed.locs, opts.interfaceExists !== undefined ? { interfaceExists: opts.interfaceExists } : {});
+  // With unbalanced braces the blocks are not what the operator meant, and keepalived stops
+  // before its own whole-config checks; so does this (the brace errors already refuse it).
+  const broken = sink.list.some((d) => d.code === 'syntax');
+  const validation = broken ? [] : validateConfig(parsed.config, parsed.locs, opts.interfaceExists !== undefined ? { interfaceExists: opts.interfaceExists } : {});
   const diagnostics = sortDiagnostics([...lex.diagnostics, ...sink.list, ...validation], lex.files);
   if (hasErrors(diagnostics)) return { diagnostics, parsed: parsed.config };
   return { config: parsed.config, diagnostics, parsed: parsed.config };

@@ -21,9 +21,9 @@ import {
   type ScriptDraft,
   type SyncGroupDraft,
 } from './keywords/vrrp.ts';
-import type { Config, Diagnostic, GlobalDefs, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpScript, VrrpSyncGroup } from './model.ts';
+import type { Config, Diagnostic, GlobalDefs, SourceLoc, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpScript, VrrpSyncGroup } from './model.ts';
 import { tokLoc, type Node } from './tree.ts';
-import { arg, noExtra, type Ctx, type FieldLocs } from './values.ts';
+import { arg, type Ctx, type FieldLocs } from './values.ts';
 
 export interface ParseResult {
   readonly config: Config;
@@ -59,9 +59,13 @@ const TOP_UNSUPPORTED = [
   'ssl',
 ];
 
+/** keepalived: "vrrp_instance must have a name" unless exactly one word follows; the block is skipped. */
 function named(n: Node, ctx: Ctx, what: string): string | undefined {
   const t = arg(n, ctx, 0, `a ${what} name`);
-  noExtra(n, ctx, 1);
+  if (t !== undefined && n.args.length > 1) {
+    ctx.sink.error(tokLoc(n.kw), 'bad-value', `${what} takes one name, not ${n.args.length} (${n.args.map((a) => a.text).join(' ')}); the block is skipped, as keepalived does`);
+    return undefined;
+  }
   return t?.text;
 }
 
@@ -108,6 +112,59 @@ const topSpec: BlockSpec<Top> = {
   unsupported: TOP_UNSUPPORTED,
 };
 
+/**
+ * What keepalived drops from an instance's tracking when it starts (vrrp.c, vrrp_track.c),
+ * dropped here too, each said at its line: a track_script naming no vrrp_script ("track
+ * script X not found, ignoring..."), and, for the address owner (priority 255, whose priority
+ * never moves), every weighted track_script and track_interface ("ignoring tracked script X
+ * with weights due to address_owner").
+ */
+function dropIgnoredTracking(inst: VrrpInstance, scriptWeight: ReadonlyMap<string, number>, ctx: Ctx): VrrpInstance {
+  const owner = inst.priority === 255;
+  const trackScripts = inst.trackScripts.filter((r) => {
+    const w = scriptWeight.get(r.name);
+    if (w === undefined) {
+      ctx.sink.warn(r.loc, 'unknown-reference', `${inst.name}: track_script ${r.name} names no vrrp_script; ignored, as keepalived does`);
+      return false;
+    }
+    if (owner && (r.weight ?? w) !== 0) {
+      ctx.sink.warn(inst.loc, 'owner-weight', `${inst.name}: priority 255 (address owner) never changes; weighted track_script ${r.name} ignored, as keepalived does`);
+      return false;
+    }
+    return true;
+  });
+  const trackInterfaces = owner
+    ? inst.trackInterfaces.filter((r) => {
+        if ((r.weight ?? 0) === 0) return true;
+        ctx.sink.warn(inst.loc, 'owner-weight', `${inst.name}: priority 255 (address owner) never changes; weighted track_interface ${r.name} ignored, as keepalived does`);
+        return false;
+      })
+    : inst.trackInterfaces;
+  if (trackScripts.length === inst.trackScripts.length && trackInterfaces.length === inst.trackInterfaces.length) return inst;
+  const out: VrrpInstance = { ...inst, trackScripts, trackInterfaces };
+  const l = ctx.locs.get(inst);
+  if (l !== undefined) ctx.locs.set(out, l);
+  const pl = ctx.locs.get(inst.unicastPeers);
+  if (pl !== undefined) ctx.locs.set(out.unicastPeers, pl);
+  return out;
+}
+
+function withoutMembers(g: VrrpSyncGroup, drop: ReadonlySet<string>, ctx: Ctx): VrrpSyncGroup {
+  if (!g.members.some((m) => drop.has(m))) return g;
+  const old = ctx.locs.get(g) ?? {};
+  const members: string[] = [];
+  const locs: Record<string, SourceLoc> = {};
+  g.members.forEach((m, i) => {
+    if (drop.has(m)) return;
+    const l = old[`member${i}`];
+    if (l !== undefined) locs[`member${members.length}`] = l;
+    members.push(m);
+  });
+  const out: VrrpSyncGroup = { ...g, members };
+  ctx.locs.set(out, locs);
+  return out;
+}
+
 export function parseTree(nodes: readonly Node[], files: readonly string[], sink: DiagnosticSink = new DiagnosticSink()): ParseResult {
   // A Map, not a WeakMap: it lives as long as the parse, and ephemerons cost the GC more.
   const locs: FieldLocs = new Map();
@@ -127,9 +184,11 @@ export function parseTree(nodes: readonly Node[], files: readonly string[], sink
   const groupOf = new Map<string, string>();
   for (const g of vrrpSyncGroups) for (const m of g.members) if (!groupOf.has(m)) groupOf.set(m, g.name);
   const vrrpInstances: VrrpInstance[] = [];
+  const scriptWeight = new Map(vrrpScripts.map((x) => [x.name, x.weight]));
   for (const d of top.instances) {
-    const inst = finishInstance(d, globalDefs, ctx);
-    if (inst === undefined) continue;
+    const finished = finishInstance(d, globalDefs, ctx);
+    if (finished === undefined) continue;
+    const inst = dropIgnoredTracking(finished, scriptWeight, ctx);
     const sg = groupOf.get(inst.name);
     if (sg !== undefined) {
       const withGroup: VrrpInstance = { ...inst, syncGroup: sg };
@@ -138,11 +197,16 @@ export function parseTree(nodes: readonly Node[], files: readonly string[], sink
       vrrpInstances.push(withGroup);
     } else vrrpInstances.push(inst);
   }
+  // A member naming an instance that was declared but refused (its errors are reported there)
+  // is left out, not reported a second time as naming nothing: keepalived says nothing of it.
+  const finished = new Set(vrrpInstances.map((i) => i.name));
+  const refused = new Set(top.instances.map((d) => d.name).filter((n) => !finished.has(n)));
+  const groups = refused.size === 0 ? vrrpSyncGroups : vrrpSyncGroups.map((g) => withoutMembers(g, refused, ctx));
   const config: Config = {
     files: [...files],
     globalDefs,
     vrrpScripts,
-    vrrpSyncGroups,
+    vrrpSyncGroups: groups,
     vrrpInstances,
     virtualServerGroups: top.vsGroups,
     virtualServers: top.vss,

@@ -25,6 +25,26 @@ export function tokLoc(t: Token): SourceLoc {
 }
 
 /**
+ * Blocks whose lines are plain values (keepalived alloc_value_block). Inside another block,
+ * keepalived reads one of these without its `{` the same as with it: the lines up to the next
+ * `}`, which then closes the outer block too (the outer block's own `}` is "Extra '}'"). So
+ * does this; the `}` left over is reported where keepalived reports it.
+ */
+export const VALUE_BLOCKS = new Set([
+  'virtual_ipaddress',
+  'virtual_ipaddress_excluded',
+  'virtual_routes',
+  'virtual_rules',
+  'track_script',
+  'track_interface',
+  'track_file',
+  'track_process',
+  'unicast_peer',
+  'notification_email',
+  'group',
+]);
+
+/**
  * Build the tree iteratively (an explicit stack, so a file of 100,000 `{` cannot overflow
  * the call stack).
  */
@@ -32,6 +52,8 @@ export function buildTree(tokens: readonly Token[], sink: DiagnosticSink): Node[
   interface Frame {
     nodes: Node[];
     owner?: { kw: Token; args: Token[]; open: Token; parent: Node[] };
+    /** a value block opened without its `{` (VALUE_BLOCKS) */
+    implicit?: boolean;
   }
   const root: Frame = { nodes: [] };
   const stack: Frame[] = [root];
@@ -49,6 +71,11 @@ export function buildTree(tokens: readonly Token[], sink: DiagnosticSink): Node[
       stack.pop();
       const o = frame.owner;
       if (o !== undefined) o.parent.push({ kw: o.kw, args: o.args, children: frame.nodes, open: o.open });
+      if (frame.implicit === true && stack.length > 1) {
+        const outer = stack.pop() as Frame;
+        const oo = outer.owner;
+        if (oo !== undefined) oo.parent.push({ kw: oo.kw, args: oo.args, children: outer.nodes, open: oo.open });
+      }
       continue;
     }
     if (t.kind === TokKind.Open) {
@@ -75,14 +102,23 @@ export function buildTree(tokens: readonly Token[], sink: DiagnosticSink): Node[
       stack.push({ nodes: [], owner: { kw, args, open: next, parent: frame.nodes } });
       continue;
     }
+    if (stack.length > 1 && args.length === 0 && VALUE_BLOCKS.has(kw.text) && next !== undefined && next.kind === TokKind.Word) {
+      stack.push({ nodes: [], owner: { kw, args, open: kw, parent: frame.nodes }, implicit: true });
+      continue;
+    }
     frame.nodes.push({ kw, args });
   }
-  // Unclosed blocks: report each at its `{`, and keep what was read.
+  // Unclosed blocks: reported where the input ends, which is where keepalived notices ("There
+  // are N missing '}'s"); the message names the `{`. Reported there, a block keyword read
+  // inside the unclosed block (parser.ts: "is a `}` missing above?") comes first, as in
+  // keepalived's output. What was read is kept.
+  const end = tokens[n - 1];
   while (stack.length > 1) {
     const frame = stack.pop() as Frame;
     const o = frame.owner;
     if (o === undefined) continue;
-    sink.error(tokLoc(o.open), 'syntax', `\`{\` of \`${o.kw.text}\` is never closed`);
+    const at = end !== undefined ? tokLoc(end) : tokLoc(o.open);
+    sink.error(at, 'syntax', `\`{\` of \`${o.kw.text}\` at line ${o.open.line} is never closed`);
     o.parent.push({ kw: o.kw, args: o.args, children: frame.nodes, open: o.open });
   }
   return root.nodes;

@@ -85,7 +85,7 @@ export function validateConfig(config: Config, locs: FieldLocs, opts: ValidateOp
       seen.add(r.name);
       if (r.weight !== undefined) rangeAt(r, 'weight', r.loc, owner, `track_${kind} ${r.name} weight`, r.weight, -253, 253);
       if (kind === 'script' && !scripts.has(r.name)) {
-        sink.error(r.loc, 'unknown-reference', `${owner}: track_script ${r.name} names no vrrp_script`);
+        sink.warn(r.loc, 'unknown-reference', `${owner}: track_script ${r.name} names no vrrp_script; ignored, as keepalived does`);
       }
       if (kind === 'interface') checkIface(r.name, r.loc);
     }

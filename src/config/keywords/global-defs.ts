@@ -60,9 +60,14 @@ function bool(field: 'smtpAlert' | 'smtpAlertVrrp' | 'smtpAlertChecker' | 'vrrpS
   });
 }
 
-function secs(field: 'vrrpGarpMasterDelayMs' | 'vrrpGarpMasterRefreshMs' | 'vrrpGarpLowerPrioDelayMs' | 'smtpConnectTimeoutMs' | 'vrrpGarpIntervalMs' | 'vrrpGnaIntervalMs'): Handler<G> {
+/** With `min`/`max` (ms): a value outside is keepalived's "'X' is invalid" and ignored. */
+function secs(field: 'vrrpGarpMasterDelayMs' | 'vrrpGarpMasterRefreshMs' | 'vrrpGarpLowerPrioDelayMs' | 'smtpConnectTimeoutMs' | 'vrrpGarpIntervalMs' | 'vrrpGnaIntervalMs', min?: number, max?: number): Handler<G> {
   return simple((n, g, ctx) => {
     const v = timerArg(n, ctx);
+    if (v !== undefined && ((min !== undefined && v < min) || (max !== undefined && v > max))) {
+      ctx.sink.warn(tokLoc(n.args[0] ?? n.kw), 'range', `${n.kw.text} ${v / 1000} s is out of range ${(min ?? 0) / 1000}..${(max ?? Infinity) / 1000} s; ignored, as keepalived does`);
+      return;
+    }
     if (v !== undefined) {
       g[field] = v;
       setLoc(ctx, g, field, n.args[0] ?? n.kw);
@@ -234,8 +239,9 @@ const keywords: Record<string, Handler<G>> = {
   vrrp_garp_master_refresh_repeat: count('vrrpGarpMasterRefreshRepeat'),
   vrrp_garp_lower_prio_delay: secs('vrrpGarpLowerPrioDelayMs'),
   vrrp_garp_lower_prio_repeat: count('vrrpGarpLowerPrioRepeat'),
-  vrrp_garp_interval: secs('vrrpGarpIntervalMs'),
-  vrrp_gna_interval: secs('vrrpGnaIntervalMs'),
+  // keepalived: 0.000001 .. 4294.967295 s (a µs timer in 32 bits)
+  vrrp_garp_interval: secs('vrrpGarpIntervalMs', 0.001, 4_294_967.295),
+  vrrp_gna_interval: secs('vrrpGnaIntervalMs', 0.001, 4_294_967.295),
   vrrp_strict: bool('vrrpStrict'),
   vrrp_skip_check_adv_addr: bool('vrrpSkipCheckAdvAddr'),
   enable_script_security: bool('enableScriptSecurity'),

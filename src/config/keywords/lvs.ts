@@ -83,7 +83,6 @@ function inheritedKeywords<T extends { inh: Inherited }>(): Record<string, Handl
     warmup: secs('warmupMs'),
     delay_loop: secs('delayLoopMs'),
     retry,
-    nb_get_retry: retry,
     inhibit_on_failure: simple((n, t, ctx) => {
       const v = boolArg(n, ctx);
       if (v !== undefined) t.inh.inhibitOnFailure = v;
@@ -101,10 +100,20 @@ function inheritedKeywords<T extends { inh: Inherited }>(): Record<string, Handl
 
 /** `lb_kind`/`lvs_method NAT|DR|TUN [type ipip|gue port N|gre] [nocsum|csum|remcsum]` */
 function lbKindArg(n: Node, ctx: Ctx): LbKind | undefined {
-  const v = enumArg(n, ctx, LB_KINDS, 0, false);
+  // keepalived: "PARSER : unknown [X] routing method" — ignored, NAT unless set otherwise.
+  const t = arg(n, ctx, 0, `one of ${LB_KINDS.join('|')}`);
+  if (t === undefined) return undefined;
+  const v = LB_KINDS.find((k) => k === t.text.toUpperCase());
+  if (v === undefined) {
+    ctx.sink.warn(tokLoc(t), 'bad-value', `${n.kw.text}: \`${t.text}\` is not one of ${LB_KINDS.join('|')}; ignored, as keepalived does`);
+    return undefined;
+  }
   if (v === 'TUN' && n.args.length > 1) {
     ctx.sink.warn(tokLoc(n.args[1]!), 'unsupported-option', `${n.kw.text}: tunnel options are not implemented by vigil; ipip is used`);
-  } else if (v !== undefined) noExtra(n, ctx, 1);
+  } else if (n.args[1] !== undefined) {
+    // keepalived: "Invalid tunnel option X for virtual server."
+    ctx.sink.warn(tokLoc(n.args[1]), 'extra-argument', `${n.kw.text} ${v}: \`${n.args[1].text}\` is not an option of it; ignored, as keepalived does`);
+  }
   return v;
 }
 
@@ -248,6 +257,16 @@ const httpSpec: BlockSpec<CheckerDraft> = {
       if (l !== undefined) ctx.locs.set(url, l);
       c.urls.push(url);
     },
+    // keepalived 2.2 keeps nb_get_retry in HTTP_GET/SSL_GET only, as a deprecated `retry`;
+    // elsewhere it is an unknown keyword, so the retry count stays the default.
+    nb_get_retry: simple((n, c, ctx) => {
+      ctx.sink.warn(tokLoc(n.kw), 'deprecated-keyword', '`nb_get_retry` is deprecated; keepalived reads it as `retry`, and so does vigil');
+      const v = intArg(n, ctx);
+      if (v !== undefined) {
+        c.inh.retry = v;
+        setLoc(ctx, c.inh, 'retry', n.args[0] ?? n.kw);
+      }
+    }),
     enable_sni: simple((n, c, ctx) => {
       if (c.type !== 'SSL_GET') ctx.sink.warn(tokLoc(n.kw), 'wrong-checker', '`enable_sni` only applies to SSL_GET');
       const v = boolArg(n, ctx);
@@ -399,6 +418,11 @@ const rsSpec: BlockSpec<RsDraft> = {
     ...inheritedKeywords<RsDraft>(),
     weight: simple((n, rs, ctx) => {
       const v = intArg(n, ctx);
+      // keepalived: "Real server weight X is outside range 0-65535" — ignored, the weight stays.
+      if (v !== undefined && (v < 0 || v > 65535)) {
+        ctx.sink.warn(tokLoc(n.args[0] ?? n.kw), 'range', `real_server weight ${v} is outside 0..65535; ignored, as keepalived does`);
+        return;
+      }
       if (v !== undefined) {
         rs.weight = v;
         setLoc(ctx, rs, 'weight', n.args[0] ?? n.kw);
@@ -440,11 +464,11 @@ interface VsDraft {
   loc: SourceLoc;
   key: VirtualServerKey;
   inh: Inherited;
-  lbAlgo: string;
-  lbKind: LbKind;
+  lbAlgo?: string;
+  lbKind?: LbKind;
   persistenceTimeoutMs?: number;
   persistenceGranularity?: string;
-  protocol: Protocol;
+  protocol?: Protocol;
   quorum: number;
   hysteresis: number;
   quorumUp?: ScriptCommand;
@@ -461,8 +485,16 @@ interface VsDraft {
 const vsKeywords: Record<string, Handler<VsDraft>> = {
   ...inheritedKeywords<VsDraft>(),
   lb_algo: simple((n, vs, ctx) => {
-    const v = enumArg(n, ctx, SCHEDULERS);
-    if (v !== undefined) vs.lbAlgo = v;
+    // keepalived: "Invalid lvs_scheduler 'X' - ignoring", then wlc unless another lb_algo is valid.
+    const t = arg(n, ctx, 0, `one of ${SCHEDULERS.join('|')}`);
+    noExtra(n, ctx, 1);
+    if (t === undefined) return;
+    const v = SCHEDULERS.find((s) => s === t.text.toLowerCase());
+    if (v === undefined) {
+      ctx.sink.warn(tokLoc(t), 'bad-value', `${n.kw.text}: \`${t.text}\` is not one of ${SCHEDULERS.join('|')}; ignored, as keepalived does`);
+      return;
+    }
+    vs.lbAlgo = v;
   }),
   lb_kind: simple((n, vs, ctx) => {
     const v = lbKindArg(n, ctx);
@@ -470,16 +502,20 @@ const vsKeywords: Record<string, Handler<VsDraft>> = {
   }),
   persistence_timeout: simple((n, vs, ctx) => {
     const t = n.args[0];
-    // keepalived: no value means 6 minutes; vigil: 0 means no persistence.
+    // keepalived: no value means 6 minutes; a value outside 1..2678400 s (LVS_MAX_TIMEOUT,
+    // 31 days) is "persistence_timeout invalid" and ignored: no persistence.
     if (t === undefined) {
       vs.persistenceTimeoutMs = 360_000;
       return;
     }
-    const v = intTok(t, ctx, 'persistence_timeout');
-    if (v === undefined) return;
+    noExtra(n, ctx, 1);
+    const v = parseIntStrict(t.text);
+    if (v === undefined || v < 1 || v > 2_678_400 || t.text.startsWith('+') || t.text.startsWith('-')) {
+      ctx.sink.warn(tokLoc(t), 'range', `persistence_timeout \`${t.text}\` is not a whole number of seconds in 1..2678400; ignored (no persistence), as keepalived does`);
+      return;
+    }
     setLoc(ctx, vs, 'persistenceTimeoutMs', t);
-    if (v === 0) delete vs.persistenceTimeoutMs;
-    else vs.persistenceTimeoutMs = v * 1000;
+    vs.persistenceTimeoutMs = v * 1000;
   }),
   persistence_granularity: simple((n, vs, ctx) => {
     const t = arg(n, ctx, 0, 'a netmask');
@@ -493,16 +529,41 @@ const vsKeywords: Record<string, Handler<VsDraft>> = {
     vs.persistenceGranularity = ip?.address ?? t.text;
   }),
   protocol: simple((n, vs, ctx) => {
-    const v = enumArg(n, ctx, PROTOCOLS);
-    if (v !== undefined) vs.protocol = v;
+    const t = arg(n, ctx, 0, `one of ${PROTOCOLS.join('|')}`);
+    noExtra(n, ctx, 1);
+    if (t === undefined) return;
+    const v = PROTOCOLS.find((p) => p === t.text.toUpperCase());
+    if (v === undefined) {
+      ctx.sink.warn(tokLoc(t), 'bad-value', `protocol: \`${t.text}\` is not one of ${PROTOCOLS.join('|')}; ignored, as keepalived does`);
+      return;
+    }
+    vs.protocol = v;
+    setLoc(ctx, vs, 'protocol', t);
   }),
   quorum: simple((n, vs, ctx) => {
-    const v = intArg(n, ctx);
-    if (v !== undefined) vs.quorum = v;
+    // keepalived: "Quorum X must be in [1, 4294967295]. Setting to 1."
+    const t = arg(n, ctx, 0, 'an integer');
+    noExtra(n, ctx, 1);
+    if (t === undefined) return;
+    const v = parseIntStrict(t.text);
+    if (v === undefined || v < 1 || v > 0xffff_ffff) {
+      ctx.sink.warn(tokLoc(t), 'range', `quorum \`${t.text}\` must be in 1..4294967295; using 1, as keepalived does`);
+      vs.quorum = 1;
+      return;
+    }
+    vs.quorum = v;
   }),
   hysteresis: simple((n, vs, ctx) => {
-    const v = intArg(n, ctx);
-    if (v !== undefined) vs.hysteresis = v;
+    // keepalived: "Hysteresis X must be in [0, 4294967295] - ignoring"
+    const t = arg(n, ctx, 0, 'an integer');
+    noExtra(n, ctx, 1);
+    if (t === undefined) return;
+    const v = parseIntStrict(t.text);
+    if (v === undefined || v < 0 || v > 0xffff_ffff || t.text.startsWith('-')) {
+      ctx.sink.warn(tokLoc(t), 'range', `hysteresis \`${t.text}\` must be in 0..4294967295; ignored, as keepalived does`);
+      return;
+    }
+    vs.hysteresis = v;
   }),
   quorum_up: simple((n, vs, ctx) => {
     const s = scriptArg(n, ctx, true);
@@ -575,11 +636,8 @@ const vsSpec: BlockSpec<VsDraft> = {
 
 /** `virtual_server IP PORT | fwmark N | group NAME { ... }` */
 export function parseVirtualServer(n: Node, ctx: Ctx): VirtualServer | undefined {
-  const kids = n.children;
-  if (kids === undefined) {
-    ctx.sink.error(tokLoc(n.kw), 'missing-block', '`virtual_server` needs a { } block');
-    return undefined;
-  }
+  const kids = block(n, ctx);
+  if (kids === undefined) return undefined;
   const a0 = n.args[0];
   if (a0 === undefined) {
     ctx.sink.error(tokLoc(n.kw), 'missing-value', '`virtual_server` needs `IP PORT`, `fwmark N` or `group NAME`');
@@ -612,9 +670,6 @@ export function parseVirtualServer(n: Node, ctx: Ctx): VirtualServer | undefined
     loc: tokLoc(n.kw),
     key,
     inh: {},
-    lbAlgo: 'wlc',
-    lbKind: 'NAT',
-    protocol: 'TCP',
     quorum: 1,
     hysteresis: 0,
     omega: false,
@@ -626,12 +681,36 @@ export function parseVirtualServer(n: Node, ctx: Ctx): VirtualServer | undefined
   if (key.kind === 'ip') setLoc(ctx, vs, 'port', n.args[1] ?? n.args[0]!);
   runBlock(kids, vsSpec, vs, ctx);
   if (key.kind === 'ip' && key.port === 0 && vs.persistenceTimeoutMs === undefined) {
-    ctx.sink.error(tokLoc(a0), 'missing-value', 'virtual_server: the port can only be omitted when the service is persistent (persistence_timeout)');
+    // keepalived: "zero port only valid for persistent services - setting" (360 s).
+    ctx.sink.warn(tokLoc(a0), 'zero-port', 'virtual_server without a port must be persistent; persistence_timeout 360 s set, as keepalived does');
+    vs.persistenceTimeoutMs = 360_000;
   }
   // A fwmark service takes its family from its real servers when they agree.
   if (key.kind === 'fwmark' && vs.realServers.length > 0 && vs.realServers.every((r) => r.family === 6)) {
     key = { ...key, family: 6 };
   }
+  // keepalived check_data.c (validate_check_config): a virtual server without real servers
+  // is dropped; missing protocol, scheduler and forwarding method get defaults, said aloud.
+  const vsAt = tokLoc(a0);
+  if (vs.realServers.length === 0) {
+    ctx.sink.warn(vsAt, 'no-real-server', 'virtual_server has no real_server; ignored, as keepalived does');
+    return undefined;
+  }
+  let protocol: Protocol;
+  if (key.kind === 'fwmark') {
+    if (vs.protocol !== undefined) ctx.sink.warn(vsAt, 'fwmark-protocol', 'virtual_server fwmark: `protocol` does not apply to a fwmark service; ignored, as keepalived does');
+    protocol = 'TCP';
+  } else if (vs.protocol === undefined) {
+    // The kernel takes protocol 0 as UDP; keepalived sets it explicitly.
+    ctx.sink.warn(vsAt, 'default-protocol', 'virtual_server has no `protocol`; keepalived uses UDP, and so does vigil');
+    protocol = 'UDP';
+  } else protocol = vs.protocol;
+  if (vs.lbAlgo === undefined) ctx.sink.warn(vsAt, 'default-scheduler', 'virtual_server has no valid `lb_algo`; using wlc, as keepalived does');
+  const lbAlgo = vs.lbAlgo ?? 'wlc';
+  if (vs.lbKind === undefined && (vs.realServers.some((r) => r.lbKind === undefined) || (vs.sorryServer !== undefined && vs.sorryServerLbKind === undefined))) {
+    ctx.sink.warn(vsAt, 'default-lb-kind', 'virtual_server has no `lb_kind`; using NAT, as keepalived does');
+  }
+  const lbKind = vs.lbKind ?? 'NAT';
   const vsPort = key.kind === 'ip' ? key.port : 0;
   const realServers: RealServer[] = [];
   for (const d of vs.realServers) {
@@ -659,15 +738,29 @@ export function parseVirtualServer(n: Node, ctx: Ctx): VirtualServer | undefined
     if (l !== undefined) ctx.locs.set(rs, l);
     realServers.push(rs);
   }
+  // keepalived: a quorum above the real servers' total weight could never be reached; it is
+  // lowered to that total, and hysteresis kept below the quorum.
+  let quorum = vs.quorum;
+  let hysteresis = vs.hysteresis;
+  const weightSum = realServers.reduce((a, r) => a + r.weight, 0);
+  if (quorum > weightSum) {
+    ctx.sink.warn(vsAt, 'quorum-weight', `quorum ${quorum} exceeds the real servers' total weight ${weightSum}; lowered to ${weightSum}, as keepalived does`);
+    quorum = weightSum;
+  }
+  if (hysteresis >= quorum) {
+    const h = Math.max(0, quorum - 1);
+    ctx.sink.warn(vsAt, 'hysteresis-quorum', `hysteresis ${hysteresis} is not below quorum ${quorum}; set to ${h}, as keepalived does`);
+    hysteresis = h;
+  }
   const out: Mutable<VirtualServer> = {
     loc: vs.loc,
     key,
     delayLoopMs: vs.inh.delayLoopMs ?? 60_000,
-    lbAlgo: vs.lbAlgo,
-    lbKind: vs.lbKind,
-    protocol: vs.protocol,
-    quorum: vs.quorum,
-    hysteresis: vs.hysteresis,
+    lbAlgo,
+    lbKind,
+    protocol,
+    quorum,
+    hysteresis,
     alpha: vs.inh.alpha ?? false,
     omega: vs.omega,
     sorryServerInhibit: vs.sorryServerInhibit,
@@ -699,11 +792,8 @@ function definedOnly(o: Inherited): Inherited {
 /** `IP[-END] [PORT]` or `fwmark N [inet|inet6]` lines. */
 export function parseVirtualServerGroup(n: Node, ctx: Ctx): VirtualServerGroup | undefined {
   const name = arg(n, ctx, 0, 'a name');
-  const kids = n.children;
-  if (kids === undefined) {
-    ctx.sink.error(tokLoc(n.kw), 'missing-block', '`virtual_server_group` needs a { } block');
-    return undefined;
-  }
+  const kids = block(n, ctx);
+  if (kids === undefined) return undefined;
   if (name === undefined) return undefined;
   const entries: VirtualServerGroupEntry[] = [];
   for (const k of kids) {

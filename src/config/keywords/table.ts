@@ -42,10 +42,12 @@ function knownWords<T>(spec: BlockSpec<T>): string[] {
 }
 
 export function runBlock<T>(nodes: readonly Node[], spec: BlockSpec<T>, target: T, ctx: Ctx): void {
-  for (const node of nodes) {
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i] as Node;
     const kw = node.kw.text;
     const h = Object.hasOwn(spec.keywords, kw) ? spec.keywords[kw] : undefined;
     if (h !== undefined) {
+      ctx.next = nodes[i + 1]?.kw;
       h(node, target, ctx);
       continue;
     }
@@ -74,10 +76,38 @@ function unknown<T>(node: Node, spec: BlockSpec<T>, ctx: Ctx): void {
   ctx.sink.warn(at, 'unknown-keyword', `unknown keyword \`${kw}\` in ${spec.name}${hint}`);
 }
 
+/** Block keywords that take no words before their `{`. */
+const BARE_BLOCKS = new Set([
+  'global_defs',
+  'virtual_ipaddress',
+  'virtual_ipaddress_excluded',
+  'virtual_routes',
+  'virtual_rules',
+  'static_ipaddress',
+  'static_routes',
+  'static_rules',
+  'track_script',
+  'track_interface',
+  'authentication',
+  'unicast_peer',
+  'group',
+  'notification_email',
+  'url',
+]);
+
 /** The `{ }` contents of a block keyword, or an error when the block is missing. */
 export function block(node: Node, ctx: Ctx): readonly Node[] | undefined {
+  const extra = node.args[0];
+  if (extra !== undefined && node.children !== undefined && BARE_BLOCKS.has(node.kw.text)) {
+    // keepalived: "Block virtual_ipaddress has extra parameters X ..."
+    ctx.sink.warn(tokLoc(extra), 'extra-argument', `\`${node.kw.text}\` takes no parameters before its { } block; \`${extra.text}\` and what follows ignored, as keepalived does`);
+  }
   if (node.children === undefined) {
-    ctx.sink.error(tokLoc(node.kw), 'missing-block', `\`${node.kw.text}\` needs a { } block`);
+    // keepalived reads the next line expecting `{` ("Missing '{' at beginning of
+    // configuration block") and names that line; so does this, naming the keyword.
+    const next = ctx.next !== undefined && ctx.next.line > node.kw.line ? ctx.next : undefined;
+    const where = next !== undefined ? ` (line ${node.kw.line}); \`{\` expected here` : '';
+    ctx.sink.error(next !== undefined ? tokLoc(next) : tokLoc(node.kw), 'missing-block', `\`${node.kw.text}\` needs a { } block${where}`);
     return undefined;
   }
   return node.children;

@@ -28,6 +28,8 @@ import {
   ipArg,
   ipTok,
   noExtra,
+  parseIntStrict,
+  parseIp,
   prefixTok,
   scriptArg,
   setLoc,
@@ -241,7 +243,10 @@ export interface InstanceDraft {
   advertIntMs?: number;
   version?: 2 | 3;
   nativeIpv6: boolean;
-  authentication?: { type?: Authentication['type']; pass?: string; loc: SourceLoc };
+  authentication?: { type?: Authentication['type']; typeSeen?: boolean; pass?: string; passSeen?: boolean; loc: SourceLoc };
+  /** the keyword was there, whatever its value (a bad value is reported once, at the value) */
+  vridSeen?: boolean;
+  interfaceSeen?: boolean;
   virtualIpaddress: VirtualAddress[];
   virtualIpaddressExcluded: VirtualAddress[];
   virtualRoutes: VirtualRoute[];
@@ -295,6 +300,13 @@ const VIP_FLAGS = new Set(['home', '-nodad', 'nodad', 'mngtmpaddr', 'autojoin', 
 
 /** `ADDR[/LEN] [brd B] [dev X] [scope S] [label L] [peer P] [noprefixroute] ...` */
 function vipLine(k: Node, ctx: Ctx): VirtualAddress | undefined {
+  // keepalived: "VRRP parsed invalid IP X. skipping IP..." — the line is dropped, the
+  // instance runs on.
+  const slash = k.kw.text.indexOf('/');
+  if (parseIp(slash < 0 ? k.kw.text : k.kw.text.slice(0, slash)) === undefined) {
+    ctx.sink.warn(tokLoc(k.kw), 'bad-address', `virtual address: \`${k.kw.text}\` is not an IP address; skipped, as keepalived does`);
+    return undefined;
+  }
   const p = prefixTok(k.kw, ctx, 'virtual address');
   if (p === undefined) return undefined;
   const v: Mutable<VirtualAddress> = { address: p.address, prefixLen: p.prefixLen, family: p.family, loc: tokLoc(k.kw) };
@@ -313,8 +325,9 @@ function vipLine(k: Node, ctx: Ctx): VirtualAddress | undefined {
     const val = a[i + 1];
     const known = ['dev', 'label', 'scope', 'brd', 'broadcast', 'peer', 'preferred_lft'];
     if (!known.includes(opt)) {
-      ctx.sink.error(tokLoc(t), 'bad-value', `virtual address: unknown option \`${t.text}\` (expected dev, label, scope, brd, peer, noprefixroute ...)`);
-      return undefined;
+      // keepalived: "Unknown configuration entry 'X' for ip address - ignoring"; the address stays
+      ctx.sink.warn(tokLoc(t), 'bad-value', `virtual address: unknown option \`${t.text}\` (expected dev, label, scope, brd, peer, noprefixroute ...); ignored, as keepalived does`);
+      continue;
     }
     if (val === undefined) {
       ctx.sink.error(tokLoc(t), 'missing-value', `virtual address: \`${t.text}\` needs a value`);
@@ -454,7 +467,7 @@ function secsField(field: 'preemptDelayMs' | 'garpMasterDelayMs' | 'garpMasterRe
   });
 }
 
-function intField(field: 'virtualRouterId' | 'priority' | 'garpMasterRepeat' | 'garpMasterRefreshRepeat' | 'garpLowerPrioRepeat'): Handler<I> {
+function intField(field: 'virtualRouterId' | 'garpMasterRepeat' | 'garpMasterRefreshRepeat' | 'garpLowerPrioRepeat'): Handler<I> {
   return simple((n, d, ctx) => {
     const v = intArg(n, ctx);
     if (v !== undefined) {
@@ -487,10 +500,19 @@ const authSpec: BlockSpec<AuthDraft> = {
   name: 'authentication',
   keywords: {
     auth_type: simple((n, a, ctx) => {
-      const v = enumArg(n, ctx, ['PASS', 'AH'] as const);
-      if (v !== undefined) a.type = v;
+      // keepalived: "(VI_1) unknown authentication type 'X'" — the instance runs without
+      // authentication.
+      a.typeSeen = true;
+      const t = arg(n, ctx, 0, 'PASS or AH');
+      noExtra(n, ctx, 1);
+      if (t === undefined) return;
+      // strcmp in keepalived: upper case only
+      const v = (['PASS', 'AH'] as const).find((x) => x === t.text);
+      if (v === undefined) ctx.sink.warn(tokLoc(t), 'bad-value', `auth_type: \`${t.text}\` is not PASS or AH (upper case); no authentication, as keepalived does`);
+      else a.type = v;
     }),
     auth_pass: simple((n, a, ctx) => {
+      a.passSeen = true;
       const t = arg(n, ctx, 0, 'a password');
       if (t === undefined) return;
       noExtra(n, ctx, 1);
@@ -509,23 +531,53 @@ export const instanceSpec: BlockSpec<I> = {
   name: 'vrrp_instance',
   keywords: {
     state: simple((n, d, ctx) => {
-      const v = enumArg(n, ctx, ['MASTER', 'BACKUP'] as const);
-      if (v !== undefined) {
-        d.initialState = v;
-        setLoc(ctx, d, 'initialState', n.args[0] ?? n.kw);
+      // keepalived compares with strcmp: anything but MASTER or BACKUP is "unknown state
+      // 'X', defaulting to BACKUP".
+      const t = arg(n, ctx, 0, 'MASTER or BACKUP');
+      noExtra(n, ctx, 1);
+      if (t === undefined) return;
+      let v: 'MASTER' | 'BACKUP';
+      if (t.text === 'MASTER' || t.text === 'BACKUP') v = t.text;
+      else {
+        ctx.sink.warn(tokLoc(t), 'bad-value', `state \`${t.text}\` is not MASTER or BACKUP (upper case); BACKUP, as keepalived does`);
+        v = 'BACKUP';
       }
+      d.initialState = v;
+      setLoc(ctx, d, 'initialState', t);
     }),
     interface: simple((n, d, ctx) => {
+      d.interfaceSeen = true;
       const t = arg(n, ctx, 0, 'an interface name');
       if (t !== undefined) {
         d.interface = t.text;
         setLoc(ctx, d, 'interface', t);
       }
     }),
-    virtual_router_id: intField('virtualRouterId'),
-    priority: intField('priority'),
+    virtual_router_id: (n, d, ctx) => {
+      d.vridSeen = true;
+      intField('virtualRouterId')(n, d, ctx);
+    },
+    priority: simple((n, d, ctx) => {
+      // keepalived: "Priority not valid! must be between 1 & 255. Using default 100"
+      const t = arg(n, ctx, 0, 'an integer');
+      noExtra(n, ctx, 1);
+      if (t === undefined) return;
+      const v = parseIntStrict(t.text);
+      setLoc(ctx, d, 'priority', t);
+      if (v === undefined || v < 1 || v > 255 || t.text.startsWith('+')) {
+        ctx.sink.warn(tokLoc(t), 'range', `priority \`${t.text}\` is not in 1..255; using 100, as keepalived does`);
+        d.priority = 100;
+        return;
+      }
+      d.priority = v;
+    }),
     advert_int: simple((n, d, ctx) => {
       const v = timerArg(n, ctx);
+      // keepalived: 0.01..255 s, else "Advert interval (X) not valid! Must be > 0 - ignoring"
+      if (v !== undefined && (v < 10 || v > 255_000)) {
+        ctx.sink.warn(tokLoc(n.args[0] ?? n.kw), 'range', `advert_int ${v / 1000} s is not in 0.01..255 s; ignored (1 s), as keepalived does`);
+        return;
+      }
       if (v !== undefined) {
         d.advertIntMs = v;
         setLoc(ctx, d, 'advertIntMs', n.args[0] ?? n.kw);
@@ -665,12 +717,15 @@ export const instanceSpec: BlockSpec<I> = {
 /** Apply defaults that depend on global_defs and on the instance's addresses. */
 export function finishInstance(d: I, g: GlobalDefs, ctx: Ctx): VrrpInstance | undefined {
   let ok = true;
-  if (d.interface === undefined) {
-    ctx.sink.error(d.loc, 'missing-keyword', `vrrp_instance ${d.name} has no \`interface\``);
+  // keepalived (chk_min_cfg): "(VI_1) Unknown interface!" and the instance is dropped.
+  // (default_interface is for VIPs without `dev`, not for the instance.)
+  const iface = d.interface;
+  if (iface === undefined) {
+    if (d.interfaceSeen !== true) ctx.sink.error(d.loc, 'missing-keyword', `vrrp_instance ${d.name} has no \`interface\``);
     ok = false;
   }
   if (d.virtualRouterId === undefined) {
-    ctx.sink.error(d.loc, 'missing-keyword', `vrrp_instance ${d.name} has no \`virtual_router_id\``);
+    if (d.vridSeen !== true) ctx.sink.error(d.loc, 'missing-keyword', `vrrp_instance ${d.name} has no \`virtual_router_id\``);
     ok = false;
   }
   const first = d.virtualIpaddress[0];
@@ -693,7 +748,9 @@ export function finishInstance(d: I, g: GlobalDefs, ctx: Ctx): VrrpInstance | un
   if (advertIntMs > 0) {
     if (version === 2 && advertIntMs % 1000 !== 0) {
       const r = Math.max(1000, Math.round(advertIntMs / 1000) * 1000);
-      ctx.sink.warn(aloc, 'advert-int-rounded', `${d.name}: VRRPv2 advert_int is whole seconds; ${advertIntMs / 1000} s rounded to ${r / 1000} s`);
+      // keepalived says so after the block, naming the instance: "(VI_1) VRRPv2 advertisement
+      // interval 1.500000s must be an integer. rounding"
+      ctx.sink.warn(d.loc, 'advert-int-rounded', `${d.name}: VRRPv2 advert_int is whole seconds; ${advertIntMs / 1000} s rounded to ${r / 1000} s`);
       advertIntMs = r;
     } else if (version === 3 && advertIntMs % 10 !== 0) {
       const r = Math.max(10, Math.round(advertIntMs / 10) * 10);
@@ -706,16 +763,16 @@ export function finishInstance(d: I, g: GlobalDefs, ctx: Ctx): VrrpInstance | un
   if (d.authentication !== undefined) {
     const a = d.authentication;
     if (a.type === undefined) {
-      ctx.sink.error(a.loc, 'missing-keyword', `${d.name}: authentication has no \`auth_type\``);
+      // keepalived runs it without authentication, and says nothing
     } else if (strictMode) {
       ctx.sink.warn(a.loc, 'strict-mode', `${d.name}: strict mode does not support authentication; ignored (as keepalived does)`);
     } else if (version === 3) {
       ctx.sink.warn(a.loc, 'auth-v3', `${d.name}: VRRPv3 has no authentication (RFC 5798 §9); authentication ignored`);
     } else {
-      if (a.pass === undefined && a.type === 'PASS') {
-        ctx.sink.error(a.loc, 'missing-keyword', `${d.name}: authentication has no \`auth_pass\``);
-      }
-      authentication = { type: a.type, pass: a.pass ?? '' };
+      if (a.pass === undefined && a.type === 'PASS' && a.passSeen !== true) {
+        // keepalived: "(VI_1) Authentication specified but no password given. Ignoring"
+        ctx.sink.warn(d.loc, 'missing-keyword', `${d.name}: authentication PASS has no \`auth_pass\`; no authentication, as keepalived does`);
+      } else authentication = { type: a.type, pass: a.pass ?? '' };
     }
   }
   if (!ok) return undefined;
@@ -724,7 +781,7 @@ export function finishInstance(d: I, g: GlobalDefs, ctx: Ctx): VrrpInstance | un
     name: d.name,
     loc: d.loc,
     initialState: d.initialState ?? 'BACKUP',
-    interface: d.interface as string,
+    interface: iface as string,
     virtualRouterId: vrid,
     priority: d.priority ?? 100,
     advertIntMs,

@@ -59,7 +59,7 @@ test('-t on a broken config: diagnostics on stderr in FILE:LINE:COL form, exit 1
   const lines = r.stderr.trim().split('\n');
   t.true(lines.every((l) => DIAG.test(l)), r.stderr);
   t.true(lines.includes(`${f}:15:1: warning: unknown keyword \`inerval\` in vrrp_script; did you mean \`interval\`?`));
-  t.true(lines.some((l) => l.startsWith(`${f}:72:20: error: `)));
+  t.true(lines.some((l) => l.startsWith(`${f}:97:1: error: \`{\` of \`vrrp_instance\` at line 72 is never closed`)), r.stderr);
 });
 
 test('-t: warnings only exit 0; an unreadable file is a diagnostic and exit 1', (t) => {
@@ -73,6 +73,25 @@ test('-t: warnings only exit 0; an unreadable file is a diagnostic and exit 1', 
   const missing = vigil(['-t', '-f', path.join(d, 'absent.conf')]);
   t.is(missing.code, 1);
   t.regex(missing.stderr, /absent\.conf:1:1: error: cannot read .*absent\.conf: ENOENT/);
+});
+
+test('-t checks scripts as keepalived -t does: a missing track script is disabled; scripts without enable_script_security are a SECURITY VIOLATION', (t) => {
+  const inst = 'vrrp_instance A {\n interface lo\n virtual_router_id 1\n virtual_ipaddress {\n  10.0.0.1\n }\n track_script {\n  s\n }\n}\n';
+  const d = tmp(t, {
+    'missing.conf': `vrrp_script s {\n script /nonexistent/check.sh\n}\n${inst}`,
+    'insecure.conf': `vrrp_script s {\n script /bin/true\n}\n${inst}`,
+    'secure.conf': `global_defs {\n enable_script_security\n script_user root\n}\nvrrp_script s {\n script /bin/true\n}\n${inst}`,
+  });
+  const m = vigil(['-t', '-f', path.join(d, 'missing.conf')]);
+  t.is(m.code, 0, m.stderr);
+  t.regex(m.stderr, /missing\.conf:1:13: warning: vrrp_script s: script \/nonexistent\/check\.sh cannot be accessed: ENOENT; disabled, not tracked, as keepalived does/);
+  t.notRegex(m.stderr, /SECURITY VIOLATION/);
+  const i = vigil(['-t', '-f', path.join(d, 'insecure.conf')]);
+  t.is(i.code, 0, i.stderr);
+  t.regex(i.stderr, /insecure\.conf:1:13: warning: scripts are run but enable_script_security is not set .*SECURITY VIOLATION/);
+  const s = vigil(['-t', '-f', path.join(d, 'secure.conf')]);
+  t.is(s.code, 0, s.stderr);
+  t.notRegex(s.stderr, /script/);
 });
 
 test('--dump-conf prints the resolved model as JSON; -i selects @ conditional lines', (t) => {
@@ -115,7 +134,11 @@ test('-t does not load the daemon, checker or control modules', (t) => {
   t.is(r.status, 0, r.stderr);
   const loaded = r.stderr.split('\n').filter((l) => l.startsWith('LOADED '));
   t.true(loaded.some((l) => l.includes('/src/config/load.ts')), r.stderr);
-  t.false(loaded.some((l) => /\/src\/(supervisor|check|vrrp|netlink|lvs)\//.test(l) && !l.includes('/src/supervisor/options.ts')), loaded.join('\n'));
+  // -t asks the kernel for the namespace's interfaces (rtnetlink) and checks scripts as the
+  // daemon would (script-security.ts); nothing else of the daemon.
+  const allowed = ['/src/supervisor/options.ts', '/src/supervisor/script-security.ts'];
+  t.false(loaded.some((l) => /\/src\/(supervisor|check|vrrp|lvs)\//.test(l) && !allowed.some((a) => l.includes(a))), loaded.join('\n'));
+  t.false(loaded.some((l) => /\/src\/netlink\/ipvs\//.test(l)), loaded.join('\n'));
 });
 
 test('-v, -h, unknown options and option values', (t) => {

@@ -35,6 +35,8 @@ vrrp_instance VI_2 {
 }
 virtual_server 10.0.0.100 80 {
  lb_algo rr
+ lb_kind NAT
+ protocol TCP
  real_server 10.0.0.11 80 {
   TCP_CHECK {
    connect_timeout 3
@@ -130,13 +132,13 @@ test('virtual servers by key and protocol; real servers by address:port; checker
   const svc = diffConfigs(ok(base), edit(base, ' lb_algo rr', ' lb_algo wrr'));
   t.true(svc.virtualServers.changed[0]!.serviceChanged);
   t.deepEqual(svc.virtualServers.changed[0]!.fields, ['lbAlgo']);
-  const proto = diffConfigs(ok(base), edit(base, ' lb_algo rr', ' lb_algo rr\n protocol UDP'));
+  const proto = diffConfigs(ok(base), edit(base, ' protocol TCP', ' protocol UDP'));
   t.deepEqual(proto.virtualServers.added, ['10.0.0.100:80/UDP']);
   t.deepEqual(proto.virtualServers.removed, ['10.0.0.100:80/TCP']);
 });
 
 test('keys and structural equality helpers', (t) => {
-  const c = ok('virtual_server fwmark 5 {\n persistence_timeout 60\n real_server 2001:db8::2 {\n }\n}\nvirtual_server_group G {\n 10.0.0.1 80\n}\nvirtual_server group G {\n real_server 10.0.0.2 80 {\n }\n}\nvirtual_server 2001:db8::1 443 {\n real_server 2001:db8::2 443 {\n }\n}\n');
+  const c = ok('virtual_server fwmark 5 {\n lb_algo rr\n lb_kind NAT\n persistence_timeout 60\n real_server 2001:db8::2 {\n }\n}\nvirtual_server_group G {\n 10.0.0.1 80\n}\nvirtual_server group G {\n lb_algo rr\n lb_kind NAT\n protocol TCP\n real_server 10.0.0.2 80 {\n }\n}\nvirtual_server 2001:db8::1 443 {\n lb_algo rr\n lb_kind NAT\n protocol TCP\n real_server 2001:db8::2 443 {\n }\n}\n');
   t.deepEqual(c.virtualServers.map(virtualServerKey), ['fwmark 5/v6/TCP', 'group G/TCP', '[2001:db8::1]:443/TCP']);
   t.is(realServerKey(c.virtualServers[0]!.realServers[0]!), '[2001:db8::2]:0');
   t.true(sameValue({ a: [1, { b: 2, loc: 1 }] }, { a: [1, { b: 2, loc: 9 }] }));

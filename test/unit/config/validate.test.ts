@@ -1,5 +1,12 @@
 import test from 'ava';
-import { diags, instance, parse } from './helpers.ts';
+import { diags as allDiags, instance, parse } from './helpers.ts';
+
+/**
+ * Diagnostics without the "no protocol / lb_algo / lb_kind set, using the default" warnings
+ * (parser.test.ts covers those): these tests are about ranges and references.
+ */
+const DEFAULTS = new Set(['default-protocol', 'default-scheduler', 'default-lb-kind']);
+const diags = (text: string, opts?: Parameters<typeof allDiags>[1]): ReturnType<typeof allDiags> => allDiags(text, opts).filter((d) => !DEFAULTS.has(d[0]));
 
 const vs = (head: string, body: string): string => `virtual_server ${head} {\n${body}\n}\n`;
 const rs = (addr = '10.0.0.2 80', body = ''): string => ` real_server ${addr} {\n${body}\n }`;
@@ -7,15 +14,18 @@ const rs = (addr = '10.0.0.2 80', body = ''): string => ` real_server ${addr} {\
 test('virtual_router_id and priority ranges, at the value', (t) => {
   t.deepEqual(diags(instance('A', '').replace('virtual_router_id 51', 'virtual_router_id 256')), [['range', 'error', 3, 20]]);
   t.deepEqual(diags(instance('A', '').replace('virtual_router_id 51', 'virtual_router_id 0')), [['range', 'error', 3, 20]]);
-  t.deepEqual(diags(instance('A', ' priority 0')), [['range', 'error', 7, 11]]);
-  t.deepEqual(diags(instance('A', ' priority 256')), [['range', 'error', 7, 11]]);
+  // keepalived: "Priority not valid! must be between 1 & 255. Using default 100"
+  t.deepEqual(diags(instance('A', ' priority 0')), [['range', 'warning', 7, 11]]);
+  t.deepEqual(diags(instance('A', ' priority 256')), [['range', 'warning', 7, 11]]);
+  t.is(parse(instance('A', ' priority 256')).config?.vrrpInstances[0]!.priority, 100);
   t.deepEqual(diags(instance('A', ' priority 255\n state MASTER')), []);
   t.deepEqual(diags(instance('A', ' priority 255')), [['owner-backup', 'warning', 7, 11]]);
 });
 
 test('advert_int: > 0; VRRPv2 1..255 s; VRRPv3 0.01..40.95 s', (t) => {
-  t.deepEqual(diags(instance('A', ' advert_int 0')), [['range', 'error', 7, 13]]);
-  t.deepEqual(diags(instance('A', ' advert_int 256')), [['range', 'error', 7, 13]]);
+  // keepalived: "Advert interval (X) not valid! Must be > 0 - ignoring" (0.01..255 s)
+  t.deepEqual(diags(instance('A', ' advert_int 0')), [['range', 'warning', 7, 13]]);
+  t.deepEqual(diags(instance('A', ' advert_int 256')), [['range', 'warning', 7, 13]]);
   t.deepEqual(diags(instance('A', ' advert_int 255')), []);
   t.deepEqual(diags(instance('A', ' version 3\n advert_int 41')), [['range', 'error', 8, 13]]);
   t.deepEqual(diags(instance('A', ' version 3\n advert_int 40.95')), []);
@@ -41,8 +51,9 @@ test('vrrp_script interval, timeout, fall and rise must be positive', (t) => {
   ]);
 });
 
-test('references: track_script must name a vrrp_script; duplicate tracking warns', (t) => {
-  t.deepEqual(diags(instance('A', ' track_script {\n  chk_nginx\n }')), [['unknown-reference', 'error', 8, 3]]);
+test('references: a track_script naming no vrrp_script is ignored with a warning; duplicate tracking warns', (t) => {
+  // keepalived: "(A) track script chk_nginx not found, ignoring..."
+  t.deepEqual(diags(instance('A', ' track_script {\n  chk_nginx\n }')), [['unknown-reference', 'warning', 8, 3]]);
   const s = 'vrrp_script s {\n script /bin/true\n}\n';
   t.deepEqual(diags(s + instance('A', ' track_script {\n  s\n  s\n }')), [['duplicate', 'warning', 12, 3]]);
 });
@@ -56,7 +67,7 @@ test('sync groups: members must exist, at most one group per instance, single me
   ]);
   t.deepEqual(diags(`vrrp_sync_group G {\n group {\n  A\n }\n}\n${two}`), [['single-member', 'warning', 1, 17]]);
   t.deepEqual(diags(`vrrp_sync_group G {\n}\n${two}`), [['missing-keyword', 'error', 1, 17]]);
-  t.deepEqual(diags(`vrrp_sync_group G {\n group {\n  A B\n }\n track_script {\n  nope\n }\n}\n${two}`), [['unknown-reference', 'error', 6, 3]]);
+  t.deepEqual(diags(`vrrp_sync_group G {\n group {\n  A B\n }\n track_script {\n  nope\n }\n}\n${two}`), [['unknown-reference', 'warning', 6, 3]]);
   t.deepEqual(diags(`vrrp_sync_group G {\n group {\n  A B\n }\n}\nvrrp_sync_group G {\n group {\n }\n}\n${two}`).map((d) => d[0]), ['duplicate', 'missing-keyword']);
 });
 
@@ -93,6 +104,13 @@ test('an interface missing on this host is a warning (instance, VIP dev, track_i
 
 test('nopreempt with state MASTER warns', (t) => {
   t.deepEqual(diags(instance('A', ' state MASTER\n nopreempt')), [['nopreempt-master', 'warning', 7, 8]]);
+  // a member whose instance was refused for its own errors is not reported again
+  const refusedB = instance('A', '') + instance('B', '').replace(' virtual_router_id 51\n', '');
+  // (keepalived too then finds one member: "Sync group G has only 1 virtual router(s)")
+  t.deepEqual(diags(`vrrp_sync_group G {\n group {\n  A B\n }\n}\n${refusedB}`), [
+    ['single-member', 'warning', 1, 17],
+    ['missing-keyword', 'error', 14, 15],
+  ]);
 });
 
 test('instance with no VIP warns', (t) => {
@@ -102,8 +120,9 @@ test('instance with no VIP warns', (t) => {
 test('LVS ranges: ports, weights, status codes, persistence, fwmark, quorum', (t) => {
   t.deepEqual(diags(vs('10.0.0.1 65536', rs())), [['range', 'error', 1, 25]]);
   t.deepEqual(diags(vs('10.0.0.1 80', rs('10.0.0.2 70000'))), [['range', 'error', 2, 23]]);
-  t.deepEqual(diags(vs('10.0.0.1 80', rs('10.0.0.2 80', '  weight 70000'))), [['range', 'error', 3, 10]]);
-  t.deepEqual(diags(vs('10.0.0.1 80', rs('10.0.0.2 80', '  weight -1'))), [['range', 'error', 3, 10]]);
+  // keepalived: "Real server weight X is outside range 0-65535", and the weight stays 1
+  t.deepEqual(diags(vs('10.0.0.1 80', rs('10.0.0.2 80', '  weight 70000'))), [['range', 'warning', 3, 10]]);
+  t.deepEqual(diags(vs('10.0.0.1 80', rs('10.0.0.2 80', '  weight -1'))), [['range', 'warning', 3, 10]]);
   t.deepEqual(diags(vs('10.0.0.1 80', rs('10.0.0.2 80', '  HTTP_GET {\n   url {\n    path /\n    status_code 99 200-600\n   }\n  }'))), [
     ['range', 'error', 6, 17],
     ['range', 'error', 6, 20],
@@ -114,13 +133,16 @@ test('LVS ranges: ports, weights, status codes, persistence, fwmark, quorum', (t
     ['range', 'error', 6, 20],
     ['range', 'error', 7, 15],
   ]);
-  t.deepEqual(diags(vs('10.0.0.1 80', ' persistence_timeout 2678401\n' + rs())), [['range', 'error', 2, 22]]);
+  t.deepEqual(diags(vs('10.0.0.1 80', ' persistence_timeout 2678401\n' + rs())), [['range', 'warning', 2, 22]]);
   t.deepEqual(diags(vs('fwmark 0', rs('10.0.0.2'))), [['range', 'error', 1, 1]]);
+  // keepalived: "Quorum -1 must be in [1, 4294967295]. Setting to 1."; hysteresis: "- ignoring"
   t.deepEqual(diags(vs('10.0.0.1 80', ' quorum -1\n hysteresis -2\n' + rs())), [
-    ['range', 'error', 1, 1],
-    ['range', 'error', 1, 1],
+    ['range', 'warning', 2, 9],
+    ['range', 'warning', 3, 13],
   ]);
-  t.deepEqual(diags(vs('10.0.0.1 80', ' sorry_server 10.0.0.9 70000')), [['range', 'error', 2, 24]]);
+  t.deepEqual(diags(vs('10.0.0.1 80', ' quorum 5\n' + rs())), [['quorum-weight', 'warning', 1, 16]]);
+  t.deepEqual(diags(vs('10.0.0.1 80', ' hysteresis 1\n' + rs())), [['hysteresis-quorum', 'warning', 1, 16]]);
+  t.deepEqual(diags(vs('10.0.0.1 80', ' sorry_server 10.0.0.9 70000\n' + rs())), [['range', 'error', 2, 24]]);
   t.deepEqual(diags('global_defs {\n smtp_server 127.0.0.1 0\n smtp_connect_timeout 0\n}\n'), [
     ['range', 'error', 2, 24],
     ['range', 'error', 3, 23],
@@ -130,12 +152,16 @@ test('LVS ranges: ports, weights, status codes, persistence, fwmark, quorum', (t
 test('LVS references, duplicates and families', (t) => {
   t.deepEqual(diags(vs('group NOPE', rs())), [['unknown-reference', 'error', 1, 1]]);
   t.deepEqual(diags(vs('10.0.0.1 80', rs()) + vs('10.0.0.1 80', rs())), [['duplicate', 'error', 6, 1]]);
-  t.deepEqual(diags(vs('10.0.0.1 80', rs()) + vs('10.0.0.1 80', ' protocol UDP\n' + rs())), []);
+  t.deepEqual(diags(vs('10.0.0.1 80', ' protocol TCP\n' + rs()) + vs('10.0.0.1 80', ' protocol UDP\n' + rs())), []);
+  // no protocol is UDP (keepalived 2.2), so this one clashes with the explicit UDP service
+  t.deepEqual(diags(vs('10.0.0.1 80', rs()) + vs('10.0.0.1 80', ' protocol UDP\n' + rs())), [['duplicate', 'error', 6, 1]]);
   t.deepEqual(diags(vs('10.0.0.1 80', rs() + '\n' + rs())), [['duplicate', 'error', 5, 2]]);
   t.deepEqual(diags(vs('10.0.0.1 80', rs('2001:db8::2 80'))), [['family-mismatch', 'error', 2, 2]]);
   t.deepEqual(diags(vs('10.0.0.1 80', ' lb_kind TUN\n' + rs('2001:db8::2 80'))), []);
-  t.deepEqual(diags(vs('10.0.0.1 80', ' sorry_server 2001:db8::9 80')), [['family-mismatch', 'error', 2, 15]]);
-  t.deepEqual(diags(vs('10.0.0.1 80', '')), [['no-real-server', 'warning', 1, 1]]);
+  t.deepEqual(diags(vs('10.0.0.1 80', ' sorry_server 2001:db8::9 80\n' + rs())), [['family-mismatch', 'error', 2, 15]]);
+  // keepalived: "Virtual server … has no real servers - ignoring"
+  t.deepEqual(diags(vs('10.0.0.1 80', '')), [['no-real-server', 'warning', 1, 16]]);
+  t.is(parse(vs('10.0.0.1 80', '')).config?.virtualServers.length, 0);
   t.deepEqual(diags('virtual_server_group G {\n}\nvirtual_server_group G {\n 10.0.0.1 80\n}\n'), [
     ['empty', 'warning', 1, 1],
     ['duplicate', 'error', 3, 1],
