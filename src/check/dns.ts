@@ -7,9 +7,17 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { randomInt } from 'node:crypto';
-import type { DnsTask } from './task.ts';
+import type { Endpoint } from './endpoint.ts';
 import { dnsTypeCode, encodeQuery, judgeResponse } from './dns-packet.ts';
 import { afterIo, errorMessage, fail, pass, socketReason, type AttemptResult } from './result.ts';
+
+export interface DnsTask extends Endpoint {
+  readonly kind: 'dns';
+  /** A, NS, CNAME, SOA, MX, TXT, AAAA, RRSIG, DNSKEY */
+  readonly queryType: string;
+  /** the name queried; "." is the root */
+  readonly name: string;
+}
 
 /** RCODE names, RFC 1035 §4.1.1 */
 const RCODES: readonly string[] = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'];

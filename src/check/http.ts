@@ -24,8 +24,34 @@ import { createHash } from 'node:crypto';
 import { Client } from 'undici';
 import type { buildConnector } from 'undici';
 import type { StatusRange } from '../config/model.ts';
-import type { HttpTask, HttpUrlTask } from './task.ts';
+import type { Endpoint } from './endpoint.ts';
 import { afterIo, CheckError, errorCode, errorMessage, fail, pass, socketReason, type AttemptResult } from './result.ts';
+
+export interface HttpUrlTask {
+  readonly path: string;
+  /** empty: 200-299, as keepalived */
+  readonly statusCodes: readonly StatusRange[];
+  /** lowercase hex MD5 of the body */
+  readonly digest?: string;
+  /** Host header (and SNI with `sni`) for this url; else the task's */
+  readonly virtualhost?: string;
+}
+
+export interface HttpTask extends Endpoint {
+  readonly kind: 'http';
+  /** SSL_GET */
+  readonly ssl: boolean;
+  /** every url must pass, in order */
+  readonly urls: readonly HttpUrlTask[];
+  /** checker's (else real server's, else virtual server's) virtualhost */
+  readonly virtualhost?: string;
+  /** enable_sni: send the virtualhost as the TLS servername */
+  readonly sni: boolean;
+  /** verify the server's certificate (keepalived: never) */
+  readonly tlsVerify: boolean;
+  /** bytes read of a body at most (default 1 MiB); a longer body fails a digest check */
+  readonly maxBodyBytes?: number;
+}
 
 /** bytes: default cap on a body read for its digest */
 export const DEFAULT_MAX_BODY_BYTES = 1 << 20;

@@ -15,12 +15,13 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { AttemptResult, MiscTask, ScriptPoolTask, ScriptTask } from './task.ts';
+import type { AttemptResult, ScriptTask, SpawnerCheckTask } from './task.ts';
+import type { SpawnerTask } from './spawner-task.ts';
 import type { ScriptResult } from './script-runner.ts';
 
 export interface SpawnerRequest {
   readonly id: number;
-  readonly task: ScriptPoolTask;
+  readonly task: SpawnerTask;
 }
 
 export type SpawnerReply =
@@ -40,9 +41,9 @@ export class SpawnerHost {
 
   constructor(private readonly onEvent: (event: string, detail: string) => void = () => undefined) {}
 
-  run(task: MiscTask): Promise<AttemptResult>;
+  run(task: SpawnerCheckTask): Promise<AttemptResult>;
   run(task: ScriptTask): Promise<ScriptResult>;
-  run(task: ScriptPoolTask): Promise<AttemptResult | ScriptResult> {
+  run(task: SpawnerTask): Promise<AttemptResult | ScriptResult> {
     if (this.stopped) return Promise.reject(new Error('spawner stopped'));
     const child = this.ensure();
     const id = this.nextId++;

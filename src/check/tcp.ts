@@ -3,8 +3,12 @@
  * the connection is closed as soon as it is established).
  */
 import net from 'node:net';
-import type { TcpTask } from './task.ts';
+import type { Endpoint } from './endpoint.ts';
 import { afterIo, errorMessage, fail, pass, socketReason, type AttemptResult } from './result.ts';
+
+export interface TcpTask extends Endpoint {
+  readonly kind: 'tcp';
+}
 
 export function tcpAttempt(task: TcpTask): Promise<AttemptResult> {
   const started = performance.now();
