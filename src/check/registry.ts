@@ -20,9 +20,10 @@ import { httpAttempt, type HttpTask } from './http.ts';
 import { tcpAttempt, type TcpTask } from './tcp.ts';
 import { dnsAttempt, type DnsTask } from './dns.ts';
 import { miscAttempt, type MiscTask } from './misc.ts';
+import { udpAttempt, type UdpTask } from './udp.ts';
 
 /** Every task a checker runs: plain data, structured-clone safe. */
-export type CheckTask = HttpTask | TcpTask | DnsTask | MiscTask;
+export type CheckTask = HttpTask | TcpTask | DnsTask | MiscTask | UdpTask;
 
 export type CheckKind = CheckTask['kind'];
 
@@ -43,6 +44,7 @@ export const CHECKERS: { readonly [K in CheckKind]: CheckerEntry<Extract<CheckTa
   tcp: { runsIn: 'checker-pool', endpoint: true, attempt: tcpAttempt },
   dns: { runsIn: 'checker-pool', endpoint: true, attempt: dnsAttempt },
   misc: { runsIn: 'spawner', endpoint: false, attempt: miscAttempt },
+  udp: { runsIn: 'checker-pool', endpoint: true, attempt: udpAttempt },
 };
 
 /** The tasks whose entry says `spawner` (kept in step with CHECKERS by registry.test.ts). */

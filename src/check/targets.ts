@@ -63,6 +63,16 @@ export function checkTask(vs: VirtualServer, rs: RealServer, c: Checker, opts: T
       return { kind: 'tcp', ...endpoint };
     case 'DNS_CHECK':
       return { kind: 'dns', ...endpoint, queryType: c.queryType, name: c.name };
+    case 'UDP_CHECK':
+      return {
+        kind: 'udp',
+        ...endpoint,
+        ...(c.payload !== undefined ? { payload: Uint8Array.from(c.payload) } : {}),
+        requireReply: c.requireReply,
+        ...(c.reply !== undefined ? { reply: { data: Uint8Array.from(c.reply.data), ...(c.reply.mask !== undefined ? { mask: Uint8Array.from(c.reply.mask) } : {}) } } : {}),
+        minReplyLength: c.minReplyLength,
+        maxReplyLength: c.maxReplyLength,
+      };
     case 'MISC_CHECK': {
       const ids = opts.resolveUser?.(c.miscPath);
       return {

@@ -292,7 +292,20 @@ export interface DnsCheck extends CheckerCommon {
   readonly name: string;
 }
 
-export type Checker = HttpCheck | TcpCheck | MiscCheck | DnsCheck;
+export interface UdpCheck extends CheckerCommon {
+  readonly type: 'UDP_CHECK';
+  /** bytes sent; default 32 bytes of filler */
+  readonly payload?: readonly number[];
+  readonly requireReply: boolean;
+  /** require_reply HEX_STR: bytes, and the bits an X digit ignores */
+  readonly reply?: { readonly data: readonly number[]; readonly mask?: readonly number[] };
+  /** default 0 */
+  readonly minReplyLength: number;
+  /** default 255 */
+  readonly maxReplyLength: number;
+}
+
+export type Checker = HttpCheck | TcpCheck | MiscCheck | DnsCheck | UdpCheck;
 
 export interface RealServer {
   readonly loc: SourceLoc;

@@ -18,12 +18,14 @@ import type {
   ScriptCommand,
   SourceLoc,
   StatusRange,
+  UdpCheck,
   VirtualServer,
   VirtualServerGroup,
   VirtualServerGroupEntry,
   VirtualServerKey,
 } from '../model.ts';
 import { tokLoc, type Node } from '../tree.ts';
+import { parseHexStr, type HexStr } from '../hex-str.ts';
 import type { Token } from '../lexer.ts';
 import {
   arg,
@@ -133,6 +135,11 @@ interface CheckerDraft {
   user?: { user: string; group?: string };
   queryType?: string;
   name?: string;
+  payload?: HexStr;
+  requireReply?: boolean;
+  reply?: HexStr;
+  minReplyLength?: number;
+  maxReplyLength?: number;
 }
 
 /** `status_code 200 200-299 400-499 503` */
@@ -304,12 +311,51 @@ const dnsSpec: BlockSpec<CheckerDraft> = {
   unsupported: COMMON_UNSUPPORTED,
 };
 
+/** `payload`/`require_reply` HEX_STR: the words after the keyword, joined. */
+function hexArg(n: Node, ctx: Ctx, allowWildcard: boolean): HexStr | undefined {
+  const text = n.args.map((a) => a.text).join(' ');
+  const v = parseHexStr(text, allowWildcard);
+  if (v === undefined) ctx.sink.error(tokLoc(n.args[0] ?? n.kw), 'bad-value', `${n.kw.text}: \`${text}\` is not a hex string`);
+  return v;
+}
+
+const udpSpec: BlockSpec<CheckerDraft> = {
+  name: 'UDP_CHECK',
+  keywords: {
+    ...commonCheckerKeywords,
+    payload: simple((n, c, ctx) => {
+      if (n.args.length === 0) {
+        ctx.sink.error(tokLoc(n.kw), 'missing-value', '`payload` needs a hex string');
+        return;
+      }
+      const v = hexArg(n, ctx, false);
+      if (v !== undefined) c.payload = v;
+    }),
+    require_reply: simple((n, c, ctx) => {
+      c.requireReply = true;
+      if (n.args.length === 0) return;
+      const v = hexArg(n, ctx, true);
+      if (v !== undefined) c.reply = v;
+    }),
+    min_reply_length: simple((n, c, ctx) => {
+      const v = intArg(n, ctx);
+      if (v !== undefined) c.minReplyLength = v;
+    }),
+    max_reply_length: simple((n, c, ctx) => {
+      const v = intArg(n, ctx);
+      if (v !== undefined) c.maxReplyLength = v;
+    }),
+  },
+  unsupported: COMMON_UNSUPPORTED,
+};
+
 const CHECKER_SPECS: Record<string, BlockSpec<CheckerDraft>> = {
   HTTP_GET: httpSpec,
   SSL_GET: { ...httpSpec, name: 'SSL_GET' },
   TCP_CHECK: tcpSpec,
   MISC_CHECK: miscSpec,
   DNS_CHECK: dnsSpec,
+  UDP_CHECK: udpSpec,
 };
 
 function finishChecker(c: CheckerDraft, rs: Inherited, ctx: Ctx): Checker | undefined {
@@ -360,6 +406,19 @@ function finishChecker(c: CheckerDraft, rs: Inherited, ctx: Ctx): Checker | unde
       // keepalived.conf(5): "The default is SOA".
       out = { ...common, type: t, queryType: c.queryType ?? 'SOA', name: c.name ?? '.' };
       break;
+    case 'UDP_CHECK': {
+      const min = c.minReplyLength ?? 0;
+      const max = c.maxReplyLength ?? 255;
+      if (min > max) {
+        ctx.sink.error(c.loc, 'bad-value', `UDP_CHECK: min_reply_length ${min} is above max_reply_length ${max}`);
+        return undefined;
+      }
+      const udp: Mutable<UdpCheck> = { ...common, type: t, requireReply: c.requireReply ?? false, minReplyLength: min, maxReplyLength: max };
+      if (c.payload !== undefined) udp.payload = [...c.payload.data];
+      if (c.reply !== undefined) udp.reply = c.reply.mask !== undefined ? { data: [...c.reply.data], mask: [...c.reply.mask] } : { data: [...c.reply.data] };
+      out = udp;
+      break;
+    }
   }
   const l = { ...(ctx.locs.get(c) ?? {}), ...(ctx.locs.get(c.inh) ?? {}) };
   ctx.locs.set(out, l);
@@ -429,8 +488,9 @@ const rsSpec: BlockSpec<RsDraft> = {
     TCP_CHECK: checkerHandler('TCP_CHECK'),
     MISC_CHECK: checkerHandler('MISC_CHECK'),
     DNS_CHECK: checkerHandler('DNS_CHECK'),
+    UDP_CHECK: checkerHandler('UDP_CHECK'),
   },
-  unsupported: ['smtp_alert', 'snmp_name', 'SMTP_CHECK', 'UDP_CHECK', 'PING_CHECK', 'FILE_CHECK', 'BFD_CHECK', 'track_file', 'tunnel_type'],
+  unsupported: ['smtp_alert', 'snmp_name', 'SMTP_CHECK', 'PING_CHECK', 'FILE_CHECK', 'BFD_CHECK', 'track_file', 'tunnel_type'],
 };
 (rsSpec.keywords as Record<string, Handler<RsDraft>>)['lvs_method'] = rsSpec.keywords['lb_kind']!;
 

@@ -1,0 +1,57 @@
+/** The checkers added for issue 11: UDP_CHECK, PING_CHECK, SMTP_CHECK, FILE_CHECK, url regex. */
+import test from 'ava';
+import type { UdpCheck } from '../../../src/config/model.ts';
+import { parseHexStr } from '../../../src/config/hex-str.ts';
+import { checkTask } from '../../../src/check/targets.ts';
+import { runsIn } from '../../../src/check/registry.ts';
+import { diags, ok } from './helpers.ts';
+
+const rs = (checker: string): string => `virtual_server 10.0.0.1 53 {\n protocol UDP\n real_server 10.0.0.2 53 {\n${checker}\n }\n}\n`;
+
+test("HEX_STR as keepalived.conf(5) reads it: pairs from the left, an odd last digit alone, X ignores four bits", (t) => {
+  t.deepEqual([...parseHexStr('Ab12f 3 456 546443123', false)!.data], [0xab, 0x12, 0x0f, 0x03, 0x45, 0x06, 0x54, 0x64, 0x43, 0x12, 0x03]);
+  const r = parseHexStr('01x2 Xf', true)!;
+  t.deepEqual([...r.data], [0x01, 0x02, 0x0f]);
+  t.deepEqual([...r.mask!], [0x00, 0xf0, 0xf0]);
+  t.is(parseHexStr('01x2', false), undefined, 'no wildcard in a payload');
+  t.is(parseHexStr('0g', true), undefined);
+  t.is(parseHexStr('   ', true), undefined);
+});
+
+test('UDP_CHECK: payload, require_reply with a pattern, reply lengths; defaults as keepalived', (t) => {
+  const plain = ok(rs('  UDP_CHECK {\n   connect_timeout 3\n  }')).virtualServers[0]!.realServers[0]!.checkers[0] as UdpCheck;
+  t.like(plain, { type: 'UDP_CHECK', requireReply: false, minReplyLength: 0, maxReplyLength: 255, connectTimeoutMs: 3000, retry: 1, delayBeforeRetryMs: 1000 });
+  t.is(plain.payload, undefined);
+  const full = ok(rs('  UDP_CHECK {\n   payload 0102 03\n   require_reply 01 xx\n   min_reply_length 2\n   max_reply_length 10\n  }')).virtualServers[0]!.realServers[0]!
+    .checkers[0] as UdpCheck;
+  t.deepEqual(full.payload, [1, 2, 3]);
+  t.deepEqual(full.reply, { data: [1, 0], mask: [0, 0xff] });
+  t.like(full, { requireReply: true, minReplyLength: 2, maxReplyLength: 10 });
+  const bare = ok(rs('  UDP_CHECK {\n   require_reply\n  }')).virtualServers[0]!.realServers[0]!.checkers[0] as UdpCheck;
+  t.like(bare, { requireReply: true });
+  t.is(bare.reply, undefined);
+});
+
+test('UDP_CHECK: a bad hex string or reply length range is an error at its line', (t) => {
+  t.deepEqual(diags(rs('  UDP_CHECK {\n   payload 01zz\n  }')), [['bad-value', 'error', 5, 12]]);
+  t.deepEqual(diags(rs('  UDP_CHECK {\n   payload\n  }')), [['missing-value', 'error', 5, 4]]);
+  t.deepEqual(diags(rs('  UDP_CHECK {\n   min_reply_length 9\n   max_reply_length 2\n  }')), [['bad-value', 'error', 4, 3]]);
+});
+
+test('UDP_CHECK becomes a udp task: connect_ip/port, payload and pattern as bytes', (t) => {
+  const c = ok(rs('  UDP_CHECK {\n   connect_ip 10.0.0.9\n   connect_port 5353\n   payload 0a0b\n   require_reply xa\n  }'));
+  const vs = c.virtualServers[0]!;
+  const task = checkTask(vs, vs.realServers[0]!, vs.realServers[0]!.checkers[0]!);
+  t.deepEqual(task, {
+    kind: 'udp',
+    address: '10.0.0.9',
+    port: 5353,
+    connectTimeoutMs: 5000,
+    payload: Uint8Array.from([10, 11]),
+    requireReply: true,
+    reply: { data: Uint8Array.from([0x0a]), mask: Uint8Array.from([0xf0]) },
+    minReplyLength: 0,
+    maxReplyLength: 255,
+  });
+  t.is(runsIn(task), 'checker-pool');
+});
