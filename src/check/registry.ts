@@ -7,7 +7,8 @@
  * Where attempts run (DESIGN.md: checks run in the checker pool):
  * - `checker-pool`: a piscina worker thread (workers/checker.ts): socket checks;
  * - `spawner`: the spawner process (workers/spawner.ts, src/check/spawner.ts): checks that
- *   fork a child (MISC_CHECK) must not fork the daemon's address space.
+ *   fork a child (MISC_CHECK) must not fork the daemon's address space, and PING_CHECK's
+ *   raw socket works only on a process's main thread.
  *
  * Imports point one way: registry -> checkers -> endpoint/result. No checker imports this
  * file or task.ts. (The attempt functions are imported statically: a dynamic import() of a
@@ -21,9 +22,10 @@ import { tcpAttempt, type TcpTask } from './tcp.ts';
 import { dnsAttempt, type DnsTask } from './dns.ts';
 import { miscAttempt, type MiscTask } from './misc.ts';
 import { udpAttempt, type UdpTask } from './udp.ts';
+import { pingAttempt, type PingTask } from './ping.ts';
 
 /** Every task a checker runs: plain data, structured-clone safe. */
-export type CheckTask = HttpTask | TcpTask | DnsTask | MiscTask | UdpTask;
+export type CheckTask = HttpTask | TcpTask | DnsTask | MiscTask | UdpTask | PingTask;
 
 export type CheckKind = CheckTask['kind'];
 
@@ -45,10 +47,12 @@ export const CHECKERS: { readonly [K in CheckKind]: CheckerEntry<Extract<CheckTa
   dns: { runsIn: 'checker-pool', endpoint: true, attempt: dnsAttempt },
   misc: { runsIn: 'spawner', endpoint: false, attempt: miscAttempt },
   udp: { runsIn: 'checker-pool', endpoint: true, attempt: udpAttempt },
+  // raw-socket works on a process's main thread only (ping.ts says why)
+  ping: { runsIn: 'spawner', endpoint: false, attempt: pingAttempt },
 };
 
 /** The tasks whose entry says `spawner` (kept in step with CHECKERS by registry.test.ts). */
-export type SpawnerCheckTask = MiscTask;
+export type SpawnerCheckTask = MiscTask | PingTask;
 
 export function runsIn(task: CheckTask): RunsIn {
   return CHECKERS[task.kind].runsIn;

@@ -47,12 +47,12 @@ export class SpawnerHost {
     if (this.stopped) return Promise.reject(new Error('spawner stopped'));
     const child = this.ensure();
     const id = this.nextId++;
-    const graceMs = task.kind === 'script' ? (task.graceMs ?? 2000) : 2000;
+    const taskMs = task.kind === 'ping' ? task.connectTimeoutMs : task.timeoutMs + (task.kind === 'script' ? (task.graceMs ?? 2000) : 2000);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new Error(`spawner did not answer within ${task.timeoutMs + graceMs + ANSWER_SLACK_MS} ms`));
-      }, task.timeoutMs + graceMs + ANSWER_SLACK_MS);
+        reject(new Error(`spawner did not answer within ${taskMs + ANSWER_SLACK_MS} ms`));
+      }, taskMs + ANSWER_SLACK_MS);
       this.pending.set(id, { resolve, reject, timer });
       child.send({ id, task } satisfies SpawnerRequest, (err) => {
         if (!err) return;

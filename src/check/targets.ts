@@ -29,6 +29,8 @@ export function unsupportedOptions(c: Checker): string[] {
   const out: string[] = [];
   if (c.bindIf !== undefined) out.push('bind_if');
   if (c.fwmark !== undefined) out.push('fwmark');
+  // raw-socket cannot bind (src/check/ping.ts)
+  if (c.type === 'PING_CHECK' && c.bindTo !== undefined) out.push('bindto');
   return out;
 }
 
@@ -63,6 +65,8 @@ export function checkTask(vs: VirtualServer, rs: RealServer, c: Checker, opts: T
       return { kind: 'tcp', ...endpoint };
     case 'DNS_CHECK':
       return { kind: 'dns', ...endpoint, queryType: c.queryType, name: c.name };
+    case 'PING_CHECK':
+      return { kind: 'ping', address: endpoint.address, connectTimeoutMs: c.connectTimeoutMs };
     case 'UDP_CHECK':
       return {
         kind: 'udp',

@@ -305,7 +305,12 @@ export interface UdpCheck extends CheckerCommon {
   readonly maxReplyLength: number;
 }
 
-export type Checker = HttpCheck | TcpCheck | MiscCheck | DnsCheck | UdpCheck;
+/** ICMP echo to connect_ip (else the real server); no options of its own. */
+export interface PingCheck extends CheckerCommon {
+  readonly type: 'PING_CHECK';
+}
+
+export type Checker = HttpCheck | TcpCheck | MiscCheck | DnsCheck | UdpCheck | PingCheck;
 
 export interface RealServer {
   readonly loc: SourceLoc;

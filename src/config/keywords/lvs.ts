@@ -356,6 +356,7 @@ const CHECKER_SPECS: Record<string, BlockSpec<CheckerDraft>> = {
   MISC_CHECK: miscSpec,
   DNS_CHECK: dnsSpec,
   UDP_CHECK: udpSpec,
+  PING_CHECK: { name: 'PING_CHECK', keywords: commonCheckerKeywords, unsupported: COMMON_UNSUPPORTED },
 };
 
 function finishChecker(c: CheckerDraft, rs: Inherited, ctx: Ctx): Checker | undefined {
@@ -391,6 +392,7 @@ function finishChecker(c: CheckerDraft, rs: Inherited, ctx: Ctx): Checker | unde
       break;
     }
     case 'TCP_CHECK':
+    case 'PING_CHECK':
       out = { ...common, type: t };
       break;
     case 'MISC_CHECK': {
@@ -489,8 +491,9 @@ const rsSpec: BlockSpec<RsDraft> = {
     MISC_CHECK: checkerHandler('MISC_CHECK'),
     DNS_CHECK: checkerHandler('DNS_CHECK'),
     UDP_CHECK: checkerHandler('UDP_CHECK'),
+    PING_CHECK: checkerHandler('PING_CHECK'),
   },
-  unsupported: ['smtp_alert', 'snmp_name', 'SMTP_CHECK', 'PING_CHECK', 'FILE_CHECK', 'BFD_CHECK', 'track_file', 'tunnel_type'],
+  unsupported: ['smtp_alert', 'snmp_name', 'SMTP_CHECK', 'FILE_CHECK', 'BFD_CHECK', 'track_file', 'tunnel_type'],
 };
 (rsSpec.keywords as Record<string, Handler<RsDraft>>)['lvs_method'] = rsSpec.keywords['lb_kind']!;
 

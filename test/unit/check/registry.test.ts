@@ -3,10 +3,10 @@ import { CHECKERS, runAttempt, runsIn, type CheckKind, type CheckTask, type Spaw
 
 test('every task kind has one entry; only checks that fork or need a main thread run in the spawner', (t) => {
   const kinds = Object.keys(CHECKERS).sort();
-  t.deepEqual(kinds, ['dns', 'http', 'misc', 'tcp', 'udp']);
+  t.deepEqual(kinds, ['dns', 'http', 'misc', 'ping', 'tcp', 'udp']);
   const spawner = kinds.filter((k) => CHECKERS[k as CheckKind].runsIn === 'spawner');
   // SpawnerCheckTask must name exactly these kinds: this assignment fails to compile otherwise
-  const spawnerKinds: Record<SpawnerCheckTask['kind'], true> = { misc: true };
+  const spawnerKinds: Record<SpawnerCheckTask['kind'], true> = { misc: true, ping: true };
   t.deepEqual(spawner, Object.keys(spawnerKinds).sort());
   t.is(runsIn({ kind: 'misc', argv: ['true'], timeoutMs: 1000, dynamic: false }), 'spawner');
   t.is(runsIn({ kind: 'tcp', address: '127.0.0.1', port: 1, connectTimeoutMs: 1000 }), 'checker-pool');

@@ -55,3 +55,14 @@ test('UDP_CHECK becomes a udp task: connect_ip/port, payload and pattern as byte
   });
   t.is(runsIn(task), 'checker-pool');
 });
+
+test('PING_CHECK: the common options; the task pings connect_ip, else the real server, in the spawner', (t) => {
+  const c = ok('virtual_server 10.0.0.1 1358 {\n protocol UDP\n real_server 10.0.0.6 1358 {\n  PING_CHECK {\n   retry 4\n  }\n  PING_CHECK {\n   connect_ip 10.0.0.7\n   connect_timeout 2\n  }\n }\n}\n');
+  const vs = c.virtualServers[0]!;
+  const rs0 = vs.realServers[0]!;
+  t.like(rs0.checkers[0], { type: 'PING_CHECK', retry: 4, connectTimeoutMs: 5000, delayBeforeRetryMs: 1000 });
+  const a = checkTask(vs, rs0, rs0.checkers[0]!);
+  t.deepEqual(a, { kind: 'ping', address: '10.0.0.6', connectTimeoutMs: 5000 });
+  t.deepEqual(checkTask(vs, rs0, rs0.checkers[1]!), { kind: 'ping', address: '10.0.0.7', connectTimeoutMs: 2000 });
+  t.is(runsIn(a), 'spawner');
+});
