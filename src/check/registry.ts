@@ -23,9 +23,10 @@ import { dnsAttempt, type DnsTask } from './dns.ts';
 import { miscAttempt, type MiscTask } from './misc.ts';
 import { udpAttempt, type UdpTask } from './udp.ts';
 import { pingAttempt, type PingTask } from './ping.ts';
+import { smtpAttempt, type SmtpTask } from './smtp.ts';
 
 /** Every task a checker runs: plain data, structured-clone safe. */
-export type CheckTask = HttpTask | TcpTask | DnsTask | MiscTask | UdpTask | PingTask;
+export type CheckTask = HttpTask | TcpTask | DnsTask | MiscTask | UdpTask | PingTask | SmtpTask;
 
 export type CheckKind = CheckTask['kind'];
 
@@ -47,6 +48,7 @@ export const CHECKERS: { readonly [K in CheckKind]: CheckerEntry<Extract<CheckTa
   dns: { runsIn: 'checker-pool', endpoint: true, attempt: dnsAttempt },
   misc: { runsIn: 'spawner', endpoint: false, attempt: miscAttempt },
   udp: { runsIn: 'checker-pool', endpoint: true, attempt: udpAttempt },
+  smtp: { runsIn: 'checker-pool', endpoint: true, attempt: smtpAttempt },
   // raw-socket works on a process's main thread only (ping.ts says why)
   ping: { runsIn: 'spawner', endpoint: false, attempt: pingAttempt },
 };

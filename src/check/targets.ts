@@ -65,6 +65,8 @@ export function checkTask(vs: VirtualServer, rs: RealServer, c: Checker, opts: T
       return { kind: 'tcp', ...endpoint };
     case 'DNS_CHECK':
       return { kind: 'dns', ...endpoint, queryType: c.queryType, name: c.name };
+    case 'SMTP_CHECK':
+      return { kind: 'smtp', ...endpoint, heloName: c.heloName };
     case 'PING_CHECK':
       return { kind: 'ping', address: endpoint.address, connectTimeoutMs: c.connectTimeoutMs };
     case 'UDP_CHECK':

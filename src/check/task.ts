@@ -16,6 +16,7 @@ export type { DnsTask } from './dns.ts';
 export type { MiscTask } from './misc.ts';
 export type { UdpTask } from './udp.ts';
 export type { PingTask } from './ping.ts';
+export type { SmtpTask } from './smtp.ts';
 export type { CheckTask, CheckKind, SpawnerCheckTask } from './registry.ts';
 
 /** A vrrp_script run: the exit status is judged by vrrp-script.ts on the main thread. */

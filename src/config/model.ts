@@ -310,7 +310,13 @@ export interface PingCheck extends CheckerCommon {
   readonly type: 'PING_CHECK';
 }
 
-export type Checker = HttpCheck | TcpCheck | MiscCheck | DnsCheck | UdpCheck | PingCheck;
+export interface SmtpCheck extends CheckerCommon {
+  readonly type: 'SMTP_CHECK';
+  /** default smtpchecker.keepalived.org */
+  readonly heloName: string;
+}
+
+export type Checker = HttpCheck | TcpCheck | MiscCheck | DnsCheck | UdpCheck | PingCheck | SmtpCheck;
 
 export interface RealServer {
   readonly loc: SourceLoc;

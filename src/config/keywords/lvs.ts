@@ -140,6 +140,20 @@ interface CheckerDraft {
   reply?: HexStr;
   minReplyLength?: number;
   maxReplyLength?: number;
+  heloName?: string;
+  /** SMTP_CHECK `host { }` blocks (deprecated by keepalived: each becomes a checker) */
+  hosts?: HostDraft[];
+}
+
+/** The connection options of an SMTP_CHECK `host { }` block. */
+interface HostDraft {
+  connectIp?: string;
+  connectPort?: number;
+  bindTo?: string;
+  bindPort?: number;
+  bindIf?: string;
+  fwmark?: number;
+  connectTimeoutMs?: number;
 }
 
 /** `status_code 200 200-299 400-499 503` */
@@ -349,6 +363,77 @@ const udpSpec: BlockSpec<CheckerDraft> = {
   unsupported: COMMON_UNSUPPORTED,
 };
 
+/** keepalived check_smtp.h SMTP_DEFAULT_HELO */
+const SMTP_DEFAULT_HELO = 'smtpchecker.keepalived.org';
+
+const hostSpec: BlockSpec<CheckerDraft> = {
+  name: 'host',
+  keywords: {
+    connect_ip: commonCheckerKeywords['connect_ip']!,
+    connect_port: commonCheckerKeywords['connect_port']!,
+    bindto: commonCheckerKeywords['bindto']!,
+    bind_port: commonCheckerKeywords['bind_port']!,
+    bind_if: commonCheckerKeywords['bind_if']!,
+    fwmark: commonCheckerKeywords['fwmark']!,
+    connect_timeout: commonCheckerKeywords['connect_timeout']!,
+  },
+};
+
+const smtpSpec: BlockSpec<CheckerDraft> = {
+  name: 'SMTP_CHECK',
+  keywords: {
+    ...commonCheckerKeywords,
+    helo_name: simple((n, c, ctx) => {
+      const t = arg(n, ctx, 0, 'a host name');
+      if (t === undefined) return;
+      if (c.heloName !== undefined) ctx.sink.warn(tokLoc(n.kw), 'duplicate-keyword', 'SMTP_CHECK: helo_name already given; the last one counts');
+      c.heloName = t.text;
+    }),
+    host: (n, c, ctx) => {
+      const kids = block(n, ctx);
+      if (kids === undefined) return;
+      const h: CheckerDraft = { type: 'SMTP_CHECK', loc: tokLoc(n.kw), inh: {}, urls: [], enableSni: false, miscDynamic: false };
+      runBlock(kids, hostSpec, h, ctx);
+      const host: HostDraft = {};
+      if (h.connectIp !== undefined) host.connectIp = h.connectIp;
+      if (h.connectPort !== undefined) host.connectPort = h.connectPort;
+      if (h.bindTo !== undefined) host.bindTo = h.bindTo;
+      if (h.bindPort !== undefined) host.bindPort = h.bindPort;
+      if (h.bindIf !== undefined) host.bindIf = h.bindIf;
+      if (h.fwmark !== undefined) host.fwmark = h.fwmark;
+      if (h.inh.connectTimeoutMs !== undefined) host.connectTimeoutMs = h.inh.connectTimeoutMs;
+      (c.hosts ??= []).push(host);
+    },
+  },
+  unsupported: COMMON_UNSUPPORTED,
+};
+
+/**
+ * An SMTP_CHECK with `host` blocks is one checker per host (keepalived check_smtp.c
+ * smtp_check_end_handler): the checker itself stays when it has connection options of its
+ * own (or no hosts); without them the first host takes its place. Each host's checker keeps
+ * the checker's other settings.
+ */
+function expandSmtpHosts(c: CheckerDraft): CheckerDraft[] {
+  const hosts = c.hosts ?? [];
+  if (hosts.length === 0) return [c];
+  const own =
+    c.connectIp !== undefined || c.connectPort !== undefined || c.bindTo !== undefined || c.bindPort !== undefined || c.bindIf !== undefined || c.fwmark !== undefined || c.inh.connectTimeoutMs !== undefined;
+  const base: CheckerDraft = { ...c, inh: { ...c.inh } };
+  delete base.hosts;
+  for (const k of ['connectIp', 'connectPort', 'bindTo', 'bindPort', 'bindIf', 'fwmark'] as const) delete base[k];
+  const perHost = hosts.map((h): CheckerDraft => {
+    const d: CheckerDraft = { ...base, inh: { ...base.inh }, ...definedOnly(h) };
+    delete (d as { connectTimeoutMs?: number }).connectTimeoutMs;
+    if (h.connectTimeoutMs !== undefined) d.inh.connectTimeoutMs = h.connectTimeoutMs;
+    return d;
+  });
+  if (!own) return perHost;
+  const main: CheckerDraft = { ...c };
+  delete main.hosts;
+  return [main, ...perHost];
+}
+
 const CHECKER_SPECS: Record<string, BlockSpec<CheckerDraft>> = {
   HTTP_GET: httpSpec,
   SSL_GET: { ...httpSpec, name: 'SSL_GET' },
@@ -357,6 +442,7 @@ const CHECKER_SPECS: Record<string, BlockSpec<CheckerDraft>> = {
   DNS_CHECK: dnsSpec,
   UDP_CHECK: udpSpec,
   PING_CHECK: { name: 'PING_CHECK', keywords: commonCheckerKeywords, unsupported: COMMON_UNSUPPORTED },
+  SMTP_CHECK: smtpSpec,
 };
 
 function finishChecker(c: CheckerDraft, rs: Inherited, ctx: Ctx): Checker | undefined {
@@ -394,6 +480,9 @@ function finishChecker(c: CheckerDraft, rs: Inherited, ctx: Ctx): Checker | unde
     case 'TCP_CHECK':
     case 'PING_CHECK':
       out = { ...common, type: t };
+      break;
+    case 'SMTP_CHECK':
+      out = { ...common, type: t, heloName: c.heloName ?? SMTP_DEFAULT_HELO };
       break;
     case 'MISC_CHECK': {
       if (c.miscPath === undefined) {
@@ -492,8 +581,9 @@ const rsSpec: BlockSpec<RsDraft> = {
     DNS_CHECK: checkerHandler('DNS_CHECK'),
     UDP_CHECK: checkerHandler('UDP_CHECK'),
     PING_CHECK: checkerHandler('PING_CHECK'),
+    SMTP_CHECK: checkerHandler('SMTP_CHECK'),
   },
-  unsupported: ['smtp_alert', 'snmp_name', 'SMTP_CHECK', 'FILE_CHECK', 'BFD_CHECK', 'track_file', 'tunnel_type'],
+  unsupported: ['smtp_alert', 'snmp_name', 'FILE_CHECK', 'BFD_CHECK', 'track_file', 'tunnel_type'],
 };
 (rsSpec.keywords as Record<string, Handler<RsDraft>>)['lvs_method'] = rsSpec.keywords['lb_kind']!;
 
@@ -700,7 +790,7 @@ export function parseVirtualServer(n: Node, ctx: Ctx): VirtualServer | undefined
   for (const d of vs.realServers) {
     const rsInh: Inherited = { ...vs.inh, ...definedOnly(d.inh) };
     const checkers: Checker[] = [];
-    for (const c of d.checkers) {
+    for (const c of d.checkers.flatMap(expandSmtpHosts)) {
       const ch = finishChecker(c, rsInh, ctx);
       if (ch !== undefined) checkers.push(ch);
     }
@@ -751,10 +841,10 @@ export function parseVirtualServer(n: Node, ctx: Ctx): VirtualServer | undefined
   return out;
 }
 
-function definedOnly(o: Inherited): Inherited {
+function definedOnly<T extends object>(o: T): T {
   const r: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(o)) if (v !== undefined) r[k] = v;
-  return r as Inherited;
+  return r as T;
 }
 
 // ---------------------------------------------------------------- virtual_server_group

@@ -3,7 +3,7 @@ import { CHECKERS, runAttempt, runsIn, type CheckKind, type CheckTask, type Spaw
 
 test('every task kind has one entry; only checks that fork or need a main thread run in the spawner', (t) => {
   const kinds = Object.keys(CHECKERS).sort();
-  t.deepEqual(kinds, ['dns', 'http', 'misc', 'ping', 'tcp', 'udp']);
+  t.deepEqual(kinds, ['dns', 'http', 'misc', 'ping', 'smtp', 'tcp', 'udp']);
   const spawner = kinds.filter((k) => CHECKERS[k as CheckKind].runsIn === 'spawner');
   // SpawnerCheckTask must name exactly these kinds: this assignment fails to compile otherwise
   const spawnerKinds: Record<SpawnerCheckTask['kind'], true> = { misc: true, ping: true };

@@ -66,3 +66,30 @@ test('PING_CHECK: the common options; the task pings connect_ip, else the real s
   t.deepEqual(checkTask(vs, rs0, rs0.checkers[1]!), { kind: 'ping', address: '10.0.0.7', connectTimeoutMs: 2000 });
   t.is(runsIn(a), 'spawner');
 });
+
+test('SMTP_CHECK: helo_name, and host blocks become one checker each, as keepalived does', (t) => {
+  const vs = ok(
+    'virtual_server 10.0.0.100 25 {\n real_server 172.16.1.10 25 {\n  SMTP_CHECK {\n   connect_timeout 30\n   retry 2\n  }\n }\n' +
+      ' real_server 172.16.1.11 25 {\n  SMTP_CHECK {\n   connect_timeout 10\n   delay_before_retry 5\n   helo_name foo.bar.com\n   host {\n    connect_ip 172.16.1.11\n   }\n   host {\n    connect_ip 192.168.155.10\n    connect_port 587\n    bindto 192.168.155.2\n   }\n  }\n }\n' +
+      ' real_server 172.16.1.12 25 {\n  SMTP_CHECK {\n   helo_name "a.b"\n   host {\n    connect_ip 192.168.155.11\n    connect_timeout 2\n   }\n  }\n }\n}\n',
+  ).virtualServers[0]!;
+  const [a, b, c] = vs.realServers;
+  t.is(a!.checkers.length, 1);
+  t.like(checkTask(vs, a!, a!.checkers[0]!), { kind: 'smtp', address: '172.16.1.10', port: 25, heloName: 'smtpchecker.keepalived.org', connectTimeoutMs: 30000 });
+  t.like(a!.checkers[0], { retry: 2 });
+  // connect_timeout is a connection option of the checker's own: it stays, and each host adds one
+  t.deepEqual(
+    b!.checkers.map((ch) => checkTask(vs, b!, ch)),
+    [
+      { kind: 'smtp', address: '172.16.1.11', port: 25, connectTimeoutMs: 10000, heloName: 'foo.bar.com' },
+      { kind: 'smtp', address: '172.16.1.11', port: 25, connectTimeoutMs: 10000, heloName: 'foo.bar.com' },
+      { kind: 'smtp', address: '192.168.155.10', port: 587, bindTo: '192.168.155.2', connectTimeoutMs: 10000, heloName: 'foo.bar.com' },
+    ],
+  );
+  t.true(b!.checkers.every((ch) => ch.delayBeforeRetryMs === 5000));
+  // no connection option of its own: the first host takes the checker's place
+  t.deepEqual(
+    c!.checkers.map((ch) => checkTask(vs, c!, ch)),
+    [{ kind: 'smtp', address: '192.168.155.11', port: 25, connectTimeoutMs: 2000, heloName: 'a.b' }],
+  );
+});
