@@ -378,7 +378,7 @@ export type VirtualServerGroupEntry =
       readonly address: string;
       readonly family: Family;
       readonly port: number;
-      /** `10.0.0.1-10 80`: the last octet (or hextet) of a range, inclusive */
+      /** `10.0.0.1-10 80`: the last octet (or hextet) of a range, inclusive; or the full last address (`-10.0.1.5`, `/29`) */
       readonly rangeEnd?: string;
       readonly loc: SourceLoc;
     }

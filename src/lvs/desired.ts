@@ -25,6 +25,7 @@ import type { IpvsError } from '../netlink/ipvs/errors.ts';
 import type { IpvsDest, IpvsService, IpvsTimeouts } from '../netlink/ipvs/types.ts';
 import ipaddr from 'ipaddr.js';
 import { realServerKey, virtualServerKey } from './keys.ts';
+import { addressesBetween } from '../config/vsg-range.ts';
 
 /** The part of the config this layer reads. */
 export type LvsConfig = Pick<Config, 'virtualServers' | 'virtualServerGroups'>;
@@ -119,6 +120,8 @@ function effectiveWeight(vs: VirtualServer, rs: RealServer, checks: CheckResults
 /** Addresses of one group entry: `10.0.0.1-10` is .1 through .10 (last octet or hextet). */
 export function expandGroupEntry(e: Extract<VirtualServerGroupEntry, { kind: 'ip' }>): string[] {
   if (e.rangeEnd === undefined) return [e.address];
+  // a full end address (`10.0.0.1-10.0.1.5`, or a CIDR entry's last address)
+  if (e.rangeEnd.includes('.') || e.rangeEnd.includes(':')) return addressesBetween(e.address, e.rangeEnd, e.family);
   const start = ipaddr.parse(e.address);
   if (start.kind() === 'ipv4') {
     const bytes = start.toByteArray();

@@ -26,6 +26,7 @@ import type {
 } from '../model.ts';
 import { tokLoc, type Node } from '../tree.ts';
 import { parseHexStr, type HexStr } from '../hex-str.ts';
+import { addressToBigInt, cidrRange, MAX_RANGE_ADDRESSES } from '../vsg-range.ts';
 import type { Token } from '../lexer.ts';
 import {
   arg,
@@ -871,8 +872,23 @@ export function parseVirtualServerGroup(n: Node, ctx: Ctx): VirtualServerGroup |
       continue;
     }
     const text = k.kw.text;
+    let port = 0;
+    const p = k.args[0];
+    if (p !== undefined) {
+      const v = intTok(p, ctx, 'virtual_server_group port');
+      if (v === undefined) continue;
+      port = v;
+    }
     if (text.includes('/')) {
-      ctx.sink.warn(loc, 'unsupported-option', `virtual_server_group: CIDR ranges (${text}) are not implemented by vigil; ignored`);
+      const r = cidrRange(text);
+      if ('error' in r) {
+        ctx.sink.error(loc, 'bad-address', `virtual_server_group: ${r.error}`);
+        continue;
+      }
+      const e: Mutable<Extract<VirtualServerGroupEntry, { kind: 'ip' }>> = { kind: 'ip', address: r.start, family: r.family, port, loc };
+      if (r.end !== r.start) e.rangeEnd = r.end;
+      if (p !== undefined) setLoc(ctx, e, 'port', p);
+      entries.push(e);
       continue;
     }
     const dash = text.indexOf('-');
@@ -882,13 +898,6 @@ export function parseVirtualServerGroup(n: Node, ctx: Ctx): VirtualServerGroup |
       ctx.sink.error(loc, 'bad-address', `virtual_server_group: \`${addrText}\` is not an IP address`);
       continue;
     }
-    let port = 0;
-    const p = k.args[0];
-    if (p !== undefined) {
-      const v = intTok(p, ctx, 'virtual_server_group port');
-      if (v === undefined) continue;
-      port = v;
-    }
     const e: Mutable<Extract<VirtualServerGroupEntry, { kind: 'ip' }>> = { kind: 'ip', address: ip.address, family: ip.family, port, loc };
     if (dash >= 0) {
       const end = text.slice(dash + 1);
@@ -897,6 +906,13 @@ export function parseVirtualServerGroup(n: Node, ctx: Ctx): VirtualServerGroup |
       if (endNum === undefined && endIp === undefined) {
         ctx.sink.error(loc, 'bad-address', `virtual_server_group: range end \`${end}\` is neither a last ${ip.family === 4 ? 'octet' : 'hextet'} nor an address`);
         continue;
+      }
+      if (endIp !== undefined) {
+        const size = endIp.family === ip.family ? addressToBigInt(endIp.address) - addressToBigInt(ip.address) + 1n : 0n;
+        if (size < 1n || size > BigInt(MAX_RANGE_ADDRESSES)) {
+          ctx.sink.error(loc, 'bad-address', `virtual_server_group: range ${text} ${size < 1n ? 'ends before it starts' : `is more than vigil's ${MAX_RANGE_ADDRESSES} services per range`}`);
+          continue;
+        }
       }
       e.rangeEnd = endIp?.address ?? end.toLowerCase();
     }

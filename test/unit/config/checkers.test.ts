@@ -4,6 +4,7 @@ import type { UdpCheck } from '../../../src/config/model.ts';
 import { parseHexStr } from '../../../src/config/hex-str.ts';
 import { checkTask } from '../../../src/check/targets.ts';
 import { runsIn } from '../../../src/check/registry.ts';
+import { computeDesired } from '../../../src/lvs/desired.ts';
 import { diags, ok } from './helpers.ts';
 
 const rs = (checker: string): string => `virtual_server 10.0.0.1 53 {\n protocol UDP\n real_server 10.0.0.2 53 {\n${checker}\n }\n}\n`;
@@ -92,4 +93,32 @@ test('SMTP_CHECK: helo_name, and host blocks become one checker each, as keepali
     c!.checkers.map((ch) => checkTask(vs, c!, ch)),
     [{ kind: 'smtp', address: '192.168.155.11', port: 25, connectTimeoutMs: 2000, heloName: 'a.b' }],
   );
+});
+
+test('virtual_server_group: CIDR and range entries expand to one IPVS service per address, as keepalived', (t) => {
+  const c = ok(
+    'virtual_server_group G {\n 10.0.0.1-3 80\n 10.0.0.0/30 8080\n 10.0.0.254-10.0.1.1 443\n fd00::/126 80\n 10.9.9.9/32 81\n}\n' +
+      'virtual_server group G {\n persistence_timeout 50\n real_server 192.168.1.2 80 {\n }\n}\n',
+  );
+  const r = computeDesired(c, new Map());
+  t.deepEqual(
+    r.services.map((s) => `${s.service.address}:${s.service.port}`),
+    [
+      '10.0.0.1:80', '10.0.0.2:80', '10.0.0.3:80',
+      '10.0.0.0:8080', '10.0.0.1:8080', '10.0.0.2:8080', '10.0.0.3:8080',
+      '10.0.0.254:443', '10.0.0.255:443', '10.0.1.0:443', '10.0.1.1:443',
+      'fd00:::80', 'fd00::1:80', 'fd00::2:80', 'fd00::3:80',
+      '10.9.9.9:81',
+    ],
+  );
+});
+
+test('virtual_server_group: a prefix with host bits set, a bad length, a backwards or huge range are errors at their line', (t) => {
+  const vsg = (line: string): Array<[string, string, number, number]> => diags(`virtual_server_group G {\n ${line}\n}\n`).filter((d) => d[0] !== 'empty');
+  t.deepEqual(vsg('10.0.0.1/29 80'), [['bad-address', 'error', 2, 2]]);
+  t.deepEqual(vsg('10.0.0.0/33 80'), [['bad-address', 'error', 2, 2]]);
+  t.deepEqual(vsg('10.0.0.0/0 80'), [['bad-address', 'error', 2, 2]]);
+  t.deepEqual(vsg('10.0.0.0/8 80'), [['bad-address', 'error', 2, 2]]);
+  t.deepEqual(vsg('10.0.1.0-10.0.0.1 80'), [['bad-address', 'error', 2, 2]]);
+  t.deepEqual(vsg('10.0.0.0/16 80'), []);
 });
