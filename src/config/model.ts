@@ -333,6 +333,8 @@ export interface RealServer {
   readonly lowerThreshold?: number;
   /** per-real-server forwarding method (keepalived 2.x lb_kind in real_server) */
   readonly lbKind?: LbKind;
+  /** mail on this server's up/down; unset: global smtp_alert_checker, else smtp_alert, else yes (keepalived) */
+  readonly smtpAlert?: boolean;
   readonly checkers: readonly Checker[];
 }
 
@@ -366,6 +368,8 @@ export interface VirtualServer {
   readonly sorryServer?: { readonly address: string; readonly port: number; readonly lbKind?: LbKind };
   readonly sorryServerInhibit: boolean;
   readonly virtualhost?: string;
+  /** mail on quorum up/down; unset: global smtp_alert_checker, else smtp_alert, else no (keepalived) */
+  readonly smtpAlert?: boolean;
   readonly haSuspend: boolean;
   /** scheduler flags (sh-fallback, sh-port, flag-1..3) */
   readonly schedFlags: readonly string[];

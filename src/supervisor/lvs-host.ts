@@ -210,7 +210,7 @@ export class LvsHost {
     const rsName = formatRs(t.rs, t.vs);
     this.deps.metrics.realServerUp.set({ virtual_server: vsName, real_server: rsName }, up ? 1 : 0);
     this.deps.notifier().realServer(vsName, rsName, t.rs, up);
-    if (this.alerts() && this.deps.mailer().enabled) {
+    if (this.alerts(t.rs.smtpAlert, true) && this.deps.mailer().enabled) {
       const kind = (t.rs.checkers[0]?.type ?? 'TCP_CHECK') as CheckerKind;
       const a = realServerAlert(effectiveRouterId(this.config.globalDefs), rsName, vsName, up, checkerAlertBody(kind, up));
       this.deps.mailer().alert(a.subject, a.body);
@@ -224,7 +224,7 @@ export class LvsHost {
       `${vsName} quorum ${up ? 'gained' : 'lost'}`,
     );
     this.deps.notifier().quorum(vsName, t.vs, up);
-    if (this.alerts() && this.deps.mailer().enabled) {
+    if (this.alerts(t.vs.smtpAlert, false) && this.deps.mailer().enabled) {
       const a = virtualServerQuorumAlert(effectiveRouterId(this.config.globalDefs), vsName, {
         up,
         init: t.init,
@@ -237,8 +237,12 @@ export class LvsHost {
     }
   }
 
-  /** keepalived: checker alerts when smtp_alert_checker, else smtp_alert, says so */
-  private alerts(): boolean {
-    return this.config.globalDefs.smtpAlertChecker ?? this.config.globalDefs.smtpAlert ?? false;
+  /**
+   * keepalived check_data.c: the server's own smtp_alert, else global smtp_alert_checker, else
+   * smtp_alert, else yes for a real server and no for a virtual server's quorum ("inconsistent
+   * ... in order to maintain backwards compatibility", says keepalived).
+   */
+  private alerts(own: boolean | undefined, fallback: boolean): boolean {
+    return own ?? this.config.globalDefs.smtpAlertChecker ?? this.config.globalDefs.smtpAlert ?? fallback;
   }
 }

@@ -531,6 +531,7 @@ interface RsDraft {
   upperThreshold?: number;
   lowerThreshold?: number;
   lbKind?: LbKind;
+  smtpAlert?: boolean;
   checkers: CheckerDraft[];
 }
 
@@ -575,6 +576,10 @@ const rsSpec: BlockSpec<RsDraft> = {
       const v = lbKindArg(n, ctx);
       if (v !== undefined) rs.lbKind = v;
     }),
+    smtp_alert: simple((n, rs, ctx) => {
+      const v = boolArg(n, ctx);
+      if (v !== undefined) rs.smtpAlert = v;
+    }),
     HTTP_GET: checkerHandler('HTTP_GET'),
     SSL_GET: checkerHandler('SSL_GET'),
     TCP_CHECK: checkerHandler('TCP_CHECK'),
@@ -584,7 +589,7 @@ const rsSpec: BlockSpec<RsDraft> = {
     PING_CHECK: checkerHandler('PING_CHECK'),
     SMTP_CHECK: checkerHandler('SMTP_CHECK'),
   },
-  unsupported: ['smtp_alert', 'snmp_name', 'FILE_CHECK', 'BFD_CHECK', 'track_file', 'tunnel_type'],
+  unsupported: ['snmp_name', 'FILE_CHECK', 'BFD_CHECK', 'track_file', 'tunnel_type'],
 };
 (rsSpec.keywords as Record<string, Handler<RsDraft>>)['lvs_method'] = rsSpec.keywords['lb_kind']!;
 
@@ -608,6 +613,7 @@ interface VsDraft {
   sorryServerLbKind?: LbKind;
   sorryServerInhibit: boolean;
   haSuspend: boolean;
+  smtpAlert?: boolean;
   schedFlags: string[];
   realServers: RsDraft[];
 }
@@ -670,6 +676,10 @@ const vsKeywords: Record<string, Handler<VsDraft>> = {
     noExtra(n, ctx, 0);
     vs.omega = true;
   }),
+  smtp_alert: simple((n, vs, ctx) => {
+    const v = boolArg(n, ctx);
+    if (v !== undefined) vs.smtpAlert = v;
+  }),
   ha_suspend: simple((n, vs, ctx) => {
     noExtra(n, ctx, 0);
     vs.haSuspend = true;
@@ -723,7 +733,7 @@ vsKeywords['lvs_method'] = vsKeywords['lb_kind']!;
 const vsSpec: BlockSpec<VsDraft> = {
   name: 'virtual_server',
   keywords: vsKeywords,
-  unsupported: ['ops', 'persistence_engine', 'smtp_alert', 'snmp_name', 'ip_family', 'tunnel_type'],
+  unsupported: ['ops', 'persistence_engine', 'snmp_name', 'ip_family', 'tunnel_type'],
   obsolete: { nat_mask: 'removed in keepalived 2 (LVS NAT needs no netmask)' },
 };
 
@@ -809,6 +819,7 @@ export function parseVirtualServer(n: Node, ctx: Ctx): VirtualServer | undefined
     if (d.upperThreshold !== undefined) rs.upperThreshold = d.upperThreshold;
     if (d.lowerThreshold !== undefined) rs.lowerThreshold = d.lowerThreshold;
     if (d.lbKind !== undefined) rs.lbKind = d.lbKind;
+    if (d.smtpAlert !== undefined) rs.smtpAlert = d.smtpAlert;
     const l = ctx.locs.get(d);
     if (l !== undefined) ctx.locs.set(rs, l);
     realServers.push(rs);
@@ -837,6 +848,7 @@ export function parseVirtualServer(n: Node, ctx: Ctx): VirtualServer | undefined
     out.sorryServer = vs.sorryServerLbKind !== undefined ? { ...vs.sorryServer, lbKind: vs.sorryServerLbKind } : vs.sorryServer;
   }
   if (vs.inh.virtualhost !== undefined) out.virtualhost = vs.inh.virtualhost;
+  if (vs.smtpAlert !== undefined) out.smtpAlert = vs.smtpAlert;
   const l = ctx.locs.get(vs);
   if (l !== undefined) ctx.locs.set(out, l);
   return out;

@@ -122,3 +122,12 @@ test('virtual_server_group: a prefix with host bits set, a bad length, a backwar
   t.deepEqual(vsg('10.0.1.0-10.0.0.1 80'), [['bad-address', 'error', 2, 2]]);
   t.deepEqual(vsg('10.0.0.0/16 80'), []);
 });
+
+test('smtp_alert in real_server and virtual_server: unset, bare (yes) or a boolean', (t) => {
+  const vs = ok('virtual_server 10.0.0.1 80 {\n smtp_alert\n real_server 10.0.0.2 80 {\n  smtp_alert no\n }\n real_server 10.0.0.3 80 {\n }\n}\nvirtual_server 10.0.0.1 81 {\n smtp_alert off\n real_server 10.0.0.2 81 {\n }\n}\n').virtualServers;
+  t.is(vs[0]!.smtpAlert, true);
+  t.is(vs[0]!.realServers[0]!.smtpAlert, false);
+  t.is(vs[0]!.realServers[1]!.smtpAlert, undefined);
+  t.is(vs[1]!.smtpAlert, false);
+  t.deepEqual(diags('virtual_server 10.0.0.1 80 {\n real_server 10.0.0.2 80 {\n  smtp_alert maybe\n }\n}\n'), [['bad-value', 'error', 3, 14]]);
+});

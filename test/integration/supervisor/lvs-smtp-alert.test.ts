@@ -1,0 +1,106 @@
+/**
+ * Per-server smtp_alert, as keepalived check_data.c resolves it: a real server mails its
+ * up/down unless it says `smtp_alert no` (default yes when global_defs says nothing); a
+ * virtual server mails its quorum changes only with `smtp_alert` (default no). Real checks
+ * against loopback, real mail to an smtp-server; no IPVS needed (the host runs without it).
+ */
+import test from 'ava';
+import net from 'node:net';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { SMTPServer } from 'smtp-server';
+import { runAttempt } from '../../../src/check/registry.ts';
+import { parseConfigText } from '../../../src/config/load.ts';
+import { LvsHost } from '../../../src/supervisor/lvs-host.ts';
+import { createMailer } from '../../../src/supervisor/mail.ts';
+import { createMetrics } from '../../../src/supervisor/metrics.ts';
+import { createNotifier, createScriptPreparer } from '../../../src/supervisor/notify.ts';
+
+async function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+test('smtp_alert per real server and per virtual server decides which transitions mail', async (t) => {
+  const subjects: string[] = [];
+  const smtp = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['AUTH', 'STARTTLS'],
+    logger: false,
+    onData(stream, _session, cb) {
+      let data = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (d: string) => (data += d));
+      stream.on('end', () => {
+        // headers may be folded (RFC 5322 §2.2.3)
+        subjects.push(/^Subject: (.*)\r$/m.exec(data.replace(/\r\n[ \t]+/g, ' '))?.[1] ?? '?');
+        cb();
+      });
+    },
+  });
+  await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', () => r()));
+  t.teardown(() => new Promise<void>((r) => smtp.close(() => r())));
+  const smtpPort = (smtp.server.address() as net.AddressInfo).port;
+  const dead = await closedPort();
+  const check = `TCP_CHECK {\n   connect_port ${dead}\n   connect_timeout 1\n   retry 0\n   delay_loop 60\n   warmup 0\n  }`;
+  const text = `global_defs {
+ router_id lb1
+ notification_email {
+  ops@example.com
+ }
+ notification_email_from vigil@example.com
+ smtp_server 127.0.0.1 ${smtpPort}
+}
+virtual_server 10.0.0.1 80 {
+ quorum 1
+ smtp_alert
+ real_server 127.0.0.2 80 {
+  smtp_alert no
+  ${check}
+ }
+ real_server 127.0.0.3 80 {
+  ${check}
+ }
+}
+virtual_server 10.0.0.2 80 {
+ real_server 127.0.0.4 80 {
+  ${check}
+ }
+}
+`;
+  const loaded = parseConfigText(text, 'alerts.conf', { configId: 'n1', interfaceExists: () => true });
+  t.deepEqual(loaded.diagnostics.map((d) => d.message), []);
+  const config = loaded.config!;
+  const log = pino({ level: 'silent' }, new Writable({ write: (_c, _e, cb) => cb() }));
+  const mailer = createMailer(config.globalDefs, { log });
+  const notifier = createNotifier({ globals: config.globalDefs, prepare: createScriptPreparer(config.globalDefs, log), log });
+  const host = new LvsHost({
+    log,
+    notifier: () => notifier,
+    mailer: () => mailer,
+    metrics: createMetrics(),
+    runCheck: runAttempt,
+    resolveUser: () => undefined,
+    openIpvs: () => Promise.reject(new Error('no IPVS in this test')),
+  });
+  t.teardown(async () => {
+    await host.stop();
+    mailer.close();
+    notifier.close();
+  });
+  await host.start(config);
+  const want = [
+    '[lb1] Realserver [127.0.0.3]:tcp:80 of virtual server [10.0.0.1]:tcp:80 - DOWN',
+    '[lb1] Realserver [127.0.0.4]:tcp:80 of virtual server [10.0.0.2]:tcp:80 - DOWN',
+    '[lb1] Virtualserver [10.0.0.1]:tcp:80 - DOWN',
+  ];
+  const end = Date.now() + 10_000;
+  while (subjects.length < want.length && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+  await new Promise((r) => setTimeout(r, 300)); // and nothing more comes
+  await mailer.idle();
+  t.deepEqual([...subjects].sort(), want);
+});
