@@ -25,6 +25,7 @@ import { Client } from 'undici';
 import type { buildConnector } from 'undici';
 import type { StatusRange } from '../config/model.ts';
 import type { Endpoint } from './endpoint.ts';
+import { regexProblem, type RegexTask } from './http-regex.ts';
 import { afterIo, CheckError, errorCode, errorMessage, fail, pass, socketReason, type AttemptResult } from './result.ts';
 
 export interface HttpUrlTask {
@@ -35,6 +36,7 @@ export interface HttpUrlTask {
   readonly digest?: string;
   /** Host header (and SNI with `sni`) for this url; else the task's */
   readonly virtualhost?: string;
+  readonly regex?: RegexTask;
 }
 
 export interface HttpTask extends Endpoint {
@@ -274,7 +276,8 @@ export async function httpAttempt(task: HttpTask): Promise<AttemptResult> {
         ...(task.bindTo !== undefined ? { bindTo: task.bindTo } : {}),
         ...(task.bindPort !== undefined ? { bindPort: task.bindPort } : {}),
         connectTimeoutMs: task.connectTimeoutMs,
-        readBody: url.digest !== undefined,
+        readBody: url.digest !== undefined || url.regex !== undefined,
+        keepBody: url.regex !== undefined,
         ...(task.maxBodyBytes !== undefined ? { maxBodyBytes: task.maxBodyBytes } : {}),
       });
     } catch (err) {
@@ -285,6 +288,10 @@ export async function httpAttempt(task: HttpTask): Promise<AttemptResult> {
     }
     if (url.digest !== undefined && res.digest !== url.digest.toLowerCase()) {
       return fail(started, 'digest mismatch', `GET ${url.path}: digest ${res.digest ?? '-'}, want ${url.digest}`);
+    }
+    if (url.regex !== undefined) {
+      const why = regexProblem(url.regex, res.body ?? Buffer.alloc(0));
+      if (why !== undefined) return fail(started, url.regex.noMatch ? 'regex matched' : 'regex mismatch', `GET ${url.path}: ${why}`);
     }
   }
   return pass(started);

@@ -55,6 +55,7 @@ export function checkTask(vs: VirtualServer, rs: RealServer, c: Checker, opts: T
           statusCodes: u.statusCodes.map((r) => ({ from: r.from, to: r.to })),
           ...(u.digest !== undefined ? { digest: u.digest } : {}),
           ...(u.virtualhost !== undefined ? { virtualhost: u.virtualhost } : {}),
+          ...(u.regex !== undefined ? { regex: { ...u.regex } } : {}),
         })),
         ...(vhost !== undefined ? { virtualhost: vhost } : {}),
         sni: c.enableSni,

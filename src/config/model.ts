@@ -237,7 +237,24 @@ export interface HttpUrl {
   /** lowercase hex MD5 of the body, as genhash prints it */
   readonly digest?: string;
   readonly virtualhost?: string;
+  /** `regex` and its options (matched with JavaScript's RegExp: src/check/http-regex.ts) */
+  readonly regex?: UrlRegex;
   readonly loc: SourceLoc;
+}
+
+export interface UrlRegex {
+  readonly pattern: string;
+  /** RegExp flags from regex_options */
+  readonly flags: string;
+  /** regex_options utf: the body is UTF-8 (else bytes as latin1) */
+  readonly utf8: boolean;
+  readonly firstline: boolean;
+  /** regex_no_match */
+  readonly noMatch: boolean;
+  /** bytes; default 0 */
+  readonly minOffset: number;
+  /** bytes: the last offset a match may start at */
+  readonly maxOffset?: number;
 }
 
 /** Keywords every checker takes; defaults are filled in by the parser. */

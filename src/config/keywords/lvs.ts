@@ -19,6 +19,7 @@ import type {
   SourceLoc,
   StatusRange,
   UdpCheck,
+  UrlRegex,
   VirtualServer,
   VirtualServerGroup,
   VirtualServerGroupEntry,
@@ -27,6 +28,7 @@ import type {
 import { tokLoc, type Node } from '../tree.ts';
 import { parseHexStr, type HexStr } from '../hex-str.ts';
 import { addressToBigInt, cidrRange, MAX_RANGE_ADDRESSES } from '../vsg-range.ts';
+import { regexOption, regexProblem } from '../regex.ts';
 import type { Token } from '../lexer.ts';
 import {
   arg,
@@ -179,7 +181,52 @@ function statusCodes(n: Node, ctx: Ctx, url: object): StatusRange[] {
   return out;
 }
 
-type UrlDraft = { path?: string; statusCodes?: StatusRange[]; digest?: string; virtualhost?: string; loc: SourceLoc };
+type UrlDraft = {
+  path?: string;
+  statusCodes?: StatusRange[];
+  digest?: string;
+  virtualhost?: string;
+  loc: SourceLoc;
+  regex?: { pattern: string; loc: SourceLoc };
+  regexOptions: string[];
+  regexNoMatch?: SourceLoc;
+  regexMinOffset?: number;
+  regexMaxOffset?: number;
+};
+
+/** The url's regex settings, checked as keepalived check_http.c does at the url's end. */
+function finishRegex(u: UrlDraft, ctx: Ctx): UrlRegex | undefined {
+  if (u.regex === undefined) {
+    if (u.regexNoMatch !== undefined || u.regexOptions.length > 0 || u.regexMinOffset !== undefined || u.regexMaxOffset !== undefined) {
+      ctx.sink.warn(u.loc, 'ignored-keyword', 'url: regex options without `regex` are ignored (keepalived: "regex parameters specified without regex")');
+    }
+    return undefined;
+  }
+  let flags = '';
+  let utf8 = false;
+  let firstline = false;
+  for (const o of u.regexOptions) {
+    const opt = regexOption(o)!;
+    if (opt.flag !== undefined && !flags.includes(opt.flag)) flags += opt.flag;
+    if (opt.utf8) utf8 = true;
+    if (opt.firstline) firstline = true;
+  }
+  const problem = regexProblem(u.regex.pattern, flags);
+  if (problem !== undefined) {
+    ctx.sink.error(u.regex.loc, 'bad-value', `regex: ${problem}`);
+    return undefined;
+  }
+  let minOffset = u.regexMinOffset ?? 0;
+  let maxOffset = u.regexMaxOffset;
+  if (maxOffset !== undefined && minOffset > maxOffset) {
+    ctx.sink.warn(u.loc, 'bad-value', `url: regex_min_offset ${minOffset} is beyond regex_max_offset ${maxOffset}; both ignored (keepalived)`);
+    minOffset = 0;
+    maxOffset = undefined;
+  }
+  const r: Mutable<UrlRegex> = { pattern: u.regex.pattern, flags, utf8, firstline, noMatch: u.regexNoMatch !== undefined, minOffset };
+  if (maxOffset !== undefined) r.maxOffset = maxOffset;
+  return r;
+}
 
 const urlSpec: BlockSpec<UrlDraft> = {
   name: 'url',
@@ -205,8 +252,39 @@ const urlSpec: BlockSpec<UrlDraft> = {
       const t = arg(n, ctx, 0, 'a host name');
       if (t !== undefined) u.virtualhost = t.text;
     }),
+    regex: simple((n, u, ctx) => {
+      const t = arg(n, ctx, 0, 'a regular expression');
+      if (t === undefined) return;
+      noExtra(n, ctx, 1);
+      if (u.regex !== undefined) ctx.sink.warn(tokLoc(n.kw), 'duplicate-keyword', 'url: a second `regex` replaces the first');
+      u.regex = { pattern: t.text, loc: tokLoc(t) };
+    }),
+    regex_no_match: simple((n, u, ctx) => {
+      noExtra(n, ctx, 0);
+      u.regexNoMatch = tokLoc(n.kw);
+    }),
+    regex_options: simple((n, u, ctx) => {
+      for (const t of n.args) {
+        const o = regexOption(t.text);
+        if (o === undefined) ctx.sink.warn(tokLoc(t), 'unknown-option', `regex_options: unknown option \`${t.text}\`; ignored`);
+        else if (o.unsupported !== undefined) ctx.sink.warn(tokLoc(t), 'unsupported-option', `regex_options \`${t.text}\` is not implemented by vigil (${o.unsupported}); ignored`);
+        else u.regexOptions.push(t.text);
+      }
+    }),
+    regex_min_offset: simple((n, u, ctx) => {
+      const v = intArg(n, ctx);
+      if (v !== undefined) u.regexMinOffset = v;
+    }),
+    regex_max_offset: simple((n, u, ctx) => {
+      const v = intArg(n, ctx);
+      if (v !== undefined) u.regexMaxOffset = v;
+    }),
+    // PCRE2's JIT stack sizes: nothing to size in JavaScript
+    regex_stack: simple((n, _u, ctx) => {
+      intArg(n, ctx, 0, false);
+      intArg(n, ctx, 1);
+    }),
   },
-  unsupported: ['regex', 'regex_no_match', 'regex_options', 'regex_stack', 'regex_min_offset', 'regex_max_offset'],
 };
 
 const commonCheckerKeywords: Record<string, Handler<CheckerDraft>> = {
@@ -252,7 +330,7 @@ const httpSpec: BlockSpec<CheckerDraft> = {
     url: (n, c, ctx) => {
       const kids = block(n, ctx);
       if (kids === undefined) return;
-      const u: UrlDraft = { loc: tokLoc(n.kw) };
+      const u: UrlDraft = { loc: tokLoc(n.kw), regexOptions: [] };
       runBlock(kids, urlSpec, u, ctx);
       if (u.path === undefined) {
         ctx.sink.error(u.loc, 'missing-keyword', 'url has no `path`');
@@ -266,6 +344,8 @@ const httpSpec: BlockSpec<CheckerDraft> = {
       };
       if (u.digest !== undefined) url.digest = u.digest;
       if (u.virtualhost !== undefined) url.virtualhost = u.virtualhost;
+      const regex = finishRegex(u, ctx);
+      if (regex !== undefined) url.regex = regex;
       const l = ctx.locs.get(u);
       if (l !== undefined) ctx.locs.set(url, l);
       c.urls.push(url);

@@ -1,6 +1,6 @@
 /** The checkers added for issue 11: UDP_CHECK, PING_CHECK, SMTP_CHECK, FILE_CHECK, url regex. */
 import test from 'ava';
-import type { UdpCheck } from '../../../src/config/model.ts';
+import type { HttpCheck, UdpCheck } from '../../../src/config/model.ts';
 import { parseHexStr } from '../../../src/config/hex-str.ts';
 import { checkTask } from '../../../src/check/targets.ts';
 import { runsIn } from '../../../src/check/registry.ts';
@@ -130,4 +130,16 @@ test('smtp_alert in real_server and virtual_server: unset, bare (yes) or a boole
   t.is(vs[0]!.realServers[1]!.smtpAlert, undefined);
   t.is(vs[1]!.smtpAlert, false);
   t.deepEqual(diags('virtual_server 10.0.0.1 80 {\n real_server 10.0.0.2 80 {\n  smtp_alert maybe\n }\n}\n'), [['bad-value', 'error', 3, 14]]);
+});
+
+test('url regex: options become RegExp flags; PCRE-only syntax, bad patterns and options JavaScript lacks are diagnosed at their token', (t) => {
+  const url = (body: string): string => `virtual_server 10.0.0.1 80 {\n real_server 10.0.0.2 80 {\n  HTTP_GET {\n   url {\n    path /\n${body}\n   }\n  }\n }\n}\n`;
+  const u = ok(url('    regex "a.b"\n    regex_options caseless dotall utf no_start_optimize\n    regex_no_match\n    regex_min_offset 2\n    regex_max_offset 9\n    regex_stack 1024 65536'))
+    .virtualServers[0]!.realServers[0]!.checkers[0]!;
+  t.like(u, { type: 'HTTP_GET' });
+  t.deepEqual((u as HttpCheck).urls[0]!.regex, { pattern: 'a.b', flags: 'isu', utf8: true, firstline: false, noMatch: true, minOffset: 2, maxOffset: 9 });
+  t.deepEqual(diags(url('    regex "\\\\Aok"')), [['bad-value', 'error', 6, 11]]);
+  t.deepEqual(diags(url('    regex "(?>a)"')), [['bad-value', 'error', 6, 11]]);
+  t.deepEqual(diags(url('    regex "ok"\n    regex_options ungreedy')), [['unsupported-option', 'warning', 7, 19]]);
+  t.deepEqual(diags(url('    regex_no_match')), [['ignored-keyword', 'warning', 4, 4]]);
 });
