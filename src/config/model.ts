@@ -353,6 +353,8 @@ export interface RealServer {
   /** mail on this server's up/down; unset: global smtp_alert_checker, else smtp_alert, else yes (keepalived) */
   readonly smtpAlert?: boolean;
   readonly checkers: readonly Checker[];
+  /** FILE_CHECKs: driven by the tracked file's contents, not polled */
+  readonly fileChecks?: readonly FileCheck[];
 }
 
 export type VirtualServerKey =
@@ -420,6 +422,30 @@ export interface Config {
   readonly vrrpInstances: readonly VrrpInstance[];
   readonly virtualServerGroups: readonly VirtualServerGroup[];
   readonly virtualServers: readonly VirtualServer[];
+  /** top-level `track_file` (and `vrrp_track_file`) blocks; absent: none */
+  readonly trackFiles?: readonly TrackFile[];
+}
+
+/** `track_file NAME { file PATH; weight W [reverse]; init_file [VALUE] [overwrite] }` */
+export interface TrackFile {
+  readonly name: string;
+  readonly loc: SourceLoc;
+  readonly path: string;
+  /** default 1 */
+  readonly weight: number;
+  readonly reverse: boolean;
+  /** write VALUE at start when the file is missing (or always, with overwrite) */
+  readonly initFile?: { readonly value: number; readonly overwrite: boolean };
+}
+
+/** `FILE_CHECK { track_file NAME; weight W [reverse] }` in a real_server (keepalived check_file.c). */
+export interface FileCheck {
+  readonly loc: SourceLoc;
+  /** the track_file's name */
+  readonly trackFile: string;
+  /** default: the track_file's weight and reverse */
+  readonly weight?: number;
+  readonly reverse?: boolean;
 }
 
 export interface LoadResult {

@@ -108,7 +108,8 @@ function initialUp(vs: VirtualServer, rs: RealServer): boolean {
 }
 
 function rsUp(vs: VirtualServer, rs: RealServer, checks: CheckResults): boolean {
-  if (rs.checkers.length === 0) return true;
+  // FILE_CHECKs report through `checks` too (their state is known from the start)
+  if (rs.checkers.length === 0 && (rs.fileChecks ?? []).length === 0) return true;
   return checks.get(realServerKey(vs, rs))?.up ?? initialUp(vs, rs);
 }
 

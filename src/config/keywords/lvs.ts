@@ -11,6 +11,7 @@
 import type {
   Checker,
   CheckerCommon,
+  FileCheck,
   HttpUrl,
   LbKind,
   Protocol,
@@ -29,6 +30,7 @@ import { tokLoc, type Node } from '../tree.ts';
 import { parseHexStr, type HexStr } from '../hex-str.ts';
 import { addressToBigInt, cidrRange, MAX_RANGE_ADDRESSES } from '../vsg-range.ts';
 import { regexOption, regexProblem } from '../regex.ts';
+import { trackWeightArg } from './track-file.ts';
 import type { Token } from '../lexer.ts';
 import {
   arg,
@@ -599,6 +601,22 @@ function finishChecker(c: CheckerDraft, rs: Inherited, ctx: Ctx): Checker | unde
 
 // ---------------------------------------------------------------- real_server
 
+/** `FILE_CHECK { track_file NAME; weight W [reverse] }` (no other checker option applies) */
+const fileCheckSpec: BlockSpec<{ name?: string; weight?: { weight: number; reverse: boolean } }> = {
+  name: 'FILE_CHECK',
+  keywords: {
+    track_file: simple((n, d, ctx) => {
+      const t = arg(n, ctx, 0, 'a track_file name');
+      noExtra(n, ctx, 1);
+      if (t !== undefined) d.name = t.text;
+    }),
+    weight: simple((n, d, ctx) => {
+      const w = trackWeightArg(n, ctx);
+      if (w !== undefined) d.weight = w;
+    }),
+  },
+};
+
 interface RsDraft {
   loc: SourceLoc;
   address: string;
@@ -613,6 +631,7 @@ interface RsDraft {
   lbKind?: LbKind;
   smtpAlert?: boolean;
   checkers: CheckerDraft[];
+  fileChecks: FileCheck[];
 }
 
 function checkerHandler(type: Checker['type']): Handler<RsDraft> {
@@ -666,10 +685,21 @@ const rsSpec: BlockSpec<RsDraft> = {
     MISC_CHECK: checkerHandler('MISC_CHECK'),
     DNS_CHECK: checkerHandler('DNS_CHECK'),
     UDP_CHECK: checkerHandler('UDP_CHECK'),
+    FILE_CHECK: (n, rs, ctx) => {
+      const kids = block(n, ctx);
+      if (kids === undefined) return;
+      const d: { name?: string; weight?: { weight: number; reverse: boolean } } = {};
+      runBlock(kids, fileCheckSpec, d, ctx);
+      if (d.name === undefined) {
+        ctx.sink.error(tokLoc(n.kw), 'missing-keyword', 'FILE_CHECK has no `track_file`');
+        return;
+      }
+      rs.fileChecks.push({ loc: tokLoc(n.kw), trackFile: d.name, ...(d.weight !== undefined ? { weight: d.weight.weight, reverse: d.weight.reverse } : {}) });
+    },
     PING_CHECK: checkerHandler('PING_CHECK'),
     SMTP_CHECK: checkerHandler('SMTP_CHECK'),
   },
-  unsupported: ['snmp_name', 'FILE_CHECK', 'BFD_CHECK', 'track_file', 'tunnel_type'],
+  unsupported: ['snmp_name', 'BFD_CHECK', 'track_file', 'tunnel_type'],
 };
 (rsSpec.keywords as Record<string, Handler<RsDraft>>)['lvs_method'] = rsSpec.keywords['lb_kind']!;
 
@@ -789,7 +819,7 @@ const vsKeywords: Record<string, Handler<VsDraft>> = {
     const kids = n.children ?? [];
     const ip = ipArg(n, ctx);
     if (ip === undefined) return;
-    const rs: RsDraft = { loc: tokLoc(n.kw), address: ip.address, family: ip.family, weight: 1, inh: {}, checkers: [] };
+    const rs: RsDraft = { loc: tokLoc(n.kw), address: ip.address, family: ip.family, weight: 1, inh: {}, checkers: [], fileChecks: [] };
     const p = n.args[1];
     if (p !== undefined) {
       const v = portTok(p, ctx, 'real_server port');
@@ -900,6 +930,7 @@ export function parseVirtualServer(n: Node, ctx: Ctx): VirtualServer | undefined
     if (d.lowerThreshold !== undefined) rs.lowerThreshold = d.lowerThreshold;
     if (d.lbKind !== undefined) rs.lbKind = d.lbKind;
     if (d.smtpAlert !== undefined) rs.smtpAlert = d.smtpAlert;
+    if (d.fileChecks.length > 0) rs.fileChecks = d.fileChecks;
     const l = ctx.locs.get(d);
     if (l !== undefined) ctx.locs.set(rs, l);
     realServers.push(rs);

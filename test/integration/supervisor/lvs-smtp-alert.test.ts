@@ -6,15 +6,8 @@
  */
 import test from 'ava';
 import net from 'node:net';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { SMTPServer } from 'smtp-server';
-import { runAttempt } from '../../../src/check/registry.ts';
-import { parseConfigText } from '../../../src/config/load.ts';
-import { LvsHost } from '../../../src/supervisor/lvs-host.ts';
-import { createMailer } from '../../../src/supervisor/mail.ts';
-import { createMetrics } from '../../../src/supervisor/metrics.ts';
-import { createNotifier, createScriptPreparer } from '../../../src/supervisor/notify.ts';
+import { startLvsHost } from './lvs-host-harness.ts';
 
 async function closedPort(): Promise<number> {
   return new Promise((resolve) => {
@@ -72,27 +65,7 @@ virtual_server 10.0.0.2 80 {
  }
 }
 `;
-  const loaded = parseConfigText(text, 'alerts.conf', { configId: 'n1', interfaceExists: () => true });
-  t.deepEqual(loaded.diagnostics.map((d) => d.message), []);
-  const config = loaded.config!;
-  const log = pino({ level: 'silent' }, new Writable({ write: (_c, _e, cb) => cb() }));
-  const mailer = createMailer(config.globalDefs, { log });
-  const notifier = createNotifier({ globals: config.globalDefs, prepare: createScriptPreparer(config.globalDefs, log), log });
-  const host = new LvsHost({
-    log,
-    notifier: () => notifier,
-    mailer: () => mailer,
-    metrics: createMetrics(),
-    runCheck: runAttempt,
-    resolveUser: () => undefined,
-    openIpvs: () => Promise.reject(new Error('no IPVS in this test')),
-  });
-  t.teardown(async () => {
-    await host.stop();
-    mailer.close();
-    notifier.close();
-  });
-  await host.start(config);
+  await startLvsHost(t, text);
   const want = [
     '[lb1] Realserver [127.0.0.3]:tcp:80 of virtual server [10.0.0.1]:tcp:80 - DOWN',
     '[lb1] Realserver [127.0.0.4]:tcp:80 of virtual server [10.0.0.2]:tcp:80 - DOWN',
@@ -101,6 +74,5 @@ virtual_server 10.0.0.2 80 {
   const end = Date.now() + 10_000;
   while (subjects.length < want.length && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
   await new Promise((r) => setTimeout(r, 300)); // and nothing more comes
-  await mailer.idle();
   t.deepEqual([...subjects].sort(), want);
 });

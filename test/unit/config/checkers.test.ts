@@ -143,3 +143,32 @@ test('url regex: options become RegExp flags; PCRE-only syntax, bad patterns and
   t.deepEqual(diags(url('    regex "ok"\n    regex_options ungreedy')), [['unsupported-option', 'warning', 7, 19]]);
   t.deepEqual(diags(url('    regex_no_match')), [['ignored-keyword', 'warning', 4, 4]]);
 });
+
+test('track_file and FILE_CHECK: the check takes the file\'s weight unless it gives its own; vrrp_track_file is a synonym', (t) => {
+  const c = ok(
+    'track_file drain {\n file /run/drain\n weight 5 reverse\n init_file 3 overwrite\n}\nvrrp_track_file old {\n file /run/old\n}\n' +
+      'virtual_server 10.0.0.1 80 {\n real_server 10.0.0.2 80 {\n  FILE_CHECK {\n   track_file drain\n  }\n  FILE_CHECK {\n   track_file old\n   weight 0\n  }\n }\n}\n',
+  );
+  t.deepEqual(
+    c.trackFiles!.map((f) => ({ name: f.name, path: f.path, weight: f.weight, reverse: f.reverse, init: f.initFile })),
+    [
+      { name: 'drain', path: '/run/drain', weight: 5, reverse: true, init: { value: 3, overwrite: true } },
+      { name: 'old', path: '/run/old', weight: 1, reverse: false, init: undefined },
+    ],
+  );
+  const rs0 = c.virtualServers[0]!.realServers[0]!;
+  t.is(rs0.checkers.length, 0, 'FILE_CHECK is not a polled checker');
+  t.like(rs0.fileChecks, [{ trackFile: 'drain' }, { trackFile: 'old', weight: 0, reverse: false }]);
+  t.is(rs0.fileChecks![0]!.weight, undefined);
+});
+
+test('FILE_CHECK: an unknown track_file, a missing track_file line or file, a bad weight are errors at their line', (t) => {
+  const rsWith = (body: string): string => `virtual_server 10.0.0.1 80 {\n real_server 10.0.0.2 80 {\n  FILE_CHECK {\n${body}\n  }\n }\n}\n`;
+  t.deepEqual(diags(rsWith('   track_file nope')), [['unknown-reference', 'error', 3, 3]]);
+  t.deepEqual(diags(rsWith('   weight 2')), [['missing-keyword', 'error', 3, 3]]);
+  t.deepEqual(diags(`track_file a {\n weight 1\n}\n${rsWith('   track_file a')}`), [
+    ['missing-keyword', 'error', 1, 1],
+    ['unknown-reference', 'error', 6, 3],
+  ]);
+  t.deepEqual(diags(`track_file a {\n file /x\n}\n${rsWith('   track_file a\n   weight 3 sideways')}`), [['bad-value', 'error', 8, 13]]);
+});
