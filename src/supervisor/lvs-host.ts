@@ -8,7 +8,7 @@
  * status keep working, nothing is programmed.
  */
 import { CheckScheduler, type TransitionEvent as CheckTransition } from '../check/scheduler.ts';
-import { targetsFromConfig, type UserResolver } from '../check/targets.ts';
+import { targetsFromConfig, unsupportedOptions, type UserResolver } from '../check/targets.ts';
 import type { AttemptResult, CheckTask } from '../check/task.ts';
 import type { Config, RealServer } from '../config/model.ts';
 import { fileCheckStatus } from '../check/track-file.ts';
@@ -76,9 +76,26 @@ export class LvsHost {
     }
     this.seedResults(config);
     this.files.start(config.trackFiles ?? []);
+    this.warnUnsupported(config);
     this.scheduler.setTargets(targetsFromConfig(config, { resolveUser: this.deps.resolveUser }));
     await this.applyTimeouts();
     await this.reconcile();
+  }
+
+  /** Checker options a task cannot carry (targets.ts says why): one warning per checker. */
+  private warnUnsupported(config: Config): void {
+    for (const vs of config.virtualServers) {
+      for (const rs of vs.realServers) {
+        for (const c of rs.checkers) {
+          const opts = unsupportedOptions(c);
+          if (opts.length === 0) continue;
+          this.deps.log.warn(
+            { event: 'check.unsupported-option', real_server: formatRs(rs, vs), checker: c.type, options: opts, file: c.loc.file, line: c.loc.line },
+            `${c.type} of ${formatRs(rs, vs)}: ${opts.join(', ')} not implemented by vigil; checking without`,
+          );
+        }
+      }
+    }
   }
 
   /** global_defs lvs_timeouts: the kernel's TCP, TCP FIN and UDP connection timeouts */
@@ -96,6 +113,7 @@ export class LvsHost {
     this.config = config;
     this.seedResults(config);
     this.files.start(config.trackFiles ?? []);
+    this.warnUnsupported(config);
     this.scheduler.setTargets(targetsFromConfig(config, { resolveUser: this.deps.resolveUser }));
     if (!this.ipvs && config.virtualServers.length > 0 && this.ipvsError === undefined) {
       await this.start(config);

@@ -3,7 +3,7 @@
  * "dir" (where the checks run, through the spawner process as in the daemon) and "live",
  * joined by a veth. The dead addresses are on the same link with nobody behind them.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -19,16 +19,24 @@ async function attemptsIn(ns: string, tasks: CheckTask[]): Promise<AttemptResult
   return JSON.parse(stdout) as AttemptResult[];
 }
 
-test('PING_CHECK: a live host answers (v4 and v6), a dead one times out, two at once each get their own reply', async (t) => {
-  if (!requireRoot(t)) {
-    t.pass();
-    return;
-  }
+/** Namespaces "dir" (where the checks run) and `peer`, joined by a veth; undefined without root. */
+function pair(t: ExecutionContext, peer: string): { dir: string; other: string } | undefined {
+  if (!requireRoot(t)) return undefined;
   const lab = new NetnsLab('vpg');
   t.teardown(() => lab.removeAll());
   const dir = lab.addNs('dir');
-  const live = lab.addNs('live');
-  lab.veth(dir, 'eth0', live, 'eth0');
+  const other = lab.addNs(peer);
+  lab.veth(dir, 'eth0', other, 'eth0');
+  return { dir, other };
+}
+
+test('PING_CHECK: a live host answers (v4 and v6), a dead one times out, two at once each get their own reply', async (t) => {
+  const ns = pair(t, 'live');
+  if (ns === undefined) {
+    t.pass();
+    return;
+  }
+  const { dir, other: live } = ns;
   nsExec(dir, ['ip', 'addr', 'add', '10.77.0.1/24', 'dev', 'eth0']);
   nsExec(live, ['ip', 'addr', 'add', '10.77.0.2/24', 'dev', 'eth0']);
   nsExec(dir, ['ip', 'addr', 'add', 'fd77::1/64', 'dev', 'eth0', 'nodad']);
@@ -58,15 +66,12 @@ test('PING_CHECK: a live host answers (v4 and v6), a dead one times out, two at 
 });
 
 test('PING_CHECK: an unreachable network fails at once on the router\'s ICMP error', async (t) => {
-  if (!requireRoot(t)) {
+  const ns = pair(t, 'rtr');
+  if (ns === undefined) {
     t.pass();
     return;
   }
-  const lab = new NetnsLab('vpg');
-  t.teardown(() => lab.removeAll());
-  const dir = lab.addNs('dir');
-  const rtr = lab.addNs('rtr');
-  lab.veth(dir, 'eth0', rtr, 'eth0');
+  const { dir, other: rtr } = ns;
   nsExec(dir, ['ip', 'addr', 'add', '10.78.0.1/24', 'dev', 'eth0']);
   nsExec(rtr, ['ip', 'addr', 'add', '10.78.0.254/24', 'dev', 'eth0']);
   nsExec(dir, ['ip', 'route', 'add', 'default', 'via', '10.78.0.254']);

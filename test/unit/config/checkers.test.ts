@@ -2,7 +2,7 @@
 import test from 'ava';
 import type { HttpCheck, UdpCheck } from '../../../src/config/model.ts';
 import { parseHexStr } from '../../../src/config/hex-str.ts';
-import { checkTask } from '../../../src/check/targets.ts';
+import { checkTask, unsupportedOptions } from '../../../src/check/targets.ts';
 import { runsIn } from '../../../src/check/registry.ts';
 import { computeDesired } from '../../../src/lvs/desired.ts';
 import { diags, ok } from './helpers.ts';
@@ -171,4 +171,10 @@ test('FILE_CHECK: an unknown track_file, a missing track_file line or file, a ba
     ['unknown-reference', 'error', 6, 3],
   ]);
   t.deepEqual(diags(`track_file a {\n file /x\n}\n${rsWith('   track_file a\n   weight 3 sideways')}`), [['bad-value', 'error', 8, 13]]);
+});
+
+test('PING_CHECK bindto is named as not carried (raw-socket cannot bind), as bind_if and fwmark are for every checker', (t) => {
+  const vs = ok('virtual_server 10.0.0.1 80 {\n real_server 10.0.0.2 80 {\n  PING_CHECK {\n   bindto 10.0.0.9\n  }\n  TCP_CHECK {\n   bindto 10.0.0.9\n  }\n }\n}\n').virtualServers[0]!;
+  t.deepEqual(unsupportedOptions(vs.realServers[0]!.checkers[0]!), ['bindto']);
+  t.deepEqual(unsupportedOptions(vs.realServers[0]!.checkers[1]!), []);
 });
