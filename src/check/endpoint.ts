@@ -31,3 +31,13 @@ export function endpointProblem(e: Endpoint): string | undefined {
   if (!(e.connectTimeoutMs > 0)) return `connect_timeout ${e.connectTimeoutMs} ms is not positive`;
   return undefined;
 }
+
+/** node:net connect options for an endpoint: the destination, and bindto/bind_port as the source. */
+export function connectOptions(e: Endpoint): { host: string; port: number; localAddress?: string; localPort?: number } {
+  return {
+    host: e.address,
+    port: e.port,
+    ...(e.bindTo !== undefined ? { localAddress: e.bindTo } : {}),
+    ...(e.bindPort !== undefined ? { localPort: e.bindPort } : {}),
+  };
+}

@@ -7,7 +7,7 @@
  * §4.2.1); the code of the last line counts.
  */
 import net from 'node:net';
-import type { Endpoint } from './endpoint.ts';
+import { connectOptions, type Endpoint } from './endpoint.ts';
 import { afterIo, errorMessage, fail, pass, socketReason, type AttemptResult } from './result.ts';
 
 export interface SmtpTask extends Endpoint {
@@ -61,12 +61,7 @@ export function smtpAttempt(task: SmtpTask): Promise<AttemptResult> {
     let step = 0;
     let buf = '';
     try {
-      socket = net.connect({
-        host: task.address,
-        port: task.port,
-        ...(task.bindTo !== undefined ? { localAddress: task.bindTo } : {}),
-        ...(task.bindPort !== undefined ? { localPort: task.bindPort } : {}),
-      });
+      socket = net.connect(connectOptions(task));
     } catch (err) {
       finish(fail(started, 'bad-address', errorMessage(err)));
       return;

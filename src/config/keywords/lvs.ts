@@ -115,6 +115,14 @@ function lbKindArg(n: Node, ctx: Ctx): LbKind | undefined {
   return v;
 }
 
+/** A keyword taking one integer, stored by `set`. */
+function intField<T>(set: (target: T, v: number) => void): Handler<T> {
+  return simple((n, target, ctx) => {
+    const v = intArg(n, ctx);
+    if (v !== undefined) set(target, v);
+  });
+}
+
 function portTok(t: Token, ctx: Ctx, what: string): number | undefined {
   const v = intTok(t, ctx, what);
   return v;
@@ -122,16 +130,22 @@ function portTok(t: Token, ctx: Ctx, what: string): number | undefined {
 
 // ---------------------------------------------------------------- checkers
 
-interface CheckerDraft {
-  type: Checker['type'];
-  loc: SourceLoc;
-  inh: Inherited;
+/** A checker's connection options (and those of an SMTP_CHECK `host { }` block). */
+interface ConnOpts {
   connectIp?: string;
   connectPort?: number;
   bindTo?: string;
   bindPort?: number;
   bindIf?: string;
   fwmark?: number;
+}
+
+const CONN_KEYS = ['connectIp', 'connectPort', 'bindTo', 'bindPort', 'bindIf', 'fwmark'] as const;
+
+interface CheckerDraft extends ConnOpts {
+  type: Checker['type'];
+  loc: SourceLoc;
+  inh: Inherited;
   urls: HttpUrl[];
   enableSni: boolean;
   miscPath?: ScriptCommand;
@@ -150,14 +164,8 @@ interface CheckerDraft {
   hosts?: HostDraft[];
 }
 
-/** The connection options of an SMTP_CHECK `host { }` block. */
-interface HostDraft {
-  connectIp?: string;
-  connectPort?: number;
-  bindTo?: string;
-  bindPort?: number;
-  bindIf?: string;
-  fwmark?: number;
+/** An SMTP_CHECK `host { }` block. */
+interface HostDraft extends ConnOpts {
   connectTimeoutMs?: number;
 }
 
@@ -273,14 +281,8 @@ const urlSpec: BlockSpec<UrlDraft> = {
         else u.regexOptions.push(t.text);
       }
     }),
-    regex_min_offset: simple((n, u, ctx) => {
-      const v = intArg(n, ctx);
-      if (v !== undefined) u.regexMinOffset = v;
-    }),
-    regex_max_offset: simple((n, u, ctx) => {
-      const v = intArg(n, ctx);
-      if (v !== undefined) u.regexMaxOffset = v;
-    }),
+    regex_min_offset: intField((u, v) => (u.regexMinOffset = v)),
+    regex_max_offset: intField((u, v) => (u.regexMaxOffset = v)),
     // PCRE2's JIT stack sizes: nothing to size in JavaScript
     regex_stack: simple((n, _u, ctx) => {
       intArg(n, ctx, 0, false);
@@ -434,14 +436,8 @@ const udpSpec: BlockSpec<CheckerDraft> = {
       const v = hexArg(n, ctx, true);
       if (v !== undefined) c.reply = v;
     }),
-    min_reply_length: simple((n, c, ctx) => {
-      const v = intArg(n, ctx);
-      if (v !== undefined) c.minReplyLength = v;
-    }),
-    max_reply_length: simple((n, c, ctx) => {
-      const v = intArg(n, ctx);
-      if (v !== undefined) c.maxReplyLength = v;
-    }),
+    min_reply_length: intField((c, v) => (c.minReplyLength = v)),
+    max_reply_length: intField((c, v) => (c.maxReplyLength = v)),
   },
   unsupported: COMMON_UNSUPPORTED,
 };
@@ -478,12 +474,7 @@ const smtpSpec: BlockSpec<CheckerDraft> = {
       const h: CheckerDraft = { type: 'SMTP_CHECK', loc: tokLoc(n.kw), inh: {}, urls: [], enableSni: false, miscDynamic: false };
       runBlock(kids, hostSpec, h, ctx);
       const host: HostDraft = {};
-      if (h.connectIp !== undefined) host.connectIp = h.connectIp;
-      if (h.connectPort !== undefined) host.connectPort = h.connectPort;
-      if (h.bindTo !== undefined) host.bindTo = h.bindTo;
-      if (h.bindPort !== undefined) host.bindPort = h.bindPort;
-      if (h.bindIf !== undefined) host.bindIf = h.bindIf;
-      if (h.fwmark !== undefined) host.fwmark = h.fwmark;
+      for (const k of CONN_KEYS) if (h[k] !== undefined) (host as Record<string, unknown>)[k] = h[k];
       if (h.inh.connectTimeoutMs !== undefined) host.connectTimeoutMs = h.inh.connectTimeoutMs;
       (c.hosts ??= []).push(host);
     },
@@ -500,11 +491,10 @@ const smtpSpec: BlockSpec<CheckerDraft> = {
 function expandSmtpHosts(c: CheckerDraft): CheckerDraft[] {
   const hosts = c.hosts ?? [];
   if (hosts.length === 0) return [c];
-  const own =
-    c.connectIp !== undefined || c.connectPort !== undefined || c.bindTo !== undefined || c.bindPort !== undefined || c.bindIf !== undefined || c.fwmark !== undefined || c.inh.connectTimeoutMs !== undefined;
+  const own = CONN_KEYS.some((k) => c[k] !== undefined) || c.inh.connectTimeoutMs !== undefined;
   const base: CheckerDraft = { ...c, inh: { ...c.inh } };
   delete base.hosts;
-  for (const k of ['connectIp', 'connectPort', 'bindTo', 'bindPort', 'bindIf', 'fwmark'] as const) delete base[k];
+  for (const k of CONN_KEYS) delete base[k];
   const perHost = hosts.map((h): CheckerDraft => {
     const d: CheckerDraft = { ...base, inh: { ...base.inh }, ...definedOnly(h) };
     delete (d as { connectTimeoutMs?: number }).connectTimeoutMs;
