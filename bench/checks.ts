@@ -22,7 +22,8 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { Piscina } from 'piscina';
 import { checkerWorkerFile } from '../src/check/pool.ts';
-import { runAttempt, type CheckTask, type AttemptResult } from '../src/check/task.ts';
+import { runAttempt } from '../src/check/registry.ts';
+import type { CheckTask, AttemptResult } from '../src/check/task.ts';
 import { CheckScheduler } from '../src/check/scheduler.ts';
 
 const N = Number(process.env['BENCH_CHECKS'] ?? 20_000);

@@ -2,7 +2,7 @@
  * Checker pool entry point (piscina): one HTTP_GET / SSL_GET / TCP_CHECK / DNS_CHECK
  * attempt per task. Stateless: the scheduler on the main thread owns timing and results.
  */
-import { runAttempt } from '../src/check/task.ts';
+import { runAttempt } from '../src/check/registry.ts';
 
 // No stack traces in this thread: undici creates several Errors per request even when it
 // succeeds (socket reset after `Connection: close`, client destroyed), and capturing and

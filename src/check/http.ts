@@ -24,8 +24,36 @@ import { createHash } from 'node:crypto';
 import { Client } from 'undici';
 import type { buildConnector } from 'undici';
 import type { StatusRange } from '../config/model.ts';
-import type { HttpTask, HttpUrlTask } from './task.ts';
+import type { Endpoint } from './endpoint.ts';
+import { regexProblem, type RegexTask } from './http-regex.ts';
 import { afterIo, CheckError, errorCode, errorMessage, fail, pass, socketReason, type AttemptResult } from './result.ts';
+
+export interface HttpUrlTask {
+  readonly path: string;
+  /** empty: 200-299, as keepalived */
+  readonly statusCodes: readonly StatusRange[];
+  /** lowercase hex MD5 of the body */
+  readonly digest?: string;
+  /** Host header (and SNI with `sni`) for this url; else the task's */
+  readonly virtualhost?: string;
+  readonly regex?: RegexTask;
+}
+
+export interface HttpTask extends Endpoint {
+  readonly kind: 'http';
+  /** SSL_GET */
+  readonly ssl: boolean;
+  /** every url must pass, in order */
+  readonly urls: readonly HttpUrlTask[];
+  /** checker's (else real server's, else virtual server's) virtualhost */
+  readonly virtualhost?: string;
+  /** enable_sni: send the virtualhost as the TLS servername */
+  readonly sni: boolean;
+  /** verify the server's certificate (keepalived: never) */
+  readonly tlsVerify: boolean;
+  /** bytes read of a body at most (default 1 MiB); a longer body fails a digest check */
+  readonly maxBodyBytes?: number;
+}
 
 /** bytes: default cap on a body read for its digest */
 export const DEFAULT_MAX_BODY_BYTES = 1 << 20;
@@ -248,7 +276,8 @@ export async function httpAttempt(task: HttpTask): Promise<AttemptResult> {
         ...(task.bindTo !== undefined ? { bindTo: task.bindTo } : {}),
         ...(task.bindPort !== undefined ? { bindPort: task.bindPort } : {}),
         connectTimeoutMs: task.connectTimeoutMs,
-        readBody: url.digest !== undefined,
+        readBody: url.digest !== undefined || url.regex !== undefined,
+        keepBody: url.regex !== undefined,
         ...(task.maxBodyBytes !== undefined ? { maxBodyBytes: task.maxBodyBytes } : {}),
       });
     } catch (err) {
@@ -259,6 +288,10 @@ export async function httpAttempt(task: HttpTask): Promise<AttemptResult> {
     }
     if (url.digest !== undefined && res.digest !== url.digest.toLowerCase()) {
       return fail(started, 'digest mismatch', `GET ${url.path}: digest ${res.digest ?? '-'}, want ${url.digest}`);
+    }
+    if (url.regex !== undefined) {
+      const why = regexProblem(url.regex, res.body ?? Buffer.alloc(0));
+      if (why !== undefined) return fail(started, url.regex.noMatch ? 'regex matched' : 'regex mismatch', `GET ${url.path}: ${why}`);
     }
   }
   return pass(started);

@@ -3,9 +3,22 @@
  * (keepalived check_misc.c): exit 0 passes; with misc_dynamic, exit 2–255 passes and sets
  * the real server's weight to exit−2; any other exit, a signal or the timeout fails.
  */
-import type { MiscTask } from './task.ts';
 import { runScript } from './script-runner.ts';
 import { fail, pass, type AttemptResult } from './result.ts';
+
+export interface MiscTask {
+  readonly kind: 'misc';
+  readonly argv: readonly string[];
+  /** ms: misc_timeout */
+  readonly timeoutMs: number;
+  /** ms between SIGTERM and SIGKILL to the script's process group */
+  readonly graceMs?: number;
+  /** misc_dynamic: exit 2–255 means up with weight exit−2 */
+  readonly dynamic: boolean;
+  readonly uid?: number;
+  readonly gid?: number;
+  readonly env?: Record<string, string>;
+}
 
 export async function miscAttempt(task: MiscTask): Promise<AttemptResult> {
   const started = performance.now();

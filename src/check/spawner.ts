@@ -15,12 +15,13 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { AttemptResult, MiscTask, ScriptPoolTask, ScriptTask } from './task.ts';
+import type { AttemptResult, ScriptTask, SpawnerCheckTask } from './task.ts';
+import type { SpawnerTask } from './spawner-task.ts';
 import type { ScriptResult } from './script-runner.ts';
 
 export interface SpawnerRequest {
   readonly id: number;
-  readonly task: ScriptPoolTask;
+  readonly task: SpawnerTask;
 }
 
 export type SpawnerReply =
@@ -40,18 +41,18 @@ export class SpawnerHost {
 
   constructor(private readonly onEvent: (event: string, detail: string) => void = () => undefined) {}
 
-  run(task: MiscTask): Promise<AttemptResult>;
+  run(task: SpawnerCheckTask): Promise<AttemptResult>;
   run(task: ScriptTask): Promise<ScriptResult>;
-  run(task: ScriptPoolTask): Promise<AttemptResult | ScriptResult> {
+  run(task: SpawnerTask): Promise<AttemptResult | ScriptResult> {
     if (this.stopped) return Promise.reject(new Error('spawner stopped'));
     const child = this.ensure();
     const id = this.nextId++;
-    const graceMs = task.kind === 'script' ? (task.graceMs ?? 2000) : 2000;
+    const taskMs = task.kind === 'ping' ? task.connectTimeoutMs : task.timeoutMs + (task.kind === 'script' ? (task.graceMs ?? 2000) : 2000);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new Error(`spawner did not answer within ${task.timeoutMs + graceMs + ANSWER_SLACK_MS} ms`));
-      }, task.timeoutMs + graceMs + ANSWER_SLACK_MS);
+        reject(new Error(`spawner did not answer within ${taskMs + ANSWER_SLACK_MS} ms`));
+      }, taskMs + ANSWER_SLACK_MS);
       this.pending.set(id, { resolve, reject, timer });
       child.send({ id, task } satisfies SpawnerRequest, (err) => {
         if (!err) return;

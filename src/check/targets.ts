@@ -29,6 +29,8 @@ export function unsupportedOptions(c: Checker): string[] {
   const out: string[] = [];
   if (c.bindIf !== undefined) out.push('bind_if');
   if (c.fwmark !== undefined) out.push('fwmark');
+  // raw-socket cannot bind (src/check/ping.ts)
+  if (c.type === 'PING_CHECK' && c.bindTo !== undefined) out.push('bindto');
   return out;
 }
 
@@ -53,6 +55,7 @@ export function checkTask(vs: VirtualServer, rs: RealServer, c: Checker, opts: T
           statusCodes: u.statusCodes.map((r) => ({ from: r.from, to: r.to })),
           ...(u.digest !== undefined ? { digest: u.digest } : {}),
           ...(u.virtualhost !== undefined ? { virtualhost: u.virtualhost } : {}),
+          ...(u.regex !== undefined ? { regex: { ...u.regex } } : {}),
         })),
         ...(vhost !== undefined ? { virtualhost: vhost } : {}),
         sni: c.enableSni,
@@ -63,6 +66,20 @@ export function checkTask(vs: VirtualServer, rs: RealServer, c: Checker, opts: T
       return { kind: 'tcp', ...endpoint };
     case 'DNS_CHECK':
       return { kind: 'dns', ...endpoint, queryType: c.queryType, name: c.name };
+    case 'SMTP_CHECK':
+      return { kind: 'smtp', ...endpoint, heloName: c.heloName };
+    case 'PING_CHECK':
+      return { kind: 'ping', address: endpoint.address, connectTimeoutMs: c.connectTimeoutMs };
+    case 'UDP_CHECK':
+      return {
+        kind: 'udp',
+        ...endpoint,
+        ...(c.payload !== undefined ? { payload: Uint8Array.from(c.payload) } : {}),
+        requireReply: c.requireReply,
+        ...(c.reply !== undefined ? { reply: { data: Uint8Array.from(c.reply.data), ...(c.reply.mask !== undefined ? { mask: Uint8Array.from(c.reply.mask) } : {}) } } : {}),
+        minReplyLength: c.minReplyLength,
+        maxReplyLength: c.maxReplyLength,
+      };
     case 'MISC_CHECK': {
       const ids = opts.resolveUser?.(c.miscPath);
       return {

@@ -3,8 +3,12 @@
  * the connection is closed as soon as it is established).
  */
 import net from 'node:net';
-import type { TcpTask } from './task.ts';
+import { connectOptions, type Endpoint } from './endpoint.ts';
 import { afterIo, errorMessage, fail, pass, socketReason, type AttemptResult } from './result.ts';
+
+export interface TcpTask extends Endpoint {
+  readonly kind: 'tcp';
+}
 
 export function tcpAttempt(task: TcpTask): Promise<AttemptResult> {
   const started = performance.now();
@@ -22,12 +26,7 @@ export function tcpAttempt(task: TcpTask): Promise<AttemptResult> {
       finish(fail(started, 'connect-timeout', `no connection within ${task.connectTimeoutMs} ms`)),
     );
     try {
-      socket = net.connect({
-        host: task.address,
-        port: task.port,
-        ...(task.bindTo !== undefined ? { localAddress: task.bindTo } : {}),
-        ...(task.bindPort !== undefined ? { localPort: task.bindPort } : {}),
-      });
+      socket = net.connect(connectOptions(task));
     } catch (err) {
       // invalid address or port: a config error that reached us anyway
       cancel();

@@ -497,8 +497,11 @@ class Lexer {
       this.sink.error(at, 'missing-value', `${kw.text} needs a file name`);
       return;
     }
-    // Missing files are tolerated by plain `include`/`includer` (keepalived: no error).
-    const strict = kw.text !== 'include' && kw.text !== 'includer';
+    // A glob that matches nothing is tolerated by plain `include`/`includer` (keepalived:
+    // no error). A literal path that is not there is an error whatever the keyword: the
+    // operator named one file, and a config silently shorter than the one they wrote is
+    // worse than one that refuses to load.
+    const strictGlob = kw.text !== 'include' && kw.text !== 'includer';
     const baseDir = path.dirname(kw.file);
     for (const a of args) {
       const aLoc: SourceLoc = { file: a.file, line: a.line, col: a.col };
@@ -513,8 +516,9 @@ class Lexer {
         matches = [];
       }
       if (matches.length === 0) {
-        const what = hasGlobChars(a.text) ? `no file matches ${a.text}` : `cannot read ${a.text}: ENOENT`;
-        this.sink.add(aLoc, strict ? 'error' : 'warning', 'include-missing', `${kw.text}: ${what}`);
+        const glob = hasGlobChars(a.text);
+        const what = glob ? `no file matches ${a.text}` : `cannot read ${a.text}: ENOENT`;
+        this.sink.add(aLoc, strictGlob || !glob ? 'error' : 'warning', 'include-missing', `${kw.text}: ${what}`);
         continue;
       }
       for (const m of matches) this.lexFile(m, aLoc);

@@ -237,7 +237,24 @@ export interface HttpUrl {
   /** lowercase hex MD5 of the body, as genhash prints it */
   readonly digest?: string;
   readonly virtualhost?: string;
+  /** `regex` and its options (matched with JavaScript's RegExp: src/check/http-regex.ts) */
+  readonly regex?: UrlRegex;
   readonly loc: SourceLoc;
+}
+
+export interface UrlRegex {
+  readonly pattern: string;
+  /** RegExp flags from regex_options */
+  readonly flags: string;
+  /** regex_options utf: the body is UTF-8 (else bytes as latin1) */
+  readonly utf8: boolean;
+  readonly firstline: boolean;
+  /** regex_no_match */
+  readonly noMatch: boolean;
+  /** bytes; default 0 */
+  readonly minOffset: number;
+  /** bytes: the last offset a match may start at */
+  readonly maxOffset?: number;
 }
 
 /** Keywords every checker takes; defaults are filled in by the parser. */
@@ -292,7 +309,31 @@ export interface DnsCheck extends CheckerCommon {
   readonly name: string;
 }
 
-export type Checker = HttpCheck | TcpCheck | MiscCheck | DnsCheck;
+export interface UdpCheck extends CheckerCommon {
+  readonly type: 'UDP_CHECK';
+  /** bytes sent; default 32 bytes of filler */
+  readonly payload?: readonly number[];
+  readonly requireReply: boolean;
+  /** require_reply HEX_STR: bytes, and the bits an X digit ignores */
+  readonly reply?: { readonly data: readonly number[]; readonly mask?: readonly number[] };
+  /** default 0 */
+  readonly minReplyLength: number;
+  /** default 255 */
+  readonly maxReplyLength: number;
+}
+
+/** ICMP echo to connect_ip (else the real server); no options of its own. */
+export interface PingCheck extends CheckerCommon {
+  readonly type: 'PING_CHECK';
+}
+
+export interface SmtpCheck extends CheckerCommon {
+  readonly type: 'SMTP_CHECK';
+  /** default smtpchecker.keepalived.org */
+  readonly heloName: string;
+}
+
+export type Checker = HttpCheck | TcpCheck | MiscCheck | DnsCheck | UdpCheck | PingCheck | SmtpCheck;
 
 export interface RealServer {
   readonly loc: SourceLoc;
@@ -309,7 +350,11 @@ export interface RealServer {
   readonly lowerThreshold?: number;
   /** per-real-server forwarding method (keepalived 2.x lb_kind in real_server) */
   readonly lbKind?: LbKind;
+  /** mail on this server's up/down; unset: global smtp_alert_checker, else smtp_alert, else yes (keepalived) */
+  readonly smtpAlert?: boolean;
   readonly checkers: readonly Checker[];
+  /** FILE_CHECKs: driven by the tracked file's contents, not polled */
+  readonly fileChecks?: readonly FileCheck[];
 }
 
 export type VirtualServerKey =
@@ -342,6 +387,8 @@ export interface VirtualServer {
   readonly sorryServer?: { readonly address: string; readonly port: number; readonly lbKind?: LbKind };
   readonly sorryServerInhibit: boolean;
   readonly virtualhost?: string;
+  /** mail on quorum up/down; unset: global smtp_alert_checker, else smtp_alert, else no (keepalived) */
+  readonly smtpAlert?: boolean;
   readonly haSuspend: boolean;
   /** scheduler flags (sh-fallback, sh-port, flag-1..3) */
   readonly schedFlags: readonly string[];
@@ -354,7 +401,7 @@ export type VirtualServerGroupEntry =
       readonly address: string;
       readonly family: Family;
       readonly port: number;
-      /** `10.0.0.1-10 80`: the last octet (or hextet) of a range, inclusive */
+      /** `10.0.0.1-10 80`: the last octet (or hextet) of a range, inclusive; or the full last address (`-10.0.1.5`, `/29`) */
       readonly rangeEnd?: string;
       readonly loc: SourceLoc;
     }
@@ -375,6 +422,30 @@ export interface Config {
   readonly vrrpInstances: readonly VrrpInstance[];
   readonly virtualServerGroups: readonly VirtualServerGroup[];
   readonly virtualServers: readonly VirtualServer[];
+  /** top-level `track_file` (and `vrrp_track_file`) blocks; absent: none */
+  readonly trackFiles?: readonly TrackFile[];
+}
+
+/** `track_file NAME { file PATH; weight W [reverse]; init_file [VALUE] [overwrite] }` */
+export interface TrackFile {
+  readonly name: string;
+  readonly loc: SourceLoc;
+  readonly path: string;
+  /** default 1 */
+  readonly weight: number;
+  readonly reverse: boolean;
+  /** write VALUE at start when the file is missing (or always, with overwrite) */
+  readonly initFile?: { readonly value: number; readonly overwrite: boolean };
+}
+
+/** `FILE_CHECK { track_file NAME; weight W [reverse] }` in a real_server (keepalived check_file.c). */
+export interface FileCheck {
+  readonly loc: SourceLoc;
+  /** the track_file's name */
+  readonly trackFile: string;
+  /** default: the track_file's weight and reverse */
+  readonly weight?: number;
+  readonly reverse?: boolean;
 }
 
 export interface LoadResult {

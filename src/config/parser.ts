@@ -6,6 +6,7 @@
 import { DiagnosticSink } from './diagnostics.ts';
 import { defaultGlobals, globalDefsSpec, type GlobalDraft } from './keywords/global-defs.ts';
 import { parseVirtualServer, parseVirtualServerGroup } from './keywords/lvs.ts';
+import { checkTrackFileRefs, parseTrackFile } from './keywords/track-file.ts';
 import { block, runBlock, type BlockSpec } from './keywords/table.ts';
 import {
   finishInstance,
@@ -21,7 +22,7 @@ import {
   type ScriptDraft,
   type SyncGroupDraft,
 } from './keywords/vrrp.ts';
-import type { Config, Diagnostic, GlobalDefs, SourceLoc, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpScript, VrrpSyncGroup } from './model.ts';
+import type { Config, Diagnostic, GlobalDefs, SourceLoc, TrackFile, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpScript, VrrpSyncGroup } from './model.ts';
 import { tokLoc, type Node } from './tree.ts';
 import { arg, type Ctx, type FieldLocs } from './values.ts';
 
@@ -38,6 +39,7 @@ interface Top {
   instances: InstanceDraft[];
   vsGroups: VirtualServerGroup[];
   vss: VirtualServer[];
+  trackFiles: TrackFile[];
 }
 
 /** Top-level blocks keepalived knows that vigil does not implement. */
@@ -46,8 +48,6 @@ const TOP_UNSUPPORTED = [
   'static_routes',
   'static_rules',
   'vrrp_track_process',
-  'vrrp_track_file',
-  'track_file',
   'bfd_instance',
   'garp_group',
   'linkbeat_use_polling',
@@ -108,9 +108,14 @@ const topSpec: BlockSpec<Top> = {
       const vs = parseVirtualServer(n, ctx);
       if (vs !== undefined) top.vss.push(vs);
     },
+    track_file: (n, top, ctx) => {
+      const tf = parseTrackFile(n, ctx);
+      if (tf !== undefined) top.trackFiles.push(tf);
+    },
   },
   unsupported: TOP_UNSUPPORTED,
 };
+(topSpec.keywords as Record<string, (typeof topSpec.keywords)[string]>)['vrrp_track_file'] = topSpec.keywords['track_file']!;
 
 /**
  * What keepalived drops from an instance's tracking when it starts (vrrp.c, vrrp_track.c),
@@ -169,7 +174,7 @@ export function parseTree(nodes: readonly Node[], files: readonly string[], sink
   // A Map, not a WeakMap: it lives as long as the parse, and ephemerons cost the GC more.
   const locs: FieldLocs = new Map();
   const ctx: Ctx = { sink, locs };
-  const top: Top = { globals: defaultGlobals(), scripts: [], groups: [], instances: [], vsGroups: [], vss: [] };
+  const top: Top = { globals: defaultGlobals(), scripts: [], groups: [], instances: [], vsGroups: [], vss: [], trackFiles: [] };
   runBlock(nodes, topSpec, top, ctx);
   const globalDefs: GlobalDefs = top.globals;
 
@@ -210,6 +215,8 @@ export function parseTree(nodes: readonly Node[], files: readonly string[], sink
     vrrpInstances,
     virtualServerGroups: top.vsGroups,
     virtualServers: top.vss,
+    ...(top.trackFiles.length > 0 ? { trackFiles: top.trackFiles } : {}),
   };
+  checkTrackFileRefs(config, ctx);
   return { config, locs, diagnostics: sink.list };
 }

@@ -25,6 +25,7 @@ import type { IpvsError } from '../netlink/ipvs/errors.ts';
 import type { IpvsDest, IpvsService, IpvsTimeouts } from '../netlink/ipvs/types.ts';
 import ipaddr from 'ipaddr.js';
 import { realServerKey, virtualServerKey } from './keys.ts';
+import { addressesBetween } from '../config/vsg-range.ts';
 
 /** The part of the config this layer reads. */
 export type LvsConfig = Pick<Config, 'virtualServers' | 'virtualServerGroups'>;
@@ -107,7 +108,8 @@ function initialUp(vs: VirtualServer, rs: RealServer): boolean {
 }
 
 function rsUp(vs: VirtualServer, rs: RealServer, checks: CheckResults): boolean {
-  if (rs.checkers.length === 0) return true;
+  // FILE_CHECKs report through `checks` too (their state is known from the start)
+  if (rs.checkers.length === 0 && (rs.fileChecks ?? []).length === 0) return true;
   return checks.get(realServerKey(vs, rs))?.up ?? initialUp(vs, rs);
 }
 
@@ -119,6 +121,8 @@ function effectiveWeight(vs: VirtualServer, rs: RealServer, checks: CheckResults
 /** Addresses of one group entry: `10.0.0.1-10` is .1 through .10 (last octet or hextet). */
 export function expandGroupEntry(e: Extract<VirtualServerGroupEntry, { kind: 'ip' }>): string[] {
   if (e.rangeEnd === undefined) return [e.address];
+  // a full end address (`10.0.0.1-10.0.1.5`, or a CIDR entry's last address)
+  if (e.rangeEnd.includes('.') || e.rangeEnd.includes(':')) return addressesBetween(e.address, e.rangeEnd, e.family);
   const start = ipaddr.parse(e.address);
   if (start.kind() === 'ipv4') {
     const bytes = start.toByteArray();

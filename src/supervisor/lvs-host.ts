@@ -1,6 +1,6 @@
 /**
- * The supervisor's side of LVS: health checks (scheduled here, run in the checker and
- * script pools) decide which real servers are up; the desired IPVS table follows from the
+ * The supervisor's side of LVS: health checks (scheduled here, run in the checker pool
+ * and the spawner process) decide which real servers are up; the desired IPVS table follows from the
  * config and those results; the reconciler makes the kernel equal to it with the fewest
  * changes. Transitions run notify_up/notify_down, quorum_up/quorum_down and mail alerts.
  *
@@ -8,9 +8,11 @@
  * status keep working, nothing is programmed.
  */
 import { CheckScheduler, type TransitionEvent as CheckTransition } from '../check/scheduler.ts';
-import { targetsFromConfig, type UserResolver } from '../check/targets.ts';
+import { targetsFromConfig, unsupportedOptions, type UserResolver } from '../check/targets.ts';
 import type { AttemptResult, CheckTask } from '../check/task.ts';
-import type { Config } from '../config/model.ts';
+import type { Config, RealServer } from '../config/model.ts';
+import { fileCheckStatus } from '../check/track-file.ts';
+import { TrackFileWatcher } from '../check/track-file-watch.ts';
 import { computeDesired, desiredTimeouts, stopTransitions, vsStateKey, type CheckResult, type LvsState, type LvsTransition } from '../lvs/desired.ts';
 import { realServerKey } from '../lvs/keys.ts';
 import { applyPlan, describeOp, emptyOwned, planReconcile, planStop, readActual, type Owned } from '../lvs/reconcile.ts';
@@ -47,10 +49,17 @@ export class LvsHost {
   private running?: Promise<void>;
   private again = false;
   private ipvsError?: string;
+  /** FILE_CHECK: the track_file numbers */
+  private readonly files = new TrackFileWatcher();
 
   constructor(private readonly deps: LvsHostDeps) {
     this.scheduler = new CheckScheduler({ run: deps.runCheck, maxConcurrent: 512 });
     this.scheduler.on('transition', (ev) => this.onCheck(ev));
+    this.files.on('value', (p, v) => {
+      this.deps.log.info({ event: 'check.track-file', file: p, value: v }, `track_file ${p} now ${v}`);
+      void this.reconcile();
+    });
+    this.files.on('error', (p, err) => this.deps.log.error({ event: 'check.track-file-error', file: p, err: err.message }, `cannot watch ${p}`));
   }
 
   async start(config: Config): Promise<void> {
@@ -66,9 +75,27 @@ export class LvsHost {
       );
     }
     this.seedResults(config);
+    this.files.start(config.trackFiles ?? []);
+    this.warnUnsupported(config);
     this.scheduler.setTargets(targetsFromConfig(config, { resolveUser: this.deps.resolveUser }));
     await this.applyTimeouts();
     await this.reconcile();
+  }
+
+  /** Checker options a task cannot carry (targets.ts says why): one warning per checker. */
+  private warnUnsupported(config: Config): void {
+    for (const vs of config.virtualServers) {
+      for (const rs of vs.realServers) {
+        for (const c of rs.checkers) {
+          const opts = unsupportedOptions(c);
+          if (opts.length === 0) continue;
+          this.deps.log.warn(
+            { event: 'check.unsupported-option', real_server: formatRs(rs, vs), checker: c.type, options: opts, file: c.loc.file, line: c.loc.line },
+            `${c.type} of ${formatRs(rs, vs)}: ${opts.join(', ')} not implemented by vigil; checking without`,
+          );
+        }
+      }
+    }
   }
 
   /** global_defs lvs_timeouts: the kernel's TCP, TCP FIN and UDP connection timeouts */
@@ -85,6 +112,8 @@ export class LvsHost {
   async reconfigure(config: Config): Promise<void> {
     this.config = config;
     this.seedResults(config);
+    this.files.start(config.trackFiles ?? []);
+    this.warnUnsupported(config);
     this.scheduler.setTargets(targetsFromConfig(config, { resolveUser: this.deps.resolveUser }));
     if (!this.ipvs && config.virtualServers.length > 0 && this.ipvsError === undefined) {
       await this.start(config);
@@ -97,6 +126,7 @@ export class LvsHost {
   /** Stops checking; omega servers run their down notifications; removes only what vigil added. */
   async stop(): Promise<void> {
     this.scheduler.stop();
+    this.files.stop();
     if (this.state) for (const t of stopTransitions(this.config, this.state)) this.report(t);
     await this.running;
     if (this.ipvs) {
@@ -113,18 +143,19 @@ export class LvsHost {
   }
 
   status(): VirtualServerView[] {
+    const results = this.withFileChecks();
     return this.config.virtualServers.map((vs) => ({
       name: formatVs(vs),
       lbAlgo: vs.lbAlgo,
       lbKind: vs.lbKind,
       quorumUp: this.state?.vs.get(vsStateKey(vs))?.quorumUp ?? true,
       realServers: vs.realServers.map((rs) => {
-        const r = this.results.get(realServerKey(vs, rs));
+        const r = results.get(realServerKey(vs, rs));
         return {
           name: formatRs(rs, vs),
           weight: r?.weight ?? rs.weight,
           up: r?.up ?? false,
-          checkers: rs.checkers.map((c) => c.type),
+          checkers: [...rs.checkers.map((c) => c.type), ...(rs.fileChecks ?? []).map(() => 'FILE_CHECK')],
         };
       }),
     }));
@@ -143,13 +174,34 @@ export class LvsHost {
         keys.add(key);
         this.names.set(key, { rs: formatRs(rs, vs), vs: formatVs(vs) });
         if (!this.results.has(key)) {
-          const alpha = vs.alpha || rs.checkers.some((c) => c.alpha);
+          // alpha is the polled checkers' (FILE_CHECK's state is known at once: keepalived clears its alpha)
+          const alpha = rs.checkers.length > 0 && (vs.alpha || rs.checkers.some((c) => c.alpha));
           this.results.set(key, { up: !alpha });
         }
       }
     }
     for (const k of [...this.results.keys()]) if (!keys.has(k)) this.results.delete(k);
     for (const k of [...this.names.keys()]) if (!keys.has(k)) this.names.delete(k);
+  }
+
+  /**
+   * The polled checkers' results combined with the FILE_CHECKs (keepalived check_file.c): a
+   * real server is up when its checkers and every FILE_CHECK are; each FILE_CHECK adds its
+   * value × weight to the weight (the misc_dynamic weight, else the configured one).
+   */
+  private withFileChecks(): Map<string, CheckResult> {
+    const out = new Map(this.results);
+    const tracks = new Map((this.config.trackFiles ?? []).map((f) => [f.name, f]));
+    for (const vs of this.config.virtualServers) {
+      for (const rs of vs.realServers) {
+        if (rs.fileChecks === undefined || rs.fileChecks.length === 0) continue;
+        const key = realServerKey(vs, rs);
+        const base = out.get(key) ?? { up: true };
+        const f = fileChecksOf(rs, tracks, (p) => this.files.value(p));
+        out.set(key, { up: base.up && f.up, weight: (base.weight ?? rs.weight) + f.delta });
+      }
+    }
+    return out;
   }
 
   private onCheck(ev: CheckTransition): void {
@@ -170,7 +222,7 @@ export class LvsHost {
     const run = async (): Promise<void> => {
       do {
         this.again = false;
-        const res = computeDesired(this.config, this.results, this.state);
+        const res = computeDesired(this.config, this.withFileChecks(), this.state);
         this.state = res.state;
         for (const p of res.problems) this.deps.log.error({ event: 'lvs.invalid', vs: p.vsKey, code: p.error.code }, p.error.message);
         for (const t of res.transitions) this.report(t);
@@ -210,7 +262,7 @@ export class LvsHost {
     const rsName = formatRs(t.rs, t.vs);
     this.deps.metrics.realServerUp.set({ virtual_server: vsName, real_server: rsName }, up ? 1 : 0);
     this.deps.notifier().realServer(vsName, rsName, t.rs, up);
-    if (this.alerts() && this.deps.mailer().enabled) {
+    if (this.alerts(t.rs.smtpAlert, true) && this.deps.mailer().enabled) {
       const kind = (t.rs.checkers[0]?.type ?? 'TCP_CHECK') as CheckerKind;
       const a = realServerAlert(effectiveRouterId(this.config.globalDefs), rsName, vsName, up, checkerAlertBody(kind, up));
       this.deps.mailer().alert(a.subject, a.body);
@@ -224,7 +276,7 @@ export class LvsHost {
       `${vsName} quorum ${up ? 'gained' : 'lost'}`,
     );
     this.deps.notifier().quorum(vsName, t.vs, up);
-    if (this.alerts() && this.deps.mailer().enabled) {
+    if (this.alerts(t.vs.smtpAlert, false) && this.deps.mailer().enabled) {
       const a = virtualServerQuorumAlert(effectiveRouterId(this.config.globalDefs), vsName, {
         up,
         init: t.init,
@@ -237,8 +289,26 @@ export class LvsHost {
     }
   }
 
-  /** keepalived: checker alerts when smtp_alert_checker, else smtp_alert, says so */
-  private alerts(): boolean {
-    return this.config.globalDefs.smtpAlertChecker ?? this.config.globalDefs.smtpAlert ?? false;
+  /**
+   * keepalived check_data.c: the server's own smtp_alert, else global smtp_alert_checker, else
+   * smtp_alert, else yes for a real server and no for a virtual server's quorum ("inconsistent
+   * ... in order to maintain backwards compatibility", says keepalived).
+   */
+  private alerts(own: boolean | undefined, fallback: boolean): boolean {
+    return own ?? this.config.globalDefs.smtpAlertChecker ?? this.config.globalDefs.smtpAlert ?? fallback;
   }
+}
+
+/** Every FILE_CHECK of a real server at once: down if any is, else the sum of their deltas. */
+export function fileChecksOf(rs: RealServer, tracks: ReadonlyMap<string, { path: string; weight: number; reverse: boolean }>, value: (path: string) => number): { up: boolean; delta: number } {
+  let up = true;
+  let delta = 0;
+  for (const fc of rs.fileChecks ?? []) {
+    const tf = tracks.get(fc.trackFile);
+    if (tf === undefined) continue; // refused by config validation
+    const s = fileCheckStatus(value(tf.path), fc.weight ?? tf.weight, fc.weight !== undefined ? (fc.reverse ?? false) : tf.reverse);
+    if (s.up) delta += s.delta;
+    else up = false;
+  }
+  return { up, delta };
 }

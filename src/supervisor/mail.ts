@@ -211,8 +211,8 @@ export function vrrpGroupAlert(routerId: string, group: string, state: Exclude<V
   return { subject: `[${routerId}] VRRP Group ${group} - ${what}`, body };
 }
 
-/** Checker types as keepalived words their alert bodies (check_tcp.c, check_http.c, check_misc.c, check_dns.c). */
-export type CheckerKind = 'TCP_CHECK' | 'HTTP_GET' | 'SSL_GET' | 'MISC_CHECK' | 'DNS_CHECK';
+/** Checker types as keepalived words their alert bodies (check_tcp.c, check_http.c, check_misc.c, check_dns.c, check_udp.c). */
+export type CheckerKind = 'TCP_CHECK' | 'HTTP_GET' | 'SSL_GET' | 'MISC_CHECK' | 'DNS_CHECK' | 'UDP_CHECK' | 'PING_CHECK' | 'SMTP_CHECK';
 
 export function checkerAlertBody(kind: CheckerKind, up: boolean): string {
   switch (kind) {
@@ -226,6 +226,12 @@ export function checkerAlertBody(kind: CheckerKind, up: boolean): string {
       return up ? '=> MISC CHECK succeeded on service <=' : '=> MISC CHECK failed on service <=';
     case 'DNS_CHECK':
       return up ? '=> DNS_CHECK: succeed on service <=' : '=> DNS_CHECK: failed on service <=';
+    case 'UDP_CHECK':
+      return up ? '=> UDP CHECK succeed on service <=' : '=> UDP CHECK failed on service <=';
+    case 'SMTP_CHECK':
+      return up ? '=> CHECK succeed on service <=' : '=> CHECK failed on service <=';
+    case 'PING_CHECK':
+      return up ? '=> ICMP CHECK succeed on service <=' : '=> ICMP CHECK failed on service <=';
   }
 }
 

@@ -8,7 +8,6 @@ import { checkerWorkerFile, poolCheckRunner } from '../check/pool.ts';
 import { SpawnerHost } from '../check/spawner.ts';
 import type { RunScriptOptions, ScriptResult } from '../check/script-runner.ts';
 import type { UserResolver } from '../check/targets.ts';
-import type { MiscTask } from '../check/task.ts';
 import { ScriptTracker } from '../check/vrrp-script.ts';
 import type { Config, ScriptCommand } from '../config/model.ts';
 import type { InstanceStatus, IsolateHeap } from '../ipc/messages.ts';
@@ -142,7 +141,7 @@ export class Services {
         notifier: () => this.notifier,
         mailer: () => this.mailer,
         metrics: this.metrics,
-        runCheck: poolCheckRunner({ run: async (task) => (await this.startCheckerPool()).run(task) }, { run: (task) => this.spawner.run(task as MiscTask) }),
+        runCheck: poolCheckRunner({ run: async (task) => (await this.startCheckerPool()).run(task) }, { run: (task) => this.spawner.run(task) }),
         resolveUser: resolve,
       });
       await this.lvs.start(this.runnable(this.config));

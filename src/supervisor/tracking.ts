@@ -1,5 +1,5 @@
 /**
- * Tracking for VRRP instances: vrrp_script results (run in the script pool by the
+ * Tracking for VRRP instances: vrrp_script results (run in the spawner process by the
  * ScriptTracker, with fall/rise) and link state (track_interface, and the instance's own
  * interface) become each instance's effective priority and fault, sent to the VRRP worker.
  *

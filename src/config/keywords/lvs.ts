@@ -11,6 +11,7 @@
 import type {
   Checker,
   CheckerCommon,
+  FileCheck,
   HttpUrl,
   LbKind,
   Protocol,
@@ -18,12 +19,18 @@ import type {
   ScriptCommand,
   SourceLoc,
   StatusRange,
+  UdpCheck,
+  UrlRegex,
   VirtualServer,
   VirtualServerGroup,
   VirtualServerGroupEntry,
   VirtualServerKey,
 } from '../model.ts';
 import { tokLoc, type Node } from '../tree.ts';
+import { parseHexStr, type HexStr } from '../hex-str.ts';
+import { addressToBigInt, cidrRange, MAX_RANGE_ADDRESSES } from '../vsg-range.ts';
+import { regexOption, regexProblem } from '../regex.ts';
+import { trackWeightArg } from './track-file.ts';
 import type { Token } from '../lexer.ts';
 import {
   arg,
@@ -117,6 +124,14 @@ function lbKindArg(n: Node, ctx: Ctx): LbKind | undefined {
   return v;
 }
 
+/** A keyword taking one integer, stored by `set`. */
+function intField<T>(set: (target: T, v: number) => void): Handler<T> {
+  return simple((n, target, ctx) => {
+    const v = intArg(n, ctx);
+    if (v !== undefined) set(target, v);
+  });
+}
+
 function portTok(t: Token, ctx: Ctx, what: string): number | undefined {
   const v = intTok(t, ctx, what);
   return v;
@@ -124,16 +139,22 @@ function portTok(t: Token, ctx: Ctx, what: string): number | undefined {
 
 // ---------------------------------------------------------------- checkers
 
-interface CheckerDraft {
-  type: Checker['type'];
-  loc: SourceLoc;
-  inh: Inherited;
+/** A checker's connection options (and those of an SMTP_CHECK `host { }` block). */
+interface ConnOpts {
   connectIp?: string;
   connectPort?: number;
   bindTo?: string;
   bindPort?: number;
   bindIf?: string;
   fwmark?: number;
+}
+
+const CONN_KEYS = ['connectIp', 'connectPort', 'bindTo', 'bindPort', 'bindIf', 'fwmark'] as const;
+
+interface CheckerDraft extends ConnOpts {
+  type: Checker['type'];
+  loc: SourceLoc;
+  inh: Inherited;
   urls: HttpUrl[];
   enableSni: boolean;
   miscPath?: ScriptCommand;
@@ -142,6 +163,19 @@ interface CheckerDraft {
   user?: { user: string; group?: string };
   queryType?: string;
   name?: string;
+  payload?: HexStr;
+  requireReply?: boolean;
+  reply?: HexStr;
+  minReplyLength?: number;
+  maxReplyLength?: number;
+  heloName?: string;
+  /** SMTP_CHECK `host { }` blocks (deprecated by keepalived: each becomes a checker) */
+  hosts?: HostDraft[];
+}
+
+/** An SMTP_CHECK `host { }` block. */
+interface HostDraft extends ConnOpts {
+  connectTimeoutMs?: number;
 }
 
 /** `status_code 200 200-299 400-499 503` */
@@ -166,7 +200,52 @@ function statusCodes(n: Node, ctx: Ctx, url: object): StatusRange[] {
   return out;
 }
 
-type UrlDraft = { path?: string; statusCodes?: StatusRange[]; digest?: string; virtualhost?: string; loc: SourceLoc };
+type UrlDraft = {
+  path?: string;
+  statusCodes?: StatusRange[];
+  digest?: string;
+  virtualhost?: string;
+  loc: SourceLoc;
+  regex?: { pattern: string; loc: SourceLoc };
+  regexOptions: string[];
+  regexNoMatch?: SourceLoc;
+  regexMinOffset?: number;
+  regexMaxOffset?: number;
+};
+
+/** The url's regex settings, checked as keepalived check_http.c does at the url's end. */
+function finishRegex(u: UrlDraft, ctx: Ctx): UrlRegex | undefined {
+  if (u.regex === undefined) {
+    if (u.regexNoMatch !== undefined || u.regexOptions.length > 0 || u.regexMinOffset !== undefined || u.regexMaxOffset !== undefined) {
+      ctx.sink.warn(u.loc, 'ignored-keyword', 'url: regex options without `regex` are ignored (keepalived: "regex parameters specified without regex")');
+    }
+    return undefined;
+  }
+  let flags = '';
+  let utf8 = false;
+  let firstline = false;
+  for (const o of u.regexOptions) {
+    const opt = regexOption(o)!;
+    if (opt.flag !== undefined && !flags.includes(opt.flag)) flags += opt.flag;
+    if (opt.utf8) utf8 = true;
+    if (opt.firstline) firstline = true;
+  }
+  const problem = regexProblem(u.regex.pattern, flags);
+  if (problem !== undefined) {
+    ctx.sink.error(u.regex.loc, 'bad-value', `regex: ${problem}`);
+    return undefined;
+  }
+  let minOffset = u.regexMinOffset ?? 0;
+  let maxOffset = u.regexMaxOffset;
+  if (maxOffset !== undefined && minOffset > maxOffset) {
+    ctx.sink.warn(u.loc, 'bad-value', `url: regex_min_offset ${minOffset} is beyond regex_max_offset ${maxOffset}; both ignored (keepalived)`);
+    minOffset = 0;
+    maxOffset = undefined;
+  }
+  const r: Mutable<UrlRegex> = { pattern: u.regex.pattern, flags, utf8, firstline, noMatch: u.regexNoMatch !== undefined, minOffset };
+  if (maxOffset !== undefined) r.maxOffset = maxOffset;
+  return r;
+}
 
 const urlSpec: BlockSpec<UrlDraft> = {
   name: 'url',
@@ -192,8 +271,33 @@ const urlSpec: BlockSpec<UrlDraft> = {
       const t = arg(n, ctx, 0, 'a host name');
       if (t !== undefined) u.virtualhost = t.text;
     }),
+    regex: simple((n, u, ctx) => {
+      const t = arg(n, ctx, 0, 'a regular expression');
+      if (t === undefined) return;
+      noExtra(n, ctx, 1);
+      if (u.regex !== undefined) ctx.sink.warn(tokLoc(n.kw), 'duplicate-keyword', 'url: a second `regex` replaces the first');
+      u.regex = { pattern: t.text, loc: tokLoc(t) };
+    }),
+    regex_no_match: simple((n, u, ctx) => {
+      noExtra(n, ctx, 0);
+      u.regexNoMatch = tokLoc(n.kw);
+    }),
+    regex_options: simple((n, u, ctx) => {
+      for (const t of n.args) {
+        const o = regexOption(t.text);
+        if (o === undefined) ctx.sink.warn(tokLoc(t), 'unknown-option', `regex_options: unknown option \`${t.text}\`; ignored`);
+        else if (o.unsupported !== undefined) ctx.sink.warn(tokLoc(t), 'unsupported-option', `regex_options \`${t.text}\` is not implemented by vigil (${o.unsupported}); ignored`);
+        else u.regexOptions.push(t.text);
+      }
+    }),
+    regex_min_offset: intField((u, v) => (u.regexMinOffset = v)),
+    regex_max_offset: intField((u, v) => (u.regexMaxOffset = v)),
+    // PCRE2's JIT stack sizes: nothing to size in JavaScript
+    regex_stack: simple((n, _u, ctx) => {
+      intArg(n, ctx, 0, false);
+      intArg(n, ctx, 1);
+    }),
   },
-  unsupported: ['regex', 'regex_no_match', 'regex_options', 'regex_stack', 'regex_min_offset', 'regex_max_offset'],
 };
 
 const commonCheckerKeywords: Record<string, Handler<CheckerDraft>> = {
@@ -239,7 +343,7 @@ const httpSpec: BlockSpec<CheckerDraft> = {
     url: (n, c, ctx) => {
       const kids = block(n, ctx);
       if (kids === undefined) return;
-      const u: UrlDraft = { loc: tokLoc(n.kw) };
+      const u: UrlDraft = { loc: tokLoc(n.kw), regexOptions: [] };
       runBlock(kids, urlSpec, u, ctx);
       if (u.path === undefined) {
         ctx.sink.error(u.loc, 'missing-keyword', 'url has no `path`');
@@ -253,6 +357,8 @@ const httpSpec: BlockSpec<CheckerDraft> = {
       };
       if (u.digest !== undefined) url.digest = u.digest;
       if (u.virtualhost !== undefined) url.virtualhost = u.virtualhost;
+      const regex = finishRegex(u, ctx);
+      if (regex !== undefined) url.regex = regex;
       const l = ctx.locs.get(u);
       if (l !== undefined) ctx.locs.set(url, l);
       c.urls.push(url);
@@ -323,12 +429,112 @@ const dnsSpec: BlockSpec<CheckerDraft> = {
   unsupported: COMMON_UNSUPPORTED,
 };
 
+/** `payload`/`require_reply` HEX_STR: the words after the keyword, joined. */
+function hexArg(n: Node, ctx: Ctx, allowWildcard: boolean): HexStr | undefined {
+  const text = n.args.map((a) => a.text).join(' ');
+  const v = parseHexStr(text, allowWildcard);
+  if (v === undefined) ctx.sink.error(tokLoc(n.args[0] ?? n.kw), 'bad-value', `${n.kw.text}: \`${text}\` is not a hex string`);
+  return v;
+}
+
+const udpSpec: BlockSpec<CheckerDraft> = {
+  name: 'UDP_CHECK',
+  keywords: {
+    ...commonCheckerKeywords,
+    payload: simple((n, c, ctx) => {
+      if (n.args.length === 0) {
+        ctx.sink.error(tokLoc(n.kw), 'missing-value', '`payload` needs a hex string');
+        return;
+      }
+      const v = hexArg(n, ctx, false);
+      if (v !== undefined) c.payload = v;
+    }),
+    require_reply: simple((n, c, ctx) => {
+      c.requireReply = true;
+      if (n.args.length === 0) return;
+      const v = hexArg(n, ctx, true);
+      if (v !== undefined) c.reply = v;
+    }),
+    min_reply_length: intField((c, v) => (c.minReplyLength = v)),
+    max_reply_length: intField((c, v) => (c.maxReplyLength = v)),
+  },
+  unsupported: COMMON_UNSUPPORTED,
+};
+
+/** keepalived check_smtp.h SMTP_DEFAULT_HELO */
+const SMTP_DEFAULT_HELO = 'smtpchecker.keepalived.org';
+
+const hostSpec: BlockSpec<CheckerDraft> = {
+  name: 'host',
+  keywords: {
+    connect_ip: commonCheckerKeywords['connect_ip']!,
+    connect_port: commonCheckerKeywords['connect_port']!,
+    bindto: commonCheckerKeywords['bindto']!,
+    bind_port: commonCheckerKeywords['bind_port']!,
+    bind_if: commonCheckerKeywords['bind_if']!,
+    fwmark: commonCheckerKeywords['fwmark']!,
+    connect_timeout: commonCheckerKeywords['connect_timeout']!,
+  },
+};
+
+const smtpSpec: BlockSpec<CheckerDraft> = {
+  name: 'SMTP_CHECK',
+  keywords: {
+    ...commonCheckerKeywords,
+    helo_name: simple((n, c, ctx) => {
+      const t = arg(n, ctx, 0, 'a host name');
+      if (t === undefined) return;
+      if (c.heloName !== undefined) ctx.sink.warn(tokLoc(n.kw), 'duplicate-keyword', 'SMTP_CHECK: helo_name already given; the last one counts');
+      c.heloName = t.text;
+    }),
+    host: (n, c, ctx) => {
+      const kids = block(n, ctx);
+      if (kids === undefined) return;
+      const h: CheckerDraft = { type: 'SMTP_CHECK', loc: tokLoc(n.kw), inh: {}, urls: [], enableSni: false, miscDynamic: false };
+      runBlock(kids, hostSpec, h, ctx);
+      const host: HostDraft = {};
+      for (const k of CONN_KEYS) if (h[k] !== undefined) (host as Record<string, unknown>)[k] = h[k];
+      if (h.inh.connectTimeoutMs !== undefined) host.connectTimeoutMs = h.inh.connectTimeoutMs;
+      (c.hosts ??= []).push(host);
+    },
+  },
+  unsupported: COMMON_UNSUPPORTED,
+};
+
+/**
+ * An SMTP_CHECK with `host` blocks is one checker per host (keepalived check_smtp.c
+ * smtp_check_end_handler): the checker itself stays when it has connection options of its
+ * own (or no hosts); without them the first host takes its place. Each host's checker keeps
+ * the checker's other settings.
+ */
+function expandSmtpHosts(c: CheckerDraft): CheckerDraft[] {
+  const hosts = c.hosts ?? [];
+  if (hosts.length === 0) return [c];
+  const own = CONN_KEYS.some((k) => c[k] !== undefined) || c.inh.connectTimeoutMs !== undefined;
+  const base: CheckerDraft = { ...c, inh: { ...c.inh } };
+  delete base.hosts;
+  for (const k of CONN_KEYS) delete base[k];
+  const perHost = hosts.map((h): CheckerDraft => {
+    const d: CheckerDraft = { ...base, inh: { ...base.inh }, ...definedOnly(h) };
+    delete (d as { connectTimeoutMs?: number }).connectTimeoutMs;
+    if (h.connectTimeoutMs !== undefined) d.inh.connectTimeoutMs = h.connectTimeoutMs;
+    return d;
+  });
+  if (!own) return perHost;
+  const main: CheckerDraft = { ...c };
+  delete main.hosts;
+  return [main, ...perHost];
+}
+
 const CHECKER_SPECS: Record<string, BlockSpec<CheckerDraft>> = {
   HTTP_GET: httpSpec,
   SSL_GET: { ...httpSpec, name: 'SSL_GET' },
   TCP_CHECK: tcpSpec,
   MISC_CHECK: miscSpec,
   DNS_CHECK: dnsSpec,
+  UDP_CHECK: udpSpec,
+  PING_CHECK: { name: 'PING_CHECK', keywords: commonCheckerKeywords, unsupported: COMMON_UNSUPPORTED },
+  SMTP_CHECK: smtpSpec,
 };
 
 function finishChecker(c: CheckerDraft, rs: Inherited, ctx: Ctx): Checker | undefined {
@@ -364,7 +570,11 @@ function finishChecker(c: CheckerDraft, rs: Inherited, ctx: Ctx): Checker | unde
       break;
     }
     case 'TCP_CHECK':
+    case 'PING_CHECK':
       out = { ...common, type: t };
+      break;
+    case 'SMTP_CHECK':
+      out = { ...common, type: t, heloName: c.heloName ?? SMTP_DEFAULT_HELO };
       break;
     case 'MISC_CHECK': {
       if (c.miscPath === undefined) {
@@ -379,6 +589,19 @@ function finishChecker(c: CheckerDraft, rs: Inherited, ctx: Ctx): Checker | unde
       // keepalived.conf(5): "The default is SOA".
       out = { ...common, type: t, queryType: c.queryType ?? 'SOA', name: c.name ?? '.' };
       break;
+    case 'UDP_CHECK': {
+      const min = c.minReplyLength ?? 0;
+      const max = c.maxReplyLength ?? 255;
+      if (min > max) {
+        ctx.sink.error(c.loc, 'bad-value', `UDP_CHECK: min_reply_length ${min} is above max_reply_length ${max}`);
+        return undefined;
+      }
+      const udp: Mutable<UdpCheck> = { ...common, type: t, requireReply: c.requireReply ?? false, minReplyLength: min, maxReplyLength: max };
+      if (c.payload !== undefined) udp.payload = [...c.payload.data];
+      if (c.reply !== undefined) udp.reply = c.reply.mask !== undefined ? { data: [...c.reply.data], mask: [...c.reply.mask] } : { data: [...c.reply.data] };
+      out = udp;
+      break;
+    }
   }
   const l = { ...(ctx.locs.get(c) ?? {}), ...(ctx.locs.get(c.inh) ?? {}) };
   ctx.locs.set(out, l);
@@ -386,6 +609,22 @@ function finishChecker(c: CheckerDraft, rs: Inherited, ctx: Ctx): Checker | unde
 }
 
 // ---------------------------------------------------------------- real_server
+
+/** `FILE_CHECK { track_file NAME; weight W [reverse] }` (no other checker option applies) */
+const fileCheckSpec: BlockSpec<{ name?: string; weight?: { weight: number; reverse: boolean } }> = {
+  name: 'FILE_CHECK',
+  keywords: {
+    track_file: simple((n, d, ctx) => {
+      const t = arg(n, ctx, 0, 'a track_file name');
+      noExtra(n, ctx, 1);
+      if (t !== undefined) d.name = t.text;
+    }),
+    weight: simple((n, d, ctx) => {
+      const w = trackWeightArg(n, ctx);
+      if (w !== undefined) d.weight = w;
+    }),
+  },
+};
 
 interface RsDraft {
   loc: SourceLoc;
@@ -399,7 +638,9 @@ interface RsDraft {
   upperThreshold?: number;
   lowerThreshold?: number;
   lbKind?: LbKind;
+  smtpAlert?: boolean;
   checkers: CheckerDraft[];
+  fileChecks: FileCheck[];
 }
 
 function checkerHandler(type: Checker['type']): Handler<RsDraft> {
@@ -448,13 +689,31 @@ const rsSpec: BlockSpec<RsDraft> = {
       const v = lbKindArg(n, ctx);
       if (v !== undefined) rs.lbKind = v;
     }),
+    smtp_alert: simple((n, rs, ctx) => {
+      const v = boolArg(n, ctx);
+      if (v !== undefined) rs.smtpAlert = v;
+    }),
     HTTP_GET: checkerHandler('HTTP_GET'),
     SSL_GET: checkerHandler('SSL_GET'),
     TCP_CHECK: checkerHandler('TCP_CHECK'),
     MISC_CHECK: checkerHandler('MISC_CHECK'),
     DNS_CHECK: checkerHandler('DNS_CHECK'),
+    UDP_CHECK: checkerHandler('UDP_CHECK'),
+    FILE_CHECK: (n, rs, ctx) => {
+      const kids = block(n, ctx);
+      if (kids === undefined) return;
+      const d: { name?: string; weight?: { weight: number; reverse: boolean } } = {};
+      runBlock(kids, fileCheckSpec, d, ctx);
+      if (d.name === undefined) {
+        ctx.sink.error(tokLoc(n.kw), 'missing-keyword', 'FILE_CHECK has no `track_file`');
+        return;
+      }
+      rs.fileChecks.push({ loc: tokLoc(n.kw), trackFile: d.name, ...(d.weight !== undefined ? { weight: d.weight.weight, reverse: d.weight.reverse } : {}) });
+    },
+    PING_CHECK: checkerHandler('PING_CHECK'),
+    SMTP_CHECK: checkerHandler('SMTP_CHECK'),
   },
-  unsupported: ['smtp_alert', 'snmp_name', 'SMTP_CHECK', 'UDP_CHECK', 'PING_CHECK', 'FILE_CHECK', 'BFD_CHECK', 'track_file', 'tunnel_type'],
+  unsupported: ['snmp_name', 'BFD_CHECK', 'track_file', 'tunnel_type'],
 };
 (rsSpec.keywords as Record<string, Handler<RsDraft>>)['lvs_method'] = rsSpec.keywords['lb_kind']!;
 
@@ -478,6 +737,7 @@ interface VsDraft {
   sorryServerLbKind?: LbKind;
   sorryServerInhibit: boolean;
   haSuspend: boolean;
+  smtpAlert?: boolean;
   schedFlags: string[];
   realServers: RsDraft[];
 }
@@ -577,6 +837,10 @@ const vsKeywords: Record<string, Handler<VsDraft>> = {
     noExtra(n, ctx, 0);
     vs.omega = true;
   }),
+  smtp_alert: simple((n, vs, ctx) => {
+    const v = boolArg(n, ctx);
+    if (v !== undefined) vs.smtpAlert = v;
+  }),
   ha_suspend: simple((n, vs, ctx) => {
     noExtra(n, ctx, 0);
     vs.haSuspend = true;
@@ -606,7 +870,7 @@ const vsKeywords: Record<string, Handler<VsDraft>> = {
     const kids = n.children ?? [];
     const ip = ipArg(n, ctx);
     if (ip === undefined) return;
-    const rs: RsDraft = { loc: tokLoc(n.kw), address: ip.address, family: ip.family, weight: 1, inh: {}, checkers: [] };
+    const rs: RsDraft = { loc: tokLoc(n.kw), address: ip.address, family: ip.family, weight: 1, inh: {}, checkers: [], fileChecks: [] };
     const p = n.args[1];
     if (p !== undefined) {
       const v = portTok(p, ctx, 'real_server port');
@@ -630,7 +894,7 @@ vsKeywords['lvs_method'] = vsKeywords['lb_kind']!;
 const vsSpec: BlockSpec<VsDraft> = {
   name: 'virtual_server',
   keywords: vsKeywords,
-  unsupported: ['ops', 'persistence_engine', 'smtp_alert', 'snmp_name', 'ip_family', 'tunnel_type'],
+  unsupported: ['ops', 'persistence_engine', 'snmp_name', 'ip_family', 'tunnel_type'],
   obsolete: { nat_mask: 'removed in keepalived 2 (LVS NAT needs no netmask)' },
 };
 
@@ -716,7 +980,7 @@ export function parseVirtualServer(n: Node, ctx: Ctx): VirtualServer | undefined
   for (const d of vs.realServers) {
     const rsInh: Inherited = { ...vs.inh, ...definedOnly(d.inh) };
     const checkers: Checker[] = [];
-    for (const c of d.checkers) {
+    for (const c of d.checkers.flatMap(expandSmtpHosts)) {
       const ch = finishChecker(c, rsInh, ctx);
       if (ch !== undefined) checkers.push(ch);
     }
@@ -734,6 +998,8 @@ export function parseVirtualServer(n: Node, ctx: Ctx): VirtualServer | undefined
     if (d.upperThreshold !== undefined) rs.upperThreshold = d.upperThreshold;
     if (d.lowerThreshold !== undefined) rs.lowerThreshold = d.lowerThreshold;
     if (d.lbKind !== undefined) rs.lbKind = d.lbKind;
+    if (d.smtpAlert !== undefined) rs.smtpAlert = d.smtpAlert;
+    if (d.fileChecks.length > 0) rs.fileChecks = d.fileChecks;
     const l = ctx.locs.get(d);
     if (l !== undefined) ctx.locs.set(rs, l);
     realServers.push(rs);
@@ -776,15 +1042,16 @@ export function parseVirtualServer(n: Node, ctx: Ctx): VirtualServer | undefined
     out.sorryServer = vs.sorryServerLbKind !== undefined ? { ...vs.sorryServer, lbKind: vs.sorryServerLbKind } : vs.sorryServer;
   }
   if (vs.inh.virtualhost !== undefined) out.virtualhost = vs.inh.virtualhost;
+  if (vs.smtpAlert !== undefined) out.smtpAlert = vs.smtpAlert;
   const l = ctx.locs.get(vs);
   if (l !== undefined) ctx.locs.set(out, l);
   return out;
 }
 
-function definedOnly(o: Inherited): Inherited {
+function definedOnly<T extends object>(o: T): T {
   const r: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(o)) if (v !== undefined) r[k] = v;
-  return r as Inherited;
+  return r as T;
 }
 
 // ---------------------------------------------------------------- virtual_server_group
@@ -808,8 +1075,23 @@ export function parseVirtualServerGroup(n: Node, ctx: Ctx): VirtualServerGroup |
       continue;
     }
     const text = k.kw.text;
+    let port = 0;
+    const p = k.args[0];
+    if (p !== undefined) {
+      const v = intTok(p, ctx, 'virtual_server_group port');
+      if (v === undefined) continue;
+      port = v;
+    }
     if (text.includes('/')) {
-      ctx.sink.warn(loc, 'unsupported-option', `virtual_server_group: CIDR ranges (${text}) are not implemented by vigil; ignored`);
+      const r = cidrRange(text);
+      if ('error' in r) {
+        ctx.sink.error(loc, 'bad-address', `virtual_server_group: ${r.error}`);
+        continue;
+      }
+      const e: Mutable<Extract<VirtualServerGroupEntry, { kind: 'ip' }>> = { kind: 'ip', address: r.start, family: r.family, port, loc };
+      if (r.end !== r.start) e.rangeEnd = r.end;
+      if (p !== undefined) setLoc(ctx, e, 'port', p);
+      entries.push(e);
       continue;
     }
     const dash = text.indexOf('-');
@@ -819,13 +1101,6 @@ export function parseVirtualServerGroup(n: Node, ctx: Ctx): VirtualServerGroup |
       ctx.sink.error(loc, 'bad-address', `virtual_server_group: \`${addrText}\` is not an IP address`);
       continue;
     }
-    let port = 0;
-    const p = k.args[0];
-    if (p !== undefined) {
-      const v = intTok(p, ctx, 'virtual_server_group port');
-      if (v === undefined) continue;
-      port = v;
-    }
     const e: Mutable<Extract<VirtualServerGroupEntry, { kind: 'ip' }>> = { kind: 'ip', address: ip.address, family: ip.family, port, loc };
     if (dash >= 0) {
       const end = text.slice(dash + 1);
@@ -834,6 +1109,13 @@ export function parseVirtualServerGroup(n: Node, ctx: Ctx): VirtualServerGroup |
       if (endNum === undefined && endIp === undefined) {
         ctx.sink.error(loc, 'bad-address', `virtual_server_group: range end \`${end}\` is neither a last ${ip.family === 4 ? 'octet' : 'hextet'} nor an address`);
         continue;
+      }
+      if (endIp !== undefined) {
+        const size = endIp.family === ip.family ? addressToBigInt(endIp.address) - addressToBigInt(ip.address) + 1n : 0n;
+        if (size < 1n || size > BigInt(MAX_RANGE_ADDRESSES)) {
+          ctx.sink.error(loc, 'bad-address', `virtual_server_group: range ${text} ${size < 1n ? 'ends before it starts' : `is more than vigil's ${MAX_RANGE_ADDRESSES} services per range`}`);
+          continue;
+        }
       }
       e.rangeEnd = endIp?.address ?? end.toLowerCase();
     }

@@ -5,10 +5,12 @@
 import test from 'ava';
 import { Piscina } from 'piscina';
 import { CheckScheduler, type CheckerSpec, type TransitionEvent } from '../../../src/check/scheduler.ts';
-import { runAttempt, type CheckTask } from '../../../src/check/task.ts';
+import { runAttempt } from '../../../src/check/registry.ts';
+import type { CheckTask } from '../../../src/check/task.ts';
 import { ScriptTracker, type ScriptTransition } from '../../../src/check/vrrp-script.ts';
 import { runScript } from '../../../src/check/script-runner.ts';
-import { checkerPoolOptions, checkerWorkerFile, poolCheckRunner, poolScriptRunner, scriptPoolOptions, scriptWorkerFile } from '../../../src/check/pool.ts';
+import { checkerPoolOptions, checkerWorkerFile, poolCheckRunner } from '../../../src/check/pool.ts';
+import { SpawnerHost } from '../../../src/check/spawner.ts';
 import { httpServer, openFds, rawServer } from './servers.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -113,14 +115,13 @@ test.serial('thousands of checks keep a bounded number of sockets open, and rele
   t.pass();
 });
 
-test('real piscina pools: HTTP checks in the checker pool, MISC_CHECK and vrrp_script in the script pool', async (t) => {
+test('as the daemon runs them: HTTP checks in the checker pool, MISC_CHECK and vrrp_script in the spawner process', async (t) => {
   const checkerPool = new Piscina(checkerPoolOptions());
-  const scriptPool = new Piscina(scriptPoolOptions());
+  const spawner = new SpawnerHost();
   t.is(checkerPoolOptions().filename, checkerWorkerFile());
-  t.is(scriptPoolOptions().filename, scriptWorkerFile());
   t.teardown(async () => {
     await checkerPool.destroy();
-    await scriptPool.destroy();
+    await spawner.stop();
   });
   const dir = mkdtempSync(join(tmpdir(), 'vck-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -131,7 +132,7 @@ test('real piscina pools: HTTP checks in the checker pool, MISC_CHECK and vrrp_s
     res.statusCode = status;
     res.end();
   });
-  const sched = new CheckScheduler({ run: poolCheckRunner(checkerPool, scriptPool) });
+  const sched = new CheckScheduler({ run: poolCheckRunner(checkerPool, spawner) });
   t.teardown(() => sched.stop());
   const events: TransitionEvent[] = [];
   sched.on('transition', (e) => events.push(e));
@@ -172,7 +173,7 @@ test('real piscina pools: HTTP checks in the checker pool, MISC_CHECK and vrrp_s
     { reason: 'exit 1' },
   );
 
-  const tracker = new ScriptTracker({ run: poolScriptRunner(scriptPool) });
+  const tracker = new ScriptTracker({ run: (task) => spawner.run(task) });
   t.teardown(() => tracker.stop());
   const sev: ScriptTransition[] = [];
   tracker.on('transition', (e) => sev.push(e));

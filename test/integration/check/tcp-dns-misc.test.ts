@@ -96,7 +96,7 @@ test('MISC_CHECK: a hung script is killed at misc_timeout, with what it started'
 });
 
 test('hostile tasks fail with bad-task, never throw', async (t) => {
-  const { runAttempt } = await import('../../../src/check/task.ts');
+  const { runAttempt } = await import('../../../src/check/registry.ts');
   const url = [{ path: '/', statusCodes: [] }];
   const http = { kind: 'http' as const, ssl: false, connectTimeoutMs: 300, sni: false, tlsVerify: false, urls: url };
   const bad = [
@@ -114,7 +114,7 @@ test('hostile tasks fail with bad-task, never throw', async (t) => {
 });
 
 test('a loop blocked past the deadline does not turn a refused connection into a timeout', async (t) => {
-  const { runAttempt } = await import('../../../src/check/task.ts');
+  const { runAttempt } = await import('../../../src/check/registry.ts');
   const busy = (ms: number): void => {
     const end = performance.now() + ms;
     while (performance.now() < end) {

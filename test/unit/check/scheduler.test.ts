@@ -19,7 +19,7 @@ function harness(opts: { maxConcurrent?: number; random?: () => number } = {}) {
   const outcome = new Map<number, (n: number) => boolean>();
   const counts = new Map<number, number>();
   const run = async (task: CheckTask): Promise<AttemptResult> => {
-    const port = task.kind === 'misc' ? -1 : task.port;
+    const port = 'port' in task ? task.port : -1;
     calls.push({ at: clock.now(), port });
     const n = (counts.get(port) ?? 0) + 1;
     counts.set(port, n);

@@ -116,19 +116,22 @@ test('include loops are a diagnostic, not a hang', (t) => {
   t.is(self.diagnostics[0]!.code, 'unreadable-file');
 });
 
-test('missing include: warning for include, error for includea; unreadable main file is an error', (t) => {
+test('missing include: a literal path is an error, a glob matching nothing a warning (an error for includea)', (t) => {
   const d = tmpdir(t);
-  fs.writeFileSync(path.join(d, 'm.conf'), 'include nope.conf\ninclude none/*.conf\nincludea gone.conf\ninclude\n');
+  fs.writeFileSync(path.join(d, 'm.conf'), 'include nope.conf\ninclude none/*.conf\nincludea gone.conf\ninclude\nincludea none/*.conf\nincluder gone/x.conf\n');
   const r = lexFile(path.join(d, 'm.conf'), ID);
   t.deepEqual(
     r.diagnostics.map((x) => [x.code, x.severity, x.loc.line, x.loc.col]),
     [
-      ['include-missing', 'warning', 1, 9],
+      ['include-missing', 'error', 1, 9],
       ['include-missing', 'warning', 2, 9],
       ['include-missing', 'error', 3, 10],
       ['missing-value', 'error', 4, 1],
+      ['include-missing', 'error', 5, 10],
+      ['include-missing', 'error', 6, 10],
     ],
   );
+  t.is(r.diagnostics[0]!.message, 'include: cannot read nope.conf: ENOENT');
   const missing = lexFile(path.join(d, 'absent.conf'), ID);
   t.like(missing.diagnostics[0], { code: 'unreadable-file', severity: 'error', loc: { line: 1, col: 1 } });
   t.regex(missing.diagnostics[0]!.message, /ENOENT/);
