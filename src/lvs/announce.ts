@@ -71,14 +71,25 @@ export function vsAddresses(vs: VirtualServer, config: LvsConfig): Array<{ addre
   }
 }
 
+/**
+ * The metric as the kernel reports it back: IPv4 has none unless given (0 is none); an IPv6
+ * route without one gets IP6_RT_PRIO_USER (1024, include/net/ip6_route.h). Keeping the
+ * kernel's value makes a route found at start match the one the config wants.
+ */
+function kernelMetric(family: Family, metric: number | undefined): number | undefined {
+  if (family === 6) return metric === undefined || metric === 0 ? 1024 : metric;
+  return metric === 0 ? undefined : metric;
+}
+
 function routeOf(a: { address: string; family: Family }, ar: AnnounceRoute): AnnouncedRoute {
+  const metric = kernelMetric(a.family, ar.metric);
   return {
     address: a.address,
     family: a.family,
     prefixLen: a.family === 4 ? 32 : 128,
     table: ar.table,
     protocol: ar.protocol,
-    ...(ar.metric !== undefined ? { metric: ar.metric } : {}),
+    ...(metric !== undefined ? { metric } : {}),
   };
 }
 
