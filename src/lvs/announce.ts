@@ -9,7 +9,8 @@
  * - Up is the quorum state computed by desired.ts (keepalived's quorum with hysteresis):
  *   the route goes the moment quorum is lost, and comes back when it is regained.
  * - A drained director wants nothing announced (reason `drain`); a stopping one neither
- *   (reason `stop`). Stop wins over drain, drain over quorum.
+ *   (reason `stop`); one without IPVS neither (reason `ipvs`: it could not forward what it
+ *   attracts). Stop wins over drain, drain over ipvs, ipvs over quorum.
  * - The VIP itself (`VIP/32` on `lo`, so that IPVS sees the packets the router sends here)
  *   is wanted while the virtual server is configured, up or not: `vipsOnLo`.
  */
@@ -26,7 +27,8 @@ export interface AnnouncedRoute {
   readonly metric?: number;
 }
 
-export type WithdrawReason = 'quorum' | 'drain' | 'stop';
+/** quorum lost; drained by the operator; stopping; no IPVS to forward with */
+export type WithdrawReason = 'quorum' | 'drain' | 'stop' | 'ipvs';
 
 export interface Announcement {
   readonly route: AnnouncedRoute;
@@ -40,6 +42,8 @@ export interface Announcement {
 export interface AnnounceMode {
   readonly drained: boolean;
   readonly stopping: boolean;
+  /** IPVS is programmed here; default true */
+  readonly ipvs?: boolean;
 }
 
 /** `198/248/-/10.213.9.10/32`: one kernel route (the kernel's own identity of it: table, prefix, metric; plus protocol). */
@@ -117,7 +121,7 @@ export function announcements(config: LvsConfig, state: LvsState | undefined, mo
   }
   const result = new Map<string, Announcement>();
   for (const [key, a] of out) {
-    const reason: WithdrawReason | undefined = mode.stopping ? 'stop' : mode.drained ? 'drain' : a.anyUp ? undefined : 'quorum';
+    const reason: WithdrawReason | undefined = mode.stopping ? 'stop' : mode.drained ? 'drain' : mode.ipvs === false ? 'ipvs' : a.anyUp ? undefined : 'quorum';
     result.set(key, { route: a.route, up: reason === undefined, ...(reason !== undefined ? { reason } : {}), vsKeys: a.vsKeys });
   }
   return result;

@@ -19,6 +19,7 @@ import type { DaemonOptions } from './options.ts';
 import { sdNotify, SdState, monotonicUsec, startWatchdog } from './sd-notify.ts';
 import { VrrpHost } from './vrrp-host.ts';
 import { Services } from './services.ts';
+import { withdrawGraceMs } from '../lvs/announce.ts';
 
 /** ms: a stop that takes longer than this exits anyway */
 const STOP_DEADLINE_MS = 8000;
@@ -151,11 +152,15 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       dlog.info({ event: LogEvent.shutdown, signal }, 'stopping');
       sdNotify(SdState.stopping);
       watchdog?.stop();
+      // announce_route: routes go first, IPVS keeps serving for withdraw_grace (inside the deadline)
+      const withdrawing = services.withdrawAnnouncements().catch((e: Error) => dlog.error({ event: 'announce.withdraw-failed', err: e.message }, 'withdrawal failed'));
+      const limitMs = STOP_DEADLINE_MS + withdrawGraceMs(config);
       const deadline = setTimeout(() => {
-        dlog.error({ event: 'daemon.stop-timeout' }, `stop took longer than ${STOP_DEADLINE_MS} ms; exiting anyway`);
+        dlog.error({ event: 'daemon.stop-timeout' }, `stop took longer than ${limitMs} ms; exiting anyway`);
         resolve(ExitCode.FATAL);
-      }, STOP_DEADLINE_MS);
+      }, limitMs);
       void (async () => {
+        await withdrawing;
         await vrrp?.stop().catch((e: Error) => dlog.error({ event: 'vrrp.stop-failed', err: e.message }, 'VRRP stop failed'));
         await services.stop().catch((e: Error) => dlog.error({ event: 'services.stop-failed', err: e.message }, 'stop failed'));
         await net.close().catch(() => undefined);

@@ -16,6 +16,10 @@ import { realServerKey } from '../lvs/keys.ts';
 import { applyPlan, describeOp, emptyOwned, planReconcile, planStop, readActual, type Owned } from '../lvs/reconcile.ts';
 import { openIpvs } from '../netlink/ipvs/client.ts';
 import type { IpvsControl } from '../netlink/ipvs/types.ts';
+import type { NetControl } from '../netlink/net-control.ts';
+import { RouteTable } from '../netlink/route-table.ts';
+import { withdrawGraceMs } from '../lvs/announce.ts';
+import { AnnounceHost, type AnnounceStatus, type RouteStore } from './announce-host.ts';
 import { formatRs, formatVs, type VirtualServerView } from './dumps.ts';
 import type { Logger } from './logger.ts';
 import { checkerAlertBody, realServerAlert, virtualServerQuorumAlert, effectiveRouterId, type Mailer, type CheckerKind } from './mail.ts';
@@ -32,6 +36,10 @@ export interface LvsHostDeps {
   readonly resolveUser: UserResolver;
   /** injected for tests; default: the kernel's IPVS over generic netlink */
   readonly openIpvs?: () => Promise<IpvsControl>;
+  /** announce_route: VIPs on lo (without it they are left to the operator) */
+  readonly net?: NetControl;
+  /** announce_route's routing table; default: RouteTable over rtnetlink */
+  readonly openRoutes?: () => Promise<RouteStore>;
 }
 
 export class LvsHost {
@@ -47,6 +55,8 @@ export class LvsHost {
   private running?: Promise<void>;
   private again = false;
   private ipvsError?: string;
+  /** announce_route (BGP + ECMP): present once a virtual server announces */
+  private announce?: AnnounceHost;
 
   constructor(private readonly deps: LvsHostDeps) {
     this.scheduler = new CheckScheduler({ run: deps.runCheck, maxConcurrent: 512 });
@@ -67,8 +77,26 @@ export class LvsHost {
     }
     this.seedResults(config);
     this.scheduler.setTargets(targetsFromConfig(config, { resolveUser: this.deps.resolveUser }));
+    await this.startAnnounce(config);
     await this.applyTimeouts();
     await this.reconcile();
+  }
+
+  private async startAnnounce(config: Config): Promise<void> {
+    if (this.announce || !config.virtualServers.some((vs) => vs.announceRoute !== undefined)) return;
+    const a = new AnnounceHost({
+      log: this.deps.log,
+      metrics: this.deps.metrics,
+      ...(this.deps.net ? { net: this.deps.net } : {}),
+      openRoutes: this.deps.openRoutes ?? (async () => new RouteTable()),
+      programming: () => this.ipvs !== undefined,
+    });
+    try {
+      await a.start(config);
+      this.announce = a;
+    } catch (e) {
+      this.deps.log.error({ event: 'announce.unavailable', err: (e as Error).message }, 'cannot open the routing table: nothing is announced');
+    }
   }
 
   /** global_defs lvs_timeouts: the kernel's TCP, TCP FIN and UDP connection timeouts */
@@ -90,12 +118,38 @@ export class LvsHost {
       await this.start(config);
       return;
     }
+    if (this.announce) await this.announce.reconfigure(config);
+    else await this.startAnnounce(config);
     await this.applyTimeouts();
     await this.reconcile();
   }
 
+  /** `vigil drain` / `vigil undrain`: withdraw (or restore) every announcement, IPVS untouched. */
+  async setDrained(drained: boolean): Promise<AnnounceStatus> {
+    if (!this.announce) throw new Error('no virtual server has announce_route');
+    return this.announce.setDrained(drained);
+  }
+
+  announceStatus(): AnnounceStatus | undefined {
+    return this.announce?.status();
+  }
+
+  /**
+   * Stop, first step (the daemon calls it before anything else): every route is withdrawn so
+   * the router moves flows away while IPVS and the VIPs keep serving them.
+   */
+  async withdraw(): Promise<void> {
+    await this.announce?.withdraw();
+  }
+
   /** Stops checking; omega servers run their down notifications; removes only what vigil added. */
   async stop(): Promise<void> {
+    if (this.announce) {
+      await this.announce.withdraw();
+      // withdraw_grace: the router drops this next hop while IPVS still serves its flows
+      const left = withdrawGraceMs(this.config) - (this.announce.msSinceWithdrawal ?? 0);
+      if (left > 0) await new Promise((r) => setTimeout(r, left));
+    }
     this.scheduler.stop();
     if (this.state) for (const t of stopTransitions(this.config, this.state)) this.report(t);
     await this.running;
@@ -110,6 +164,8 @@ export class LvsHost {
       await this.ipvs.close();
       delete this.ipvs;
     }
+    await this.announce?.stop();
+    delete this.announce;
   }
 
   status(): VirtualServerView[] {
@@ -172,6 +228,8 @@ export class LvsHost {
         this.again = false;
         const res = computeDesired(this.config, this.results, this.state);
         this.state = res.state;
+        // before anything slow: a lost quorum withdraws the route within this tick
+        void this.announce?.update(this.config, res.state);
         for (const p of res.problems) this.deps.log.error({ event: 'lvs.invalid', vs: p.vsKey, code: p.error.code }, p.error.message);
         for (const t of res.transitions) this.report(t);
         if (!this.ipvs) continue;
