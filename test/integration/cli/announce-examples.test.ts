@@ -6,7 +6,8 @@
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../../helpers/routers.ts';
 
@@ -27,13 +28,43 @@ test('BIRD 2 parses the director and router examples', (t) => {
   }
 });
 
-test("FRR's dry run accepts the director example and refuses a broken one", (t) => {
+/** FRR's version as [major, minor], from `vtysh --help` ("Integrated shell for FRR (version 8.4.4)"). */
+function frrVersion(): [number, number] {
+  const r = spawnSync('/usr/bin/vtysh', ['--help'], { encoding: 'utf8' });
+  const m = /FRR \(version (\d+)\.(\d+)/.exec(r.stdout + r.stderr);
+  return m ? [Number(m[1]), Number(m[2])] : [0, 0];
+}
+
+function dryRun(text: string): { status: number | null; out: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-frr-'));
+  try {
+    const f = join(dir, 'frr.conf');
+    writeFileSync(f, text);
+    const r = spawnSync('/usr/bin/vtysh', ['-C', '-f', f], { encoding: 'utf8' });
+    return { status: r.status, out: r.stdout + r.stderr };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test("FRR's dry run accepts the director example (table-direct needs FRR >= 9.1) and refuses a broken one", (t) => {
   if (!have('/usr/bin/vtysh', t)) return;
-  const ok = spawnSync('/usr/bin/vtysh', ['-C', '-f', join(EX, 'frr-director.conf')], { encoding: 'utf8' });
-  t.is(ok.status, 0, ok.stdout + ok.stderr);
+  const text = readFileSync(join(EX, 'frr-director.conf'), 'utf8');
+  const [major, minor] = frrVersion();
+  const direct = major > 9 || (major === 9 && minor >= 1);
+  if (direct) {
+    const r = dryRun(text);
+    t.is(r.status, 0, r.out);
+  } else {
+    // An FRR without `redistribute table-direct` (Debian 12 has 8.4) checks every other line;
+    // the table-direct line itself it refuses, which is why the recipe says FRR >= 9.1.
+    t.log(`FRR ${major}.${minor}: checking the recipe without its table-direct line`);
+    const rest = dryRun(text.replace(/^ *redistribute table-direct .*$/m, ''));
+    t.is(rest.status, 0, rest.out);
+    t.not(dryRun(text).status, 0);
+  }
   // the check is real: a misspelt command is refused
-  const bad = spawnSync('/bin/sh', ['-c', `sed 's/redistribute table/redistribute tabel/' '${join(EX, 'frr-director.conf')}' > /tmp/vigil-frr-bad.$$ && /usr/bin/vtysh -C -f /tmp/vigil-frr-bad.$$; rc=$?; rm -f /tmp/vigil-frr-bad.$$; exit $rc`], { encoding: 'utf8' });
-  t.not(bad.status, 0);
+  t.not(dryRun(text.replace('ip import-table 198', 'ip import-tabel 198')).status, 0);
 });
 
 test('vigil -t accepts the announce_route example', (t) => {
