@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { repoRoot } from '../../helpers/routers.ts';
 
 const EX = join(repoRoot, 'conf/examples');
+const ROUTING = join(EX, 'routing');
 
 function have(bin: string, t: { log(...v: unknown[]): void }): boolean {
   if (existsSync(bin)) return true;
@@ -23,7 +24,7 @@ function have(bin: string, t: { log(...v: unknown[]): void }): boolean {
 test('BIRD 2 parses the director and router examples', (t) => {
   if (!have('/usr/sbin/bird', t)) return;
   for (const f of ['bird-director.conf', 'bird-router.conf']) {
-    const r = spawnSync('/usr/sbin/bird', ['-p', '-c', join(EX, f)], { encoding: 'utf8' });
+    const r = spawnSync('/usr/sbin/bird', ['-p', '-c', join(ROUTING, f)], { encoding: 'utf8' });
     t.is(r.status, 0, `${f}: ${r.stderr}`);
   }
 });
@@ -49,7 +50,7 @@ function dryRun(text: string): { status: number | null; out: string } {
 
 test("FRR's dry run accepts the director example (table-direct needs FRR >= 9.1) and refuses a broken one", (t) => {
   if (!have('/usr/bin/vtysh', t)) return;
-  const text = readFileSync(join(EX, 'frr-director.conf'), 'utf8');
+  const text = readFileSync(join(ROUTING, 'frr-director.conf'), 'utf8');
   const [major, minor] = frrVersion();
   const direct = major > 9 || (major === 9 && minor >= 1);
   if (direct) {
