@@ -215,6 +215,9 @@ export class LvsHost {
       { event: ev.up ? 'check.up' : 'check.down', real_server: ev.key, ...this.names.get(ev.key), reason: ev.reason, ...(ev.detail !== undefined ? { detail: ev.detail } : {}) },
       `real server ${ev.key} ${ev.change === 'weight' ? `weight ${String(ev.weight)}` : ev.up ? 'up' : 'down'} (${ev.reason})`,
     );
+    // announce_route: the verdict moves the route now, not after an IPVS reconcile that may
+    // be in flight (the same computation from the same committed state that reconcile makes)
+    if (this.announce) void this.announce.update(this.config, computeDesired(this.config, this.results, this.state).state);
     void this.reconcile();
   }
 
