@@ -6,7 +6,7 @@
  *
  * The director side runs vigil's own components in one process inside the director's
  * namespace: computeDesired (the quorum verdict) → AnnounceHost → RouteTable (batched
- * rtnetlink) and NetControl (VIPs on lo). IPVS is not involved in any of these paths, and
+ * rtnetlink, VIPs on lo too). IPVS is not involved in any of these paths, and
  * this host's kernel has none, so `programming` is given as true; the whole daemon, IPVS
  * included, is timed by test/kernel/announce-*.test.ts inside the IPVS VM (slower: emulated).
  *
@@ -53,18 +53,16 @@ async function inner(routerNs: string | undefined): Promise<void> {
   const { realServerKey } = await import('../src/lvs/keys.ts');
   const { AnnounceHost } = await import('../src/supervisor/announce-host.ts');
   const { RouteTable } = await import('../src/netlink/route-table.ts');
-  const { openNetControl } = await import('../src/netlink/net-control.ts');
   const { createMetrics } = await import('../src/supervisor/metrics.ts');
   const { pino } = await import('pino');
   const log = pino({ level: 'silent' });
-  const net = await openNetControl({ timeoutMs: 5000 });
   const load = (text: string) => {
     const r = parseConfigTextFull(text, 'bench.conf', { configId: 'bench', interfaceExists: () => true });
     if (!r.config) throw new Error(JSON.stringify(r.diagnostics));
     return r.config;
   };
   const host = (): InstanceType<typeof AnnounceHost> =>
-    new AnnounceHost({ log, metrics: createMetrics({ defaultMetrics: false }), net, openRoutes: async () => new RouteTable({ timeoutMs: 5000 }), programming: () => true });
+    new AnnounceHost({ log, metrics: createMetrics({ defaultMetrics: false }), openRoutes: async () => new RouteTable({ timeoutMs: 5000 }), programming: () => true });
   const inTable = (): number => (JSON.parse(execFileSync('ip', ['-j', 'route', 'show', 'table', '198'], { encoding: 'utf8' })) as unknown[]).length;
   const out: Record<string, unknown> = {};
 
@@ -165,7 +163,6 @@ async function inner(routerNs: string | undefined): Promise<void> {
     scale[`run${r}_withdrawAllMs`] = Math.round(tDown - t2);
   }
   out['scale1000'] = { vips: addrs.length, ...scale };
-  await net.close();
   process.stdout.write(JSON.stringify(out) + '\n');
 }
 

@@ -1,6 +1,7 @@
 /**
  * Host routes in a routing table of vigil's own, written in batches over rtnetlink: the
- * routes `VIP/32 dev lo table T proto P` that BIRD or FRR export (announce_route).
+ * routes `VIP/32 dev lo table T proto P` that BIRD or FRR export (announce_route), and the
+ * VIPs themselves on `lo` (`loopbackAddresses`), so that 1,000 of each are a few datagrams.
  *
  * - Batched: many RTM_NEWROUTE/RTM_DELROUTE messages go in one datagram (up to
  *   MAX_PER_DATAGRAM), each with its own sequence number and NLM_F_ACK, and the kernel's
@@ -22,8 +23,8 @@
  */
 import { Flags, FlagsGet, FlagsNew, formatMessage, MessageType, parseError, parseMessages, RawNetlinkSocket, Protocol, readS32, rt } from 'netlink';
 import type { NetlinkMessage } from 'netlink';
-import { AF_INET, AF_INET6, ipBytes, ipText } from './addresses.ts';
-import { closedError, kernelError, NetlinkError, NL_ESRCH, NL_INVALID_SPEC, NL_PROTOCOL, timeoutError, wrapNetlinkError } from './errors.ts';
+import { AF_INET, AF_INET6, ipBytes, ipText, toAddressMessage } from './addresses.ts';
+import { closedError, kernelError, NetlinkError, NL_EADDRNOTAVAIL, NL_EEXIST, NL_ESRCH, NL_INVALID_SPEC, NL_PROTOCOL, timeoutError, wrapNetlinkError } from './errors.ts';
 import { RT_SCOPE_LINK, RT_SCOPE_NOWHERE, ROUTE_TYPES } from './routes.ts';
 import { encodeRtMessage } from './rtnl.ts';
 import { hardenRouteSocket } from './sockopt.ts';
@@ -107,11 +108,23 @@ interface Pending {
   readonly tolerate?: string;
 }
 
+/** One message of a batch, encoded. */
+interface BatchItem {
+  readonly type: number;
+  /** NLM_F_* besides REQUEST and ACK */
+  readonly flags: number;
+  readonly body: Uint8Array[];
+  readonly op: string;
+  readonly object: string;
+  /** an error code that means "already so" */
+  readonly tolerate?: string;
+}
+
 interface Waiter {
   readonly pending: Map<number, Pending>;
   readonly dumpSeq?: number;
   readonly replies: NetlinkMessage[];
-  readonly results: Array<NetlinkError | undefined>;
+  readonly results: Array<NetlinkError | 'tolerated' | undefined>;
   readonly resolve: () => void;
   readonly reject: (e: NetlinkError) => void;
   timer: NodeJS.Timeout;
@@ -193,26 +206,66 @@ export class RouteTable {
   }
 
   private async applyNow(changes: readonly TableRouteChange[]): Promise<Array<NetlinkError | undefined>> {
-    const results: Array<NetlinkError | undefined> = changes.map(() => undefined);
-    for (let from = 0; from < changes.length; from += MAX_PER_DATAGRAM) {
+    const items = changes.map((c): BatchItem | NetlinkError => {
+      const op = c.op === 'add' ? 'add route' : 'remove route';
+      const object = describeTableRoute(c.route);
+      try {
+        return {
+          type: c.op === 'add' ? rt.MessageType.NEWROUTE : rt.MessageType.DELROUTE,
+          flags: c.op === 'add' ? FlagsNew.CREATE | FlagsNew.REPLACE : 0,
+          body: encodeRtMessage(toTableRouteMessage(c.route, c.op)),
+          op,
+          object,
+          ...(c.op === 'del' ? { tolerate: NL_ESRCH } : {}),
+        };
+      } catch (e) {
+        return wrapNetlinkError(e, op, object);
+      }
+    });
+    return (await this.sendBatch(items)).map((r) => (r === 'tolerated' ? undefined : r));
+  }
+
+  /**
+   * Adds (or removes) host addresses on `lo` (`VIP/32`, `/128`) in batches, as RouteTable
+   * does routes: one result per address, `added`/`present` (EEXIST) or `removed`/`absent`
+   * (EADDRNOTAVAIL), or the kernel's error. Messages as NetControl's (addresses.ts).
+   */
+  loopbackAddresses(op: 'add' | 'del', list: ReadonlyArray<{ readonly address: string; readonly family: 4 | 6 }>): Promise<Array<'added' | 'present' | 'removed' | 'absent' | NetlinkError>> {
+    return this.serial(async () => {
+      const items = list.map((a): BatchItem | NetlinkError => {
+        const spec = { ifname: 'lo', address: a.address, prefixLen: a.family === 4 ? 32 : 128, family: a.family };
+        const opName = op === 'add' ? 'add address' : 'remove address';
+        const object = `${a.address}/${spec.prefixLen} dev lo`;
+        try {
+          return {
+            type: op === 'add' ? rt.MessageType.NEWADDR : rt.MessageType.DELADDR,
+            flags: op === 'add' ? FlagsNew.CREATE | FlagsNew.EXCL : 0,
+            body: encodeRtMessage(toAddressMessage(spec, LOOPBACK_IFINDEX, op)),
+            op: opName,
+            object,
+            tolerate: op === 'add' ? NL_EEXIST : NL_EADDRNOTAVAIL,
+          };
+        } catch (e) {
+          return wrapNetlinkError(e, opName, object);
+        }
+      });
+      return (await this.sendBatch(items)).map((r) => (r === undefined ? (op === 'add' ? 'added' : 'removed') : r === 'tolerated' ? (op === 'add' ? 'present' : 'absent') : r));
+    });
+  }
+
+  /** Sends the items in datagrams of MAX_PER_DATAGRAM; per item: done, its tolerated error, or the error. */
+  private async sendBatch(items: ReadonlyArray<BatchItem | NetlinkError>): Promise<Array<NetlinkError | 'tolerated' | undefined>> {
+    const results: Array<NetlinkError | 'tolerated' | undefined> = items.map((it) => (it instanceof NetlinkError ? it : undefined));
+    for (let from = 0; from < items.length; from += MAX_PER_DATAGRAM) {
       if (this.closed) throw closedError('apply', 'routes');
       const bufs: Uint8Array[] = [];
       const pending = new Map<number, Pending>();
-      for (let i = from; i < Math.min(changes.length, from + MAX_PER_DATAGRAM); i++) {
-        const c = changes[i]!;
-        const op = c.op === 'add' ? 'add route' : 'remove route';
-        const object = describeTableRoute(c.route);
-        let body: Uint8Array[];
-        try {
-          body = encodeRtMessage(toTableRouteMessage(c.route, c.op));
-        } catch (e) {
-          results[i] = wrapNetlinkError(e, op, object);
-          continue;
-        }
+      for (let i = from; i < Math.min(items.length, from + MAX_PER_DATAGRAM); i++) {
+        const it = items[i]!;
+        if (it instanceof NetlinkError) continue;
         const seq = this.nextSeq();
-        const flags = Flags.REQUEST | Flags.ACK | (c.op === 'add' ? FlagsNew.CREATE | FlagsNew.REPLACE : 0);
-        bufs.push(...formatMessage({ type: c.op === 'add' ? rt.MessageType.NEWROUTE : rt.MessageType.DELROUTE, flags, seq, port: this.localPort, data: body }));
-        pending.set(seq, { op, object, index: i, ...(c.op === 'del' ? { tolerate: NL_ESRCH } : {}) });
+        bufs.push(...formatMessage({ type: it.type, flags: Flags.REQUEST | Flags.ACK | it.flags, seq, port: this.localPort, data: it.body }));
+        pending.set(seq, { op: it.op, object: it.object, index: i, ...(it.tolerate !== undefined ? { tolerate: it.tolerate } : {}) });
       }
       if (pending.size === 0) continue;
       await new Promise<void>((resolve, reject) => {
@@ -224,7 +277,7 @@ export class RouteTable {
           resolve,
           reject,
           op: first.op,
-          object: `${pending.size} routes`,
+          object: `${pending.size} changes`,
           timer: setTimeout(() => this.timeoutAll(w), this.timeoutMs),
         };
         this.waiter = w;
@@ -329,7 +382,7 @@ export class RouteTable {
       }
       if (errno !== 0) {
         const err = kernelError(errno, p.op, p.object);
-        if (err.code !== p.tolerate) w.results[p.index] = err;
+        w.results[p.index] = err.code === p.tolerate ? 'tolerated' : err;
       }
       if (w.pending.size === 0) this.done(w);
     }

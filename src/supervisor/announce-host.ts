@@ -20,23 +20,21 @@ import type { Family } from '../config/model.ts';
 import { announcements, announceTables, describeAnnounced, vipsOnLo, type Announcement, type WithdrawReason } from '../lvs/announce.ts';
 import { Announcer, type AnnounceEvent, type RouteWriter } from '../lvs/announcer.ts';
 import type { LvsConfig, LvsState } from '../lvs/desired.ts';
-import type { NetControl } from '../netlink/net-control.ts';
 import type { TableRoute } from '../netlink/route-table.ts';
 import { setIpvsSloppyTcp } from '../netlink/sysctl.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 
-/** The kernel side: RouteTable, or a test's. */
+/** The kernel side: RouteTable (routes in the table, VIPs on lo, batched). */
 export interface RouteStore extends RouteWriter {
   dump(table: number, protocol: number): Promise<TableRoute[]>;
+  loopbackAddresses(op: 'add' | 'del', list: ReadonlyArray<{ readonly address: string; readonly family: Family }>): Promise<Array<'added' | 'present' | 'removed' | 'absent' | Error>>;
   close(): Promise<void>;
 }
 
 export interface AnnounceHostDeps {
   readonly log: Logger;
   readonly metrics: Metrics;
-  /** for the VIPs on lo; without it they are left to the operator */
-  readonly net?: NetControl;
   readonly openRoutes: () => Promise<RouteStore>;
   /** IPVS is programmed here (false: nothing is announced) */
   readonly programming: () => boolean;
@@ -172,12 +170,7 @@ export class AnnounceHost {
     await this.withdraw();
     await this.announcer?.idle();
     this.announcer?.close();
-    for (const [address, v] of this.vips) {
-      if (!v.added || !this.deps.net) continue;
-      await this.deps.net
-        .removeAddress({ ifname: 'lo', address, prefixLen: v.family === 4 ? 32 : 128, family: v.family })
-        .catch((e: Error) => this.deps.log.error({ event: 'announce.vip-failed', vip: address, op: 'remove', err: e.message }, `could not remove ${address} from lo`));
-    }
+    await this.removeVips([...this.vips].filter(([, v]) => v.added).map(([address, v]) => ({ address, family: v.family })));
     this.vips.clear();
     await this.store?.close();
     delete this.store;
@@ -221,29 +214,32 @@ export class AnnounceHost {
     }
   }
 
-  /** VIP/32 on lo for every announcing virtual server, configured or not up. */
+  /** VIP/32 on lo for every announcing virtual server, configured or not up; one batch each way. */
   private async syncVips(config: LvsConfig): Promise<void> {
-    const net = this.deps.net;
-    if (!net) return;
+    if (!this.store) return;
     const want = vipsOnLo(config);
     const wanted = new Set(want.map((v) => v.address));
-    for (const v of want) {
-      if (this.vips.has(v.address)) continue;
-      try {
-        const r = await net.addAddress({ ifname: 'lo', address: v.address, prefixLen: v.family === 4 ? 32 : 128, family: v.family });
-        this.vips.set(v.address, { family: v.family, added: r === 'added' });
-      } catch (e) {
-        this.deps.log.error({ event: 'announce.vip-failed', vip: v.address, op: 'add', err: (e as Error).message }, `could not put ${v.address} on lo`);
-      }
+    const add = want.filter((v) => !this.vips.has(v.address));
+    if (add.length > 0) {
+      const res = await this.store.loopbackAddresses('add', add).catch((e: Error) => add.map(() => e));
+      add.forEach((v, i) => {
+        const r = res[i];
+        if (r === 'added' || r === 'present') this.vips.set(v.address, { family: v.family, added: r === 'added' });
+        else this.deps.log.error({ event: 'announce.vip-failed', vip: v.address, op: 'add', err: r instanceof Error ? r.message : String(r) }, `could not put ${v.address} on lo`);
+      });
     }
-    for (const [address, v] of [...this.vips]) {
-      if (wanted.has(address)) continue;
-      this.vips.delete(address);
-      if (!v.added) continue;
-      await net
-        .removeAddress({ ifname: 'lo', address, prefixLen: v.family === 4 ? 32 : 128, family: v.family })
-        .catch((e: Error) => this.deps.log.error({ event: 'announce.vip-failed', vip: address, op: 'remove', err: e.message }, `could not remove ${address} from lo`));
-    }
+    const gone = [...this.vips].filter(([address]) => !wanted.has(address));
+    for (const [address] of gone) this.vips.delete(address);
+    await this.removeVips(gone.filter(([, v]) => v.added).map(([address, v]) => ({ address, family: v.family })));
+  }
+
+  private async removeVips(list: Array<{ address: string; family: Family }>): Promise<void> {
+    if (!this.store || list.length === 0) return;
+    const res = await this.store.loopbackAddresses('del', list).catch((e: Error) => list.map(() => e));
+    list.forEach((v, i) => {
+      const r = res[i];
+      if (r instanceof Error) this.deps.log.error({ event: 'announce.vip-failed', vip: v.address, op: 'remove', err: r.message }, `could not remove ${v.address} from lo`);
+    });
   }
 
   private async sloppyTcp(on: boolean): Promise<void> {

@@ -16,7 +16,6 @@ import { realServerKey } from '../lvs/keys.ts';
 import { applyPlan, describeOp, emptyOwned, planReconcile, planStop, readActual, type Owned } from '../lvs/reconcile.ts';
 import { openIpvs } from '../netlink/ipvs/client.ts';
 import type { IpvsControl } from '../netlink/ipvs/types.ts';
-import type { NetControl } from '../netlink/net-control.ts';
 import { RouteTable } from '../netlink/route-table.ts';
 import { withdrawGraceMs } from '../lvs/announce.ts';
 import { AnnounceHost, type AnnounceStatus, type RouteStore } from './announce-host.ts';
@@ -36,8 +35,6 @@ export interface LvsHostDeps {
   readonly resolveUser: UserResolver;
   /** injected for tests; default: the kernel's IPVS over generic netlink */
   readonly openIpvs?: () => Promise<IpvsControl>;
-  /** announce_route: VIPs on lo (without it they are left to the operator) */
-  readonly net?: NetControl;
   /** announce_route's routing table; default: RouteTable over rtnetlink */
   readonly openRoutes?: () => Promise<RouteStore>;
 }
@@ -87,7 +84,6 @@ export class LvsHost {
     const a = new AnnounceHost({
       log: this.deps.log,
       metrics: this.deps.metrics,
-      ...(this.deps.net ? { net: this.deps.net } : {}),
       openRoutes: this.deps.openRoutes ?? (async () => new RouteTable()),
       programming: () => this.ipvs !== undefined,
     });

@@ -141,7 +141,6 @@ export class Services {
         metrics: this.metrics,
         runCheck: poolCheckRunner(this.checkerPool, { run: (task) => this.spawner.run(task as MiscTask) }),
         resolveUser: resolve,
-        net: this.deps.net,
       });
       await this.lvs.start(this.runnable(this.config));
     }

@@ -101,3 +101,24 @@ test('1,000 routes: a few datagrams, all in the table, all gone after one delete
   t.is(show(ns).length, 0);
   t.log(`1,000 routes: add ${added.ms.toFixed(1)} ms, delete ${removed.ms.toFixed(1)} ms`);
 });
+
+test('VIPs on lo in one batch: added, present, removed, absent; the kernel sees /32 and /128 on lo', (t) => {
+  if (!requireRoot(t)) return;
+  const lab = new NetnsLab('vrt');
+  t.teardown(() => lab.removeAll());
+  const ns = lab.addNs('a');
+  nsExec(ns, ['ip', 'addr', 'add', '10.213.9.11/32', 'dev', 'lo']);
+  const list = [
+    { address: '10.213.9.10', family: 4 },
+    { address: '10.213.9.11', family: 4 },
+    { address: '2001:db8::53', family: 6 },
+  ];
+  const [add, present] = run(ns, [{ lo: { op: 'add', list } }, { lo: { op: 'add', list } }]);
+  t.deepEqual(add, ['added', 'present', 'added']);
+  t.deepEqual(present, ['present', 'present', 'present']);
+  const lo = (JSON.parse(nsExec(ns, ['ip', '-j', 'addr', 'show', 'dev', 'lo'])) as Array<{ addr_info: Array<{ local: string; prefixlen: number }> }>)[0]!.addr_info.map((a) => `${a.local}/${a.prefixlen}`);
+  for (const a of ['10.213.9.10/32', '10.213.9.11/32', '2001:db8::53/128']) t.true(lo.includes(a), a);
+  const [del, absent] = run(ns, [{ lo: { op: 'del', list: [list[0], list[2]] } }, { lo: { op: 'del', list: [list[0]] } }]);
+  t.deepEqual(del, ['removed', 'removed']);
+  t.deepEqual(absent, ['absent']);
+});
