@@ -22,7 +22,7 @@ export type CliPlan =
   /** `-t` and/or `--dump-conf`: read the configuration and report; never start anything */
   | { readonly kind: 'check'; readonly configFile: string; readonly configId: string; readonly test: boolean; readonly dump: boolean }
   | { readonly kind: 'genhash'; readonly argv: string[] }
-  | { readonly kind: 'control'; readonly command: 'status' | 'reload'; readonly socketPath: string; readonly json: boolean }
+  | { readonly kind: 'control'; readonly command: 'status' | 'reload' | 'drain' | 'undrain'; readonly socketPath: string; readonly json: boolean }
   | { readonly kind: 'daemon'; readonly options: DaemonOptions };
 
 export interface ParsedCli {
@@ -87,6 +87,7 @@ const BY_LONG = new Map(FLAGS.map((f) => [f.long, f]));
 export const USAGE = `Usage: vigil [OPTION...]
        vigil genhash [OPTION...]      compute the digest of a URL for HTTP_GET/SSL_GET
        vigil status|reload [--json] [--control-socket PATH]
+       vigil drain|undrain [--json] [--control-socket PATH]   withdraw / restore announce_route routes
 
 vigil is a keepalived-compatible high-availability daemon (VRRP, health checks, IPVS).
 
@@ -121,7 +122,7 @@ export function parseArgs(argv: readonly string[], env: ParseEnv): ParsedCli {
   const notices: string[] = [];
   const first = argv[0];
   if (first === 'genhash') return { plan: { kind: 'genhash', argv: argv.slice(1) }, notices };
-  if (first === 'status' || first === 'reload') {
+  if (first === 'status' || first === 'reload' || first === 'drain' || first === 'undrain') {
     let socketPath = DEFAULT_CONTROL_SOCKET;
     let json = false;
     for (let i = 1; i < argv.length; i++) {

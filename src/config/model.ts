@@ -362,6 +362,22 @@ export type VirtualServerKey =
   | { readonly kind: 'fwmark'; readonly fwmark: number; readonly family: Family }
   | { readonly kind: 'group'; readonly name: string };
 
+/**
+ * vigil extension, `announce_route { }` in a virtual_server: while the virtual server is up
+ * (quorum met), the route `VIP/32 dev lo table T proto P` is held in the kernel for a routing
+ * daemon (BIRD, FRR) to export; see src/lvs/announce.ts.
+ */
+export interface AnnounceRoute {
+  /** kernel routing table, 1..2^32-1 but not 253 (default), 254 (main), 255 (local) */
+  readonly table: number;
+  /** rtnetlink protocol of the routes, 0..255; default 248 */
+  readonly protocol: number;
+  readonly metric?: number;
+  /** ms from withdrawal to tearing IPVS down on stop; default 2000 */
+  readonly withdrawGraceMs: number;
+  readonly loc: SourceLoc;
+}
+
 export interface VirtualServer {
   readonly loc: SourceLoc;
   readonly key: VirtualServerKey;
@@ -393,6 +409,7 @@ export interface VirtualServer {
   /** scheduler flags (sh-fallback, sh-port, flag-1..3) */
   readonly schedFlags: readonly string[];
   readonly realServers: readonly RealServer[];
+  readonly announceRoute?: AnnounceRoute;
 }
 
 export type VirtualServerGroupEntry =

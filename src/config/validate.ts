@@ -210,6 +210,14 @@ export function validateConfig(config: Config, locs: FieldLocs, opts: ValidateOp
     if (k.kind === 'ip') rangeAt(vs, 'port', vs.loc, `virtual_server ${label}`, 'port', k.port, 0, 65535);
     if (k.kind === 'fwmark') range(vs.loc, 'virtual_server fwmark', k.fwmark, 1, 2 ** 32 - 1);
     if (k.kind === 'group' && !vsGroups.has(k.name)) sink.error(vs.loc, 'unknown-reference', `virtual_server group ${k.name} names no virtual_server_group`);
+    if (k.kind === 'group' && vs.announceRoute !== undefined) {
+      const grp = config.virtualServerGroups.find((g) => g.name === k.name);
+      if (grp !== undefined && !grp.entries.some((e) => e.kind === 'ip')) {
+        sink.error(vs.announceRoute.loc, 'no-address', `virtual_server group ${k.name}: announce_route needs addresses; the group has only fwmark entries`);
+      } else if (grp !== undefined && grp.entries.some((e) => e.kind === 'fwmark')) {
+        sink.warn(vs.announceRoute.loc, 'no-address', `virtual_server group ${k.name}: announce_route announces the group's addresses; its fwmark entries have none`);
+      }
+    }
     if (vs.persistenceTimeoutMs !== undefined) range(at(vs, 'persistenceTimeoutMs', vs.loc), `virtual_server ${label}: persistence_timeout (s)`, vs.persistenceTimeoutMs / 1000, 1, 2678400);
     if (vs.quorum < 0) sink.error(vs.loc, 'range', `virtual_server ${label}: quorum must not be negative`);
     if (vs.hysteresis < 0) sink.error(vs.loc, 'range', `virtual_server ${label}: hysteresis must not be negative`);

@@ -51,3 +51,17 @@ export const VMAC_SETTINGS: ReadonlyArray<readonly [Ipv4ConfKey, string]> = [
   ['accept_local', '1'],
   ['rp_filter', '0'],
 ];
+
+/**
+ * `net.ipv4.vs.sloppy_tcp`: IPVS picks up a TCP connection it did not see start (a flow the
+ * router moved here from another director, announce_route); with a consistent scheduler (mh)
+ * it goes to the same real server. Only the key below is written, never a path from outside.
+ */
+export async function setIpvsSloppyTcp(on: boolean): Promise<void> {
+  const p = '/proc/sys/net/ipv4/vs/sloppy_tcp';
+  try {
+    await writeFile(p, on ? '1' : '0');
+  } catch (e) {
+    throw new NetlinkError(NL_SYSCTL, `cannot write ${on ? 1 : 0} to ${p}: ${String(e)}`, { op: 'write sysctl', object: 'net.ipv4.vs.sloppy_tcp', cause: e });
+  }
+}

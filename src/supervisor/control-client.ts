@@ -9,6 +9,7 @@ import { createConnection } from 'node:net';
 import type { Writable } from 'node:stream';
 import { DEFAULT_CONTROL_SOCKET, type ControlCommand, type ControlResponse } from './control-socket.ts';
 import type { VigilStatus } from './dumps.ts';
+import type { AnnounceStatus } from './announce-host.ts';
 
 export { DEFAULT_CONTROL_SOCKET };
 
@@ -76,6 +77,8 @@ export async function runControlCommand(cmd: ControlCommand, socketPath: string 
     out.write(`${JSON.stringify(res.result, null, 2)}\n`);
   } else if (cmd === 'status') {
     out.write(formatStatus(res.result as VigilStatus));
+  } else if (cmd === 'drain' || cmd === 'undrain') {
+    out.write(formatAnnounce(res.result as AnnounceStatus));
   } else {
     out.write(formatReload(res.result));
   }
@@ -106,6 +109,16 @@ function table(rows: readonly (readonly string[])[]): string[] {
   const widths: number[] = [];
   for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : pad(c, widths[i] ?? 0))).join('  ').trimEnd());
+}
+
+/** announce_route for people: drained or not, then one line per route. Pure. */
+export function formatAnnounce(a: AnnounceStatus): string {
+  const out = [`announce_route: ${a.drained ? 'DRAINED (vigil undrain to announce again)' : 'not drained'}`];
+  for (const r of a.routes) {
+    const state = r.announced ? 'ANNOUNCED' : `WITHDRAWN (${r.reason ?? 'pending'})`;
+    out.push(`  ${pad(`${r.prefix} table ${r.table} proto ${r.protocol}`, 40)} ${state}${r.lastError !== undefined ? `  last error ${r.lastError}` : ''}`);
+  }
+  return `${out.join('\n')}\n`;
 }
 
 /** `vigil status` for people: instances, then virtual servers, then counters. Pure. */
@@ -140,6 +153,10 @@ export function formatStatus(s: VigilStatus): string {
         out.push(`  ${pad(r.name, 28)} ${r.up ? 'UP  ' : 'DOWN'} weight ${r.weight}${r.checkers.length > 0 ? `  ${r.checkers.join(',')}` : ''}`);
       }
     }
+  }
+  if (s.announce !== undefined) {
+    out.push('');
+    out.push(formatAnnounce(s.announce).trimEnd());
   }
   const counters = Object.entries(s.counters);
   if (counters.length > 0) {

@@ -28,12 +28,16 @@ export const IDLE_TIMEOUT_MS = 30_000;
  * `restart-vrrp-worker` is a failover drill: the VRRP worker is terminated as if it had
  * crashed, so an operator (or a test) can watch the node give up its VIPs and converge again.
  */
-export type ControlCommand = 'status' | 'reload' | 'restart-vrrp-worker';
+export type ControlCommand = 'status' | 'reload' | 'restart-vrrp-worker' | 'drain' | 'undrain';
+const COMMANDS: readonly string[] = ['status', 'reload', 'restart-vrrp-worker', 'drain', 'undrain'];
 
 export interface ControlHandlers {
   status(): unknown;
   reload(): unknown;
   restartVrrpWorker?(): unknown;
+  /** announce_route: withdraw (drain) or restore (undrain) this director's announcements */
+  drain?(): unknown;
+  undrain?(): unknown;
 }
 
 export type ControlErrorCode = 'CONTROL_IN_USE' | 'CONTROL_NOT_SOCKET' | 'CONTROL_BAD_REQUEST' | 'CONTROL_UNKNOWN_COMMAND' | 'CONTROL_HANDLER_FAILED';
@@ -75,10 +79,10 @@ export function parseRequest(line: string): { cmd: ControlCommand } | ControlErr
   if (typeof v !== 'object' || v === null || !('cmd' in v) || typeof v.cmd !== 'string') {
     return new ControlError('CONTROL_BAD_REQUEST', 'request must be an object with a string "cmd"');
   }
-  if (v.cmd !== 'status' && v.cmd !== 'reload' && v.cmd !== 'restart-vrrp-worker') {
-    return new ControlError('CONTROL_UNKNOWN_COMMAND', `unknown command ${JSON.stringify(v.cmd).slice(0, 64)}; want status, reload or restart-vrrp-worker`);
+  if (!COMMANDS.includes(v.cmd)) {
+    return new ControlError('CONTROL_UNKNOWN_COMMAND', `unknown command ${JSON.stringify(v.cmd).slice(0, 64)}; want ${COMMANDS.slice(0, -1).join(', ')} or ${COMMANDS.at(-1)!}`);
   }
-  return { cmd: v.cmd };
+  return { cmd: v.cmd as ControlCommand };
 }
 
 export async function startControlServer(opts: ControlServerOptions): Promise<ControlServer> {
@@ -195,5 +199,11 @@ function dispatch(h: ControlHandlers, cmd: ControlCommand): unknown {
     case 'restart-vrrp-worker':
       if (!h.restartVrrpWorker) throw new ControlError('CONTROL_UNKNOWN_COMMAND', 'this daemon runs no VRRP worker');
       return h.restartVrrpWorker();
+    case 'drain':
+    case 'undrain': {
+      const f = cmd === 'drain' ? h.drain : h.undrain;
+      if (!f) throw new ControlError('CONTROL_UNKNOWN_COMMAND', 'this daemon announces no routes');
+      return f.call(h);
+    }
   }
 }

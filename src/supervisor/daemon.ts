@@ -17,6 +17,7 @@ import { ExitCode } from './exit-codes.ts';
 import type { Logger } from './logger.ts';
 import type { DaemonOptions } from './options.ts';
 import { bootVrrpWorker, vrrpRealtimePriority } from './vrrp-boot.ts';
+import { withdrawGraceMs } from '../lvs/announce.ts';
 
 /** ms: a stop that takes longer than this exits anyway */
 const STOP_DEADLINE_MS = 8000;
@@ -184,11 +185,15 @@ export async function runDaemon(opts: DaemonOptions, normalPriority: () => void 
       dlog.info({ event: LogEvent.shutdown, signal }, 'stopping');
       sdNotify(SdState.stopping);
       watchdog?.stop();
+      // announce_route: routes go first, IPVS keeps serving for withdraw_grace (inside the deadline)
+      const withdrawing = services.withdrawAnnouncements().catch((e: Error) => dlog.error({ event: 'announce.withdraw-failed', err: e.message }, 'withdrawal failed'));
+      const limitMs = STOP_DEADLINE_MS + withdrawGraceMs(config);
       const deadline = setTimeout(() => {
-        dlog.error({ event: 'daemon.stop-timeout' }, `stop took longer than ${STOP_DEADLINE_MS} ms; exiting anyway`);
+        dlog.error({ event: 'daemon.stop-timeout' }, `stop took longer than ${limitMs} ms; exiting anyway`);
         resolve(ExitCode.FATAL);
-      }, STOP_DEADLINE_MS);
+      }, limitMs);
       void (async () => {
+        await withdrawing;
         await vrrp?.stop().catch((e: Error) => dlog.error({ event: 'vrrp.stop-failed', err: e.message }, 'VRRP stop failed'));
         await services.stop().catch((e: Error) => dlog.error({ event: 'services.stop-failed', err: e.message }, 'stop failed'));
         await net.close().catch(() => undefined);

@@ -16,6 +16,7 @@ import { closeSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs'
 import { join } from 'node:path';
 import type { Protocol, RealServer, VirtualServer } from '../config/model.ts';
 import type { InstanceStatus, IsolateHeap } from '../ipc/messages.ts';
+import type { AnnounceStatus } from './announce-host.ts';
 
 /** keepalived's dump directory (global_data->tmp_dir default) */
 export const DEFAULT_DUMP_DIR = '/tmp';
@@ -73,6 +74,8 @@ export interface VigilStatus {
   readonly instances: readonly InstanceView[];
   readonly syncGroups: readonly SyncGroupView[];
   readonly virtualServers: readonly VirtualServerView[];
+  /** announce_route: drained or not, and each route (absent without announce_route) */
+  readonly announce?: AnnounceStatus;
   readonly reloads: { readonly ok: number; readonly refused: number; readonly failed: number };
   /** anything else worth a number: mails sent/failed, notify scripts run … */
   readonly counters: Readonly<Record<string, number>>;

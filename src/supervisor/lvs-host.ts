@@ -18,6 +18,9 @@ import { realServerKey } from '../lvs/keys.ts';
 import { applyPlan, describeOp, emptyOwned, planReconcile, planStop, readActual, type Owned } from '../lvs/reconcile.ts';
 import { openIpvs } from '../netlink/ipvs/client.ts';
 import type { IpvsControl } from '../netlink/ipvs/types.ts';
+import { RouteTable } from '../netlink/route-table.ts';
+import { withdrawGraceMs } from '../lvs/announce.ts';
+import { AnnounceHost, type AnnounceStatus, type RouteStore } from './announce-host.ts';
 import { formatRs, formatVs, type VirtualServerView } from './dumps.ts';
 import type { Logger } from './logger.ts';
 import { checkerAlertBody, realServerAlert, virtualServerQuorumAlert, effectiveRouterId, type Mailer, type CheckerKind } from './mail.ts';
@@ -34,6 +37,8 @@ export interface LvsHostDeps {
   readonly resolveUser: UserResolver;
   /** injected for tests; default: the kernel's IPVS over generic netlink */
   readonly openIpvs?: () => Promise<IpvsControl>;
+  /** announce_route's routing table; default: RouteTable over rtnetlink */
+  readonly openRoutes?: () => Promise<RouteStore>;
 }
 
 export class LvsHost {
@@ -51,6 +56,8 @@ export class LvsHost {
   private ipvsError?: string;
   /** FILE_CHECK: the track_file numbers */
   private readonly files = new TrackFileWatcher();
+  /** announce_route (BGP + ECMP): present once a virtual server announces */
+  private announce?: AnnounceHost;
 
   constructor(private readonly deps: LvsHostDeps) {
     this.scheduler = new CheckScheduler({ run: deps.runCheck, maxConcurrent: 512 });
@@ -78,6 +85,7 @@ export class LvsHost {
     this.files.start(config.trackFiles ?? []);
     this.warnUnsupported(config);
     this.scheduler.setTargets(targetsFromConfig(config, { resolveUser: this.deps.resolveUser }));
+    await this.startAnnounce(config);
     await this.applyTimeouts();
     await this.reconcile();
   }
@@ -95,6 +103,22 @@ export class LvsHost {
           );
         }
       }
+    }
+  }
+
+  private async startAnnounce(config: Config): Promise<void> {
+    if (this.announce || !config.virtualServers.some((vs) => vs.announceRoute !== undefined)) return;
+    const a = new AnnounceHost({
+      log: this.deps.log,
+      metrics: this.deps.metrics,
+      openRoutes: this.deps.openRoutes ?? (async () => new RouteTable()),
+      programming: () => this.ipvs !== undefined,
+    });
+    try {
+      await a.start(config);
+      this.announce = a;
+    } catch (e) {
+      this.deps.log.error({ event: 'announce.unavailable', err: (e as Error).message }, 'cannot open the routing table: nothing is announced');
     }
   }
 
@@ -119,12 +143,38 @@ export class LvsHost {
       await this.start(config);
       return;
     }
+    if (this.announce) await this.announce.reconfigure(config);
+    else await this.startAnnounce(config);
     await this.applyTimeouts();
     await this.reconcile();
   }
 
+  /** `vigil drain` / `vigil undrain`: withdraw (or restore) every announcement, IPVS untouched. */
+  async setDrained(drained: boolean): Promise<AnnounceStatus> {
+    if (!this.announce) throw new Error('no virtual server has announce_route');
+    return this.announce.setDrained(drained);
+  }
+
+  announceStatus(): AnnounceStatus | undefined {
+    return this.announce?.status();
+  }
+
+  /**
+   * Stop, first step (the daemon calls it before anything else): every route is withdrawn so
+   * the router moves flows away while IPVS and the VIPs keep serving them.
+   */
+  async withdraw(): Promise<void> {
+    await this.announce?.withdraw();
+  }
+
   /** Stops checking; omega servers run their down notifications; removes only what vigil added. */
   async stop(): Promise<void> {
+    if (this.announce) {
+      await this.announce.withdraw();
+      // withdraw_grace: the router drops this next hop while IPVS still serves its flows
+      const left = withdrawGraceMs(this.config) - (this.announce.msSinceWithdrawal ?? 0);
+      if (left > 0) await new Promise((r) => setTimeout(r, left));
+    }
     this.scheduler.stop();
     this.files.stop();
     if (this.state) for (const t of stopTransitions(this.config, this.state)) this.report(t);
@@ -140,6 +190,8 @@ export class LvsHost {
       await this.ipvs.close();
       delete this.ipvs;
     }
+    await this.announce?.stop();
+    delete this.announce;
   }
 
   status(): VirtualServerView[] {
@@ -211,6 +263,9 @@ export class LvsHost {
       { event: ev.up ? 'check.up' : 'check.down', real_server: ev.key, ...this.names.get(ev.key), reason: ev.reason, ...(ev.detail !== undefined ? { detail: ev.detail } : {}) },
       `real server ${ev.key} ${ev.change === 'weight' ? `weight ${String(ev.weight)}` : ev.up ? 'up' : 'down'} (${ev.reason})`,
     );
+    // announce_route: the verdict moves the route now, not after an IPVS reconcile that may
+    // be in flight (the same computation from the same committed state that reconcile makes)
+    if (this.announce) void this.announce.update(this.config, computeDesired(this.config, this.results, this.state).state);
     void this.reconcile();
   }
 
@@ -224,6 +279,8 @@ export class LvsHost {
         this.again = false;
         const res = computeDesired(this.config, this.withFileChecks(), this.state);
         this.state = res.state;
+        // before anything slow: a lost quorum withdraws the route within this tick
+        void this.announce?.update(this.config, res.state);
         for (const p of res.problems) this.deps.log.error({ event: 'lvs.invalid', vs: p.vsKey, code: p.error.code }, p.error.message);
         for (const t of res.transitions) this.report(t);
         if (!this.ipvs) continue;

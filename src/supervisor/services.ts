@@ -155,6 +155,8 @@ export class Services {
           return this.reloadHandler();
         },
         ...(this.deps.vrrp ? { restartVrrpWorker: () => this.deps.vrrp!.crashWorker() } : {}),
+        drain: async () => this.setDrained(true),
+        undrain: async () => this.setDrained(false),
       },
       onError: (e) => this.deps.log.warn({ event: LogEvent.controlError, err: e.message }, 'control socket error'),
     }).catch((e: Error) => {
@@ -203,6 +205,17 @@ export class Services {
     if (this.lvs) await this.lvs.reconfigure(runnable);
   }
 
+  /** `vigil drain|undrain` (announce_route) */
+  private async setDrained(drained: boolean): Promise<unknown> {
+    if (!this.lvs) throw new Error('no virtual server has announce_route');
+    return this.lvs.setDrained(drained);
+  }
+
+  /** Stop, first step: withdraw announced routes (announce_route) before anything else stops. */
+  async withdrawAnnouncements(): Promise<void> {
+    await this.lvs?.withdraw();
+  }
+
   setReloadHandler(h: ReloadHandler): void {
     this.reloadHandler = h;
   }
@@ -239,6 +252,7 @@ export class Services {
         state: views.find((v) => v.syncGroup === g.name)?.state ?? 'INIT',
       })),
       virtualServers: this.lvs?.status() ?? [],
+      ...(this.lvs?.announceStatus() !== undefined ? { announce: this.lvs.announceStatus()! } : {}),
       reloads: { ...this.reloads },
       counters: {
         notifyScripts: this.notifier.stats.scripts,

@@ -9,6 +9,7 @@
  * DNS_CHECK, 1 s otherwise; warmup defaults to delay_loop (left undefined here).
  */
 import type {
+  AnnounceRoute,
   Checker,
   CheckerCommon,
   FileCheck,
@@ -50,6 +51,7 @@ import {
   type Ctx,
 } from '../values.ts';
 import { block, runBlock, simple, type BlockSpec, type Handler, type Mutable } from './table.ts';
+import { parseAnnounceRoute } from './announce.ts';
 
 const LB_KINDS = ['NAT', 'DR', 'TUN'] as const;
 const PROTOCOLS = ['TCP', 'UDP', 'SCTP'] as const;
@@ -740,6 +742,7 @@ interface VsDraft {
   smtpAlert?: boolean;
   schedFlags: string[];
   realServers: RsDraft[];
+  announceRoute?: AnnounceRoute;
 }
 
 const vsKeywords: Record<string, Handler<VsDraft>> = {
@@ -866,6 +869,13 @@ const vsKeywords: Record<string, Handler<VsDraft>> = {
     const v = lbKindArg(n, ctx);
     if (v !== undefined) vs.sorryServerLbKind = v;
   }),
+  announce_route: (n, vs, ctx) => {
+    const a = parseAnnounceRoute(n, ctx);
+    if (a === undefined) return;
+    // a fwmark service has no address to announce (a group's addresses are checked in validate.ts)
+    if (vs.key.kind === 'fwmark') ctx.sink.error(tokLoc(n.kw), 'no-address', 'announce_route needs a virtual server with an address; `fwmark` has none to announce');
+    else vs.announceRoute = a;
+  },
   real_server: (n, vs, ctx) => {
     const kids = n.children ?? [];
     const ip = ipArg(n, ctx);
@@ -1043,6 +1053,7 @@ export function parseVirtualServer(n: Node, ctx: Ctx): VirtualServer | undefined
   }
   if (vs.inh.virtualhost !== undefined) out.virtualhost = vs.inh.virtualhost;
   if (vs.smtpAlert !== undefined) out.smtpAlert = vs.smtpAlert;
+  if (vs.announceRoute !== undefined) out.announceRoute = vs.announceRoute;
   const l = ctx.locs.get(vs);
   if (l !== undefined) ctx.locs.set(out, l);
   return out;

@@ -100,7 +100,7 @@ test('bad requests get coded errors; answers come back in order on one connectio
     { ok: true, result: 'S' },
     { ok: true, result: 'R' },
     { ok: false, error: { code: 'CONTROL_BAD_REQUEST', message: 'request is not JSON' } },
-    { ok: false, error: { code: 'CONTROL_UNKNOWN_COMMAND', message: 'unknown command "rm -rf"; want status, reload or restart-vrrp-worker' } },
+    { ok: false, error: { code: 'CONTROL_UNKNOWN_COMMAND', message: 'unknown command "rm -rf"; want status, reload, restart-vrrp-worker, drain or undrain' } },
   ]);
   const closed = await new Promise<boolean>((resolve) => {
     const c = createConnection(path);
