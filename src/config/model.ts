@@ -123,6 +123,22 @@ export interface TrackRef {
   readonly loc: SourceLoc;
 }
 
+/**
+ * `track_file NAME { file PATH; weight N [reverse]; init_file [VALUE] [overwrite] }`
+ * (`vrrp_track_file` is keepalived's deprecated synonym). The number in the file times the
+ * weight moves the priority of every instance that tracks it.
+ */
+export interface TrackFile {
+  readonly name: string;
+  readonly file: string;
+  /** -254..254, default 1; 0: a non-zero value puts the tracking instance in FAULT */
+  readonly weight: number;
+  readonly weightReverse: boolean;
+  /** `init_file`: write `value` (default 0) at start-up if the file is missing, or always with `overwrite` */
+  readonly init?: { readonly value: number; readonly overwrite: boolean };
+  readonly loc: SourceLoc;
+}
+
 export interface VirtualAddress {
   readonly address: string;
   readonly prefixLen: number;
@@ -186,6 +202,8 @@ export interface VrrpInstance {
   readonly mcastSrcIp?: string;
   readonly trackInterfaces: readonly TrackRef[];
   readonly trackScripts: readonly TrackRef[];
+  /** `track_file { NAME [weight N [reverse]] }`; absent: none */
+  readonly trackFiles?: readonly TrackRef[];
   readonly dontTrackPrimary: boolean;
   readonly notifyMaster?: ScriptCommand;
   readonly notifyBackup?: ScriptCommand;
@@ -214,6 +232,8 @@ export interface VrrpSyncGroup {
   readonly members: readonly string[];
   readonly trackScripts: readonly TrackRef[];
   readonly trackInterfaces: readonly TrackRef[];
+  /** absent: none */
+  readonly trackFiles?: readonly TrackRef[];
   readonly notifyMaster?: ScriptCommand;
   readonly notifyBackup?: ScriptCommand;
   readonly notifyFault?: ScriptCommand;
@@ -371,6 +391,8 @@ export interface Config {
   readonly files: readonly string[];
   readonly globalDefs: GlobalDefs;
   readonly vrrpScripts: readonly VrrpScript[];
+  /** `track_file` / `vrrp_track_file` blocks; absent: none */
+  readonly trackFiles?: readonly TrackFile[];
   readonly vrrpSyncGroups: readonly VrrpSyncGroup[];
   readonly vrrpInstances: readonly VrrpInstance[];
   readonly virtualServerGroups: readonly VirtualServerGroup[];

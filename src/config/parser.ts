@@ -7,6 +7,7 @@ import { DiagnosticSink } from './diagnostics.ts';
 import { defaultGlobals, globalDefsSpec, type GlobalDraft } from './keywords/global-defs.ts';
 import { parseVirtualServer, parseVirtualServerGroup } from './keywords/lvs.ts';
 import { block, runBlock, type BlockSpec } from './keywords/table.ts';
+import { parseTrackFile } from './keywords/track-file.ts';
 import {
   finishInstance,
   finishScript,
@@ -21,7 +22,7 @@ import {
   type ScriptDraft,
   type SyncGroupDraft,
 } from './keywords/vrrp.ts';
-import type { Config, Diagnostic, GlobalDefs, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpScript, VrrpSyncGroup } from './model.ts';
+import type { Config, Diagnostic, GlobalDefs, TrackFile, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpScript, VrrpSyncGroup } from './model.ts';
 import { tokLoc, type Node } from './tree.ts';
 import { arg, noExtra, type Ctx, type FieldLocs } from './values.ts';
 
@@ -38,6 +39,7 @@ interface Top {
   instances: InstanceDraft[];
   vsGroups: VirtualServerGroup[];
   vss: VirtualServer[];
+  trackFiles: TrackFile[];
 }
 
 /** Top-level blocks keepalived knows that vigil does not implement. */
@@ -46,8 +48,6 @@ const TOP_UNSUPPORTED = [
   'static_routes',
   'static_rules',
   'vrrp_track_process',
-  'vrrp_track_file',
-  'track_file',
   'bfd_instance',
   'garp_group',
   'linkbeat_use_polling',
@@ -104,6 +104,15 @@ const topSpec: BlockSpec<Top> = {
       const vs = parseVirtualServer(n, ctx);
       if (vs !== undefined) top.vss.push(vs);
     },
+    track_file: (n, top, ctx) => {
+      const f = parseTrackFile(n, ctx);
+      if (f !== undefined) top.trackFiles.push(f);
+    },
+    // keepalived's deprecated synonym (after 2.0.20)
+    vrrp_track_file: (n, top, ctx) => {
+      const f = parseTrackFile(n, ctx);
+      if (f !== undefined) top.trackFiles.push(f);
+    },
   },
   unsupported: TOP_UNSUPPORTED,
 };
@@ -112,7 +121,7 @@ export function parseTree(nodes: readonly Node[], files: readonly string[], sink
   // A Map, not a WeakMap: it lives as long as the parse, and ephemerons cost the GC more.
   const locs: FieldLocs = new Map();
   const ctx: Ctx = { sink, locs };
-  const top: Top = { globals: defaultGlobals(), scripts: [], groups: [], instances: [], vsGroups: [], vss: [] };
+  const top: Top = { globals: defaultGlobals(), scripts: [], groups: [], instances: [], vsGroups: [], vss: [], trackFiles: [] };
   runBlock(nodes, topSpec, top, ctx);
   const globalDefs: GlobalDefs = top.globals;
 
@@ -146,6 +155,7 @@ export function parseTree(nodes: readonly Node[], files: readonly string[], sink
     vrrpInstances,
     virtualServerGroups: top.vsGroups,
     virtualServers: top.vss,
+    ...(top.trackFiles.length > 0 ? { trackFiles: top.trackFiles } : {}),
   };
   return { config, locs, diagnostics: sink.list };
 }

@@ -78,14 +78,28 @@ export function validateConfig(config: Config, locs: FieldLocs, opts: ValidateOp
     rangeAt(s, 'rise', s.loc, `vrrp_script ${s.name}`, 'rise', s.rise, 1, 2 ** 31 - 1);
   }
 
-  const trackRefs = (owner: string, refs: readonly TrackRef[], kind: 'script' | 'interface'): void => {
+  // ---------------------------------------------------------------- track_file
+  const trackFiles = new Map<string, SourceLoc>();
+  for (const f of config.trackFiles ?? []) {
+    const prev = trackFiles.get(f.name);
+    if (prev !== undefined) sink.error(f.loc, 'duplicate', `track_file ${f.name} is already defined at ${prev.file}:${prev.line}:${prev.col}`);
+    else trackFiles.set(f.name, f.loc);
+    rangeAt(f, 'weight', f.loc, `track_file ${f.name}`, 'weight', f.weight, -254, 254);
+  }
+
+  const trackRefs = (owner: string, refs: readonly TrackRef[], kind: 'script' | 'interface' | 'file'): void => {
     const seen = new Set<string>();
     for (const r of refs) {
       if (seen.has(r.name)) sink.warn(r.loc, 'duplicate', `${owner}: ${kind} ${r.name} is tracked twice`);
       seen.add(r.name);
-      if (r.weight !== undefined) rangeAt(r, 'weight', r.loc, owner, `track_${kind} ${r.name} weight`, r.weight, -253, 253);
+      // keepalived: a track_file weight goes to ±254 (a file value of -1 can then reach FAULT)
+      const lim = kind === 'file' ? 254 : 253;
+      if (r.weight !== undefined) rangeAt(r, 'weight', r.loc, owner, `track_${kind} ${r.name} weight`, r.weight, -lim, lim);
       if (kind === 'script' && !scripts.has(r.name)) {
         sink.error(r.loc, 'unknown-reference', `${owner}: track_script ${r.name} names no vrrp_script`);
+      }
+      if (kind === 'file' && !trackFiles.has(r.name)) {
+        sink.error(r.loc, 'unknown-reference', `${owner}: track_file ${r.name} names no track_file block`);
       }
       if (kind === 'interface') checkIface(r.name, r.loc);
     }
@@ -141,6 +155,7 @@ export function validateConfig(config: Config, locs: FieldLocs, opts: ValidateOp
     });
     trackRefs(name, inst.trackScripts, 'script');
     trackRefs(name, inst.trackInterfaces, 'interface');
+    trackRefs(name, inst.trackFiles ?? [], 'file');
     if (inst.strictMode) {
       // keepalived.conf(5), vrrp_strict: what RFC-strict operation forbids.
       if (inst.virtualIpaddress.length === 0) sink.error(inst.loc, 'strict-mode', `${name}: strict mode needs at least one virtual_ipaddress`);
@@ -172,11 +187,13 @@ export function validateConfig(config: Config, locs: FieldLocs, opts: ValidateOp
     });
     trackRefs(`vrrp_sync_group ${sg.name}`, sg.trackScripts, 'script');
     trackRefs(`vrrp_sync_group ${sg.name}`, sg.trackInterfaces, 'interface');
+    trackRefs(`vrrp_sync_group ${sg.name}`, sg.trackFiles ?? [], 'file');
   }
   // keepalived 2.2 drops weighted tracking from sync group members ("ignoring tracked
   // script ... with weights due to SYNC group"): the members must change state together,
   // which per-member priority changes would break.
   const scriptWeight = new Map(config.vrrpScripts.map((s) => [s.name, s.weight]));
+  const fileWeight = new Map((config.trackFiles ?? []).map((f) => [f.name, f.weight]));
   for (const inst of config.vrrpInstances) {
     const sg = claimed.get(inst.name);
     if (sg === undefined) continue;
@@ -188,6 +205,11 @@ export function validateConfig(config: Config, locs: FieldLocs, opts: ValidateOp
     for (const r of inst.trackInterfaces) {
       if ((r.weight ?? 0) !== 0) {
         sink.warn(r.loc, 'sync-group-weight', `${inst.name} is in vrrp_sync_group ${sg}: keepalived ignores weighted track_interface ${r.name} there; use weight 0 or track it on the group`);
+      }
+    }
+    for (const r of inst.trackFiles ?? []) {
+      if ((r.weight ?? fileWeight.get(r.name) ?? 0) !== 0) {
+        sink.warn(r.loc, 'sync-group-weight', `${inst.name} is in vrrp_sync_group ${sg}: keepalived ignores weighted track_file ${r.name} there; use weight 0 or track it on the group`);
       }
     }
   }

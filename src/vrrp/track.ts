@@ -16,20 +16,31 @@
  *   (255) keeps 255 whatever the weights (faults still apply);
  * - the sync group's track_script / track_interface apply to each member; an entry the
  *   instance already tracks is not counted twice.
+ * - track_file (keepalived trackers/track_file.c): the file holds a number V (0 until read).
+ *   With weight 0, V ≠ 0 is FAULT (V = 0 with reverse). Otherwise V × weight (× −1 with
+ *   reverse), clamped to −254..253, is added to the priority; −254 is FAULT instead.
  *
  * Pure: results in, the RouterEvents to feed to the instance's Router out.
  */
-import type { TrackRef, VrrpInstance, VrrpScript, VrrpSyncGroup } from '../config/model.ts';
+import type { TrackFile, TrackRef, VrrpInstance, VrrpScript, VrrpSyncGroup } from '../config/model.ts';
 import type { RouterEvent } from './router.ts';
 
 export interface TrackItem {
-  readonly kind: 'script' | 'interface';
+  readonly kind: 'script' | 'interface' | 'file';
   readonly name: string;
   /** -254..254; 0: failure means FAULT */
   readonly weight: number;
   readonly reverse: boolean;
-  /** initial result: true ok/up, false failed/down, undefined not known yet */
-  readonly initial?: boolean;
+  /** initial result: true ok/up, false failed/down, undefined not known yet; files: the number, 0 */
+  readonly initial?: boolean | number;
+}
+
+/** A track_file's contribution as keepalived 2.2 computes it: a priority delta, or 'fault'. */
+export function fileStatus(value: number, weight: number, reverse: boolean): number | 'fault' {
+  if (weight === 0) return (value !== 0) !== reverse ? 'fault' : 0;
+  const s = value * weight * (reverse ? -1 : 1);
+  if (s <= -254) return 'fault';
+  return Math.min(253, s);
 }
 
 export interface TrackSpec {
@@ -41,7 +52,7 @@ export interface TrackSpec {
 export type TrackEvent = Extract<RouterEvent, { type: 'priority' } | { type: 'fault' }>;
 
 /** The tracking of one instance as configured: instance refs, then its sync group's, then the primary interface. */
-export function trackSpecFor(inst: VrrpInstance, scripts: readonly VrrpScript[], group?: VrrpSyncGroup): TrackSpec {
+export function trackSpecFor(inst: VrrpInstance, scripts: readonly VrrpScript[], group?: VrrpSyncGroup, files: readonly TrackFile[] = []): TrackSpec {
   const items: TrackItem[] = [];
   const seen = new Set<string>();
   const add = (item: TrackItem): void => {
@@ -61,11 +72,21 @@ export function trackSpecFor(inst: VrrpInstance, scripts: readonly VrrpScript[],
   const addInterface = (ref: TrackRef): void => {
     add({ kind: 'interface', name: ref.name, weight: ref.weight ?? 0, reverse: ref.weightReverse ?? false });
   };
+  const fileByName = new Map(files.map((f) => [f.name, f]));
+  const addFile = (ref: TrackRef): void => {
+    const f = fileByName.get(ref.name);
+    if (!f) return;
+    const weight = ref.weight ?? f.weight;
+    const reverse = ref.weight !== undefined ? (ref.weightReverse ?? false) : (ref.weightReverse ?? f.weightReverse);
+    add({ kind: 'file', name: f.name, weight, reverse, initial: 0 });
+  };
   for (const r of inst.trackScripts) addScript(r);
   for (const r of inst.trackInterfaces) addInterface(r);
+  for (const r of inst.trackFiles ?? []) addFile(r);
   if (group) {
     for (const r of group.trackScripts) addScript(r);
     for (const r of group.trackInterfaces) addInterface(r);
+    for (const r of group.trackFiles ?? []) addFile(r);
   }
   if (!inst.dontTrackPrimary) add({ kind: 'interface', name: inst.interface, weight: 0, reverse: false });
   return { instance: inst.name, configuredPriority: inst.priority, items };
@@ -75,8 +96,8 @@ const OWNER = 255;
 
 export class TrackState {
   private readonly spec: TrackSpec;
-  /** by `kind:name` */
-  private readonly results = new Map<string, boolean | undefined>();
+  /** by `kind:name`; a file's entry is its number */
+  private readonly results = new Map<string, boolean | number | undefined>();
   private lastPriority: number;
   private lastFault: { fault: boolean; reason: string };
 
@@ -87,8 +108,8 @@ export class TrackState {
     this.lastFault = this.fault;
   }
 
-  static forInstance(inst: VrrpInstance, scripts: readonly VrrpScript[], group?: VrrpSyncGroup): TrackState {
-    return new TrackState(trackSpecFor(inst, scripts, group));
+  static forInstance(inst: VrrpInstance, scripts: readonly VrrpScript[], group?: VrrpSyncGroup, files: readonly TrackFile[] = []): TrackState {
+    return new TrackState(trackSpecFor(inst, scripts, group, files));
   }
 
   get items(): readonly TrackItem[] {
@@ -103,6 +124,11 @@ export class TrackState {
   /** An interface went up or down. */
   setInterface(name: string, up: boolean): TrackEvent[] {
     return this.set('interface', name, up);
+  }
+
+  /** A tracked file now holds `value`. */
+  setFile(name: string, value: number): TrackEvent[] {
+    return this.set('file', name, value);
   }
 
   /** The events that bring a fresh Router to this tracking state (before `start`). */
@@ -122,6 +148,11 @@ export class TrackState {
     for (const i of this.spec.items) {
       if (i.weight === 0) continue;
       const r = this.results.get(`${i.kind}:${i.name}`);
+      if (typeof r === 'number') {
+        const s = fileStatus(r, i.weight, i.reverse);
+        if (s !== 'fault') total += s;
+        continue;
+      }
       if (r === undefined && i.kind === 'script') continue;
       const ok = r ?? true;
       const m = i.reverse ? -1 : 1;
@@ -133,8 +164,14 @@ export class TrackState {
 
   get fault(): { fault: boolean; reason: string } {
     for (const i of this.spec.items) {
-      if (i.weight !== 0) continue;
       const r = this.results.get(`${i.kind}:${i.name}`);
+      if (typeof r === 'number') {
+        if (fileStatus(r, i.weight, i.reverse) === 'fault') {
+          return { fault: true, reason: `file ${i.name} holds ${r} (weight ${i.weight}${i.reverse ? ' reverse' : ''})` };
+        }
+        continue;
+      }
+      if (i.weight !== 0) continue;
       if (i.kind === 'script' && r === undefined) return { fault: true, reason: `script ${i.name} has not reported yet` };
       const ok = r ?? true;
       // keepalived: `script_ok != (multiplier == 1)` puts the instance down
@@ -146,7 +183,7 @@ export class TrackState {
     return { fault: false, reason: 'all tracked objects ok' };
   }
 
-  private set(kind: 'script' | 'interface', name: string, ok: boolean): TrackEvent[] {
+  private set(kind: TrackItem['kind'], name: string, ok: boolean | number): TrackEvent[] {
     const key = `${kind}:${name}`;
     if (!this.results.has(key)) return [];
     this.results.set(key, ok);

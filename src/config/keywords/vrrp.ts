@@ -177,10 +177,16 @@ function trackList(n: Node, ctx: Ctx, out: TrackRef[]): void {
 
 // ---------------------------------------------------------------- vrrp_sync_group
 
-export type SyncGroupDraft = Mutable<VrrpSyncGroup> & { members: string[]; trackScripts: TrackRef[]; trackInterfaces: TrackRef[]; memberLocs: SourceLoc[] };
+export type SyncGroupDraft = Mutable<Omit<VrrpSyncGroup, 'trackFiles'>> & {
+  members: string[];
+  trackScripts: TrackRef[];
+  trackInterfaces: TrackRef[];
+  trackFiles: TrackRef[];
+  memberLocs: SourceLoc[];
+};
 
 export function newSyncGroup(name: string, loc: SourceLoc): SyncGroupDraft {
-  return { name, loc, members: [], memberLocs: [], trackScripts: [], trackInterfaces: [] };
+  return { name, loc, members: [], memberLocs: [], trackScripts: [], trackInterfaces: [], trackFiles: [] };
 }
 
 type NotifyField = 'notifyMaster' | 'notifyBackup' | 'notifyFault' | 'notifyStop' | 'notify';
@@ -218,13 +224,14 @@ export const syncGroupSpec: BlockSpec<SyncGroupDraft> = {
     }),
     track_script: (n, g, ctx) => trackList(n, ctx, g.trackScripts),
     track_interface: (n, g, ctx) => trackList(n, ctx, g.trackInterfaces),
+    track_file: (n, g, ctx) => trackList(n, ctx, g.trackFiles),
   },
-  unsupported: [...NOTIFY_UNSUPPORTED, 'global_tracking', 'sync_group_tracking_weight', 'track_file', 'track_process', 'track_bfd'],
+  unsupported: [...NOTIFY_UNSUPPORTED, 'global_tracking', 'sync_group_tracking_weight', 'track_process', 'track_bfd'],
 };
 
 export function finishSyncGroup(d: SyncGroupDraft, ctx: Ctx): VrrpSyncGroup {
-  const { memberLocs, ...rest } = d;
-  const out: VrrpSyncGroup = rest;
+  const { memberLocs, trackFiles, ...rest } = d;
+  const out: VrrpSyncGroup = trackFiles.length > 0 ? { ...rest, trackFiles } : rest;
   ctx.locs.set(out, Object.fromEntries(memberLocs.map((l, i) => [`member${i}`, l])));
   return out;
 }
@@ -252,6 +259,7 @@ export interface InstanceDraft {
   mcastSrcIp?: string;
   trackInterfaces: TrackRef[];
   trackScripts: TrackRef[];
+  trackFiles: TrackRef[];
   dontTrackPrimary: boolean;
   notifyMaster?: ScriptCommand;
   notifyBackup?: ScriptCommand;
@@ -284,6 +292,7 @@ export function newInstance(name: string, loc: SourceLoc): InstanceDraft {
     unicastPeers: [],
     trackInterfaces: [],
     trackScripts: [],
+    trackFiles: [],
     dontTrackPrimary: false,
     vmacXmitBase: false,
   };
@@ -591,6 +600,7 @@ export const instanceSpec: BlockSpec<I> = {
     },
     track_interface: (n, d, ctx) => trackList(n, ctx, d.trackInterfaces),
     track_script: (n, d, ctx) => trackList(n, ctx, d.trackScripts),
+    track_file: (n, d, ctx) => trackList(n, ctx, d.trackFiles),
     dont_track_primary: flag((d) => {
       d.dontTrackPrimary = true;
     }),
@@ -638,7 +648,6 @@ export const instanceSpec: BlockSpec<I> = {
     'down_timer_adverts',
     'lower_prio_no_advert',
     'higher_prio_send_advert',
-    'track_file',
     'track_process',
     'track_bfd',
     'virtual_rules',
@@ -748,6 +757,7 @@ export function finishInstance(d: I, g: GlobalDefs, ctx: Ctx): VrrpInstance | un
     strictMode,
   };
   if (authentication !== undefined) inst.authentication = authentication;
+  if (d.trackFiles.length > 0) inst.trackFiles = d.trackFiles;
   if (d.unicastSrcIp !== undefined) inst.unicastSrcIp = d.unicastSrcIp;
   if (d.mcastSrcIp !== undefined) inst.mcastSrcIp = d.mcastSrcIp;
   for (const f of ['notifyMaster', 'notifyBackup', 'notifyFault', 'notifyStop', 'notify'] as const) {

@@ -102,3 +102,29 @@ test('the sync group tracking applies to the member; duplicates count once; unkn
   ts.setInterface('eth9', false);
   t.true(ts.fault.fault);
 });
+
+test('track_file: value × weight moves the priority; ≤ -254 is FAULT; weight 0 makes any non-zero value FAULT (keepalived)', (t) => {
+  const file = (name: string, weight: number, weightReverse = false) => ({ name, file: `/run/${name}`, weight, weightReverse, loc });
+  const ts = TrackState.forInstance(instance({ priority: 100, trackFiles: [{ name: 'w', loc }, { name: 'z', weight: 0, loc }] }), [], undefined, [file('w', -10), file('z', 5)]);
+  t.is(ts.effectivePriority, 100, 'a file not read yet holds 0');
+  t.deepEqual(ts.setFile('w', 3), [{ type: 'priority', priority: 70 }]);
+  t.deepEqual(ts.setFile('w', -2), [{ type: 'priority', priority: 120 }]);
+  t.deepEqual(
+    ts.setFile('w', 26),
+    [{ type: 'priority', priority: 100 }, { type: 'fault', fault: true, reason: 'file w holds 26 (weight -10)' }],
+    '-260 is FAULT; its contribution leaves the priority',
+  );
+  t.is(ts.effectivePriority, 100);
+  t.deepEqual(ts.setFile('w', 25), [{ type: 'priority', priority: 1 }, { type: 'fault', fault: false, reason: 'all tracked objects ok' }], '-250 clamps the priority to 1');
+  ts.setFile('w', 0);
+  t.deepEqual(ts.setFile('z', 1), [{ type: 'fault', fault: true, reason: 'file z holds 1 (weight 0)' }]);
+  t.deepEqual(ts.setFile('z', 0), [{ type: 'fault', fault: false, reason: 'all tracked objects ok' }]);
+  const rev = TrackState.forInstance(instance({ trackFiles: [{ name: 'r', loc }] }), [], undefined, [file('r', 0, true)]);
+  t.true(rev.fault.fault, 'weight 0 reverse: 0 is the fault');
+  rev.setFile('r', 2);
+  t.false(rev.fault.fault);
+  const big = TrackState.forInstance(instance({ priority: 100, trackFiles: [{ name: 'b', loc }] }), [], undefined, [file('b', 254)]);
+  big.setFile('b', 1000);
+  t.is(big.effectivePriority, 254, 'the contribution is clamped to 253, the priority to 254');
+  t.false(big.fault.fault);
+});
