@@ -166,6 +166,33 @@ export interface VirtualRoute {
   readonly scope?: string;
   /** blackhole, unreachable, prohibit … ; default unicast */
   readonly type?: string;
+  /** `proto N|NAME`: the route's protocol; default keepalived's (18) */
+  readonly protocol?: number;
+  /** `via A or B`: a second gateway; the route becomes multipath over both (keepalived) */
+  readonly orVia?: string;
+  readonly loc: SourceLoc;
+}
+
+/** `[not] [from P|all] [to P|all] [iif X] [oif X] [fwmark N[/M]] [tos N] [priority N] [table N|goto N|blackhole|…]` */
+export interface VirtualRule {
+  readonly family: Family;
+  readonly from?: { readonly address: string; readonly prefixLen: number };
+  readonly to?: { readonly address: string; readonly prefixLen: number };
+  /** `not`: the selector is inverted */
+  readonly invert?: boolean;
+  readonly iif?: string;
+  readonly oif?: string;
+  readonly fwmark?: number;
+  readonly fwmask?: number;
+  readonly tos?: number;
+  /** `preference` / `priority` / `order`: the rule's position */
+  readonly priority?: number;
+  /** `table` / `lookup` (the action when nothing else is given) */
+  readonly table?: number;
+  /** `goto N`: jump to the rule with preference N */
+  readonly goto?: number;
+  /** the action when not a table lookup: blackhole, unreachable, prohibit, nop */
+  readonly action?: 'blackhole' | 'unreachable' | 'prohibit' | 'nop';
   readonly loc: SourceLoc;
 }
 
@@ -194,6 +221,8 @@ export interface VrrpInstance {
   readonly virtualIpaddress: readonly VirtualAddress[];
   readonly virtualIpaddressExcluded: readonly VirtualAddress[];
   readonly virtualRoutes: readonly VirtualRoute[];
+  /** `virtual_rules`, added with the instance's MASTER state; absent: none */
+  readonly virtualRules?: readonly VirtualRule[];
   readonly nopreempt: boolean;
   /** default 0 */
   readonly preemptDelayMs: number;
@@ -393,6 +422,10 @@ export interface Config {
   readonly vrrpScripts: readonly VrrpScript[];
   /** `track_file` / `vrrp_track_file` blocks; absent: none */
   readonly trackFiles?: readonly TrackFile[];
+  /** `static_ipaddress`, `static_routes`, `static_rules`: set for the daemon's lifetime; absent: none */
+  readonly staticIpaddress?: readonly VirtualAddress[];
+  readonly staticRoutes?: readonly VirtualRoute[];
+  readonly staticRules?: readonly VirtualRule[];
   readonly vrrpSyncGroups: readonly VrrpSyncGroup[];
   readonly vrrpInstances: readonly VrrpInstance[];
   readonly virtualServerGroups: readonly VirtualServerGroup[];

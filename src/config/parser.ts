@@ -8,6 +8,7 @@ import { defaultGlobals, globalDefsSpec, type GlobalDraft } from './keywords/glo
 import { parseVirtualServer, parseVirtualServerGroup } from './keywords/lvs.ts';
 import { block, runBlock, type BlockSpec } from './keywords/table.ts';
 import { parseTrackFile } from './keywords/track-file.ts';
+import { ruleBlock } from './keywords/rules.ts';
 import {
   finishInstance,
   finishScript,
@@ -16,13 +17,15 @@ import {
   newInstance,
   newScript,
   newSyncGroup,
+  routeLine,
   syncGroupSpec,
+  vipLine,
   vrrpScriptSpec,
   type InstanceDraft,
   type ScriptDraft,
   type SyncGroupDraft,
 } from './keywords/vrrp.ts';
-import type { Config, Diagnostic, GlobalDefs, TrackFile, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpScript, VrrpSyncGroup } from './model.ts';
+import type { Config, Diagnostic, GlobalDefs, TrackFile, VirtualAddress, VirtualRoute, VirtualRule, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpScript, VrrpSyncGroup } from './model.ts';
 import { tokLoc, type Node } from './tree.ts';
 import { arg, noExtra, type Ctx, type FieldLocs } from './values.ts';
 
@@ -40,13 +43,13 @@ interface Top {
   vsGroups: VirtualServerGroup[];
   vss: VirtualServer[];
   trackFiles: TrackFile[];
+  staticIpaddress: VirtualAddress[];
+  staticRoutes: VirtualRoute[];
+  staticRules: VirtualRule[];
 }
 
 /** Top-level blocks keepalived knows that vigil does not implement. */
 const TOP_UNSUPPORTED = [
-  'static_ipaddress',
-  'static_routes',
-  'static_rules',
   'vrrp_track_process',
   'bfd_instance',
   'garp_group',
@@ -104,6 +107,22 @@ const topSpec: BlockSpec<Top> = {
       const vs = parseVirtualServer(n, ctx);
       if (vs !== undefined) top.vss.push(vs);
     },
+    static_ipaddress: (n, top, ctx) => {
+      for (const k of block(n, ctx) ?? []) {
+        const v = vipLine(k, ctx);
+        if (v !== undefined) top.staticIpaddress.push(v);
+      }
+    },
+    static_routes: (n, top, ctx) => {
+      for (const k of block(n, ctx) ?? []) {
+        const r = routeLine(k, ctx);
+        if (r !== undefined) top.staticRoutes.push(r);
+      }
+    },
+    static_rules: (n, top, ctx) => {
+      const kids = block(n, ctx);
+      if (kids !== undefined) top.staticRules.push(...ruleBlock(kids, ctx, 'static rule'));
+    },
     track_file: (n, top, ctx) => {
       const f = parseTrackFile(n, ctx);
       if (f !== undefined) top.trackFiles.push(f);
@@ -121,7 +140,7 @@ export function parseTree(nodes: readonly Node[], files: readonly string[], sink
   // A Map, not a WeakMap: it lives as long as the parse, and ephemerons cost the GC more.
   const locs: FieldLocs = new Map();
   const ctx: Ctx = { sink, locs };
-  const top: Top = { globals: defaultGlobals(), scripts: [], groups: [], instances: [], vsGroups: [], vss: [], trackFiles: [] };
+  const top: Top = { globals: defaultGlobals(), scripts: [], groups: [], instances: [], vsGroups: [], vss: [], trackFiles: [], staticIpaddress: [], staticRoutes: [], staticRules: [] };
   runBlock(nodes, topSpec, top, ctx);
   const globalDefs: GlobalDefs = top.globals;
 
@@ -156,6 +175,9 @@ export function parseTree(nodes: readonly Node[], files: readonly string[], sink
     virtualServerGroups: top.vsGroups,
     virtualServers: top.vss,
     ...(top.trackFiles.length > 0 ? { trackFiles: top.trackFiles } : {}),
+    ...(top.staticIpaddress.length > 0 ? { staticIpaddress: top.staticIpaddress } : {}),
+    ...(top.staticRoutes.length > 0 ? { staticRoutes: top.staticRoutes } : {}),
+    ...(top.staticRules.length > 0 ? { staticRules: top.staticRules } : {}),
   };
   return { config, locs, diagnostics: sink.list };
 }

@@ -19,6 +19,7 @@ import {
   NL_EADDRNOTAVAIL,
   NL_EEXIST,
   NL_ENODEV,
+  NL_ENOENT,
   NL_ESRCH,
   NL_TIMEOUT,
 } from './errors.ts';
@@ -33,6 +34,7 @@ import {
 } from './links.ts';
 import { MACVLAN_MODE_PRIVATE, macText, macvlanCreateMessage, macvlanState, vrrpVirtualMac } from './macvlan.ts';
 import { describeRoute, toRouteMessage } from './routes.ts';
+import { describeRule, toRuleMessage } from './rules.ts';
 import { encodeRtMessage, Rtnl } from './rtnl.ts';
 import { PARENT_SETTINGS, readIpv4Conf, VMAC_SETTINGS, writeIpv4Conf } from './sysctl.ts';
 import type { Ipv4ConfKey } from './sysctl.ts';
@@ -84,6 +86,28 @@ export interface RouteSpec {
   scope?: string;
   /** unicast (default), local, broadcast, anycast, multicast, blackhole, unreachable, prohibit, throw, nat */
   type?: string;
+  /** rtm_protocol, default RTPROT_KEEPALIVED (18) */
+  protocol?: number;
+  /** a second gateway: the route is multipath over `via` and this (keepalived's `or`) */
+  orVia?: string;
+}
+
+/** An `ip rule`: selectors, a preference and an action (table lookup, goto, or blackhole/unreachable/prohibit/nop). */
+export interface RuleSpec {
+  family: 4 | 6;
+  from?: { address: string; prefixLen: number };
+  to?: { address: string; prefixLen: number };
+  invert?: boolean;
+  iif?: string;
+  oif?: string;
+  fwmark?: number;
+  fwmask?: number;
+  tos?: number;
+  /** FRA_PRIORITY: the rule's preference */
+  priority?: number;
+  table?: number;
+  goto?: number;
+  action?: 'blackhole' | 'unreachable' | 'prohibit' | 'nop';
 }
 
 export interface NetControl {
@@ -96,6 +120,9 @@ export interface NetControl {
   watchLinks(onChange: (l: LinkInfo, kind: 'new' | 'del') => void): () => void;
   addRoute(r: RouteSpec): Promise<'added' | 'present'>;
   removeRoute(r: RouteSpec): Promise<'removed' | 'absent'>;
+  /** policy routing rules (virtual_rules, static_rules), protocol keepalived */
+  addRule(r: RuleSpec): Promise<'added' | 'present'>;
+  removeRule(r: RuleSpec): Promise<'removed' | 'absent'>;
   /** use_vmac: macvlan (mode private) on `parent` named `name` with the VRRP virtual MAC, up */
   addMacvlan(parent: string, name: string, mac: Buffer): Promise<'added' | 'present'>;
   deleteLink(name: string): Promise<'removed' | 'absent'>;
@@ -266,6 +293,32 @@ export class RtNetControl implements NetControl {
       return 'removed';
     } catch (e) {
       if (hasCode(e, NL_ESRCH) || hasCode(e, NL_ENODEV)) return 'absent';
+      throw e;
+    }
+  }
+
+  async addRule(r: RuleSpec): Promise<'added' | 'present'> {
+    const op = 'add rule';
+    const object = describeRule(r);
+    const msg = toRuleMessage(r, 'add');
+    try {
+      await this.rtnl.request({ type: M.NEWRULE, body: encodeRtMessage(msg), kind: 'ack', flags: CREATE_EXCL, op, object });
+      return 'added';
+    } catch (e) {
+      if (hasCode(e, NL_EEXIST)) return 'present';
+      throw e;
+    }
+  }
+
+  async removeRule(r: RuleSpec): Promise<'removed' | 'absent'> {
+    const op = 'remove rule';
+    const object = describeRule(r);
+    const msg = toRuleMessage(r, 'del');
+    try {
+      await this.rtnl.request({ type: M.DELRULE, body: encodeRtMessage(msg), kind: 'ack', op, object });
+      return 'removed';
+    } catch (e) {
+      if (hasCode(e, NL_ENOENT) || hasCode(e, NL_ESRCH)) return 'absent';
       throw e;
     }
   }

@@ -13,6 +13,9 @@
  *   broadcast/multicast/anycast and for a unicast route with no gateway, else universe; a
  *   delete uses RT_SCOPE_NOWHERE (match any scope) unless one is given.
  * - No RTA_DST for a /0 (default route), as iproute2.
+ * - `via A or B` (keepalived's second gateway) is one route over two next hops
+ *   (RTA_MULTIPATH, each a struct rtnexthop on the route's device with an RTA_GATEWAY), as
+ *   keepalived sends it.
  */
 import type { rt } from 'netlink';
 import { invalidSpec } from './errors.ts';
@@ -44,10 +47,12 @@ export const ROUTE_TYPES: Readonly<Record<string, number>> = {
 export function describeRoute(r: RouteSpec): string {
   const parts = [`${r.type && r.type !== 'unicast' ? `${r.type} ` : ''}${r.to}/${r.prefixLen}`];
   if (r.via) parts.push(`via ${r.via}`);
+  if (r.orVia) parts.push(`or ${r.orVia}`);
   if (r.ifname) parts.push(`dev ${r.ifname}`);
   if (r.src) parts.push(`src ${r.src}`);
   if (r.table !== undefined) parts.push(`table ${r.table}`);
   if (r.metric !== undefined) parts.push(`metric ${r.metric}`);
+  if (r.protocol !== undefined) parts.push(`proto ${r.protocol}`);
   return parts.join(' ');
 }
 
@@ -91,6 +96,10 @@ export function toRouteMessage(r: RouteSpec, oif: number | undefined, op: 'add' 
   }
   const dst = ipBytes(r.to, r.family, opName, object, 'destination');
   const gateway = r.via ? ipBytes(r.via, r.family, opName, object, 'gateway') : undefined;
+  const gateway2 = r.orVia ? ipBytes(r.orVia, r.family, opName, object, 'second gateway') : undefined;
+  if (gateway2 && !gateway) throw invalidSpec(opName, object, '`or` needs a first gateway');
+  const protocol = r.protocol ?? RTPROT_KEEPALIVED;
+  if (!Number.isInteger(protocol) || protocol < 0 || protocol > 255) throw invalidSpec(opName, object, `protocol ${protocol} is not in 0..255`);
   const prefsrc = r.src ? ipBytes(r.src, r.family, opName, object, 'source') : undefined;
   let scope: number;
   if (r.scope !== undefined && r.scope.trim() !== '') {
@@ -105,15 +114,36 @@ export function toRouteMessage(r: RouteSpec, oif: number | undefined, op: 'add' 
     dstLen: r.prefixLen,
     table: table < 256 ? table : 0,
     // The package's enum predates RTPROT_KEEPALIVED; the kernel takes any u8.
-    protocol: RTPROT_KEEPALIVED as rt.RouteProtocol,
+    protocol: protocol as rt.RouteProtocol,
     scope,
     type,
   };
   const attrs: rt.RouteAttrs = { table };
   if (r.prefixLen > 0) attrs.dst = dst;
-  if (gateway) attrs.gateway = gateway;
+  if (gateway && gateway2) attrs.multipath = multipath([gateway, gateway2], oif ?? 0);
+  else {
+    if (gateway) attrs.gateway = gateway;
+    if (oif !== undefined) attrs.oif = oif;
+  }
   if (prefsrc) attrs.prefsrc = prefsrc;
-  if (oif !== undefined) attrs.oif = oif;
   if (r.metric !== undefined) attrs.priority = r.metric;
   return { kind: 'route', data, attrs };
+}
+
+/** linux/rtnetlink.h */
+const RTA_GATEWAY = 5;
+
+/** RTA_MULTIPATH's payload: one struct rtnexthop (len u16, flags u8, hops u8, ifindex s32) + RTA_GATEWAY per gateway. */
+export function multipath(gateways: readonly Buffer[], ifindex: number): Buffer {
+  const parts = gateways.map((gw) => {
+    const attrLen = 4 + gw.length;
+    const b = Buffer.alloc(8 + ((attrLen + 3) & ~3));
+    b.writeUInt16LE(b.length, 0);
+    b.writeInt32LE(ifindex, 4);
+    b.writeUInt16LE(attrLen, 8);
+    b.writeUInt16LE(RTA_GATEWAY, 10);
+    gw.copy(b, 12);
+    return b;
+  });
+  return Buffer.concat(parts);
 }

@@ -20,10 +20,12 @@ import {
   type ToVrrp,
   type VrrpInstanceSpec,
 } from '../ipc/messages.ts';
-import type { AddressSpec, NetControl, RouteSpec } from '../netlink/net-control.ts';
+import type { AddressSpec, NetControl, RouteSpec, RuleSpec } from '../netlink/net-control.ts';
 import { vrrpVirtualMac } from '../netlink/net-control.ts';
 import { openSyncAddressAdder, type SyncAddressAdder } from '../netlink/sync-address.ts';
 import type { Logger } from './logger.ts';
+import { describeRule } from '../netlink/rules.ts';
+import { ruleSpec } from './static-state.ts';
 import { closeLedgerFds, createFdLedger } from '../io/fd-ledger.ts';
 import { openGarpSender, type GarpSender } from '../io/garp.ts';
 import { macBytes, macText } from '../io/wire.ts';
@@ -56,7 +58,7 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
   private specs: VrrpInstanceSpec[] = [];
   private config: Config;
   /** per instance: the addresses this process put into the kernel (removed on release/stop) */
-  private readonly owned = new Map<string, { addrs: AddressSpec[]; routes: RouteSpec[] }>();
+  private readonly owned = new Map<string, { addrs: AddressSpec[]; routes: RouteSpec[]; rules?: RuleSpec[] }>();
   /** per instance: VMAC links this process created */
   private readonly vmacs = new Map<string, string>();
   private readonly pending = new Map<number, (msg: FromVrrp) => void>();
@@ -351,6 +353,8 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
       ...(r.metric !== undefined ? { metric: r.metric } : {}),
       ...(r.scope !== undefined ? { scope: r.scope } : {}),
       ...(r.type !== undefined ? { type: r.type } : {}),
+      ...(r.protocol !== undefined ? { protocol: r.protocol } : {}),
+      ...(r.orVia !== undefined ? { orVia: r.orVia } : {}),
     };
   }
 
@@ -419,6 +423,15 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
         errors.push(`route ${r.to}/${r.prefixLen}: ${(e as Error).message}`);
       }
     }
+    for (const r of inst.virtualRules ?? []) {
+      const spec = ruleSpec(r);
+      try {
+        await this.net.addRule(spec);
+        (held.rules ??= []).push(spec);
+      } catch (e) {
+        errors.push(`rule ${describeRule(spec)}: ${(e as Error).message}`);
+      }
+    }
     if (errors.length > 0) throw new Error(errors.join('; '));
     return announced;
   }
@@ -462,6 +475,13 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
     if (!held) return;
     this.owned.delete(name);
     const errors: string[] = [];
+    for (const r of held.rules ?? []) {
+      try {
+        await this.net.removeRule(r);
+      } catch (e) {
+        errors.push(`rule ${describeRule(r)}: ${(e as Error).message}`);
+      }
+    }
     for (const r of held.routes) {
       try {
         await this.net.removeRoute(r);

@@ -14,6 +14,7 @@ import type {
   TrackRef,
   VirtualAddress,
   VirtualRoute,
+  VirtualRule,
   VrrpInstance,
   VrrpScript,
   VrrpSyncGroup,
@@ -34,6 +35,7 @@ import {
   timerArg,
   type Ctx,
 } from '../values.ts';
+import { ruleBlock } from './rules.ts';
 import { block, runBlock, simple, type BlockSpec, type Handler, type Mutable } from './table.ts';
 
 // ---------------------------------------------------------------- vrrp_script
@@ -252,6 +254,7 @@ export interface InstanceDraft {
   virtualIpaddress: VirtualAddress[];
   virtualIpaddressExcluded: VirtualAddress[];
   virtualRoutes: VirtualRoute[];
+  virtualRules: VirtualRule[];
   nopreempt: boolean;
   preemptDelayMs: number;
   unicastSrcIp?: string;
@@ -287,6 +290,7 @@ export function newInstance(name: string, loc: SourceLoc): InstanceDraft {
     virtualIpaddress: [],
     virtualIpaddressExcluded: [],
     virtualRoutes: [],
+    virtualRules: [],
     nopreempt: false,
     preemptDelayMs: 0,
     unicastPeers: [],
@@ -303,7 +307,7 @@ type I = InstanceDraft;
 const VIP_FLAGS = new Set(['home', '-nodad', 'nodad', 'mngtmpaddr', 'autojoin', 'no_track', 'use_vmac']);
 
 /** `ADDR[/LEN] [brd B] [dev X] [scope S] [label L] [peer P] [noprefixroute] ...` */
-function vipLine(k: Node, ctx: Ctx): VirtualAddress | undefined {
+export function vipLine(k: Node, ctx: Ctx): VirtualAddress | undefined {
   const p = prefixTok(k.kw, ctx, 'virtual address');
   if (p === undefined) return undefined;
   const v: Mutable<VirtualAddress> = { address: p.address, prefixLen: p.prefixLen, family: p.family, loc: tokLoc(k.kw) };
@@ -361,11 +365,34 @@ function vipBlock(n: Node, ctx: Ctx, out: VirtualAddress[]): void {
 
 const ROUTE_TYPES = new Set(['blackhole', 'unreachable', 'prohibit', 'throw', 'local', 'broadcast', 'anycast', 'multicast', 'nat', 'unicast']);
 /** route options that take one value and are not modelled */
-const ROUTE_VALUE_OPTS = new Set(['protocol', 'proto', 'tos', 'dsfield', 'realms', 'mtu', 'advmss', 'rtt', 'rttvar', 'reordering', 'window', 'cwnd', 'ssthresh', 'initcwnd', 'initrwnd', 'features', 'quickack', 'congctl', 'pref', 'fastopen_no_cookie', 'ttl-propagate', 'hoplimit', 'or']);
+const ROUTE_VALUE_OPTS = new Set(['tos', 'dsfield', 'realms', 'mtu', 'advmss', 'rtt', 'rttvar', 'reordering', 'window', 'cwnd', 'ssthresh', 'initcwnd', 'initrwnd', 'features', 'quickack', 'congctl', 'pref', 'fastopen_no_cookie', 'ttl-propagate', 'hoplimit']);
+/** iproute2's /etc/iproute2/rt_protos names */
+const ROUTE_PROTOCOLS: Readonly<Record<string, number>> = {
+  redirect: 1,
+  kernel: 2,
+  boot: 3,
+  static: 4,
+  gated: 8,
+  ra: 9,
+  mrt: 10,
+  zebra: 11,
+  bird: 12,
+  dnrouted: 13,
+  xorp: 14,
+  ntk: 15,
+  dhcp: 16,
+  keepalived: 18,
+  babel: 42,
+  bgp: 186,
+  isis: 187,
+  ospf: 188,
+  rip: 189,
+  eigrp: 192,
+};
 const ROUTE_FLAGS = new Set(['onlink', 'no_track', 'lock']);
 
-/** `[src IP] [to] PREFIX|default [via|gw IP] [dev X] [scope S] [table N] [metric N] ...` */
-function routeLine(k: Node, ctx: Ctx): VirtualRoute | undefined {
+/** `[src IP] [to] PREFIX|default [via|gw IP [or IP]] [dev X] [scope S] [table N] [metric N] [proto P] ...` */
+export function routeLine(k: Node, ctx: Ctx): VirtualRoute | undefined {
   const words = [k.kw, ...k.args];
   const r: Partial<Mutable<VirtualRoute>> & { loc: SourceLoc } = { loc: tokLoc(k.kw) };
   let dest: (typeof words)[number] | undefined;
@@ -381,12 +408,25 @@ function routeLine(k: Node, ctx: Ctx): VirtualRoute | undefined {
       i++;
       return true;
     };
-    if (w === 'src' || w === 'via' || w === 'gw') {
+    if (w === 'src' || w === 'via' || w === 'gw' || w === 'or') {
       if (!need()) return undefined;
       const ip = ipTok(val!, ctx, `virtual route ${w}`);
       if (ip === undefined) return undefined;
       if (w === 'src') r.src = ip.address;
+      else if (w === 'or') r.orVia = ip.address;
       else r.via = ip.address;
+      continue;
+    }
+    if (w === 'proto' || w === 'protocol') {
+      if (!need()) return undefined;
+      const named = ROUTE_PROTOCOLS[val!.text.toLowerCase()];
+      const n = named ?? intTok(val!, ctx, `virtual route ${w}`);
+      if (n === undefined) return undefined;
+      if (n < 0 || n > 255) {
+        ctx.sink.error(tokLoc(val!), 'range', `virtual route ${w}: ${n} is not in 0..255`);
+        return undefined;
+      }
+      r.protocol = n;
       continue;
     }
     if (w === 'to') {
@@ -444,7 +484,11 @@ function routeLine(k: Node, ctx: Ctx): VirtualRoute | undefined {
     r.prefixLen = p.prefixLen;
     r.family = p.family;
   }
-  for (const [f, v] of [['via', r.via], ['src', r.src]] as const) {
+  if (r.orVia !== undefined && r.via === undefined) {
+    ctx.sink.error(tokLoc(k.kw), 'missing-value', 'virtual route: `or` needs a `via` gateway before it');
+    return undefined;
+  }
+  for (const [f, v] of [['via', r.via], ['src', r.src], ['or', r.orVia]] as const) {
     if (v !== undefined && (v.includes(':') ? 6 : 4) !== r.family) {
       ctx.sink.error(tokLoc(k.kw), 'family-mismatch', `virtual route: ${f} ${v} is not of the destination's family (IPv${r.family})`);
       return undefined;
@@ -570,6 +614,10 @@ export const instanceSpec: BlockSpec<I> = {
         if (r !== undefined) d.virtualRoutes.push(r);
       }
     },
+    virtual_rules: (n, d, ctx) => {
+      const kids = block(n, ctx);
+      if (kids !== undefined) d.virtualRules.push(...ruleBlock(kids, ctx, 'virtual rule'));
+    },
     nopreempt: flag((d) => {
       d.nopreempt = true;
     }),
@@ -650,7 +698,6 @@ export const instanceSpec: BlockSpec<I> = {
     'higher_prio_send_advert',
     'track_process',
     'track_bfd',
-    'virtual_rules',
     'mcast_dst_ip',
     'track_src_ip',
     'check_unicast_src',
@@ -758,6 +805,7 @@ export function finishInstance(d: I, g: GlobalDefs, ctx: Ctx): VrrpInstance | un
   };
   if (authentication !== undefined) inst.authentication = authentication;
   if (d.trackFiles.length > 0) inst.trackFiles = d.trackFiles;
+  if (d.virtualRules.length > 0) inst.virtualRules = d.virtualRules;
   if (d.unicastSrcIp !== undefined) inst.unicastSrcIp = d.unicastSrcIp;
   if (d.mcastSrcIp !== undefined) inst.mcastSrcIp = d.mcastSrcIp;
   for (const f of ['notifyMaster', 'notifyBackup', 'notifyFault', 'notifyStop', 'notify'] as const) {

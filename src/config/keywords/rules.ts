@@ -1,0 +1,180 @@
+/**
+ * `virtual_rules` / `static_rules` lines: `ip rule add` syntax as keepalived 2.2 parses it
+ * (vrrp_ip_rule_route_parser.c; keepalived.conf(5) "Static routes/addresses/rules"):
+ *
+ *     [not] [from PREFIX|all] [to PREFIX|all] [iif|dev IF] [oif IF] [fwmark N[/M]] [tos N]
+ *     [preference|priority|order N] [table|lookup N | goto N | blackhole | unreachable |
+ *     prohibit | nop] [no_track] [inet6]
+ *
+ * keepalived wants every rule to have a preference (a rule added later by a transition
+ * must not land in another order); without one it assigns 16384, 16383, … in file order
+ * and warns — so does vigil.
+ */
+import type { Family, SourceLoc, VirtualRule } from '../model.ts';
+import { tokLoc, type Node } from '../tree.ts';
+import { intTok, prefixTok, type Ctx } from '../values.ts';
+import type { Mutable } from './table.ts';
+
+const ACTIONS = new Set(['blackhole', 'unreachable', 'prohibit', 'nop']);
+/** options keepalived knows that vigil does not model: one value each */
+const RULE_VALUE_OPTS = new Set(['realms', 'suppress_prefixlength', 'suppress_ifgroup', 'uidrange', 'ip_proto', 'sport', 'dport', 'protocol', 'track_group', 'tun_id']);
+/** the first preference keepalived gives a rule without one (then one less each) */
+const FIRST_AUTO_PREFERENCE = 16384;
+const autoPref = new WeakMap<object, number>();
+
+function num(t: Node['args'][number], ctx: Ctx, what: string, max: number): number | undefined {
+  // `fwmark 0x10`, `tos 0x04`: ip(8) takes hex
+  const text = t.text;
+  const v = /^0x[0-9a-f]+$/i.test(text) ? Number.parseInt(text.slice(2), 16) : intTok(t, ctx, what);
+  if (v === undefined) return undefined;
+  if (v < 0 || v > max) {
+    ctx.sink.error(tokLoc(t), 'range', `${what}: ${v} is not in 0..${max}`);
+    return undefined;
+  }
+  return v;
+}
+
+/** One rule line; undefined (with an error) when it cannot be used. */
+export function ruleLine(k: Node, ctx: Ctx, what: string): VirtualRule | undefined {
+  const words = [k.kw, ...k.args];
+  const r: Partial<Mutable<VirtualRule>> & { loc: SourceLoc } = { loc: tokLoc(k.kw) };
+  let family: Family | undefined;
+  let forced6 = false;
+  const setFamily = (f: Family, t: Node['kw']): boolean => {
+    if (family !== undefined && family !== f) {
+      ctx.sink.error(tokLoc(t), 'family-mismatch', `${what}: \`${t.text}\` is IPv${f} but the rule is IPv${family}`);
+      return false;
+    }
+    family = f;
+    return true;
+  };
+  for (let i = 0; i < words.length; i++) {
+    const t = words[i]!;
+    const w = t.text.toLowerCase();
+    const val = words[i + 1];
+    const need = (): Node['kw'] | undefined => {
+      if (val === undefined) {
+        ctx.sink.error(tokLoc(t), 'missing-value', `${what}: \`${t.text}\` needs a value`);
+        return undefined;
+      }
+      i++;
+      return val;
+    };
+    switch (w) {
+      case 'not':
+        r.invert = true;
+        continue;
+      case 'inet6':
+        forced6 = true;
+        if (!setFamily(6, t)) return undefined;
+        continue;
+      case 'no_track':
+        // vigil does not watch its rules for deletion: what no_track asks for
+        continue;
+      case 'from':
+      case 'to': {
+        const v = need();
+        if (v === undefined) return undefined;
+        if (v.text.toLowerCase() === 'all') continue;
+        const p = prefixTok(v, ctx, `${what} ${w}`);
+        if (p === undefined) return undefined;
+        if (!setFamily(p.family, v)) return undefined;
+        r[w] = { address: p.address, prefixLen: p.prefixLen };
+        continue;
+      }
+      case 'iif':
+      case 'dev':
+      case 'oif': {
+        const v = need();
+        if (v === undefined) return undefined;
+        if (w === 'oif') r.oif = v.text;
+        else r.iif = v.text;
+        continue;
+      }
+      case 'fwmark': {
+        const v = need();
+        if (v === undefined) return undefined;
+        const [mark, mask] = v.text.split('/');
+        const m = num({ ...v, text: mark ?? '' }, ctx, `${what} fwmark`, 0xffffffff);
+        if (m === undefined) return undefined;
+        r.fwmark = m;
+        if (mask !== undefined) {
+          const mm = num({ ...v, text: mask }, ctx, `${what} fwmark mask`, 0xffffffff);
+          if (mm === undefined) return undefined;
+          r.fwmask = mm;
+        }
+        continue;
+      }
+      case 'tos':
+      case 'dsfield': {
+        const v = need();
+        if (v === undefined) return undefined;
+        const n = num(v, ctx, `${what} tos`, 255);
+        if (n === undefined) return undefined;
+        r.tos = n;
+        continue;
+      }
+      case 'preference':
+      case 'priority':
+      case 'order':
+      case 'pref': {
+        const v = need();
+        if (v === undefined) return undefined;
+        const n = num(v, ctx, `${what} preference`, 0xffffffff);
+        if (n === undefined) return undefined;
+        r.priority = n;
+        continue;
+      }
+      case 'table':
+      case 'lookup':
+      case 'goto': {
+        const v = need();
+        if (v === undefined) return undefined;
+        const named = w === 'goto' ? undefined : ({ main: 254, local: 255, default: 253 } as Record<string, number>)[v.text.toLowerCase()];
+        const n = named ?? num(v, ctx, `${what} ${w}`, 0xffffffff);
+        if (n === undefined) return undefined;
+        if (w === 'goto') r.goto = n;
+        else r.table = n;
+        continue;
+      }
+    }
+    if (ACTIONS.has(w)) {
+      r.action = w as NonNullable<VirtualRule['action']>;
+      continue;
+    }
+    if (RULE_VALUE_OPTS.has(w)) {
+      if (need() === undefined) return undefined;
+      ctx.sink.warn(tokLoc(t), 'unsupported-option', `${what} option \`${t.text}\` is not implemented by vigil; ignored`);
+      continue;
+    }
+    if (w === 'l3mdev') {
+      ctx.sink.warn(tokLoc(t), 'unsupported-option', `${what} option \`${t.text}\` is not implemented by vigil; ignored`);
+      continue;
+    }
+    ctx.sink.error(tokLoc(t), 'bad-value', `${what}: unexpected \`${t.text}\``);
+    return undefined;
+  }
+  if (r.table === undefined && r.goto === undefined && r.action === undefined) {
+    ctx.sink.error(tokLoc(k.kw), 'missing-value', `${what}: no action (table N, goto N, blackhole, unreachable, prohibit or nop)`);
+    return undefined;
+  }
+  // keepalived: a rule that could be either family is IPv4 unless `inet6`
+  r.family = forced6 ? 6 : (family ?? 4);
+  if (r.priority === undefined) {
+    const p = autoPref.get(ctx.locs) ?? FIRST_AUTO_PREFERENCE;
+    autoPref.set(ctx.locs, p - 1);
+    r.priority = p;
+    ctx.sink.warn(tokLoc(k.kw), 'rule-preference', `${what} has no preference; ${p} assigned as keepalived does (give each rule a preference)`);
+  }
+  if (k.children !== undefined) ctx.sink.warn(tokLoc(k.kw), 'unexpected-block', `a ${what} takes no { } block`);
+  return r as VirtualRule;
+}
+
+export function ruleBlock(kids: readonly Node[], ctx: Ctx, what: string): VirtualRule[] {
+  const out: VirtualRule[] = [];
+  for (const k of kids) {
+    const r = ruleLine(k, ctx, what);
+    if (r !== undefined) out.push(r);
+  }
+  return out;
+}

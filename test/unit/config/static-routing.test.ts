@@ -1,0 +1,49 @@
+import test from 'ava';
+import { diags, instance, ok, parse } from './helpers.ts';
+
+test('static_ipaddress, static_routes, static_rules are kept in the config', (t) => {
+  const c = ok(
+    'static_ipaddress {\n 192.168.200.16/24 dev eth0 scope link\n 2001:db8::5/64\n}\n' +
+      'static_routes {\n src 192.168.100.1 192.168.209.0/24 via 192.168.200.254 dev eth0 table 100 metric 5 proto bird\n 192.168.213.0/24 dev eth1 scope link\n}\n' +
+      'static_rules {\n from 192.168.100.0/24 table 1 priority 10\n}\n' +
+      instance('A', ''),
+  );
+  t.like(c.staticIpaddress, [{ address: '192.168.200.16', prefixLen: 24, dev: 'eth0', scope: 'link' }, { address: '2001:db8::5', family: 6 }]);
+  t.like(c.staticRoutes, [
+    { to: '192.168.209.0', prefixLen: 24, src: '192.168.100.1', via: '192.168.200.254', dev: 'eth0', table: 100, metric: 5, protocol: 12 },
+    { to: '192.168.213.0', dev: 'eth1', scope: 'link' },
+  ]);
+  t.deepEqual(c.staticRules?.map(({ loc: _l, ...r }) => r), [{ family: 4, from: { address: '192.168.100.0', prefixLen: 24 }, table: 1, priority: 10 }]);
+});
+
+test('virtual_routes: `via A or B` and proto; virtual_rules with every modelled selector', (t) => {
+  const c = ok(
+    instance(
+      'A',
+      ' virtual_routes {\n  192.168.113.0/24 via 192.168.100.252 or 192.168.100.253\n  10.1.0.0/16 dev eth0 proto 99\n }\n' +
+        ' virtual_rules {\n  not from 10.0.0.0/8 to 10.2.0.0/16 iif eth0 oif eth1 fwmark 0x10/0xff tos 4 preference 50 lookup 7\n  to 2001:db8::/32 priority 51 goto 60\n  from all priority 52 blackhole no_track\n  inet6 priority 53 table main\n }',
+    ),
+  );
+  const inst = c.vrrpInstances[0]!;
+  t.like(inst.virtualRoutes, [{ via: '192.168.100.252', orVia: '192.168.100.253' }, { protocol: 99 }]);
+  t.deepEqual(
+    inst.virtualRules?.map(({ loc: _l, ...r }) => r),
+    [
+      { family: 4, invert: true, from: { address: '10.0.0.0', prefixLen: 8 }, to: { address: '10.2.0.0', prefixLen: 16 }, iif: 'eth0', oif: 'eth1', fwmark: 16, fwmask: 255, tos: 4, priority: 50, table: 7 },
+      { family: 6, to: { address: '2001:db8::', prefixLen: 32 }, priority: 51, goto: 60 },
+      { family: 4, priority: 52, action: 'blackhole' },
+      { family: 6, priority: 53, table: 254 },
+    ],
+  );
+});
+
+test('rules: no preference is a warning with keepalived numbering (16384 down); bad addresses and no action are errors; nothing is "not implemented"', (t) => {
+  const r = parse('static_rules {\n from 192.168.100.0/24 table 1\n}\n' + instance('A', ' virtual_rules {\n  to 10.0.0.0/8 table 2\n }'));
+  t.deepEqual(r.config?.staticRules?.[0]?.priority, 16384);
+  t.deepEqual(r.config?.vrrpInstances[0]?.virtualRules?.[0]?.priority, 16383);
+  t.deepEqual(r.diagnostics.map((d) => d.code), ['rule-preference', 'rule-preference']);
+  t.deepEqual(diags('static_rules {\n to 192.168.100./24 table 1 priority 3\n}\n'), [['bad-address', 'error', 2, 5]]);
+  t.deepEqual(diags('static_rules {\n from 10.0.0.0/8 priority 3\n}\n'), [['missing-value', 'error', 2, 2]]);
+  t.deepEqual(diags('static_rules {\n from 10.0.0.0/8 to 2001:db8::/32 table 1 priority 3\n}\n'), [['family-mismatch', 'error', 2, 21]]);
+  t.deepEqual(diags(instance('A', ' virtual_routes {\n  10.0.0.0/8 or 10.0.0.1\n }')), [['missing-value', 'error', 8, 3]]);
+});
