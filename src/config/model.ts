@@ -139,6 +139,34 @@ export interface TrackFile {
   readonly loc: SourceLoc;
 }
 
+/**
+ * `vrrp_track_process NAME { … }`: how many processes match decides a status, as a
+ * vrrp_script's exit does (keepalived.conf(5) "VRRP track processes").
+ */
+export interface TrackProcess {
+  readonly name: string;
+  /** the process name (comm, at most 15 bytes) or, with parameters or full_command, argv[0] */
+  readonly process: string;
+  /** `process NAME P1 P2 …`: the parameters that must follow argv[0] */
+  readonly params: readonly string[];
+  /** exact (default with parameters or `param_match` alone), partial (the first n match), initial (the last may be longer); none: the name only */
+  readonly paramMatch: 'none' | 'exact' | 'partial' | 'initial';
+  /** match /proc/PID/cmdline instead of the process name (implied by parameters) */
+  readonly fullCommand: boolean;
+  /** -254..254, default 1 */
+  readonly weight: number;
+  readonly weightReverse: boolean;
+  /** minimum number of matching processes for success, default 1 */
+  readonly quorum: number;
+  /** maximum number for success, default unlimited */
+  readonly quorumMax?: number;
+  /** ms to wait after quorum is gained by a fork before it counts; default 0 */
+  readonly forkDelayMs: number;
+  /** ms to wait after quorum is lost before it counts; default 0 */
+  readonly terminateDelayMs: number;
+  readonly loc: SourceLoc;
+}
+
 export interface VirtualAddress {
   readonly address: string;
   readonly prefixLen: number;
@@ -233,6 +261,8 @@ export interface VrrpInstance {
   readonly trackScripts: readonly TrackRef[];
   /** `track_file { NAME [weight N [reverse]] }`; absent: none */
   readonly trackFiles?: readonly TrackRef[];
+  /** `track_process { NAME [weight N [reverse]] }`; absent: none */
+  readonly trackProcesses?: readonly TrackRef[];
   readonly dontTrackPrimary: boolean;
   readonly notifyMaster?: ScriptCommand;
   readonly notifyBackup?: ScriptCommand;
@@ -263,6 +293,7 @@ export interface VrrpSyncGroup {
   readonly trackInterfaces: readonly TrackRef[];
   /** absent: none */
   readonly trackFiles?: readonly TrackRef[];
+  readonly trackProcesses?: readonly TrackRef[];
   readonly notifyMaster?: ScriptCommand;
   readonly notifyBackup?: ScriptCommand;
   readonly notifyFault?: ScriptCommand;
@@ -422,6 +453,8 @@ export interface Config {
   readonly vrrpScripts: readonly VrrpScript[];
   /** `track_file` / `vrrp_track_file` blocks; absent: none */
   readonly trackFiles?: readonly TrackFile[];
+  /** `vrrp_track_process` blocks; absent: none */
+  readonly trackProcesses?: readonly TrackProcess[];
   /** `static_ipaddress`, `static_routes`, `static_rules`: set for the daemon's lifetime; absent: none */
   readonly staticIpaddress?: readonly VirtualAddress[];
   readonly staticRoutes?: readonly VirtualRoute[];

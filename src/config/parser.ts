@@ -8,6 +8,7 @@ import { defaultGlobals, globalDefsSpec, type GlobalDraft } from './keywords/glo
 import { parseVirtualServer, parseVirtualServerGroup } from './keywords/lvs.ts';
 import { block, runBlock, type BlockSpec } from './keywords/table.ts';
 import { parseTrackFile } from './keywords/track-file.ts';
+import { parseTrackProcess } from './keywords/track-process.ts';
 import { ruleBlock } from './keywords/rules.ts';
 import {
   finishInstance,
@@ -25,7 +26,7 @@ import {
   type ScriptDraft,
   type SyncGroupDraft,
 } from './keywords/vrrp.ts';
-import type { Config, Diagnostic, GlobalDefs, TrackFile, VirtualAddress, VirtualRoute, VirtualRule, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpScript, VrrpSyncGroup } from './model.ts';
+import type { Config, Diagnostic, GlobalDefs, TrackFile, TrackProcess, VirtualAddress, VirtualRoute, VirtualRule, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpScript, VrrpSyncGroup } from './model.ts';
 import { tokLoc, type Node } from './tree.ts';
 import { arg, noExtra, type Ctx, type FieldLocs } from './values.ts';
 
@@ -43,6 +44,7 @@ interface Top {
   vsGroups: VirtualServerGroup[];
   vss: VirtualServer[];
   trackFiles: TrackFile[];
+  trackProcesses: TrackProcess[];
   staticIpaddress: VirtualAddress[];
   staticRoutes: VirtualRoute[];
   staticRules: VirtualRule[];
@@ -50,7 +52,6 @@ interface Top {
 
 /** Top-level blocks keepalived knows that vigil does not implement. */
 const TOP_UNSUPPORTED = [
-  'vrrp_track_process',
   'bfd_instance',
   'garp_group',
   'linkbeat_use_polling',
@@ -127,6 +128,10 @@ const topSpec: BlockSpec<Top> = {
       const f = parseTrackFile(n, ctx);
       if (f !== undefined) top.trackFiles.push(f);
     },
+    vrrp_track_process: (n, top, ctx) => {
+      const p = parseTrackProcess(n, ctx);
+      if (p !== undefined) top.trackProcesses.push(p);
+    },
     // keepalived's deprecated synonym (after 2.0.20)
     vrrp_track_file: (n, top, ctx) => {
       const f = parseTrackFile(n, ctx);
@@ -140,7 +145,7 @@ export function parseTree(nodes: readonly Node[], files: readonly string[], sink
   // A Map, not a WeakMap: it lives as long as the parse, and ephemerons cost the GC more.
   const locs: FieldLocs = new Map();
   const ctx: Ctx = { sink, locs };
-  const top: Top = { globals: defaultGlobals(), scripts: [], groups: [], instances: [], vsGroups: [], vss: [], trackFiles: [], staticIpaddress: [], staticRoutes: [], staticRules: [] };
+  const top: Top = { globals: defaultGlobals(), scripts: [], groups: [], instances: [], vsGroups: [], vss: [], trackFiles: [], trackProcesses: [], staticIpaddress: [], staticRoutes: [], staticRules: [] };
   runBlock(nodes, topSpec, top, ctx);
   const globalDefs: GlobalDefs = top.globals;
 
@@ -175,6 +180,7 @@ export function parseTree(nodes: readonly Node[], files: readonly string[], sink
     virtualServerGroups: top.vsGroups,
     virtualServers: top.vss,
     ...(top.trackFiles.length > 0 ? { trackFiles: top.trackFiles } : {}),
+    ...(top.trackProcesses.length > 0 ? { trackProcesses: top.trackProcesses } : {}),
     ...(top.staticIpaddress.length > 0 ? { staticIpaddress: top.staticIpaddress } : {}),
     ...(top.staticRoutes.length > 0 ? { staticRoutes: top.staticRoutes } : {}),
     ...(top.staticRules.length > 0 ? { staticRules: top.staticRules } : {}),

@@ -87,16 +87,32 @@ export function validateConfig(config: Config, locs: FieldLocs, opts: ValidateOp
     rangeAt(f, 'weight', f.loc, `track_file ${f.name}`, 'weight', f.weight, -254, 254);
   }
 
-  const trackRefs = (owner: string, refs: readonly TrackRef[], kind: 'script' | 'interface' | 'file'): void => {
+  // ---------------------------------------------------------------- vrrp_track_process
+  const trackProcs = new Map<string, SourceLoc>();
+  for (const p of config.trackProcesses ?? []) {
+    const prev = trackProcs.get(p.name);
+    if (prev !== undefined) sink.error(p.loc, 'duplicate', `vrrp_track_process ${p.name} is already defined at ${prev.file}:${prev.line}:${prev.col}`);
+    else trackProcs.set(p.name, p.loc);
+    rangeAt(p, 'weight', p.loc, `vrrp_track_process ${p.name}`, 'weight', p.weight, -254, 254);
+    rangeAt(p, 'quorum', p.loc, `vrrp_track_process ${p.name}`, 'quorum', p.quorum, 1, 2 ** 32 - 1);
+    if (p.quorumMax !== undefined && p.quorumMax < p.quorum) {
+      sink.error(at(p, 'quorumMax', p.loc), 'range', `vrrp_track_process ${p.name}: quorum_max ${p.quorumMax} is below quorum ${p.quorum}`);
+    }
+  }
+
+  const trackRefs = (owner: string, refs: readonly TrackRef[], kind: 'script' | 'interface' | 'file' | 'process'): void => {
     const seen = new Set<string>();
     for (const r of refs) {
       if (seen.has(r.name)) sink.warn(r.loc, 'duplicate', `${owner}: ${kind} ${r.name} is tracked twice`);
       seen.add(r.name);
       // keepalived: a track_file weight goes to ±254 (a file value of -1 can then reach FAULT)
-      const lim = kind === 'file' ? 254 : 253;
+      const lim = kind === 'file' || kind === 'process' ? 254 : 253;
       if (r.weight !== undefined) rangeAt(r, 'weight', r.loc, owner, `track_${kind} ${r.name} weight`, r.weight, -lim, lim);
       if (kind === 'script' && !scripts.has(r.name)) {
         sink.error(r.loc, 'unknown-reference', `${owner}: track_script ${r.name} names no vrrp_script`);
+      }
+      if (kind === 'process' && !trackProcs.has(r.name)) {
+        sink.error(r.loc, 'unknown-reference', `${owner}: track_process ${r.name} names no vrrp_track_process`);
       }
       if (kind === 'file' && !trackFiles.has(r.name)) {
         sink.error(r.loc, 'unknown-reference', `${owner}: track_file ${r.name} names no track_file block`);
@@ -156,6 +172,7 @@ export function validateConfig(config: Config, locs: FieldLocs, opts: ValidateOp
     trackRefs(name, inst.trackScripts, 'script');
     trackRefs(name, inst.trackInterfaces, 'interface');
     trackRefs(name, inst.trackFiles ?? [], 'file');
+    trackRefs(name, inst.trackProcesses ?? [], 'process');
     if (inst.strictMode) {
       // keepalived.conf(5), vrrp_strict: what RFC-strict operation forbids.
       if (inst.virtualIpaddress.length === 0) sink.error(inst.loc, 'strict-mode', `${name}: strict mode needs at least one virtual_ipaddress`);
@@ -188,12 +205,14 @@ export function validateConfig(config: Config, locs: FieldLocs, opts: ValidateOp
     trackRefs(`vrrp_sync_group ${sg.name}`, sg.trackScripts, 'script');
     trackRefs(`vrrp_sync_group ${sg.name}`, sg.trackInterfaces, 'interface');
     trackRefs(`vrrp_sync_group ${sg.name}`, sg.trackFiles ?? [], 'file');
+    trackRefs(`vrrp_sync_group ${sg.name}`, sg.trackProcesses ?? [], 'process');
   }
   // keepalived 2.2 drops weighted tracking from sync group members ("ignoring tracked
   // script ... with weights due to SYNC group"): the members must change state together,
   // which per-member priority changes would break.
   const scriptWeight = new Map(config.vrrpScripts.map((s) => [s.name, s.weight]));
   const fileWeight = new Map((config.trackFiles ?? []).map((f) => [f.name, f.weight]));
+  const procWeight = new Map((config.trackProcesses ?? []).map((p) => [p.name, p.weight]));
   for (const inst of config.vrrpInstances) {
     const sg = claimed.get(inst.name);
     if (sg === undefined) continue;
@@ -210,6 +229,11 @@ export function validateConfig(config: Config, locs: FieldLocs, opts: ValidateOp
     for (const r of inst.trackFiles ?? []) {
       if ((r.weight ?? fileWeight.get(r.name) ?? 0) !== 0) {
         sink.warn(r.loc, 'sync-group-weight', `${inst.name} is in vrrp_sync_group ${sg}: keepalived ignores weighted track_file ${r.name} there; use weight 0 or track it on the group`);
+      }
+    }
+    for (const r of inst.trackProcesses ?? []) {
+      if ((r.weight ?? procWeight.get(r.name) ?? 0) !== 0) {
+        sink.warn(r.loc, 'sync-group-weight', `${inst.name} is in vrrp_sync_group ${sg}: keepalived ignores weighted track_process ${r.name} there; use weight 0 or track it on the group`);
       }
     }
   }

@@ -1,18 +1,20 @@
 /**
  * Tracking for VRRP instances: vrrp_script results (run in the script pool by the
  * ScriptTracker, with fall/rise), link state (track_interface, and the instance's own
- * interface) and the numbers in track_file files (FileTracker, inotify) become each
+ * interface), the numbers in track_file files (FileTracker, inotify) and the process
+ * quorums of vrrp_track_process (ProcessTracker, process connector) become each
  * instance's effective priority and fault, sent to the VRRP worker.
  *
  * The verdict per instance is computed here with the pure TrackState; only changes are sent.
  */
-import type { Config, TrackFile } from '../config/model.ts';
+import type { Config, TrackFile, TrackProcess } from '../config/model.ts';
 import type { ScriptTracker, ScriptTransition } from '../check/vrrp-script.ts';
 import { scriptSpec, type UserResolver } from '../check/targets.ts';
 import type { NetControl, LinkInfo } from '../netlink/net-control.ts';
 import { TrackState } from '../vrrp/track.ts';
 import type { Logger } from './logger.ts';
 import { FileTracker } from './track-files.ts';
+import { ProcessTracker } from './track-processes.ts';
 
 export interface TrackSink {
   setTrack(instance: string, priority: number, fault: boolean, reason: string): void;
@@ -31,10 +33,14 @@ export class Tracking {
     private readonly log: Logger,
     private readonly resolveUser: UserResolver,
     private readonly files: FileTracker = new FileTracker(),
+    private readonly procs: ProcessTracker = new ProcessTracker(),
   ) {
     tracker.on('transition', (ev) => this.onScript(ev));
     files.on('value', (name, value, path) => this.onFile(name, value, path));
     files.on('problem', (name, message) => this.log.warn({ event: 'track.file-problem', trackFile: name }, `track_file ${name}: ${message}`));
+    procs.on('status', (name, up, count) => this.onProcess(name, up, count));
+    procs.on('problem', (message) => this.log.warn({ event: 'track.process-problem' }, `track_process: ${message}`));
+    procs.on('live', (source) => this.log.info({ event: 'track.process-live', source }, `track_process: process events from ${source === 'connector' ? 'the kernel' : '/proc polling'}`));
   }
 
   /** Reads link state, subscribes to link events, schedules the scripts, and sends every instance's verdict. */
@@ -55,10 +61,13 @@ export class Tracking {
     const files: TrackFile[] = (config.trackFiles ?? []).filter((f) => usedFiles.has(f.name));
     this.files.setFiles(files, this.started);
     this.started = true;
+    const usedProcs = new Set([...config.vrrpInstances, ...config.vrrpSyncGroups].flatMap((o) => (o.trackProcesses ?? []).map((t) => t.name)));
+    const procs: TrackProcess[] = (config.trackProcesses ?? []).filter((p) => usedProcs.has(p.name));
+    this.procs.setProcesses(procs);
     this.states = new Map();
     for (const inst of config.vrrpInstances) {
       const group = config.vrrpSyncGroups.find((g) => g.name === inst.syncGroup);
-      const st = TrackState.forInstance(inst, config.vrrpScripts, group, files);
+      const st = TrackState.forInstance(inst, config.vrrpScripts, group, files, procs);
       // results carry over: scripts the tracker kept, and every link; files are read now
       for (const item of st.items) {
         if (item.kind === 'interface') {
@@ -67,6 +76,9 @@ export class Tracking {
         } else if (item.kind === 'file') {
           const v = this.files.value(item.name);
           if (v !== undefined) st.setFile(item.name, v);
+        } else if (item.kind === 'process') {
+          const p = this.procs.status(item.name);
+          if (p !== undefined) st.setProcess(item.name, p.up);
         } else {
           const s = this.tracker.states().find((x) => x.name === item.name);
           if (s && s.state !== 'init') st.setScript(item.name, s.state === 'ok');
@@ -81,6 +93,7 @@ export class Tracking {
     this.unwatch?.();
     this.tracker.stop();
     this.files.stop();
+    this.procs.stop();
   }
 
   private send(instance: string, st: TrackState): void {
@@ -96,6 +109,14 @@ export class Tracking {
     for (const [name, st] of this.states) {
       if (st.setScript(ev.name, ev.to === 'ok').length > 0) this.send(name, st);
     }
+  }
+
+  private onProcess(name: string, up: boolean, count: number): void {
+    for (const [inst, st] of this.states) {
+      if (st.setProcess(name, up).length > 0) this.send(inst, st);
+    }
+    // after the verdicts: the log line must not delay the VRRP worker hearing of it
+    this.log.info({ event: 'track.process', trackProcess: name, up, count }, `track_process ${name} ${up ? 'has its quorum' : 'lost its quorum'} (${count} running)`);
   }
 
   private onFile(name: string, value: number, path: string): void {

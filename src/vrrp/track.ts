@@ -19,14 +19,16 @@
  * - track_file (keepalived trackers/track_file.c): the file holds a number V (0 until read).
  *   With weight 0, V ≠ 0 is FAULT (V = 0 with reverse). Otherwise V × weight (× −1 with
  *   reverse), clamped to −254..253, is added to the priority; −254 is FAULT instead.
+ * - track_process: the process quorum is met (ok) or not, weighted as a script's result
+ *   (default weight 1).
  *
  * Pure: results in, the RouterEvents to feed to the instance's Router out.
  */
-import type { TrackFile, TrackRef, VrrpInstance, VrrpScript, VrrpSyncGroup } from '../config/model.ts';
+import type { TrackFile, TrackProcess, TrackRef, VrrpInstance, VrrpScript, VrrpSyncGroup } from '../config/model.ts';
 import type { RouterEvent } from './router.ts';
 
 export interface TrackItem {
-  readonly kind: 'script' | 'interface' | 'file';
+  readonly kind: 'script' | 'interface' | 'file' | 'process';
   readonly name: string;
   /** -254..254; 0: failure means FAULT */
   readonly weight: number;
@@ -52,7 +54,13 @@ export interface TrackSpec {
 export type TrackEvent = Extract<RouterEvent, { type: 'priority' } | { type: 'fault' }>;
 
 /** The tracking of one instance as configured: instance refs, then its sync group's, then the primary interface. */
-export function trackSpecFor(inst: VrrpInstance, scripts: readonly VrrpScript[], group?: VrrpSyncGroup, files: readonly TrackFile[] = []): TrackSpec {
+export function trackSpecFor(
+  inst: VrrpInstance,
+  scripts: readonly VrrpScript[],
+  group?: VrrpSyncGroup,
+  files: readonly TrackFile[] = [],
+  processes: readonly TrackProcess[] = [],
+): TrackSpec {
   const items: TrackItem[] = [];
   const seen = new Set<string>();
   const add = (item: TrackItem): void => {
@@ -80,13 +88,23 @@ export function trackSpecFor(inst: VrrpInstance, scripts: readonly VrrpScript[],
     const reverse = ref.weight !== undefined ? (ref.weightReverse ?? false) : (ref.weightReverse ?? f.weightReverse);
     add({ kind: 'file', name: f.name, weight, reverse, initial: 0 });
   };
+  const procByName = new Map(processes.map((p) => [p.name, p]));
+  const addProcess = (ref: TrackRef): void => {
+    const p = procByName.get(ref.name);
+    if (!p) return;
+    const weight = ref.weight ?? p.weight;
+    const reverse = ref.weight !== undefined ? (ref.weightReverse ?? false) : (ref.weightReverse ?? p.weightReverse);
+    add({ kind: 'process', name: p.name, weight, reverse });
+  };
   for (const r of inst.trackScripts) addScript(r);
   for (const r of inst.trackInterfaces) addInterface(r);
   for (const r of inst.trackFiles ?? []) addFile(r);
+  for (const r of inst.trackProcesses ?? []) addProcess(r);
   if (group) {
     for (const r of group.trackScripts) addScript(r);
     for (const r of group.trackInterfaces) addInterface(r);
     for (const r of group.trackFiles ?? []) addFile(r);
+    for (const r of group.trackProcesses ?? []) addProcess(r);
   }
   if (!inst.dontTrackPrimary) add({ kind: 'interface', name: inst.interface, weight: 0, reverse: false });
   return { instance: inst.name, configuredPriority: inst.priority, items };
@@ -108,8 +126,14 @@ export class TrackState {
     this.lastFault = this.fault;
   }
 
-  static forInstance(inst: VrrpInstance, scripts: readonly VrrpScript[], group?: VrrpSyncGroup, files: readonly TrackFile[] = []): TrackState {
-    return new TrackState(trackSpecFor(inst, scripts, group, files));
+  static forInstance(
+    inst: VrrpInstance,
+    scripts: readonly VrrpScript[],
+    group?: VrrpSyncGroup,
+    files: readonly TrackFile[] = [],
+    processes: readonly TrackProcess[] = [],
+  ): TrackState {
+    return new TrackState(trackSpecFor(inst, scripts, group, files, processes));
   }
 
   get items(): readonly TrackItem[] {
@@ -124,6 +148,11 @@ export class TrackState {
   /** An interface went up or down. */
   setInterface(name: string, up: boolean): TrackEvent[] {
     return this.set('interface', name, up);
+  }
+
+  /** A tracked process's quorum is now met (true) or not. */
+  setProcess(name: string, ok: boolean): TrackEvent[] {
+    return this.set('process', name, ok);
   }
 
   /** A tracked file now holds `value`. */
@@ -153,7 +182,7 @@ export class TrackState {
         if (s !== 'fault') total += s;
         continue;
       }
-      if (r === undefined && i.kind === 'script') continue;
+      if (r === undefined && (i.kind === 'script' || i.kind === 'process')) continue;
       const ok = r ?? true;
       const m = i.reverse ? -1 : 1;
       if (ok && i.weight > 0) total += i.weight * m;
@@ -172,11 +201,16 @@ export class TrackState {
         continue;
       }
       if (i.weight !== 0) continue;
-      if (i.kind === 'script' && r === undefined) return { fault: true, reason: `script ${i.name} has not reported yet` };
+      if ((i.kind === 'script' || i.kind === 'process') && r === undefined) return { fault: true, reason: `${i.kind} ${i.name} has not reported yet` };
       const ok = r ?? true;
       // keepalived: `script_ok != (multiplier == 1)` puts the instance down
       if (ok === i.reverse) {
-        const what = i.kind === 'script' ? `script ${i.name} ${ok ? 'succeeded (reverse)' : 'failed'}` : `interface ${i.name} ${ok ? 'up (reverse)' : 'down'}`;
+        const what =
+          i.kind === 'script'
+            ? `script ${i.name} ${ok ? 'succeeded (reverse)' : 'failed'}`
+            : i.kind === 'process'
+              ? `process ${i.name} ${ok ? 'has its quorum (reverse)' : 'lost its quorum'}`
+              : `interface ${i.name} ${ok ? 'up (reverse)' : 'down'}`;
         return { fault: true, reason: what };
       }
     }

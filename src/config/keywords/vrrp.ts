@@ -179,16 +179,17 @@ function trackList(n: Node, ctx: Ctx, out: TrackRef[]): void {
 
 // ---------------------------------------------------------------- vrrp_sync_group
 
-export type SyncGroupDraft = Mutable<Omit<VrrpSyncGroup, 'trackFiles'>> & {
+export type SyncGroupDraft = Mutable<Omit<VrrpSyncGroup, 'trackFiles' | 'trackProcesses'>> & {
   members: string[];
   trackScripts: TrackRef[];
   trackInterfaces: TrackRef[];
   trackFiles: TrackRef[];
+  trackProcesses: TrackRef[];
   memberLocs: SourceLoc[];
 };
 
 export function newSyncGroup(name: string, loc: SourceLoc): SyncGroupDraft {
-  return { name, loc, members: [], memberLocs: [], trackScripts: [], trackInterfaces: [], trackFiles: [] };
+  return { name, loc, members: [], memberLocs: [], trackScripts: [], trackInterfaces: [], trackFiles: [], trackProcesses: [] };
 }
 
 type NotifyField = 'notifyMaster' | 'notifyBackup' | 'notifyFault' | 'notifyStop' | 'notify';
@@ -227,13 +228,18 @@ export const syncGroupSpec: BlockSpec<SyncGroupDraft> = {
     track_script: (n, g, ctx) => trackList(n, ctx, g.trackScripts),
     track_interface: (n, g, ctx) => trackList(n, ctx, g.trackInterfaces),
     track_file: (n, g, ctx) => trackList(n, ctx, g.trackFiles),
+    track_process: (n, g, ctx) => trackList(n, ctx, g.trackProcesses),
   },
-  unsupported: [...NOTIFY_UNSUPPORTED, 'global_tracking', 'sync_group_tracking_weight', 'track_process', 'track_bfd'],
+  unsupported: [...NOTIFY_UNSUPPORTED, 'global_tracking', 'sync_group_tracking_weight', 'track_bfd'],
 };
 
 export function finishSyncGroup(d: SyncGroupDraft, ctx: Ctx): VrrpSyncGroup {
-  const { memberLocs, trackFiles, ...rest } = d;
-  const out: VrrpSyncGroup = trackFiles.length > 0 ? { ...rest, trackFiles } : rest;
+  const { memberLocs, trackFiles, trackProcesses, ...rest } = d;
+  const out: VrrpSyncGroup = {
+    ...rest,
+    ...(trackFiles.length > 0 ? { trackFiles } : {}),
+    ...(trackProcesses.length > 0 ? { trackProcesses } : {}),
+  };
   ctx.locs.set(out, Object.fromEntries(memberLocs.map((l, i) => [`member${i}`, l])));
   return out;
 }
@@ -263,6 +269,7 @@ export interface InstanceDraft {
   trackInterfaces: TrackRef[];
   trackScripts: TrackRef[];
   trackFiles: TrackRef[];
+  trackProcesses: TrackRef[];
   dontTrackPrimary: boolean;
   notifyMaster?: ScriptCommand;
   notifyBackup?: ScriptCommand;
@@ -297,6 +304,7 @@ export function newInstance(name: string, loc: SourceLoc): InstanceDraft {
     trackInterfaces: [],
     trackScripts: [],
     trackFiles: [],
+    trackProcesses: [],
     dontTrackPrimary: false,
     vmacXmitBase: false,
   };
@@ -649,6 +657,7 @@ export const instanceSpec: BlockSpec<I> = {
     track_interface: (n, d, ctx) => trackList(n, ctx, d.trackInterfaces),
     track_script: (n, d, ctx) => trackList(n, ctx, d.trackScripts),
     track_file: (n, d, ctx) => trackList(n, ctx, d.trackFiles),
+    track_process: (n, d, ctx) => trackList(n, ctx, d.trackProcesses),
     dont_track_primary: flag((d) => {
       d.dontTrackPrimary = true;
     }),
@@ -805,6 +814,7 @@ export function finishInstance(d: I, g: GlobalDefs, ctx: Ctx): VrrpInstance | un
   };
   if (authentication !== undefined) inst.authentication = authentication;
   if (d.trackFiles.length > 0) inst.trackFiles = d.trackFiles;
+  if (d.trackProcesses.length > 0) inst.trackProcesses = d.trackProcesses;
   if (d.virtualRules.length > 0) inst.virtualRules = d.virtualRules;
   if (d.unicastSrcIp !== undefined) inst.unicastSrcIp = d.unicastSrcIp;
   if (d.mcastSrcIp !== undefined) inst.mcastSrcIp = d.mcastSrcIp;

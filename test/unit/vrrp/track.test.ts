@@ -128,3 +128,28 @@ test('track_file: value × weight moves the priority; ≤ -254 is FAULT; weight 
   t.is(big.effectivePriority, 254, 'the contribution is clamped to 253, the priority to 254');
   t.false(big.fault.fault);
 });
+
+test('track_process: the quorum status weighs as a script result; default weight 1; weight 0 loses it to FAULT', (t) => {
+  const proc = (name: string, weight: number) => ({
+    name,
+    process: name,
+    params: [],
+    paramMatch: 'none' as const,
+    fullCommand: false,
+    weight,
+    weightReverse: false,
+    quorum: 1,
+    forkDelayMs: 0,
+    terminateDelayMs: 0,
+    loc,
+  });
+  const inst = instance({ priority: 100, trackProcesses: [{ name: 'up', loc }, { name: 'down', loc }, { name: 'gate', weight: 0, loc }] });
+  const ts = TrackState.forInstance(inst, [], undefined, [], [proc('up', 1), proc('down', -30), proc('gate', 5)]);
+  t.like(ts.fault, { fault: true, reason: 'process gate has not reported yet' });
+  ts.setProcess('up', true);
+  ts.setProcess('down', true);
+  t.deepEqual(ts.setProcess('gate', true), [{ type: 'fault', fault: false, reason: 'all tracked objects ok' }]);
+  t.is(ts.effectivePriority, 101);
+  t.deepEqual(ts.setProcess('down', false), [{ type: 'priority', priority: 71 }]);
+  t.deepEqual(ts.setProcess('gate', false), [{ type: 'fault', fault: true, reason: 'process gate lost its quorum' }]);
+});
