@@ -279,6 +279,10 @@ export interface VrrpInstance {
   readonly garpMasterRefreshRepeat: number;
   readonly garpLowerPrioDelayMs?: number;
   readonly garpLowerPrioRepeat?: number;
+  /** `lower_prio_no_advert`: a MASTER hearing a lower priority does not answer with an advert (RFC); absent: it does (keepalived) */
+  readonly lowerPrioNoAdvert?: boolean;
+  /** `higher_prio_send_advert`: a MASTER hearing a higher priority sends one advert before it steps down */
+  readonly higherPrioSendAdvert?: boolean;
   readonly accept: boolean;
   readonly strictMode: boolean;
   /** the vrrp_sync_group this instance belongs to, filled in by the parser */

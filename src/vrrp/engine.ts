@@ -179,6 +179,8 @@ function percentile(sorted: ArrayLike<number>, p: number): number {
 
 export class VrrpEngine {
   private readonly instances = new Map<string, Instance>();
+  /** instances with a delayed lower-priority gratuitous ARP round pending */
+  private readonly lowerPrioPending = new Set<Instance>();
   private readonly sockets = new Map<string, SharedSocket>();
   private syncGroups = new SyncGroups([]);
   private nextRequestId = 1;
@@ -492,6 +494,9 @@ export class VrrpEngine {
           this.clearGarp(inst);
           this.requestVips(inst, 'release');
           break;
+        case 'lower-prio-garp':
+          this.lowerPrioGarp(inst);
+          break;
         default:
           assertNever(e);
       }
@@ -743,19 +748,7 @@ export class VrrpEngine {
     const garp = inst.garp;
     if (!garp) return;
     garp.timers = [];
-    const sender = garp.sender;
-    const burst = (repeat: number): void => {
-      for (let n = 0; n < repeat; n++) {
-        for (const v of i.virtualIpaddress) {
-          try {
-            if (v.family === 4) sender.sendArp(v.address);
-            else sender.sendNa(v.address);
-          } catch (e) {
-            this.reportDrop(i.name, 'garp-send', (e as Error).message, v.address);
-          }
-        }
-      }
-    };
+    const burst = (repeat: number): void => this.garpBurst(inst, garp.sender, repeat);
     burst(Math.max(0, i.garpMasterRepeat - alreadySent));
     if (i.garpMasterDelayMs > 0) {
       garp.timers.push(this.io.setTimer(() => burst(i.garpMasterRepeat), i.garpMasterDelayMs));
@@ -771,7 +764,47 @@ export class VrrpEngine {
     }
   }
 
+  private garpBurst(inst: Instance, sender: EngineGarp, repeat: number): void {
+    const i = inst.spec.instance;
+    for (let n = 0; n < repeat; n++) {
+      for (const v of i.virtualIpaddress) {
+        try {
+          if (v.family === 4) sender.sendArp(v.address);
+          else sender.sendNa(v.address);
+        } catch (e) {
+          this.reportDrop(i.name, 'garp-send', (e as Error).message, v.address);
+        }
+      }
+    }
+  }
+
+  /**
+   * keepalived vrrp_state_master_rx on a lower-priority advert: garp_lower_prio_repeat
+   * gratuitous ARPs / NAs now and again after garp_lower_prio_delay (defaults:
+   * garp_master_repeat, garp_master_delay). At most one delayed round is pending, however
+   * many lower-priority adverts arrive meanwhile.
+   */
+  private lowerPrioGarp(inst: Instance): void {
+    const i = inst.spec.instance;
+    const repeat = i.garpLowerPrioRepeat ?? i.garpMasterRepeat;
+    if (repeat <= 0 || inst.router.state !== 'MASTER') return;
+    this.prepareGarp(inst);
+    const garp = inst.garp;
+    if (!garp) return;
+    this.garpBurst(inst, garp.sender, repeat);
+    const delay = i.garpLowerPrioDelayMs ?? i.garpMasterDelayMs;
+    if (delay <= 0 || this.lowerPrioPending.has(inst)) return;
+    this.lowerPrioPending.add(inst);
+    garp.timers.push(
+      this.io.setTimer(() => {
+        this.lowerPrioPending.delete(inst);
+        if (inst.garp && inst.router.state === 'MASTER') this.garpBurst(inst, inst.garp.sender, repeat);
+      }, delay),
+    );
+  }
+
   private clearGarp(inst: Instance): void {
+    this.lowerPrioPending.delete(inst);
     if (!inst.garp) return;
     for (const h of inst.garp.timers) this.io.clearTimer(h);
     inst.garp.sender.close();

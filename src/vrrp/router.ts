@@ -47,6 +47,10 @@ export interface RouterParams {
   /** our own primary address on the interface, for the tie-break and as the advert source */
   primaryAddress: string;
   unicast: boolean;
+  /** `lower_prio_no_advert`: as MASTER, do not answer a lower priority with an advert (RFC 5798 §6.4.3 discards it) */
+  lowerPrioNoAdvert?: boolean;
+  /** `higher_prio_send_advert`: as MASTER, send one advert before stepping down to a higher priority */
+  higherPrioSendAdvert?: boolean;
 }
 
 export type TimerName = 'advert' | 'master-down' | 'preempt-delay';
@@ -100,7 +104,9 @@ export type RouterEffect =
   /** add VIPs, then gratuitous ARP / unsolicited NA */
   | { type: 'take-over' }
   /** remove VIPs */
-  | { type: 'release' };
+  | { type: 'release' }
+  /** MASTER heard a lower priority: gratuitous ARPs / NAs again (garp_lower_prio_repeat, and after garp_lower_prio_delay) */
+  | { type: 'lower-prio-garp' };
 
 /**
  * What a sync group tells a member (sync-group.ts implements it). Optional: without it a
@@ -382,10 +388,16 @@ export class Router {
       }
     }
     if (a.priority < this.effective || (a.priority === this.effective && cmp < 0)) {
-      // keepalived sends an advert at once ("forcing new election").
-      this.sendAndRearm(fx);
+      // keepalived sends an advert at once ("forcing new election") unless lower_prio_no_advert,
+      // and refreshes the neighbours' caches, which may have learnt the other router's MAC.
+      if (!this.p.lowerPrioNoAdvert) this.sendAndRearm(fx);
+      else this.ignore('lower-priority');
+      fx.push({ type: 'lower-prio-garp' });
       return;
     }
+    // keepalived higher_prio_send_advert: a last advert, so that the new master (with
+    // garp_lower_prio_repeat) re-announces the addresses we may have announced last.
+    if (this.p.higherPrioSendAdvert) this.send(fx, this.effective);
     if (this.p.version === 3) this.masterAdverIntMs = a.advertIntMs;
     this.masterAddress = source;
     this.masterPriority = a.priority;

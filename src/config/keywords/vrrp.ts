@@ -285,6 +285,8 @@ export interface InstanceDraft {
   garpMasterRefreshRepeat?: number;
   garpLowerPrioDelayMs?: number;
   garpLowerPrioRepeat?: number;
+  lowerPrioNoAdvert?: boolean;
+  higherPrioSendAdvert?: boolean;
   accept?: boolean;
   strictMode?: boolean;
 }
@@ -695,6 +697,14 @@ export const instanceSpec: BlockSpec<I> = {
       const v = boolArg(n, ctx);
       if (v !== undefined) d.strictMode = v;
     }),
+    lower_prio_no_advert: simple((n, d, ctx) => {
+      const v = boolArg(n, ctx);
+      if (v !== undefined) d.lowerPrioNoAdvert = v;
+    }),
+    higher_prio_send_advert: simple((n, d, ctx) => {
+      const v = boolArg(n, ctx);
+      if (v !== undefined) d.higherPrioSendAdvert = v;
+    }),
   },
   unsupported: [
     ...NOTIFY_UNSUPPORTED,
@@ -703,8 +713,6 @@ export const instanceSpec: BlockSpec<I> = {
     'lvs_sync_daemon_interface',
     'garp_extra_if',
     'down_timer_adverts',
-    'lower_prio_no_advert',
-    'higher_prio_send_advert',
     'track_process',
     'track_bfd',
     'mcast_dst_ip',
@@ -726,6 +734,14 @@ export const instanceSpec: BlockSpec<I> = {
     smtp_alert_vrrp: 'use smtp_alert',
   },
 };
+
+/** A `global_defs` boolean kept raw in `other` (`KEYWORD [BOOL]`, no value: true). */
+function globalBool(g: GlobalDefs, kw: string): boolean | undefined {
+  const v = g.other[kw];
+  if (v === undefined) return undefined;
+  const w = v[0]?.toLowerCase();
+  return w === undefined || w === 'on' || w === 'true' || w === 'yes';
+}
 
 /** Apply defaults that depend on global_defs and on the instance's addresses. */
 export function finishInstance(d: I, g: GlobalDefs, ctx: Ctx): VrrpInstance | undefined {
@@ -828,6 +844,12 @@ export function finishInstance(d: I, g: GlobalDefs, ctx: Ctx): VrrpInstance | un
   if (lpd !== undefined) inst.garpLowerPrioDelayMs = lpd;
   const lpr = d.garpLowerPrioRepeat ?? g.vrrpGarpLowerPrioRepeat;
   if (lpr !== undefined) inst.garpLowerPrioRepeat = lpr;
+  // keepalived: the instance's word, else global_defs', else strict mode (the RFC) decides;
+  // strict mode cannot clear lower_prio_no_advert nor set higher_prio_send_advert
+  const lpna = strictMode ? true : (d.lowerPrioNoAdvert ?? globalBool(g, 'vrrp_lower_prio_no_advert'));
+  if (lpna === true) inst.lowerPrioNoAdvert = true;
+  const hpsa = strictMode ? false : (d.higherPrioSendAdvert ?? globalBool(g, 'vrrp_higher_prio_send_advert'));
+  if (hpsa === true) inst.higherPrioSendAdvert = true;
   const l = ctx.locs.get(d);
   if (l !== undefined) ctx.locs.set(inst, l);
   const pl = ctx.locs.get(d.unicastPeers);

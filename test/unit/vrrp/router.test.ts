@@ -145,15 +145,36 @@ test('MASTER receiving priority 0 sends an advert at once and re-arms its advert
   t.is(a.state, 'MASTER');
 });
 
-test('MASTER receiving a lower priority advert sends an advert at once (keepalived: forcing new election)', (t) => {
+test('MASTER receiving a lower priority advert sends an advert at once (keepalived: forcing new election) and gratuitous ARPs again', (t) => {
   const sim = new Sim();
   const a = sim.add('a', params({ priority: 150, primaryAddress: '10.211.0.1' }));
   a.handle({ type: 'start' });
   sim.run(DOWN_150 + 100);
   t.is(a.state, 'MASTER');
   const fx = a.handle({ type: 'advert', source: '10.211.0.2', advert: { version: 2, vrid: 51, priority: 100, advertIntMs: 1000, addresses: ['10.211.0.100'], authType: 0 } });
-  t.deepEqual(types(fx), ['send-advert 150', 'arm-timer advert']);
+  t.deepEqual(types(fx), ['send-advert 150', 'arm-timer advert', 'lower-prio-garp']);
   t.is(a.state, 'MASTER');
+});
+
+test('lower_prio_no_advert: a lower priority is not answered (RFC 5798 §6.4.3), the gratuitous ARPs still go', (t) => {
+  const sim = new Sim();
+  const a = sim.add('a', params({ priority: 150, primaryAddress: '10.211.0.1', lowerPrioNoAdvert: true }));
+  a.handle({ type: 'start' });
+  sim.run(DOWN_150 + 100);
+  const fx = a.handle({ type: 'advert', source: '10.211.0.2', advert: { version: 2, vrid: 51, priority: 100, advertIntMs: 1000, addresses: ['10.211.0.100'], authType: 0 } });
+  t.deepEqual(types(fx), ['lower-prio-garp']);
+  t.is(a.state, 'MASTER');
+});
+
+test('higher_prio_send_advert: one advert at its own priority before stepping down', (t) => {
+  const sim = new Sim();
+  const a = sim.add('a', params({ priority: 100, primaryAddress: '10.211.0.1', higherPrioSendAdvert: true }));
+  a.handle({ type: 'start' });
+  sim.run(DOWN_100 + 100);
+  t.is(a.state, 'MASTER');
+  const fx = a.handle({ type: 'advert', source: '10.211.0.2', advert: { version: 2, vrid: 51, priority: 150, advertIntMs: 1000, addresses: ['10.211.0.100'], authType: 0 } });
+  t.deepEqual(types(fx).slice(0, 2), ['send-advert 100', 'cancel-timer advert']);
+  t.is(a.state, 'BACKUP');
 });
 
 test('MASTER receiving a higher priority advert goes BACKUP and releases its VIPs', (t) => {
