@@ -1,4 +1,5 @@
 import test from 'ava';
+import { diffConfigs } from '../../../src/config/diff.ts';
 import { diags, instance, ok, parse } from './helpers.ts';
 
 test('static_ipaddress, static_routes, static_rules are kept in the config', (t) => {
@@ -46,4 +47,11 @@ test('rules: no preference is a warning with keepalived numbering (16384 down); 
   t.deepEqual(diags('static_rules {\n from 10.0.0.0/8 priority 3\n}\n'), [['missing-value', 'error', 2, 2]]);
   t.deepEqual(diags('static_rules {\n from 10.0.0.0/8 to 2001:db8::/32 table 1 priority 3\n}\n'), [['family-mismatch', 'error', 2, 21]]);
   t.deepEqual(diags(instance('A', ' virtual_routes {\n  10.0.0.0/8 or 10.0.0.1\n }')), [['missing-value', 'error', 8, 3]]);
+});
+
+test('a reload that changes only static_* or track blocks is not an empty plan', (t) => {
+  const a = ok(instance('A', ''));
+  const b = ok('static_routes {\n 10.1.0.0/16 dev eth0\n}\n' + instance('A', ''));
+  t.true(diffConfigs(a, a).empty);
+  t.false(diffConfigs(a, b).empty);
 });
