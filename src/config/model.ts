@@ -167,6 +167,14 @@ export interface TrackProcess {
   readonly loc: SourceLoc;
 }
 
+/** `garp_group { garp_interval S; gna_interval S; interface X | interfaces { X Y } }` */
+export interface GarpGroup {
+  readonly garpIntervalMs?: number;
+  readonly gnaIntervalMs?: number;
+  readonly interfaces: readonly string[];
+  readonly loc: SourceLoc;
+}
+
 export interface VirtualAddress {
   readonly address: string;
   readonly prefixLen: number;
@@ -283,6 +291,12 @@ export interface VrrpInstance {
   readonly lowerPrioNoAdvert?: boolean;
   /** `higher_prio_send_advert`: a MASTER hearing a higher priority sends one advert before it steps down */
   readonly higherPrioSendAdvert?: boolean;
+  /**
+   * The spacing of gratuitous ARPs / NAs on the instance's interface: from the `garp_group`
+   * that lists it, else vrrp_garp_interval / vrrp_gna_interval. `group` names what shares
+   * the pacing (the interface, or the garp_group's interfaces together). Absent: no spacing.
+   */
+  readonly garpPacing?: { readonly group: string; readonly arpIntervalMs: number; readonly naIntervalMs: number };
   readonly accept: boolean;
   readonly strictMode: boolean;
   /** the vrrp_sync_group this instance belongs to, filled in by the parser */
@@ -459,6 +473,8 @@ export interface Config {
   readonly trackFiles?: readonly TrackFile[];
   /** `vrrp_track_process` blocks; absent: none */
   readonly trackProcesses?: readonly TrackProcess[];
+  /** `garp_group` blocks (already applied to each instance's `garpPacing`); absent: none */
+  readonly garpGroups?: readonly GarpGroup[];
   /** `static_ipaddress`, `static_routes`, `static_rules`: set for the daemon's lifetime; absent: none */
   readonly staticIpaddress?: readonly VirtualAddress[];
   readonly staticRoutes?: readonly VirtualRoute[];

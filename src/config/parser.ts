@@ -9,6 +9,7 @@ import { parseVirtualServer, parseVirtualServerGroup } from './keywords/lvs.ts';
 import { block, runBlock, type BlockSpec } from './keywords/table.ts';
 import { parseTrackFile } from './keywords/track-file.ts';
 import { parseTrackProcess } from './keywords/track-process.ts';
+import { garpPacingFor, parseGarpGroup } from './keywords/garp-group.ts';
 import { ruleBlock } from './keywords/rules.ts';
 import {
   finishInstance,
@@ -26,7 +27,7 @@ import {
   type ScriptDraft,
   type SyncGroupDraft,
 } from './keywords/vrrp.ts';
-import type { Config, Diagnostic, GlobalDefs, TrackFile, TrackProcess, VirtualAddress, VirtualRoute, VirtualRule, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpScript, VrrpSyncGroup } from './model.ts';
+import type { Config, Diagnostic, GarpGroup, GlobalDefs, TrackFile, TrackProcess, VirtualAddress, VirtualRoute, VirtualRule, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpScript, VrrpSyncGroup } from './model.ts';
 import { tokLoc, type Node } from './tree.ts';
 import { arg, noExtra, type Ctx, type FieldLocs } from './values.ts';
 
@@ -45,6 +46,7 @@ interface Top {
   vss: VirtualServer[];
   trackFiles: TrackFile[];
   trackProcesses: TrackProcess[];
+  garpGroups: GarpGroup[];
   staticIpaddress: VirtualAddress[];
   staticRoutes: VirtualRoute[];
   staticRules: VirtualRule[];
@@ -53,7 +55,6 @@ interface Top {
 /** Top-level blocks keepalived knows that vigil does not implement. */
 const TOP_UNSUPPORTED = [
   'bfd_instance',
-  'garp_group',
   'linkbeat_use_polling',
   'net_namespace',
   'net_namespace_ipvs',
@@ -128,6 +129,10 @@ const topSpec: BlockSpec<Top> = {
       const f = parseTrackFile(n, ctx);
       if (f !== undefined) top.trackFiles.push(f);
     },
+    garp_group: (n, top, ctx) => {
+      const g = parseGarpGroup(n, ctx);
+      if (g !== undefined) top.garpGroups.push(g);
+    },
     vrrp_track_process: (n, top, ctx) => {
       const p = parseTrackProcess(n, ctx);
       if (p !== undefined) top.trackProcesses.push(p);
@@ -145,7 +150,7 @@ export function parseTree(nodes: readonly Node[], files: readonly string[], sink
   // A Map, not a WeakMap: it lives as long as the parse, and ephemerons cost the GC more.
   const locs: FieldLocs = new Map();
   const ctx: Ctx = { sink, locs };
-  const top: Top = { globals: defaultGlobals(), scripts: [], groups: [], instances: [], vsGroups: [], vss: [], trackFiles: [], trackProcesses: [], staticIpaddress: [], staticRoutes: [], staticRules: [] };
+  const top: Top = { globals: defaultGlobals(), scripts: [], groups: [], instances: [], vsGroups: [], vss: [], trackFiles: [], trackProcesses: [], garpGroups: [], staticIpaddress: [], staticRoutes: [], staticRules: [] };
   runBlock(nodes, topSpec, top, ctx);
   const globalDefs: GlobalDefs = top.globals;
 
@@ -161,8 +166,14 @@ export function parseTree(nodes: readonly Node[], files: readonly string[], sink
   for (const g of vrrpSyncGroups) for (const m of g.members) if (!groupOf.has(m)) groupOf.set(m, g.name);
   const vrrpInstances: VrrpInstance[] = [];
   for (const d of top.instances) {
-    const inst = finishInstance(d, globalDefs, ctx);
-    if (inst === undefined) continue;
+    const finished = finishInstance(d, globalDefs, ctx);
+    if (finished === undefined) continue;
+    const pacing = garpPacingFor(finished, top.garpGroups, globalDefs);
+    const inst: VrrpInstance = pacing === undefined ? finished : { ...finished, garpPacing: pacing };
+    if (inst !== finished) {
+      const l = locs.get(finished);
+      if (l !== undefined) locs.set(inst, l);
+    }
     const sg = groupOf.get(inst.name);
     if (sg !== undefined) {
       const withGroup: VrrpInstance = { ...inst, syncGroup: sg };
@@ -181,6 +192,7 @@ export function parseTree(nodes: readonly Node[], files: readonly string[], sink
     virtualServers: top.vss,
     ...(top.trackFiles.length > 0 ? { trackFiles: top.trackFiles } : {}),
     ...(top.trackProcesses.length > 0 ? { trackProcesses: top.trackProcesses } : {}),
+    ...(top.garpGroups.length > 0 ? { garpGroups: top.garpGroups } : {}),
     ...(top.staticIpaddress.length > 0 ? { staticIpaddress: top.staticIpaddress } : {}),
     ...(top.staticRoutes.length > 0 ? { staticRoutes: top.staticRoutes } : {}),
     ...(top.staticRules.length > 0 ? { staticRules: top.staticRules } : {}),

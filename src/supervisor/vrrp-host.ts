@@ -373,7 +373,8 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
     const errors: string[] = [];
     const link = this.specs.find((s) => s.instance.name === name)?.garpLink;
     const adder = this.syncAdder();
-    const announcer = link && inst.garpMasterRepeat > 0 ? this.announcer(name, link) : undefined;
+    // With garp pacing (vrrp_garp_interval, garp_group) the worker spaces every announcement itself.
+    const announcer = link && inst.garpMasterRepeat > 0 && inst.garpPacing === undefined ? this.announcer(name, link) : undefined;
     let announced = announcer !== undefined;
     const announce = new Set(inst.virtualIpaddress);
     /** One gratuitous ARP / NA for `v` while every VIP so far got one; after a failure the worker sends the full count. */

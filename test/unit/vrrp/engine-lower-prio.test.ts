@@ -2,6 +2,7 @@
  * keepalived's answer, as MASTER, to a lower-priority advert (vrrp_state_master_rx): an
  * advert at once unless lower_prio_no_advert, and garp_lower_prio_repeat gratuitous ARPs now
  * and again after garp_lower_prio_delay (defaults: garp_master_repeat / garp_master_delay).
+ * And the spacing of gratuitous ARPs (vrrp_garp_interval, garp_group).
  */
 import test from 'ava';
 import { IPC_VERSION, type FromVrrp } from '../../../src/ipc/messages.ts';
@@ -14,16 +15,14 @@ import { engineSpec, instance } from './fixtures.ts';
 function lab(over: Partial<VrrpInstance>): { run(ms: number): void; arps: number[]; sends: () => number; lower(): void } {
   const f = fakeIo();
   const arps: number[] = [];
-  let clock = 0;
+  const clock = f.io.now;
   let deliver: ((p: EnginePacket) => void) | undefined;
   const baseOpen = f.io.openSocket;
   f.io.openSocket = (opts, onPacket, onError) => {
     deliver = onPacket;
     return baseOpen(opts, onPacket, onError);
   };
-  f.io.openGarp = () => ({ sendArp: () => void arps.push(clock), sendNa: () => undefined, close: () => undefined });
-  const now = f.io.now;
-  f.io.now = () => (clock = now());
+  f.io.openGarp = () => ({ sendArp: () => void arps.push(clock()), sendNa: () => undefined, close: () => undefined });
   const engine = new VrrpEngine(f.io);
   const basePost = f.io.post;
   f.io.post = (m: FromVrrp) => {
@@ -75,4 +74,17 @@ test('garp_lower_prio_repeat / _delay and lower_prio_no_advert', async (t) => {
   t.is(l.sends() - sent, 0, 'no advert back');
   l.run(1000 + 20_000 + 2000);
   t.is(l.arps.length - before, 2);
+});
+
+test('garp pacing (vrrp_garp_interval / garp_group): one gratuitous ARP per interval on the group, the rest wait', async (t) => {
+  const vips = ['10.211.0.100', '10.211.0.101', '10.211.0.102'].map((address) => ({ address, prefixLen: 24, family: 4 as const, loc: { file: 't', line: 1, col: 1 } }));
+  const l = lab({ garpMasterRepeat: 2, garpMasterDelayMs: 0, virtualIpaddress: vips, garpPacing: { group: 'eth0', arpIntervalMs: 100, naIntervalMs: 0 } });
+  await tick();
+  l.run(1000 + 1);
+  await tick();
+  l.run(1000 + 5000);
+  t.is(l.arps.length, 6, 'two rounds of three');
+  const gaps = l.arps.slice(1).map((x, i) => x - l.arps[i]!);
+  t.true(gaps.every((g) => g >= 100 - 1e-9), `gaps ${gaps.join(', ')}`);
+  t.true(l.arps[5]! - l.arps[0]! < 600, 'and no slower than the interval');
 });
