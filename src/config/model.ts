@@ -206,7 +206,19 @@ export interface VirtualRoute {
   readonly protocol?: number;
   /** `via A or B`: a second gateway; the route becomes multipath over both (keepalived) */
   readonly orVia?: string;
+  /** `nexthop [via A] [dev X] [weight N] [onlink] …`: a multipath route */
+  readonly nexthops?: readonly RouteNextHop[];
+  /** `onlink`: the gateway is on the link even if no prefix says so */
+  readonly onlink?: boolean;
   readonly loc: SourceLoc;
+}
+
+export interface RouteNextHop {
+  readonly via?: string;
+  readonly dev?: string;
+  /** 1..256, default 1 */
+  readonly weight?: number;
+  readonly onlink?: boolean;
 }
 
 /** `[not] [from P|all] [to P|all] [iif X] [oif X] [fwmark N[/M]] [tos N] [priority N] [table N|goto N|blackhole|…]` */
@@ -229,6 +241,15 @@ export interface VirtualRule {
   readonly goto?: number;
   /** the action when not a table lookup: blackhole, unreachable, prohibit, nop */
   readonly action?: 'blackhole' | 'unreachable' | 'prohibit' | 'nop';
+  /** `l3mdev`: look up the table of the VRF device the packet came or goes through */
+  readonly l3mdev?: boolean;
+  /** `protocol N|NAME`; default keepalived's (18) */
+  readonly protocol?: number;
+  readonly uidRange?: { readonly start: number; readonly end: number };
+  readonly sport?: { readonly start: number; readonly end: number };
+  readonly dport?: { readonly start: number; readonly end: number };
+  /** `suppress_prefixlength N`: reject a table's answer with a prefix this long or shorter */
+  readonly suppressPrefixLength?: number;
   readonly loc: SourceLoc;
 }
 

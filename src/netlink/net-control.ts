@@ -90,6 +90,10 @@ export interface RouteSpec {
   protocol?: number;
   /** a second gateway: the route is multipath over `via` and this (keepalived's `or`) */
   orVia?: string;
+  /** a multipath route: one next hop each (weight 1..256) */
+  nexthops?: Array<{ via?: string; ifname?: string; weight?: number; onlink?: boolean }>;
+  /** RTNH_F_ONLINK */
+  onlink?: boolean;
 }
 
 /** An `ip rule`: selectors, a preference and an action (table lookup, goto, or blackhole/unreachable/prohibit/nop). */
@@ -108,6 +112,14 @@ export interface RuleSpec {
   table?: number;
   goto?: number;
   action?: 'blackhole' | 'unreachable' | 'prohibit' | 'nop';
+  /** FRA_L3MDEV */
+  l3mdev?: boolean;
+  /** FRA_PROTOCOL, default RTPROT_KEEPALIVED (18) */
+  protocol?: number;
+  uidRange?: { start: number; end: number };
+  sport?: { start: number; end: number };
+  dport?: { start: number; end: number };
+  suppressPrefixLength?: number;
 }
 
 export interface NetControl {
@@ -265,7 +277,9 @@ export class RtNetControl implements NetControl {
     const object = describeRoute(r);
     toRouteMessage(r, undefined, 'add');
     const oif = r.ifname === undefined ? undefined : await this.ifindexOf(r.ifname, op, object);
-    const msg = toRouteMessage(r, oif, 'add');
+    const hopIfs: Array<number | undefined> = [];
+    for (const h of r.nexthops ?? []) hopIfs.push(h.ifname === undefined ? undefined : await this.ifindexOf(h.ifname, op, object));
+    const msg = toRouteMessage(r, oif, 'add', hopIfs);
     try {
       await this.rtnl.request({ type: M.NEWROUTE, body: encodeRtMessage(msg), kind: 'ack', flags: CREATE_EXCL, op, object });
       return 'added';
@@ -280,14 +294,16 @@ export class RtNetControl implements NetControl {
     const object = describeRoute(r);
     toRouteMessage(r, undefined, 'del');
     let oif: number | undefined;
+    const hopIfs: Array<number | undefined> = [];
     try {
       oif = r.ifname === undefined ? undefined : await this.ifindexOf(r.ifname, op, object);
+      for (const h of r.nexthops ?? []) hopIfs.push(h.ifname === undefined ? undefined : await this.ifindexOf(h.ifname, op, object));
     } catch (e) {
       // Routes through a device go away with the device.
       if (hasCode(e, NL_ENODEV)) return 'absent';
       throw e;
     }
-    const msg = toRouteMessage(r, oif, 'del');
+    const msg = toRouteMessage(r, oif, 'del', hopIfs);
     try {
       await this.rtnl.request({ type: M.DELROUTE, body: encodeRtMessage(msg), kind: 'ack', op, object });
       return 'removed';

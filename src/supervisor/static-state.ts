@@ -8,7 +8,7 @@
  * Order as keepalived's: addresses, then routes (which may need them as source or on-link),
  * then rules; removal in reverse.
  */
-import type { Config, GlobalDefs, VirtualAddress, VirtualRoute, VirtualRule } from '../config/model.ts';
+import type { Config, GlobalDefs, RouteNextHop, VirtualAddress, VirtualRoute, VirtualRule } from '../config/model.ts';
 import type { AddressSpec, NetControl, RouteSpec, RuleSpec } from '../netlink/net-control.ts';
 import { describeRoute } from '../netlink/routes.ts';
 import { describeRule } from '../netlink/rules.ts';
@@ -29,10 +29,16 @@ export function ruleSpec(r: VirtualRule): RuleSpec {
   if (r.table !== undefined) out.table = r.table;
   if (r.goto !== undefined) out.goto = r.goto;
   if (r.action !== undefined) out.action = r.action;
+  if (r.l3mdev) out.l3mdev = true;
+  if (r.protocol !== undefined) out.protocol = r.protocol;
+  if (r.uidRange !== undefined) out.uidRange = { ...r.uidRange };
+  if (r.sport !== undefined) out.sport = { ...r.sport };
+  if (r.dport !== undefined) out.dport = { ...r.dport };
+  if (r.suppressPrefixLength !== undefined) out.suppressPrefixLength = r.suppressPrefixLength;
   return out;
 }
 
-/** A route as the netlink layer takes it; `dev` is not defaulted (a static route without one has no oif). */
+/** A route as the netlink layer takes it; `dev`: the device when the route names none (virtual_routes: the instance's interface; a static route has none). */
 export function routeSpec(r: VirtualRoute, dev?: string): RouteSpec {
   const ifname = r.dev ?? dev;
   return {
@@ -48,6 +54,17 @@ export function routeSpec(r: VirtualRoute, dev?: string): RouteSpec {
     ...(r.scope !== undefined ? { scope: r.scope } : {}),
     ...(r.type !== undefined ? { type: r.type } : {}),
     ...(r.protocol !== undefined ? { protocol: r.protocol } : {}),
+    ...(r.nexthops !== undefined ? { nexthops: r.nexthops.map(hopSpec) } : {}),
+    ...(r.onlink ? { onlink: true } : {}),
+  };
+}
+
+function hopSpec(h: RouteNextHop): NonNullable<RouteSpec['nexthops']>[number] {
+  return {
+    ...(h.via !== undefined ? { via: h.via } : {}),
+    ...(h.dev !== undefined ? { ifname: h.dev } : {}),
+    ...(h.weight !== undefined ? { weight: h.weight } : {}),
+    ...(h.onlink ? { onlink: true } : {}),
   };
 }
 

@@ -25,7 +25,7 @@ import { vrrpVirtualMac } from '../netlink/net-control.ts';
 import { openSyncAddressAdder, type SyncAddressAdder } from '../netlink/sync-address.ts';
 import type { Logger } from './logger.ts';
 import { describeRule } from '../netlink/rules.ts';
-import { ruleSpec } from './static-state.ts';
+import { routeSpec, ruleSpec } from './static-state.ts';
 import { closeLedgerFds, createFdLedger } from '../io/fd-ledger.ts';
 import { openGarpSender, type GarpSender } from '../io/garp.ts';
 import { macBytes, macText } from '../io/wire.ts';
@@ -342,20 +342,7 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
   }
 
   private routeSpec(inst: VrrpInstance, r: VrrpInstance['virtualRoutes'][number]): RouteSpec {
-    return {
-      to: r.to,
-      prefixLen: r.prefixLen,
-      family: r.family,
-      ...(r.via !== undefined ? { via: r.via } : {}),
-      ...(r.src !== undefined ? { src: r.src } : {}),
-      ifname: r.dev ?? inst.interface,
-      ...(r.table !== undefined ? { table: r.table } : {}),
-      ...(r.metric !== undefined ? { metric: r.metric } : {}),
-      ...(r.scope !== undefined ? { scope: r.scope } : {}),
-      ...(r.type !== undefined ? { type: r.type } : {}),
-      ...(r.protocol !== undefined ? { protocol: r.protocol } : {}),
-      ...(r.orVia !== undefined ? { orVia: r.orVia } : {}),
-    };
+    return routeSpec(r, inst.interface);
   }
 
   /**

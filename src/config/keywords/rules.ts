@@ -3,8 +3,9 @@
  * (vrrp_ip_rule_route_parser.c; keepalived.conf(5) "Static routes/addresses/rules"):
  *
  *     [not] [from PREFIX|all] [to PREFIX|all] [iif|dev IF] [oif IF] [fwmark N[/M]] [tos N]
- *     [preference|priority|order N] [table|lookup N | goto N | blackhole | unreachable |
- *     prohibit | nop] [no_track] [inet6]
+ *     [preference|priority|order N] [table|lookup N | goto N | l3mdev | blackhole |
+ *     unreachable | prohibit | nop] [protocol P] [uidrange A-B] [sport A[-B]] [dport A[-B]]
+ *     [suppress_prefixlength N] [no_track] [inet6]
  *
  * keepalived wants every rule to have a preference (a rule added later by a transition
  * must not land in another order); without one it assigns 16384, 16383, … in file order
@@ -15,9 +16,45 @@ import { tokLoc, type Node } from '../tree.ts';
 import { intTok, prefixTok, type Ctx } from '../values.ts';
 import type { Mutable } from './table.ts';
 
+/** iproute2's /etc/iproute2/rt_protos names */
+export const ROUTE_PROTOCOLS: Readonly<Record<string, number>> = {
+  redirect: 1,
+  kernel: 2,
+  boot: 3,
+  static: 4,
+  gated: 8,
+  ra: 9,
+  mrt: 10,
+  zebra: 11,
+  bird: 12,
+  dnrouted: 13,
+  xorp: 14,
+  ntk: 15,
+  dhcp: 16,
+  keepalived: 18,
+  babel: 42,
+  bgp: 186,
+  isis: 187,
+  ospf: 188,
+  rip: 189,
+  eigrp: 192,
+};
+
 const ACTIONS = new Set(['blackhole', 'unreachable', 'prohibit', 'nop']);
 /** options keepalived knows that vigil does not model: one value each */
-const RULE_VALUE_OPTS = new Set(['realms', 'suppress_prefixlength', 'suppress_ifgroup', 'uidrange', 'ip_proto', 'sport', 'dport', 'protocol', 'track_group', 'tun_id']);
+const RULE_VALUE_OPTS = new Set(['realms', 'suppress_ifgroup', 'ip_proto', 'track_group', 'tun_id']);
+
+/** `A` or `A-B` within 0..max */
+function range(t: Node['kw'], ctx: Ctx, what: string, max: number): { start: number; end: number } | undefined {
+  const m = /^(\d+)(?:-(\d+))?$/.exec(t.text);
+  const start = m ? Number(m[1]) : NaN;
+  const end = m ? Number(m[2] ?? m[1]) : NaN;
+  if (!m || start > end || end > max) {
+    ctx.sink.error(tokLoc(t), 'bad-value', `${what}: \`${t.text}\` is not N or N-M within 0..${max}`);
+    return undefined;
+  }
+  return { start, end };
+}
 /** the first preference keepalived gives a rule without one (then one less each) */
 const FIRST_AUTO_PREFERENCE = 16384;
 const autoPref = new WeakMap<object, number>();
@@ -142,20 +179,45 @@ export function ruleLine(k: Node, ctx: Ctx, what: string): VirtualRule | undefin
       r.action = w as NonNullable<VirtualRule['action']>;
       continue;
     }
-    if (RULE_VALUE_OPTS.has(w)) {
-      if (need() === undefined) return undefined;
-      ctx.sink.warn(tokLoc(t), 'unsupported-option', `${what} option \`${t.text}\` is not implemented by vigil; ignored`);
+    if (w === 'l3mdev') {
+      r.l3mdev = true;
       continue;
     }
-    if (w === 'l3mdev') {
+    if (w === 'protocol' || w === 'proto') {
+      const v = need();
+      if (v === undefined) return undefined;
+      const n = ROUTE_PROTOCOLS[v.text.toLowerCase()] ?? num(v, ctx, `${what} protocol`, 255);
+      if (n === undefined) return undefined;
+      r.protocol = n;
+      continue;
+    }
+    if (w === 'uidrange' || w === 'sport' || w === 'dport') {
+      const v = need();
+      if (v === undefined) return undefined;
+      const rg = range(v, ctx, `${what} ${w}`, w === 'uidrange' ? 0xffffffff : 0xffff);
+      if (rg === undefined) return undefined;
+      if (w === 'uidrange') r.uidRange = rg;
+      else r[w] = rg;
+      continue;
+    }
+    if (w === 'suppress_prefixlength') {
+      const v = need();
+      if (v === undefined) return undefined;
+      const n = num(v, ctx, `${what} suppress_prefixlength`, 128);
+      if (n === undefined) return undefined;
+      r.suppressPrefixLength = n;
+      continue;
+    }
+    if (RULE_VALUE_OPTS.has(w)) {
+      if (need() === undefined) return undefined;
       ctx.sink.warn(tokLoc(t), 'unsupported-option', `${what} option \`${t.text}\` is not implemented by vigil; ignored`);
       continue;
     }
     ctx.sink.error(tokLoc(t), 'bad-value', `${what}: unexpected \`${t.text}\``);
     return undefined;
   }
-  if (r.table === undefined && r.goto === undefined && r.action === undefined) {
-    ctx.sink.error(tokLoc(k.kw), 'missing-value', `${what}: no action (table N, goto N, blackhole, unreachable, prohibit or nop)`);
+  if (r.table === undefined && r.goto === undefined && r.action === undefined && !r.l3mdev) {
+    ctx.sink.error(tokLoc(k.kw), 'missing-value', `${what}: no action (table N, goto N, l3mdev, blackhole, unreachable, prohibit or nop)`);
     return undefined;
   }
   // keepalived: a rule that could be either family is IPv4 unless `inet6`

@@ -13,6 +13,7 @@ import type {
   SourceLoc,
   TrackRef,
   VirtualAddress,
+  RouteNextHop,
   VirtualRoute,
   VirtualRule,
   VrrpInstance,
@@ -35,7 +36,7 @@ import {
   timerArg,
   type Ctx,
 } from '../values.ts';
-import { ruleBlock } from './rules.ts';
+import { ROUTE_PROTOCOLS, ruleBlock } from './rules.ts';
 import { block, runBlock, simple, type BlockSpec, type Handler, type Mutable } from './table.ts';
 
 // ---------------------------------------------------------------- vrrp_script
@@ -375,37 +376,43 @@ function vipBlock(n: Node, ctx: Ctx, out: VirtualAddress[]): void {
 
 const ROUTE_TYPES = new Set(['blackhole', 'unreachable', 'prohibit', 'throw', 'local', 'broadcast', 'anycast', 'multicast', 'nat', 'unicast']);
 /** route options that take one value and are not modelled */
-const ROUTE_VALUE_OPTS = new Set(['tos', 'dsfield', 'realms', 'mtu', 'advmss', 'rtt', 'rttvar', 'reordering', 'window', 'cwnd', 'ssthresh', 'initcwnd', 'initrwnd', 'features', 'quickack', 'congctl', 'pref', 'fastopen_no_cookie', 'ttl-propagate', 'hoplimit']);
-/** iproute2's /etc/iproute2/rt_protos names */
-const ROUTE_PROTOCOLS: Readonly<Record<string, number>> = {
-  redirect: 1,
-  kernel: 2,
-  boot: 3,
-  static: 4,
-  gated: 8,
-  ra: 9,
-  mrt: 10,
-  zebra: 11,
-  bird: 12,
-  dnrouted: 13,
-  xorp: 14,
-  ntk: 15,
-  dhcp: 16,
-  keepalived: 18,
-  babel: 42,
-  bgp: 186,
-  isis: 187,
-  ospf: 188,
-  rip: 189,
-  eigrp: 192,
-};
-const ROUTE_FLAGS = new Set(['onlink', 'no_track', 'lock']);
+const ROUTE_VALUE_OPTS = new Set([
+  'tos',
+  'dsfield',
+  'realms',
+  'mtu',
+  'advmss',
+  'rtt',
+  'rttvar',
+  'reordering',
+  'window',
+  'cwnd',
+  'ssthresh',
+  'initcwnd',
+  'initrwnd',
+  'features',
+  'quickack',
+  'congctl',
+  'pref',
+  'fastopen_no_cookie',
+  'ttl-propagate',
+  'hoplimit',
+  'rto_min',
+  'vrf',
+  'track_group',
+  'expires',
+  'encap',
+]);
+/** route metrics that ip(8) lets an operator `lock`: `mtu lock 1400` */
+const LOCKABLE = new Set(['mtu', 'advmss', 'rtt', 'rttvar', 'reordering', 'window', 'cwnd', 'ssthresh', 'initcwnd', 'initrwnd', 'hoplimit', 'rto_min']);
+const ROUTE_FLAGS = new Set(['no_track', 'append', 'prepend', 'add']);
 
 /** `[src IP] [to] PREFIX|default [via|gw IP [or IP]] [dev X] [scope S] [table N] [metric N] [proto P] ...` */
 export function routeLine(k: Node, ctx: Ctx): VirtualRoute | undefined {
   const words = [k.kw, ...k.args];
   const r: Partial<Mutable<VirtualRoute>> & { loc: SourceLoc } = { loc: tokLoc(k.kw) };
   let dest: (typeof words)[number] | undefined;
+  const hops: Array<Mutable<RouteNextHop>> = [];
   for (let i = 0; i < words.length; i++) {
     const t = words[i]!;
     const w = t.text.toLowerCase();
@@ -418,6 +425,38 @@ export function routeLine(k: Node, ctx: Ctx): VirtualRoute | undefined {
       i++;
       return true;
     };
+    if (w === 'nexthop') {
+      hops.push({});
+      continue;
+    }
+    const hop = hops[hops.length - 1];
+    if (hop !== undefined && (w === 'via' || w === 'gw' || w === 'dev' || w === 'weight' || w === 'onlink')) {
+      // after `nexthop`, these belong to that hop
+      if (w === 'onlink') {
+        hop.onlink = true;
+        continue;
+      }
+      if (!need()) return undefined;
+      if (w === 'dev') hop.dev = val!.text;
+      else if (w === 'weight') {
+        const n = intTok(val!, ctx, 'nexthop weight');
+        if (n === undefined) return undefined;
+        if (n < 1 || n > 256) {
+          ctx.sink.error(tokLoc(val!), 'range', `nexthop weight ${n} is not in 1..256`);
+          return undefined;
+        }
+        hop.weight = n;
+      } else {
+        const ip = ipTok(val!, ctx, 'nexthop via');
+        if (ip === undefined) return undefined;
+        hop.via = ip.address;
+      }
+      continue;
+    }
+    if (w === 'onlink') {
+      r.onlink = true;
+      continue;
+    }
     if (w === 'src' || w === 'via' || w === 'gw' || w === 'or') {
       if (!need()) return undefined;
       const ip = ipTok(val!, ctx, `virtual route ${w}`);
@@ -463,6 +502,7 @@ export function routeLine(k: Node, ctx: Ctx): VirtualRoute | undefined {
       continue;
     }
     if (ROUTE_VALUE_OPTS.has(w)) {
+      if (LOCKABLE.has(w) && val?.text.toLowerCase() === 'lock') i++;
       if (!need()) return undefined;
       ctx.sink.warn(tokLoc(t), 'unsupported-option', `virtual route option \`${t.text}\` is not implemented by vigil; ignored`);
       continue;
@@ -483,7 +523,7 @@ export function routeLine(k: Node, ctx: Ctx): VirtualRoute | undefined {
     return undefined;
   }
   if (dest.text.toLowerCase() === 'default') {
-    const fam = r.via?.includes(':') || r.src?.includes(':') ? 6 : 4;
+    const fam = r.via?.includes(':') || r.src?.includes(':') || hops.some((h) => h.via?.includes(':')) ? 6 : 4;
     r.to = fam === 4 ? '0.0.0.0' : '::';
     r.prefixLen = 0;
     r.family = fam;
@@ -498,7 +538,14 @@ export function routeLine(k: Node, ctx: Ctx): VirtualRoute | undefined {
     ctx.sink.error(tokLoc(k.kw), 'missing-value', 'virtual route: `or` needs a `via` gateway before it');
     return undefined;
   }
-  for (const [f, v] of [['via', r.via], ['src', r.src], ['or', r.orVia]] as const) {
+  if (hops.length > 0) {
+    if (r.via !== undefined || r.orVia !== undefined) {
+      ctx.sink.error(tokLoc(k.kw), 'bad-value', 'virtual route: `nexthop` and `via` / `or` cannot be mixed');
+      return undefined;
+    }
+    r.nexthops = hops;
+  }
+  for (const [f, v] of [['via', r.via], ['src', r.src], ['or', r.orVia], ...hops.map((h) => ['nexthop via', h.via] as const)] as const) {
     if (v !== undefined && (v.includes(':') ? 6 : 4) !== r.family) {
       ctx.sink.error(tokLoc(k.kw), 'family-mismatch', `virtual route: ${f} ${v} is not of the destination's family (IPv${r.family})`);
       return undefined;

@@ -49,9 +49,11 @@ test('rules: from/to/iif/oif/fwmark/tos/not with a preference and table, goto an
   const r3 = { family: 4, invert: true, from: { address: '10.0.0.0', prefixLen: 8 }, oif: 'eth0', priority: 102, goto: 200 };
   const r4 = { family: 4, to: { address: '203.0.113.0', prefixLen: 24 }, priority: 200, action: 'blackhole' };
   const r6 = { family: 6, from: { address: '2001:db8::', prefixLen: 64 }, priority: 100, table: 106 };
+  const r7 = { family: 4, l3mdev: true, protocol: 12, uidRange: { start: 1000, end: 1999 }, sport: { start: 10, end: 20 }, dport: { start: 80, end: 80 }, priority: 300 };
+  const r8 = { family: 4, table: 254, suppressPrefixLength: 0, priority: 301 };
   t.deepEqual(
-    ops(ns, [r1, r2, r3, r4, r6, r1].map((r) => ({ m: 'addRule', a: [r] }))),
-    [ok('added'), ok('added'), ok('added'), ok('added'), ok('added'), ok('present')],
+    ops(ns, [r1, r2, r3, r4, r6, r7, r8, r1].map((r) => ({ m: 'addRule', a: [r] }))),
+    [ok('added'), ok('added'), ok('added'), ok('added'), ok('added'), ok('added'), ok('added'), ok('present')],
   );
   const v4 = ipj(ns, ['rule', 'show']);
   const byPref = (p: number): Record<string, unknown> | undefined => v4.find((x) => x['priority'] === p);
@@ -59,29 +61,55 @@ test('rules: from/to/iif/oif/fwmark/tos/not with a preference and table, goto an
   t.like(byPref(101), { dst: '198.51.100.0', dstlen: 24, iif: 'eth0', fwmark: '0x10', fwmask: '0xff', tos: '0x04', table: '70000' });
   t.like(byPref(102), { not: null, src: '10.0.0.0', srclen: 8, oif: 'eth0', goto: 200 } as Record<string, unknown>);
   t.like(byPref(200), { dst: '203.0.113.0', action: 'blackhole' });
+  t.like(byPref(300), { l3mdev: null, protocol: 'bird', uid_start: 1000, uid_end: 1999, sport_start: 10, sport_end: 20, dport: 80 } as Record<string, unknown>);
+  t.like(byPref(301), { table: 'main', suppress_prefixlen: 0 } as Record<string, unknown>);
   t.like(ipj(ns, ['-6', 'rule', 'show']).find((x) => x['priority'] === 100), { src: '2001:db8::', srclen: 64, table: '106' });
   // an operator's identical rule (another protocol) is not ours to remove
   nsExec(ns, ['ip', 'rule', 'add', 'from', '192.0.2.0/24', 'pref', '100', 'table', '100', 'proto', 'static']);
   t.deepEqual(
-    ops(ns, [r1, r2, r3, r4, r6, r1].map((r) => ({ m: 'removeRule', a: [r] }))),
-    [ok('removed'), ok('removed'), ok('removed'), ok('removed'), ok('removed'), ok('absent')],
+    ops(ns, [r1, r2, r3, r4, r6, r7, r8, r1].map((r) => ({ m: 'removeRule', a: [r] }))),
+    [ok('removed'), ok('removed'), ok('removed'), ok('removed'), ok('removed'), ok('removed'), ok('removed'), ok('absent')],
   );
-  const left = ipj(ns, ['rule', 'show']).filter((x) => typeof x['priority'] === 'number' && (x['priority'] as number) >= 100 && (x['priority'] as number) <= 200);
+  const left = ipj(ns, ['rule', 'show']).filter((x) => typeof x['priority'] === 'number' && (x['priority'] as number) >= 100 && (x['priority'] as number) <= 301);
   t.deepEqual(
     left.map((x) => [x['priority'], x['protocol']]),
     [[100, 'static']],
   );
 });
 
-test('routes: table, metric, src, proto and `via A or B` (one multipath route) read back from the kernel', (t) => {
+test('routes: table, metric, src, proto, onlink, `via A or B` and `nexthop` lists (multipath routes) read back from the kernel', (t) => {
   const ns = lab(t);
   if (!ns) return t.pass();
   const mp = { to: '198.51.100.0', prefixLen: 24, family: 4, via: '192.0.2.252', orVia: '192.0.2.253', ifname: 'eth0', table: 100 };
   const pr = { to: '203.0.113.0', prefixLen: 24, family: 4, via: '192.0.2.254', src: '192.0.2.1', ifname: 'eth0', table: 100, metric: 7, protocol: 12 };
   const v6 = { to: '2001:db8:1::', prefixLen: 48, family: 6, via: '2001:db8::fe', ifname: 'eth0', table: 100, metric: 5 };
+  const nh = {
+    to: '192.51.100.0',
+    prefixLen: 24,
+    family: 4,
+    table: 100,
+    nexthops: [
+      { via: '10.9.9.1', ifname: 'eth0', weight: 1, onlink: true },
+      { via: '192.0.2.250', ifname: 'eth0', weight: 3 },
+    ],
+  };
+  const ol = { to: '192.52.100.0', prefixLen: 24, family: 4, via: '10.9.9.9', ifname: 'eth0', table: 100, onlink: true };
   t.deepEqual(
-    ops(ns, [mp, pr, v6].map((r) => ({ m: 'addRoute', a: [r] }))),
-    [ok('added'), ok('added'), ok('added')],
+    ops(ns, [mp, pr, v6, nh, ol].map((r) => ({ m: 'addRoute', a: [r] }))),
+    [ok('added'), ok('added'), ok('added'), ok('added'), ok('added')],
+  );
+  const n = ipj(ns, ['route', 'show', 'table', '100']).find((x) => x['dst'] === '192.51.100.0/24');
+  t.deepEqual(
+    ((n?.['nexthops'] ?? []) as Array<Record<string, unknown>>).map((h) => [h['gateway'], h['dev'], h['weight'], h['flags']]),
+    [
+      ['10.9.9.1', 'eth0', 1, ['onlink']],
+      ['192.0.2.250', 'eth0', 3, []],
+    ],
+  );
+  t.like(ipj(ns, ['route', 'show', 'table', '100']).find((x) => x['dst'] === '192.52.100.0/24'), { gateway: '10.9.9.9', flags: ['onlink'] });
+  t.deepEqual(
+    ops(ns, [nh, ol].map((r) => ({ m: 'removeRoute', a: [r] }))),
+    [ok('removed'), ok('removed')],
   );
   const rs = ipj(ns, ['route', 'show', 'table', '100']);
   const m = rs.find((x) => x['dst'] === '198.51.100.0/24');

@@ -32,7 +32,7 @@ test.serial('static state for the lifetime, virtual routes and rules with MASTER
     });
   const statics =
     'static_ipaddress {\n    10.84.1.1/32 dev eth0 scope link\n}\n' +
-    'static_routes {\n    10.201.0.0/24 via 10.84.0.254 dev eth0 table 100 metric 5\n}\n' +
+    'static_routes {\n    10.201.0.0/24 via 10.84.0.254 dev eth0 table 100 metric 5\n    10.205.0.0/24 table 100 nexthop via 10.84.0.252 dev eth0 weight 2 nexthop via 10.84.0.253 dev eth0\n}\n' +
     'static_rules {\n    from 10.84.0.0/24 table 100 priority 100\n}\n';
   const a = startVigil(p.lab, p.r1, p.dir, 'r1', p.dir.file('r1.conf', conf('r1', 100, statics)));
   let b: Router | undefined;
@@ -40,6 +40,13 @@ test.serial('static state for the lifetime, virtual routes and rules with MASTER
     await waitReady(a);
     t.true(hasAddress(p.r1, 'eth0', '10.84.1.1'), 'static address on eth0');
     t.like(route(p.r1, 100, '10.201.0.0/24'), { gateway: '10.84.0.254', metric: 5, protocol: 'keepalived' });
+    t.deepEqual(
+      ((route(p.r1, 100, '10.205.0.0/24')?.['nexthops'] ?? []) as Array<Record<string, unknown>>).map((h) => [h['gateway'], h['weight']]),
+      [
+        ['10.84.0.252', 2],
+        ['10.84.0.253', 1],
+      ],
+    );
     t.like(rule(p.r1, 100), { src: '10.84.0.0', srclen: 24, table: '100', protocol: 'keepalived' });
 
     // alone on the segment: MASTER, with its virtual routes and rules

@@ -55,3 +55,29 @@ test('a reload that changes only static_* or track blocks is not an empty plan',
   t.true(diffConfigs(a, a).empty);
   t.false(diffConfigs(a, b).empty);
 });
+
+test('routes: nexthop lists with dev, weight and onlink; `mtu lock N`; keepalived\'s other options warn', (t) => {
+  const r = parse(
+    'static_routes {\n 192.168.100.0/24 table 6909 nexthop via 192.168.101.1 dev eth0 onlink weight 1 nexthop via 192.168.101.2 dev eth1 weight 2\n 10.0.0.0/8 via 10.1.1.1 onlink mtu lock 1400 append\n}\n' + instance('A', ''),
+  );
+  t.deepEqual(r.config?.staticRoutes?.[0]?.nexthops, [
+    { via: '192.168.101.1', dev: 'eth0', onlink: true, weight: 1 },
+    { via: '192.168.101.2', dev: 'eth1', weight: 2 },
+  ]);
+  t.like(r.config?.staticRoutes?.[1], { via: '10.1.1.1', onlink: true });
+  t.deepEqual(r.diagnostics.map((d) => [d.code, d.loc.line]), [['unsupported-option', 3], ['unsupported-option', 3]], 'mtu (with its lock) and append warn');
+  t.deepEqual(diags('static_routes {\n 10.0.0.0/8 via 10.1.1.1 nexthop via 10.1.1.2\n}\n'), [['bad-value', 'error', 2, 2]]);
+  t.deepEqual(diags('static_routes {\n 10.0.0.0/8 nexthop via 10.1.1.2 weight 0\n}\n'), [['range', 'error', 2, 41]]);
+});
+
+test('rules: l3mdev, protocol, uidrange, sport, dport, suppress_prefixlength', (t) => {
+  const c = ok(
+    'static_rules {\n to 1:2:3:4:5:6:7:0/112 from 7:6:5:4:3:2::/96 table 6908 uidrange 10000-19999 priority 5\n' +
+      ' from 10.0.0.0/8 l3mdev protocol bird sport 10-20 dport 80 priority 6\n table main suppress_prefixlength 0 priority 7\n}\n' +
+      instance('A', ''),
+  );
+  t.like(c.staticRules?.[0], { family: 6, uidRange: { start: 10000, end: 19999 }, table: 6908 });
+  t.like(c.staticRules?.[1], { l3mdev: true, protocol: 12, sport: { start: 10, end: 20 }, dport: { start: 80, end: 80 } });
+  t.like(c.staticRules?.[2], { table: 254, suppressPrefixLength: 0 });
+  t.deepEqual(diags('static_rules {\n from 10.0.0.0/8 sport 20-10 table 1 priority 3\n}\n'), [['bad-value', 'error', 2, 24]]);
+});
