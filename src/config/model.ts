@@ -210,6 +210,14 @@ export interface VirtualRoute {
   readonly nexthops?: readonly RouteNextHop[];
   /** `onlink`: the gateway is on the link even if no prefix says so */
   readonly onlink?: boolean;
+  /** `tos N` / `dsfield N` */
+  readonly tos?: number;
+  /** route metrics as ip-route(8) names them (mtu, advmss, window, cwnd, ssthresh, initcwnd, initrwnd, hoplimit, reordering, quickack, fastopen_no_cookie) */
+  readonly metrics?: Readonly<Record<string, number>>;
+  /** metrics written `NAME lock N` */
+  readonly lockedMetrics?: readonly string[];
+  /** `features ecn` */
+  readonly ecn?: boolean;
   readonly loc: SourceLoc;
 }
 

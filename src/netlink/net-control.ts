@@ -94,6 +94,14 @@ export interface RouteSpec {
   nexthops?: Array<{ via?: string; ifname?: string; weight?: number; onlink?: boolean }>;
   /** RTNH_F_ONLINK */
   onlink?: boolean;
+  /** rtm_tos */
+  tos?: number;
+  /** RTA_METRICS by ip-route(8) name: mtu, advmss, window, cwnd, ssthresh, initcwnd, initrwnd, hoplimit, reordering, quickack, fastopen_no_cookie */
+  metrics?: Record<string, number>;
+  /** metrics to lock (RTAX_LOCK) */
+  lockedMetrics?: string[];
+  /** RTAX_FEATURES ecn */
+  ecn?: boolean;
 }
 
 /** An `ip rule`: selectors, a preference and an action (table lookup, goto, or blackhole/unreachable/prohibit/nop). */

@@ -57,6 +57,9 @@ export function describeRoute(r: RouteSpec): string {
   if (r.table !== undefined) parts.push(`table ${r.table}`);
   if (r.metric !== undefined) parts.push(`metric ${r.metric}`);
   if (r.protocol !== undefined) parts.push(`proto ${r.protocol}`);
+  if (r.tos !== undefined) parts.push(`tos ${r.tos}`);
+  for (const [k, v] of Object.entries(r.metrics ?? {})) parts.push(`${k}${r.lockedMetrics?.includes(k) ? ' lock' : ''} ${v}`);
+  if (r.ecn) parts.push('features ecn');
   return parts.join(' ');
 }
 
@@ -125,9 +128,12 @@ export function toRouteMessage(r: RouteSpec, oif: number | undefined, op: 'add' 
   } else {
     scope = op === 'del' ? RT_SCOPE_NOWHERE : defaultScope(type, gateway !== undefined || hops.some((h) => h.gateway !== undefined));
   }
+  if (r.tos !== undefined && !(Number.isInteger(r.tos) && r.tos >= 0 && r.tos <= 255)) throw invalidSpec(opName, object, `tos ${r.tos} is not in 0..255`);
+  const metrics = routeMetrics(r, opName, object);
   const data: rt.Route = {
     family: familyNumber(r.family),
     dstLen: r.prefixLen,
+    ...(r.tos !== undefined ? { tos: r.tos } : {}),
     table: table < 256 ? table : 0,
     // The package's enum predates RTPROT_KEEPALIVED; the kernel takes any u8.
     protocol: protocol as rt.RouteProtocol,
@@ -144,6 +150,7 @@ export function toRouteMessage(r: RouteSpec, oif: number | undefined, op: 'add' 
     if (oif !== undefined) attrs.oif = oif;
   }
   if (prefsrc) attrs.prefsrc = prefsrc;
+  if (metrics !== undefined && op === 'add') attrs.metrics = metrics;
   if (r.metric !== undefined) attrs.priority = r.metric;
   return { kind: 'route', data, attrs };
 }
@@ -178,4 +185,50 @@ export function multipath(hops: readonly NextHop[]): Buffer {
     return b;
   });
   return Buffer.concat(parts);
+}
+
+/** linux/rtnetlink.h RTAX_*: ip-route(8) name → the RouteMetrics field and its number (for RTAX_LOCK) */
+const RTAX: Readonly<Record<string, { key: keyof rt.RouteMetrics; n: number }>> = {
+  mtu: { key: 'mtu', n: 2 },
+  window: { key: 'window', n: 3 },
+  ssthresh: { key: 'ssthresh', n: 6 },
+  cwnd: { key: 'cwnd', n: 7 },
+  advmss: { key: 'advmss', n: 8 },
+  reordering: { key: 'reordering', n: 9 },
+  hoplimit: { key: 'hoplimit', n: 10 },
+  initcwnd: { key: 'initcwnd', n: 11 },
+  initrwnd: { key: 'initrwnd', n: 14 },
+  quickack: { key: 'quickack', n: 15 },
+  fastopen_no_cookie: { key: 'fastopenNoCookie', n: 17 },
+};
+const RTAX_FEATURE_ECN = 1;
+
+function u32(v: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(v >>> 0);
+  return b;
+}
+
+/** RTA_METRICS for `r`, or undefined when it sets none. */
+function routeMetrics(r: RouteSpec, op: string, object: string): rt.RouteMetrics | undefined {
+  const out: rt.RouteMetrics = {};
+  let any = false;
+  let lock = 0;
+  for (const [name, v] of Object.entries(r.metrics ?? {})) {
+    const m = RTAX[name];
+    if (m === undefined) throw invalidSpec(op, object, `route metric ${name} is not one of ${Object.keys(RTAX).join('/')}`);
+    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw invalidSpec(op, object, `${name} ${v} is not in 0..4294967295`);
+    (out as Record<string, Buffer>)[m.key] = u32(v);
+    any = true;
+  }
+  for (const name of r.lockedMetrics ?? []) {
+    const m = RTAX[name];
+    if (m !== undefined) lock |= 1 << m.n;
+  }
+  if (lock !== 0) out.lock = u32(lock);
+  if (r.ecn) {
+    out.features = u32(RTAX_FEATURE_ECN);
+    any = true;
+  }
+  return any ? out : undefined;
 }

@@ -56,6 +56,10 @@ export function routeSpec(r: VirtualRoute, dev?: string): RouteSpec {
     ...(r.protocol !== undefined ? { protocol: r.protocol } : {}),
     ...(r.nexthops !== undefined ? { nexthops: r.nexthops.map(hopSpec) } : {}),
     ...(r.onlink ? { onlink: true } : {}),
+    ...(r.tos !== undefined ? { tos: r.tos } : {}),
+    ...(r.metrics !== undefined ? { metrics: { ...r.metrics } } : {}),
+    ...(r.lockedMetrics !== undefined ? { lockedMetrics: [...r.lockedMetrics] } : {}),
+    ...(r.ecn ? { ecn: true } : {}),
   };
 }
 

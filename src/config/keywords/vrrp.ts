@@ -376,35 +376,13 @@ function vipBlock(n: Node, ctx: Ctx, out: VirtualAddress[]): void {
 
 const ROUTE_TYPES = new Set(['blackhole', 'unreachable', 'prohibit', 'throw', 'local', 'broadcast', 'anycast', 'multicast', 'nat', 'unicast']);
 /** route options that take one value and are not modelled */
-const ROUTE_VALUE_OPTS = new Set([
-  'tos',
-  'dsfield',
-  'realms',
-  'mtu',
-  'advmss',
-  'rtt',
-  'rttvar',
-  'reordering',
-  'window',
-  'cwnd',
-  'ssthresh',
-  'initcwnd',
-  'initrwnd',
-  'features',
-  'quickack',
-  'congctl',
-  'pref',
-  'fastopen_no_cookie',
-  'ttl-propagate',
-  'hoplimit',
-  'rto_min',
-  'vrf',
-  'track_group',
-  'expires',
-  'encap',
-]);
+const ROUTE_VALUE_OPTS = new Set(['realms', 'rtt', 'rttvar', 'rto_min', 'congctl', 'pref', 'ttl-propagate', 'vrf', 'track_group', 'expires', 'encap']);
+/** route metrics written as a plain integer (ip-route(8)); RTAX_* in the netlink layer */
+export const ROUTE_INT_METRICS = new Set(['mtu', 'advmss', 'window', 'cwnd', 'ssthresh', 'initcwnd', 'initrwnd', 'hoplimit', 'reordering', 'quickack', 'fastopen_no_cookie']);
 /** route metrics that ip(8) lets an operator `lock`: `mtu lock 1400` */
 const LOCKABLE = new Set(['mtu', 'advmss', 'rtt', 'rttvar', 'reordering', 'window', 'cwnd', 'ssthresh', 'initcwnd', 'initrwnd', 'hoplimit', 'rto_min']);
+/** what `features` takes */
+const ROUTE_FEATURES = new Set(['ecn']);
 const ROUTE_FLAGS = new Set(['no_track', 'append', 'prepend', 'add']);
 
 /** `[src IP] [to] PREFIX|default [via|gw IP [or IP]] [dev X] [scope S] [table N] [metric N] [proto P] ...` */
@@ -499,6 +477,43 @@ export function routeLine(k: Node, ctx: Ctx): VirtualRoute | undefined {
     }
     if (ROUTE_TYPES.has(w) && dest === undefined && i === 0) {
       r.type = w;
+      continue;
+    }
+    if (ROUTE_INT_METRICS.has(w)) {
+      const locked = LOCKABLE.has(w) && val?.text.toLowerCase() === 'lock';
+      if (locked) i++;
+      const v = words[i + 1];
+      if (v === undefined) {
+        ctx.sink.error(tokLoc(t), 'missing-value', `virtual route: \`${t.text}\` needs a value`);
+        return undefined;
+      }
+      i++;
+      const n = intTok(v, ctx, `virtual route ${w}`);
+      if (n === undefined) return undefined;
+      if (n < 0 || n > 0xffffffff) {
+        ctx.sink.error(tokLoc(v), 'range', `virtual route ${w}: ${n} is not in 0..4294967295`);
+        return undefined;
+      }
+      r.metrics = { ...r.metrics, [w]: n };
+      if (locked) r.lockedMetrics = [...(r.lockedMetrics ?? []), w];
+      continue;
+    }
+    if (w === 'tos' || w === 'dsfield') {
+      if (!need()) return undefined;
+      const text = val!.text;
+      const n = /^0x[0-9a-f]{1,2}$/i.test(text) ? Number.parseInt(text.slice(2), 16) : intTok(val!, ctx, `virtual route ${w}`);
+      if (n === undefined) return undefined;
+      if (n < 0 || n > 255) {
+        ctx.sink.error(tokLoc(val!), 'range', `virtual route ${w}: ${n} is not in 0..255`);
+        return undefined;
+      }
+      r.tos = n;
+      continue;
+    }
+    if (w === 'features') {
+      if (!need()) return undefined;
+      if (ROUTE_FEATURES.has(val!.text.toLowerCase())) r.ecn = true;
+      else ctx.sink.warn(tokLoc(val!), 'unsupported-option', `virtual route: feature \`${val!.text}\` is not implemented by vigil; ignored`);
       continue;
     }
     if (ROUTE_VALUE_OPTS.has(w)) {

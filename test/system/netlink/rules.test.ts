@@ -94,10 +94,27 @@ test('routes: table, metric, src, proto, onlink, `via A or B` and `nexthop` list
     ],
   };
   const ol = { to: '192.52.100.0', prefixLen: 24, family: 4, via: '10.9.9.9', ifname: 'eth0', table: 100, onlink: true };
+  const mx = {
+    to: '192.53.100.0',
+    prefixLen: 24,
+    family: 4,
+    via: '192.0.2.254',
+    ifname: 'eth0',
+    table: 100,
+    tos: 0x10,
+    metrics: { mtu: 1400, advmss: 1300, initcwnd: 10, quickack: 1 },
+    lockedMetrics: ['mtu'],
+    ecn: true,
+  };
   t.deepEqual(
-    ops(ns, [mp, pr, v6, nh, ol].map((r) => ({ m: 'addRoute', a: [r] }))),
-    [ok('added'), ok('added'), ok('added'), ok('added'), ok('added')],
+    ops(ns, [mp, pr, v6, nh, ol, mx].map((r) => ({ m: 'addRoute', a: [r] }))),
+    [ok('added'), ok('added'), ok('added'), ok('added'), ok('added'), ok('added')],
   );
+  t.like(ipj(ns, ['route', 'show', 'table', '100']).find((x) => x['dst'] === '192.53.100.0/24'), {
+    tos: '0x10',
+    metrics: [{ mtu: 1400, advmss: 1300, initcwnd: 10, ecn: null, quickack: 1 }],
+  } as Record<string, unknown>);
+  t.regex(nsExec(ns, ['ip', 'route', 'show', 'table', '100', '192.53.100.0/24']), /mtu lock 1400/);
   const n = ipj(ns, ['route', 'show', 'table', '100']).find((x) => x['dst'] === '192.51.100.0/24');
   t.deepEqual(
     ((n?.['nexthops'] ?? []) as Array<Record<string, unknown>>).map((h) => [h['gateway'], h['dev'], h['weight'], h['flags']]),
@@ -108,8 +125,8 @@ test('routes: table, metric, src, proto, onlink, `via A or B` and `nexthop` list
   );
   t.like(ipj(ns, ['route', 'show', 'table', '100']).find((x) => x['dst'] === '192.52.100.0/24'), { gateway: '10.9.9.9', flags: ['onlink'] });
   t.deepEqual(
-    ops(ns, [nh, ol].map((r) => ({ m: 'removeRoute', a: [r] }))),
-    [ok('removed'), ok('removed')],
+    ops(ns, [nh, ol, mx].map((r) => ({ m: 'removeRoute', a: [r] }))),
+    [ok('removed'), ok('removed'), ok('removed')],
   );
   const rs = ipj(ns, ['route', 'show', 'table', '100']);
   const m = rs.find((x) => x['dst'] === '198.51.100.0/24');

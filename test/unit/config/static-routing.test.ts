@@ -65,7 +65,8 @@ test('routes: nexthop lists with dev, weight and onlink; `mtu lock N`; keepalive
     { via: '192.168.101.2', dev: 'eth1', weight: 2 },
   ]);
   t.like(r.config?.staticRoutes?.[1], { via: '10.1.1.1', onlink: true });
-  t.deepEqual(r.diagnostics.map((d) => [d.code, d.loc.line]), [['unsupported-option', 3], ['unsupported-option', 3]], 'mtu (with its lock) and append warn');
+  t.deepEqual(r.diagnostics.map((d) => [d.code, d.loc.line]), [['unsupported-option', 3]], 'append warns');
+  t.like(r.config?.staticRoutes?.[1], { metrics: { mtu: 1400 }, lockedMetrics: ['mtu'] });
   t.deepEqual(diags('static_routes {\n 10.0.0.0/8 via 10.1.1.1 nexthop via 10.1.1.2\n}\n'), [['bad-value', 'error', 2, 2]]);
   t.deepEqual(diags('static_routes {\n 10.0.0.0/8 nexthop via 10.1.1.2 weight 0\n}\n'), [['range', 'error', 2, 41]]);
 });
@@ -80,4 +81,9 @@ test('rules: l3mdev, protocol, uidrange, sport, dport, suppress_prefixlength', (
   t.like(c.staticRules?.[1], { l3mdev: true, protocol: 12, sport: { start: 10, end: 20 }, dport: { start: 80, end: 80 } });
   t.like(c.staticRules?.[2], { table: 254, suppressPrefixLength: 0 });
   t.deepEqual(diags('static_rules {\n from 10.0.0.0/8 sport 20-10 table 1 priority 3\n}\n'), [['bad-value', 'error', 2, 24]]);
+});
+
+test('routes: tos, metrics (with lock) and features ecn', (t) => {
+  const c = ok('static_routes {\n 10.0.0.0/8 via 10.1.1.1 tos 0x04 mtu 1000 advmss lock 101 window 105 initcwnd 10 hoplimit 64 features ecn\n}\n' + instance('A', ''));
+  t.like(c.staticRoutes?.[0], { tos: 4, metrics: { mtu: 1000, advmss: 101, window: 105, initcwnd: 10, hoplimit: 64 }, lockedMetrics: ['advmss'], ecn: true });
 });
