@@ -335,7 +335,7 @@ export function vipLine(k: Node, ctx: Ctx): VirtualAddress | undefined {
       continue;
     }
     const val = a[i + 1];
-    const known = ['dev', 'label', 'scope', 'brd', 'broadcast', 'peer', 'preferred_lft'];
+    const known = ['dev', 'label', 'scope', 'brd', 'broadcast', 'peer', 'preferred_lft', 'track_group'];
     if (!known.includes(opt)) {
       ctx.sink.error(tokLoc(t), 'bad-value', `virtual address: unknown option \`${t.text}\` (expected dev, label, scope, brd, peer, noprefixroute ...)`);
       return undefined;
@@ -348,8 +348,8 @@ export function vipLine(k: Node, ctx: Ctx): VirtualAddress | undefined {
     if (opt === 'dev') v.dev = val.text;
     else if (opt === 'label') v.label = val.text;
     else if (opt === 'scope') v.scope = val.text.toLowerCase();
-    else if (opt === 'preferred_lft') {
-      ctx.sink.warn(tokLoc(t), 'unsupported-option', 'virtual address option `preferred_lft` is not implemented by vigil; ignored');
+    else if (opt === 'preferred_lft' || opt === 'track_group') {
+      ctx.sink.warn(tokLoc(t), 'unsupported-option', `virtual address option \`${opt}\` is not implemented by vigil; ignored`);
     } else {
       const ip = ipTok(val, ctx, `virtual address ${opt}`);
       if (ip === undefined) return undefined;
