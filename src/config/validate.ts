@@ -132,7 +132,7 @@ export function validateConfig(config: Config, locs: FieldLocs, opts: ValidateOp
     } else byName.set(name, inst);
     const vridOk = rangeAt(inst, 'virtualRouterId', inst.loc, name, 'virtual_router_id', inst.virtualRouterId, 1, 255);
     if (rangeAt(inst, 'priority', inst.loc, name, 'priority', inst.priority, 1, 255) && inst.priority === 255 && inst.initialState === 'BACKUP') {
-      sink.warn(at(inst, 'priority', inst.loc), 'owner-backup', `${name}: priority 255 means the address owner, which starts as MASTER whatever \`state\` says`);
+      sink.warn(at(inst, 'priority', inst.loc), 'owner-backup', `${name}: priority 255 (the address owner) with \`state BACKUP\` starts as BACKUP and takes over after the master-down interval, as keepalived does; \`state MASTER\` takes over at once`);
     }
     if (inst.advertIntMs <= 0) sink.error(at(inst, 'advertIntMs', inst.loc), 'range', `${name}: advert_int must be more than 0 s`);
     else if (inst.version === 2) rangeAt(inst, 'advertIntMs', inst.loc, name, 'advert_int (VRRPv2, s)', inst.advertIntMs / 1000, 1, 255);

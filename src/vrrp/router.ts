@@ -297,10 +297,15 @@ export class Router {
     this.leaveInitOrFault('start', fx);
   }
 
-  /** Coming up from INIT or FAULT: the owner goes MASTER, everyone else BACKUP for a master-down interval. */
+  /**
+   * Coming up from INIT or FAULT: the owner goes MASTER, everyone else BACKUP for a
+   * master-down interval. At start the owner goes MASTER at once only with `state MASTER`:
+   * keepalived 2.2.7 (vrrp_init_state) starts an owner with `state BACKUP` in BACKUP, and
+   * it takes over when the master-down interval (3 × advert_int + ~0 skew) passes.
+   */
   private leaveInitOrFault(why: string, fx: RouterEffect[]): void {
     this.masterAdverIntMs = this.p.advertIntMs;
-    if (this.basePriority === PRIORITY_OWNER) {
+    if (this.basePriority === PRIORITY_OWNER && (this._state !== 'INIT' || this.p.initialState === 'MASTER')) {
       this._wantState = 'MASTER';
       if (this.sync && !this.sync.canGoMaster()) {
         // keepalived vrrp_init_state: a member wanting MASTER in a BACKUP group waits one
@@ -314,7 +319,14 @@ export class Router {
     }
     this._wantState = this._state === 'INIT' ? this.p.initialState : 'BACKUP';
     this.downCause = 'master-down';
-    const note = this._state === 'INIT' && this.p.initialState === 'MASTER' ? ' (state MASTER below 255 waits the master-down interval, as keepalived)' : '';
+    const note =
+      this._state !== 'INIT'
+        ? ''
+        : this.p.initialState === 'MASTER'
+          ? ' (state MASTER below 255 waits the master-down interval, as keepalived)'
+          : this.basePriority === PRIORITY_OWNER
+            ? ' (priority 255 with state BACKUP waits the master-down interval, as keepalived)'
+            : '';
     this.changeState('BACKUP', `${why}${note}`, fx);
   }
 
