@@ -56,7 +56,6 @@ interface Top {
 const TOP_UNSUPPORTED = [
   'bfd_instance',
   'linkbeat_use_polling',
-  'net_namespace',
   'net_namespace_ipvs',
   'use_pid_dir',
   'instance',
@@ -128,6 +127,16 @@ const topSpec: BlockSpec<Top> = {
     track_file: (n, top, ctx) => {
       const f = parseTrackFile(n, ctx);
       if (f !== undefined) top.trackFiles.push(f);
+    },
+    // keepalived takes net_namespace at the top level as well as in global_defs
+    net_namespace: (n, top, ctx) => {
+      const t = n.args[0];
+      if (t === undefined) {
+        ctx.sink.error(tokLoc(n.kw), 'missing-value', '`net_namespace` needs a namespace name');
+        return;
+      }
+      noExtra(n, ctx, 1);
+      top.globals.other['net_namespace'] = [t.text];
     },
     garp_group: (n, top, ctx) => {
       const g = parseGarpGroup(n, ctx);

@@ -13,6 +13,7 @@ import { loadConfig } from '../config/load.ts';
 import { formatDiagnostic, hasErrors } from '../config/diagnostics.ts';
 import type { Config, Diagnostic } from '../config/model.ts';
 import { openNetControl, type NetControl } from '../netlink/net-control.ts';
+import { inNetns, reexecInNetns } from '../io/netns.ts';
 import { ExitCode } from './exit-codes.ts';
 import { createLogger, child, LogEvent, type Logger } from './logger.ts';
 import type { DaemonOptions } from './options.ts';
@@ -57,6 +58,15 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     },
     'vigil starting',
   );
+
+  // -s / net_namespace: re-executed inside the namespace before anything touches the network
+  const netns = opts.namespace ?? config.globalDefs.other['net_namespace']?.[0];
+  if (netns !== undefined && !inNetns(netns)) {
+    dlog.info({ event: 'daemon.netns', namespace: netns }, `entering network namespace ${netns}`);
+    const why = reexecInNetns(netns);
+    dlog.fatal({ event: 'daemon.netns-failed', namespace: netns, err: why }, 'cannot run in the network namespace');
+    return ExitCode.CONFIG;
+  }
 
   writePid(opts.pidFile, dlog);
   let net: NetControl;
