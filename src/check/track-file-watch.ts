@@ -37,7 +37,7 @@ export class TrackFileWatcher extends EventEmitter<TrackFileWatcherEvents> {
 
   /** Reads every file now (synchronously: the first desired state needs them) and watches them. */
   start(files: readonly TrackFile[]): void {
-    const paths = new Set(files.map((f) => path.resolve(f.path)));
+    const paths = new Set(files.map((f) => path.resolve(f.file)));
     for (const f of files) this.initFile(f);
     for (const [p] of this.values) if (!paths.has(p)) this.values.delete(p);
     for (const p of paths) this.values.set(p, readValueSync(p) ?? this.values.get(p) ?? 0);
@@ -91,12 +91,12 @@ export class TrackFileWatcher extends EventEmitter<TrackFileWatcherEvents> {
   }
 
   private initFile(f: TrackFile): void {
-    if (f.initFile === undefined) return;
-    if (!f.initFile.overwrite && fs.existsSync(f.path)) return;
+    if (f.init === undefined) return;
+    if (!f.init.overwrite && fs.existsSync(f.file)) return;
     try {
-      fs.writeFileSync(f.path, `${f.initFile.value}\n`);
+      fs.writeFileSync(f.file, `${f.init.value}\n`);
     } catch (err) {
-      this.emit('error', f.path, err as Error);
+      this.emit("error", f.file, err as Error);
     }
   }
 

@@ -76,7 +76,7 @@ const FLAGS: readonly FlagSpec[] = [
   { short: 'x', long: 'snmp', notice: 'vigil has no SNMP agent (use --metrics-listen for Prometheus); ignored' },
   { short: 'A', long: 'snmp-agent-socket', value: 'required', notice: 'vigil has no SNMP agent; ignored' },
   { short: 'u', long: 'umask', value: 'required', notice: 'not implemented yet in vigil; ignored' },
-  { short: 's', long: 'namespace', value: 'required', notice: 'network namespaces are not implemented yet in vigil (run it under `ip netns exec`); ignored' },
+  { short: 's', long: 'namespace', value: 'required' },
   { short: 'e', long: 'all-port-delete', notice: 'not implemented yet in vigil; ignored' },
   { long: 'signum', value: 'required', notice: 'not implemented in vigil; ignored' },
 ];
@@ -108,7 +108,7 @@ vigil is a keepalived-compatible high-availability daemon (VRRP, health checks, 
   -v, --version                print the version and exit
   -h, --help                   print this help and exit
 
-Other keepalived options (-G -S -g -r -c -b -B -X -V -I -R -a -m -M -x -A -u -s -e) are
+Other keepalived options (-G -S -g -r -c -b -B -X -V -I -R -a -m -M -x -A -u -e) are
 accepted for compatibility; vigil prints what it does instead when one is used.
 `;
 
@@ -225,6 +225,7 @@ export function parseArgs(argv: readonly string[], env: ParseEnv): ParsedCli {
     logFormat: lf,
     dontFork: seen.has('dont-fork'),
     ...(typeof metrics === 'string' ? { metricsListen: metrics } : {}),
+    ...(typeof seen.get('namespace') === 'string' ? { namespace: seen.get('namespace') as string } : {}),
   };
   return { plan: { kind: 'daemon', options }, notices };
 }

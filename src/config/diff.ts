@@ -172,7 +172,9 @@ export function diffConfigs(prev: Config, next: Config): ReloadPlan {
   const virtualServerGroups = diffSets(prev.virtualServerGroups, next.virtualServerGroups, (g) => g.name, plain);
   const virtualServers = diffSets(prev.virtualServers, next.virtualServers, virtualServerKey, vsChange);
   const quiet = (d: SetDiff<Changed>): boolean => d.added.length === 0 && d.removed.length === 0 && d.changed.length === 0;
+  // track_file, vrrp_track_process and static_* blocks are applied whole on every reload; they only decide `empty`
+  const sameTop = (['trackFiles', 'trackProcesses', 'staticIpaddress', 'staticRoutes', 'staticRules'] as const).every((k) => sameValue(prev[k], next[k]));
   const empty =
-    globalDefs.length === 0 && quiet(vrrpScripts) && quiet(vrrpSyncGroups) && quiet(vrrpInstances) && quiet(virtualServerGroups) && quiet(virtualServers);
+    globalDefs.length === 0 && quiet(vrrpScripts) && quiet(vrrpSyncGroups) && quiet(vrrpInstances) && quiet(virtualServerGroups) && quiet(virtualServers) && sameTop;
   return { globalDefs, vrrpScripts, vrrpSyncGroups, vrrpInstances, virtualServerGroups, virtualServers, empty };
 }

@@ -123,6 +123,58 @@ export interface TrackRef {
   readonly loc: SourceLoc;
 }
 
+/**
+ * `track_file NAME { file PATH; weight N [reverse]; init_file [VALUE] [overwrite] }`
+ * (`vrrp_track_file` is keepalived's deprecated synonym). The number in the file times the
+ * weight moves the priority of every instance that tracks it.
+ */
+export interface TrackFile {
+  readonly name: string;
+  readonly file: string;
+  /** -254..254, default 1; 0: a non-zero value puts the tracking instance in FAULT */
+  readonly weight: number;
+  readonly weightReverse: boolean;
+  /** `init_file`: write `value` (default 0) at start-up if the file is missing, or always with `overwrite` */
+  readonly init?: { readonly value: number; readonly overwrite: boolean };
+  readonly loc: SourceLoc;
+}
+
+/**
+ * `vrrp_track_process NAME { … }`: how many processes match decides a status, as a
+ * vrrp_script's exit does (keepalived.conf(5) "VRRP track processes").
+ */
+export interface TrackProcess {
+  readonly name: string;
+  /** the process name (comm, at most 15 bytes) or, with parameters or full_command, argv[0] */
+  readonly process: string;
+  /** `process NAME P1 P2 …`: the parameters that must follow argv[0] */
+  readonly params: readonly string[];
+  /** exact (default with parameters or `param_match` alone), partial (the first n match), initial (the last may be longer); none: the name only */
+  readonly paramMatch: 'none' | 'exact' | 'partial' | 'initial';
+  /** match /proc/PID/cmdline instead of the process name (implied by parameters) */
+  readonly fullCommand: boolean;
+  /** -254..254, default 1 */
+  readonly weight: number;
+  readonly weightReverse: boolean;
+  /** minimum number of matching processes for success, default 1 */
+  readonly quorum: number;
+  /** maximum number for success, default unlimited */
+  readonly quorumMax?: number;
+  /** ms to wait after quorum is gained by a fork before it counts; default 0 */
+  readonly forkDelayMs: number;
+  /** ms to wait after quorum is lost before it counts; default 0 */
+  readonly terminateDelayMs: number;
+  readonly loc: SourceLoc;
+}
+
+/** `garp_group { garp_interval S; gna_interval S; interface X | interfaces { X Y } }` */
+export interface GarpGroup {
+  readonly garpIntervalMs?: number;
+  readonly gnaIntervalMs?: number;
+  readonly interfaces: readonly string[];
+  readonly loc: SourceLoc;
+}
+
 export interface VirtualAddress {
   readonly address: string;
   readonly prefixLen: number;
@@ -150,6 +202,62 @@ export interface VirtualRoute {
   readonly scope?: string;
   /** blackhole, unreachable, prohibit … ; default unicast */
   readonly type?: string;
+  /** `proto N|NAME`: the route's protocol; default keepalived's (18) */
+  readonly protocol?: number;
+  /** `via A or B`: a second gateway; the route becomes multipath over both (keepalived) */
+  readonly orVia?: string;
+  /** `nexthop [via A] [dev X] [weight N] [onlink] …`: a multipath route */
+  readonly nexthops?: readonly RouteNextHop[];
+  /** `onlink`: the gateway is on the link even if no prefix says so */
+  readonly onlink?: boolean;
+  /** `tos N` / `dsfield N` */
+  readonly tos?: number;
+  /** route metrics as ip-route(8) names them (mtu, advmss, window, cwnd, ssthresh, initcwnd, initrwnd, hoplimit, reordering, quickack, fastopen_no_cookie) */
+  readonly metrics?: Readonly<Record<string, number>>;
+  /** metrics written `NAME lock N` */
+  readonly lockedMetrics?: readonly string[];
+  /** `features ecn` */
+  readonly ecn?: boolean;
+  readonly loc: SourceLoc;
+}
+
+export interface RouteNextHop {
+  readonly via?: string;
+  readonly dev?: string;
+  /** 1..256, default 1 */
+  readonly weight?: number;
+  readonly onlink?: boolean;
+}
+
+/** `[not] [from P|all] [to P|all] [iif X] [oif X] [fwmark N[/M]] [tos N] [priority N] [table N|goto N|blackhole|…]` */
+export interface VirtualRule {
+  readonly family: Family;
+  readonly from?: { readonly address: string; readonly prefixLen: number };
+  readonly to?: { readonly address: string; readonly prefixLen: number };
+  /** `not`: the selector is inverted */
+  readonly invert?: boolean;
+  readonly iif?: string;
+  readonly oif?: string;
+  readonly fwmark?: number;
+  readonly fwmask?: number;
+  readonly tos?: number;
+  /** `preference` / `priority` / `order`: the rule's position */
+  readonly priority?: number;
+  /** `table` / `lookup` (the action when nothing else is given) */
+  readonly table?: number;
+  /** `goto N`: jump to the rule with preference N */
+  readonly goto?: number;
+  /** the action when not a table lookup: blackhole, unreachable, prohibit, nop */
+  readonly action?: 'blackhole' | 'unreachable' | 'prohibit' | 'nop';
+  /** `l3mdev`: look up the table of the VRF device the packet came or goes through */
+  readonly l3mdev?: boolean;
+  /** `protocol N|NAME`; default keepalived's (18) */
+  readonly protocol?: number;
+  readonly uidRange?: { readonly start: number; readonly end: number };
+  readonly sport?: { readonly start: number; readonly end: number };
+  readonly dport?: { readonly start: number; readonly end: number };
+  /** `suppress_prefixlength N`: reject a table's answer with a prefix this long or shorter */
+  readonly suppressPrefixLength?: number;
   readonly loc: SourceLoc;
 }
 
@@ -178,6 +286,8 @@ export interface VrrpInstance {
   readonly virtualIpaddress: readonly VirtualAddress[];
   readonly virtualIpaddressExcluded: readonly VirtualAddress[];
   readonly virtualRoutes: readonly VirtualRoute[];
+  /** `virtual_rules`, added with the instance's MASTER state; absent: none */
+  readonly virtualRules?: readonly VirtualRule[];
   readonly nopreempt: boolean;
   /** default 0 */
   readonly preemptDelayMs: number;
@@ -186,6 +296,10 @@ export interface VrrpInstance {
   readonly mcastSrcIp?: string;
   readonly trackInterfaces: readonly TrackRef[];
   readonly trackScripts: readonly TrackRef[];
+  /** `track_file { NAME [weight N [reverse]] }`; absent: none */
+  readonly trackFiles?: readonly TrackRef[];
+  /** `track_process { NAME [weight N [reverse]] }`; absent: none */
+  readonly trackProcesses?: readonly TrackRef[];
   readonly dontTrackPrimary: boolean;
   readonly notifyMaster?: ScriptCommand;
   readonly notifyBackup?: ScriptCommand;
@@ -202,6 +316,16 @@ export interface VrrpInstance {
   readonly garpMasterRefreshRepeat: number;
   readonly garpLowerPrioDelayMs?: number;
   readonly garpLowerPrioRepeat?: number;
+  /** `lower_prio_no_advert`: a MASTER hearing a lower priority does not answer with an advert (RFC); absent: it does (keepalived) */
+  readonly lowerPrioNoAdvert?: boolean;
+  /** `higher_prio_send_advert`: a MASTER hearing a higher priority sends one advert before it steps down */
+  readonly higherPrioSendAdvert?: boolean;
+  /**
+   * The spacing of gratuitous ARPs / NAs on the instance's interface: from the `garp_group`
+   * that lists it, else vrrp_garp_interval / vrrp_gna_interval. `group` names what shares
+   * the pacing (the interface, or the garp_group's interfaces together). Absent: no spacing.
+   */
+  readonly garpPacing?: { readonly group: string; readonly arpIntervalMs: number; readonly naIntervalMs: number };
   readonly accept: boolean;
   readonly strictMode: boolean;
   /** the vrrp_sync_group this instance belongs to, filled in by the parser */
@@ -214,6 +338,9 @@ export interface VrrpSyncGroup {
   readonly members: readonly string[];
   readonly trackScripts: readonly TrackRef[];
   readonly trackInterfaces: readonly TrackRef[];
+  /** absent: none */
+  readonly trackFiles?: readonly TrackRef[];
+  readonly trackProcesses?: readonly TrackRef[];
   readonly notifyMaster?: ScriptCommand;
   readonly notifyBackup?: ScriptCommand;
   readonly notifyFault?: ScriptCommand;
@@ -435,25 +562,22 @@ export interface Config {
   readonly files: readonly string[];
   readonly globalDefs: GlobalDefs;
   readonly vrrpScripts: readonly VrrpScript[];
+  /** `track_file` / `vrrp_track_file` blocks; absent: none */
+  readonly trackFiles?: readonly TrackFile[];
+  /** `vrrp_track_process` blocks; absent: none */
+  readonly trackProcesses?: readonly TrackProcess[];
+  /** `garp_group` blocks (already applied to each instance's `garpPacing`); absent: none */
+  readonly garpGroups?: readonly GarpGroup[];
+  /** `static_ipaddress`, `static_routes`, `static_rules`: set for the daemon's lifetime; absent: none */
+  readonly staticIpaddress?: readonly VirtualAddress[];
+  readonly staticRoutes?: readonly VirtualRoute[];
+  readonly staticRules?: readonly VirtualRule[];
   readonly vrrpSyncGroups: readonly VrrpSyncGroup[];
   readonly vrrpInstances: readonly VrrpInstance[];
   readonly virtualServerGroups: readonly VirtualServerGroup[];
   readonly virtualServers: readonly VirtualServer[];
-  /** top-level `track_file` (and `vrrp_track_file`) blocks; absent: none */
-  readonly trackFiles?: readonly TrackFile[];
 }
 
-/** `track_file NAME { file PATH; weight W [reverse]; init_file [VALUE] [overwrite] }` */
-export interface TrackFile {
-  readonly name: string;
-  readonly loc: SourceLoc;
-  readonly path: string;
-  /** default 1 */
-  readonly weight: number;
-  readonly reverse: boolean;
-  /** write VALUE at start when the file is missing (or always, with overwrite) */
-  readonly initFile?: { readonly value: number; readonly overwrite: boolean };
-}
 
 /** `FILE_CHECK { track_file NAME; weight W [reverse] }` in a real_server (keepalived check_file.c). */
 export interface FileCheck {

@@ -6,8 +6,11 @@
 import { DiagnosticSink } from './diagnostics.ts';
 import { defaultGlobals, globalDefsSpec, type GlobalDraft } from './keywords/global-defs.ts';
 import { parseVirtualServer, parseVirtualServerGroup } from './keywords/lvs.ts';
-import { checkTrackFileRefs, parseTrackFile } from './keywords/track-file.ts';
 import { block, runBlock, type BlockSpec } from './keywords/table.ts';
+import { checkFileCheckRefs, parseTrackFile } from './keywords/track-file.ts';
+import { parseTrackProcess } from './keywords/track-process.ts';
+import { garpPacingFor, parseGarpGroup } from './keywords/garp-group.ts';
+import { ruleBlock } from './keywords/rules.ts';
 import {
   finishInstance,
   finishScript,
@@ -16,15 +19,17 @@ import {
   newInstance,
   newScript,
   newSyncGroup,
+  routeLine,
   syncGroupSpec,
+  vipLine,
   vrrpScriptSpec,
   type InstanceDraft,
   type ScriptDraft,
   type SyncGroupDraft,
 } from './keywords/vrrp.ts';
-import type { Config, Diagnostic, GlobalDefs, SourceLoc, TrackFile, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpScript, VrrpSyncGroup } from './model.ts';
+import type { Config, Diagnostic, GarpGroup, GlobalDefs, SourceLoc, TrackFile, TrackProcess, VirtualAddress, VirtualRoute, VirtualRule, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpScript, VrrpSyncGroup } from './model.ts';
 import { tokLoc, type Node } from './tree.ts';
-import { arg, type Ctx, type FieldLocs } from './values.ts';
+import { arg, noExtra, type Ctx, type FieldLocs } from './values.ts';
 
 export interface ParseResult {
   readonly config: Config;
@@ -40,18 +45,17 @@ interface Top {
   vsGroups: VirtualServerGroup[];
   vss: VirtualServer[];
   trackFiles: TrackFile[];
+  trackProcesses: TrackProcess[];
+  garpGroups: GarpGroup[];
+  staticIpaddress: VirtualAddress[];
+  staticRoutes: VirtualRoute[];
+  staticRules: VirtualRule[];
 }
 
 /** Top-level blocks keepalived knows that vigil does not implement. */
 const TOP_UNSUPPORTED = [
-  'static_ipaddress',
-  'static_routes',
-  'static_rules',
-  'vrrp_track_process',
   'bfd_instance',
-  'garp_group',
   'linkbeat_use_polling',
-  'net_namespace',
   'net_namespace_ipvs',
   'use_pid_dir',
   'instance',
@@ -108,14 +112,52 @@ const topSpec: BlockSpec<Top> = {
       const vs = parseVirtualServer(n, ctx);
       if (vs !== undefined) top.vss.push(vs);
     },
+    static_ipaddress: (n, top, ctx) => {
+      for (const k of block(n, ctx) ?? []) {
+        const v = vipLine(k, ctx);
+        if (v !== undefined) top.staticIpaddress.push(v);
+      }
+    },
+    static_routes: (n, top, ctx) => {
+      for (const k of block(n, ctx) ?? []) {
+        const r = routeLine(k, ctx);
+        if (r !== undefined) top.staticRoutes.push(r);
+      }
+    },
+    static_rules: (n, top, ctx) => {
+      const kids = block(n, ctx);
+      if (kids !== undefined) top.staticRules.push(...ruleBlock(kids, ctx, 'static rule'));
+    },
     track_file: (n, top, ctx) => {
-      const tf = parseTrackFile(n, ctx);
-      if (tf !== undefined) top.trackFiles.push(tf);
+      const f = parseTrackFile(n, ctx);
+      if (f !== undefined) top.trackFiles.push(f);
+    },
+    // keepalived takes net_namespace at the top level as well as in global_defs
+    net_namespace: (n, top, ctx) => {
+      const t = n.args[0];
+      if (t === undefined) {
+        ctx.sink.error(tokLoc(n.kw), 'missing-value', '`net_namespace` needs a namespace name');
+        return;
+      }
+      noExtra(n, ctx, 1);
+      top.globals.other['net_namespace'] = [t.text];
+    },
+    garp_group: (n, top, ctx) => {
+      const g = parseGarpGroup(n, ctx);
+      if (g !== undefined) top.garpGroups.push(g);
+    },
+    vrrp_track_process: (n, top, ctx) => {
+      const p = parseTrackProcess(n, ctx);
+      if (p !== undefined) top.trackProcesses.push(p);
+    },
+    // keepalived's deprecated synonym (after 2.0.20)
+    vrrp_track_file: (n, top, ctx) => {
+      const f = parseTrackFile(n, ctx);
+      if (f !== undefined) top.trackFiles.push(f);
     },
   },
   unsupported: TOP_UNSUPPORTED,
 };
-(topSpec.keywords as Record<string, (typeof topSpec.keywords)[string]>)['vrrp_track_file'] = topSpec.keywords['track_file']!;
 
 /**
  * What keepalived drops from an instance's tracking when it starts (vrrp.c, vrrp_track.c),
@@ -174,7 +216,7 @@ export function parseTree(nodes: readonly Node[], files: readonly string[], sink
   // A Map, not a WeakMap: it lives as long as the parse, and ephemerons cost the GC more.
   const locs: FieldLocs = new Map();
   const ctx: Ctx = { sink, locs };
-  const top: Top = { globals: defaultGlobals(), scripts: [], groups: [], instances: [], vsGroups: [], vss: [], trackFiles: [] };
+  const top: Top = { globals: defaultGlobals(), scripts: [], groups: [], instances: [], vsGroups: [], vss: [], trackFiles: [], trackProcesses: [], garpGroups: [], staticIpaddress: [], staticRoutes: [], staticRules: [] };
   runBlock(nodes, topSpec, top, ctx);
   const globalDefs: GlobalDefs = top.globals;
 
@@ -193,7 +235,13 @@ export function parseTree(nodes: readonly Node[], files: readonly string[], sink
   for (const d of top.instances) {
     const finished = finishInstance(d, globalDefs, ctx);
     if (finished === undefined) continue;
-    const inst = dropIgnoredTracking(finished, scriptWeight, ctx);
+    const dropped = dropIgnoredTracking(finished, scriptWeight, ctx);
+    const pacing = garpPacingFor(dropped, top.garpGroups, globalDefs);
+    const inst: VrrpInstance = pacing === undefined ? dropped : { ...dropped, garpPacing: pacing };
+    if (inst !== dropped) {
+      const l = locs.get(dropped);
+      if (l !== undefined) locs.set(inst, l);
+    }
     const sg = groupOf.get(inst.name);
     if (sg !== undefined) {
       const withGroup: VrrpInstance = { ...inst, syncGroup: sg };
@@ -216,7 +264,12 @@ export function parseTree(nodes: readonly Node[], files: readonly string[], sink
     virtualServerGroups: top.vsGroups,
     virtualServers: top.vss,
     ...(top.trackFiles.length > 0 ? { trackFiles: top.trackFiles } : {}),
+    ...(top.trackProcesses.length > 0 ? { trackProcesses: top.trackProcesses } : {}),
+    ...(top.garpGroups.length > 0 ? { garpGroups: top.garpGroups } : {}),
+    ...(top.staticIpaddress.length > 0 ? { staticIpaddress: top.staticIpaddress } : {}),
+    ...(top.staticRoutes.length > 0 ? { staticRoutes: top.staticRoutes } : {}),
+    ...(top.staticRules.length > 0 ? { staticRules: top.staticRules } : {}),
   };
-  checkTrackFileRefs(config, ctx);
+  checkFileCheckRefs(config, ctx);
   return { config, locs, diagnostics: sink.list };
 }

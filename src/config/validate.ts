@@ -78,14 +78,44 @@ export function validateConfig(config: Config, locs: FieldLocs, opts: ValidateOp
     rangeAt(s, 'rise', s.loc, `vrrp_script ${s.name}`, 'rise', s.rise, 1, 2 ** 31 - 1);
   }
 
-  const trackRefs = (owner: string, refs: readonly TrackRef[], kind: 'script' | 'interface'): void => {
+  // ---------------------------------------------------------------- track_file
+  const trackFiles = new Map<string, SourceLoc>();
+  for (const f of config.trackFiles ?? []) {
+    const prev = trackFiles.get(f.name);
+    if (prev !== undefined) sink.error(f.loc, 'duplicate', `track_file ${f.name} is already defined at ${prev.file}:${prev.line}:${prev.col}`);
+    else trackFiles.set(f.name, f.loc);
+    rangeAt(f, 'weight', f.loc, `track_file ${f.name}`, 'weight', f.weight, -254, 254);
+  }
+
+  // ---------------------------------------------------------------- vrrp_track_process
+  const trackProcs = new Map<string, SourceLoc>();
+  for (const p of config.trackProcesses ?? []) {
+    const prev = trackProcs.get(p.name);
+    if (prev !== undefined) sink.error(p.loc, 'duplicate', `vrrp_track_process ${p.name} is already defined at ${prev.file}:${prev.line}:${prev.col}`);
+    else trackProcs.set(p.name, p.loc);
+    rangeAt(p, 'weight', p.loc, `vrrp_track_process ${p.name}`, 'weight', p.weight, -254, 254);
+    rangeAt(p, 'quorum', p.loc, `vrrp_track_process ${p.name}`, 'quorum', p.quorum, 1, 2 ** 32 - 1);
+    if (p.quorumMax !== undefined && p.quorumMax < p.quorum) {
+      sink.error(at(p, 'quorumMax', p.loc), 'range', `vrrp_track_process ${p.name}: quorum_max ${p.quorumMax} is below quorum ${p.quorum}`);
+    }
+  }
+
+  const trackRefs = (owner: string, refs: readonly TrackRef[], kind: 'script' | 'interface' | 'file' | 'process'): void => {
     const seen = new Set<string>();
     for (const r of refs) {
       if (seen.has(r.name)) sink.warn(r.loc, 'duplicate', `${owner}: ${kind} ${r.name} is tracked twice`);
       seen.add(r.name);
-      if (r.weight !== undefined) rangeAt(r, 'weight', r.loc, owner, `track_${kind} ${r.name} weight`, r.weight, -253, 253);
+      // keepalived: a track_file weight goes to ±254 (a file value of -1 can then reach FAULT)
+      const lim = kind === 'file' || kind === 'process' ? 254 : 253;
+      if (r.weight !== undefined) rangeAt(r, 'weight', r.loc, owner, `track_${kind} ${r.name} weight`, r.weight, -lim, lim);
       if (kind === 'script' && !scripts.has(r.name)) {
         sink.warn(r.loc, 'unknown-reference', `${owner}: track_script ${r.name} names no vrrp_script; ignored, as keepalived does`);
+      }
+      if (kind === 'process' && !trackProcs.has(r.name)) {
+        sink.error(r.loc, 'unknown-reference', `${owner}: track_process ${r.name} names no vrrp_track_process`);
+      }
+      if (kind === 'file' && !trackFiles.has(r.name)) {
+        sink.error(r.loc, 'unknown-reference', `${owner}: track_file ${r.name} names no track_file block`);
       }
       if (kind === 'interface') checkIface(r.name, r.loc);
     }
@@ -102,7 +132,7 @@ export function validateConfig(config: Config, locs: FieldLocs, opts: ValidateOp
     } else byName.set(name, inst);
     const vridOk = rangeAt(inst, 'virtualRouterId', inst.loc, name, 'virtual_router_id', inst.virtualRouterId, 1, 255);
     if (rangeAt(inst, 'priority', inst.loc, name, 'priority', inst.priority, 1, 255) && inst.priority === 255 && inst.initialState === 'BACKUP') {
-      sink.warn(at(inst, 'priority', inst.loc), 'owner-backup', `${name}: priority 255 means the address owner, which starts as MASTER whatever \`state\` says`);
+      sink.warn(at(inst, 'priority', inst.loc), 'owner-backup', `${name}: priority 255 (the address owner) with \`state BACKUP\` starts as BACKUP and takes over after the master-down interval, as keepalived does; \`state MASTER\` takes over at once`);
     }
     if (inst.advertIntMs <= 0) sink.error(at(inst, 'advertIntMs', inst.loc), 'range', `${name}: advert_int must be more than 0 s`);
     else if (inst.version === 2) rangeAt(inst, 'advertIntMs', inst.loc, name, 'advert_int (VRRPv2, s)', inst.advertIntMs / 1000, 1, 255);
@@ -141,6 +171,8 @@ export function validateConfig(config: Config, locs: FieldLocs, opts: ValidateOp
     });
     trackRefs(name, inst.trackScripts, 'script');
     trackRefs(name, inst.trackInterfaces, 'interface');
+    trackRefs(name, inst.trackFiles ?? [], 'file');
+    trackRefs(name, inst.trackProcesses ?? [], 'process');
     if (inst.strictMode) {
       // keepalived.conf(5), vrrp_strict: what RFC-strict operation forbids.
       if (inst.virtualIpaddress.length === 0) sink.error(inst.loc, 'strict-mode', `${name}: strict mode needs at least one virtual_ipaddress`);
@@ -172,11 +204,15 @@ export function validateConfig(config: Config, locs: FieldLocs, opts: ValidateOp
     });
     trackRefs(`vrrp_sync_group ${sg.name}`, sg.trackScripts, 'script');
     trackRefs(`vrrp_sync_group ${sg.name}`, sg.trackInterfaces, 'interface');
+    trackRefs(`vrrp_sync_group ${sg.name}`, sg.trackFiles ?? [], 'file');
+    trackRefs(`vrrp_sync_group ${sg.name}`, sg.trackProcesses ?? [], 'process');
   }
   // keepalived 2.2 drops weighted tracking from sync group members ("ignoring tracked
   // script ... with weights due to SYNC group"): the members must change state together,
   // which per-member priority changes would break.
   const scriptWeight = new Map(config.vrrpScripts.map((s) => [s.name, s.weight]));
+  const fileWeight = new Map((config.trackFiles ?? []).map((f) => [f.name, f.weight]));
+  const procWeight = new Map((config.trackProcesses ?? []).map((p) => [p.name, p.weight]));
   for (const inst of config.vrrpInstances) {
     const sg = claimed.get(inst.name);
     if (sg === undefined) continue;
@@ -188,6 +224,16 @@ export function validateConfig(config: Config, locs: FieldLocs, opts: ValidateOp
     for (const r of inst.trackInterfaces) {
       if ((r.weight ?? 0) !== 0) {
         sink.warn(r.loc, 'sync-group-weight', `${inst.name} is in vrrp_sync_group ${sg}: keepalived ignores weighted track_interface ${r.name} there; use weight 0 or track it on the group`);
+      }
+    }
+    for (const r of inst.trackFiles ?? []) {
+      if ((r.weight ?? fileWeight.get(r.name) ?? 0) !== 0) {
+        sink.warn(r.loc, 'sync-group-weight', `${inst.name} is in vrrp_sync_group ${sg}: keepalived ignores weighted track_file ${r.name} there; use weight 0 or track it on the group`);
+      }
+    }
+    for (const r of inst.trackProcesses ?? []) {
+      if ((r.weight ?? procWeight.get(r.name) ?? 0) !== 0) {
+        sink.warn(r.loc, 'sync-group-weight', `${inst.name} is in vrrp_sync_group ${sg}: keepalived ignores weighted track_process ${r.name} there; use weight 0 or track it on the group`);
       }
     }
   }

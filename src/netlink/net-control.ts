@@ -19,6 +19,7 @@ import {
   NL_EADDRNOTAVAIL,
   NL_EEXIST,
   NL_ENODEV,
+  NL_ENOENT,
   NL_ESRCH,
   NL_TIMEOUT,
 } from './errors.ts';
@@ -33,6 +34,7 @@ import {
 } from './links.ts';
 import { MACVLAN_MODE_PRIVATE, macText, macvlanCreateMessage, macvlanState, vrrpVirtualMac } from './macvlan.ts';
 import { describeRoute, toRouteMessage } from './routes.ts';
+import { describeRule, toRuleMessage } from './rules.ts';
 import { encodeRtMessage, Rtnl } from './rtnl.ts';
 import { PARENT_SETTINGS, readIpv4Conf, VMAC_SETTINGS, writeIpv4Conf } from './sysctl.ts';
 import type { Ipv4ConfKey } from './sysctl.ts';
@@ -84,6 +86,48 @@ export interface RouteSpec {
   scope?: string;
   /** unicast (default), local, broadcast, anycast, multicast, blackhole, unreachable, prohibit, throw, nat */
   type?: string;
+  /** rtm_protocol, default RTPROT_KEEPALIVED (18) */
+  protocol?: number;
+  /** a second gateway: the route is multipath over `via` and this (keepalived's `or`) */
+  orVia?: string;
+  /** a multipath route: one next hop each (weight 1..256) */
+  nexthops?: Array<{ via?: string; ifname?: string; weight?: number; onlink?: boolean }>;
+  /** RTNH_F_ONLINK */
+  onlink?: boolean;
+  /** rtm_tos */
+  tos?: number;
+  /** RTA_METRICS by ip-route(8) name: mtu, advmss, window, cwnd, ssthresh, initcwnd, initrwnd, hoplimit, reordering, quickack, fastopen_no_cookie */
+  metrics?: Record<string, number>;
+  /** metrics to lock (RTAX_LOCK) */
+  lockedMetrics?: string[];
+  /** RTAX_FEATURES ecn */
+  ecn?: boolean;
+}
+
+/** An `ip rule`: selectors, a preference and an action (table lookup, goto, or blackhole/unreachable/prohibit/nop). */
+export interface RuleSpec {
+  family: 4 | 6;
+  from?: { address: string; prefixLen: number };
+  to?: { address: string; prefixLen: number };
+  invert?: boolean;
+  iif?: string;
+  oif?: string;
+  fwmark?: number;
+  fwmask?: number;
+  tos?: number;
+  /** FRA_PRIORITY: the rule's preference */
+  priority?: number;
+  table?: number;
+  goto?: number;
+  action?: 'blackhole' | 'unreachable' | 'prohibit' | 'nop';
+  /** FRA_L3MDEV */
+  l3mdev?: boolean;
+  /** FRA_PROTOCOL, default RTPROT_KEEPALIVED (18) */
+  protocol?: number;
+  uidRange?: { start: number; end: number };
+  sport?: { start: number; end: number };
+  dport?: { start: number; end: number };
+  suppressPrefixLength?: number;
 }
 
 export interface NetControl {
@@ -96,6 +140,9 @@ export interface NetControl {
   watchLinks(onChange: (l: LinkInfo, kind: 'new' | 'del') => void): () => void;
   addRoute(r: RouteSpec): Promise<'added' | 'present'>;
   removeRoute(r: RouteSpec): Promise<'removed' | 'absent'>;
+  /** policy routing rules (virtual_rules, static_rules), protocol keepalived */
+  addRule(r: RuleSpec): Promise<'added' | 'present'>;
+  removeRule(r: RuleSpec): Promise<'removed' | 'absent'>;
   /** use_vmac: macvlan (mode private) on `parent` named `name` with the VRRP virtual MAC, up */
   addMacvlan(parent: string, name: string, mac: Buffer): Promise<'added' | 'present'>;
   deleteLink(name: string): Promise<'removed' | 'absent'>;
@@ -238,7 +285,9 @@ export class RtNetControl implements NetControl {
     const object = describeRoute(r);
     toRouteMessage(r, undefined, 'add');
     const oif = r.ifname === undefined ? undefined : await this.ifindexOf(r.ifname, op, object);
-    const msg = toRouteMessage(r, oif, 'add');
+    const hopIfs: Array<number | undefined> = [];
+    for (const h of r.nexthops ?? []) hopIfs.push(h.ifname === undefined ? undefined : await this.ifindexOf(h.ifname, op, object));
+    const msg = toRouteMessage(r, oif, 'add', hopIfs);
     try {
       await this.rtnl.request({ type: M.NEWROUTE, body: encodeRtMessage(msg), kind: 'ack', flags: CREATE_EXCL, op, object });
       return 'added';
@@ -253,19 +302,47 @@ export class RtNetControl implements NetControl {
     const object = describeRoute(r);
     toRouteMessage(r, undefined, 'del');
     let oif: number | undefined;
+    const hopIfs: Array<number | undefined> = [];
     try {
       oif = r.ifname === undefined ? undefined : await this.ifindexOf(r.ifname, op, object);
+      for (const h of r.nexthops ?? []) hopIfs.push(h.ifname === undefined ? undefined : await this.ifindexOf(h.ifname, op, object));
     } catch (e) {
       // Routes through a device go away with the device.
       if (hasCode(e, NL_ENODEV)) return 'absent';
       throw e;
     }
-    const msg = toRouteMessage(r, oif, 'del');
+    const msg = toRouteMessage(r, oif, 'del', hopIfs);
     try {
       await this.rtnl.request({ type: M.DELROUTE, body: encodeRtMessage(msg), kind: 'ack', op, object });
       return 'removed';
     } catch (e) {
       if (hasCode(e, NL_ESRCH) || hasCode(e, NL_ENODEV)) return 'absent';
+      throw e;
+    }
+  }
+
+  async addRule(r: RuleSpec): Promise<'added' | 'present'> {
+    const op = 'add rule';
+    const object = describeRule(r);
+    const msg = toRuleMessage(r, 'add');
+    try {
+      await this.rtnl.request({ type: M.NEWRULE, body: encodeRtMessage(msg), kind: 'ack', flags: CREATE_EXCL, op, object });
+      return 'added';
+    } catch (e) {
+      if (hasCode(e, NL_EEXIST)) return 'present';
+      throw e;
+    }
+  }
+
+  async removeRule(r: RuleSpec): Promise<'removed' | 'absent'> {
+    const op = 'remove rule';
+    const object = describeRule(r);
+    const msg = toRuleMessage(r, 'del');
+    try {
+      await this.rtnl.request({ type: M.DELRULE, body: encodeRtMessage(msg), kind: 'ack', op, object });
+      return 'removed';
+    } catch (e) {
+      if (hasCode(e, NL_ENOENT) || hasCode(e, NL_ESRCH)) return 'absent';
       throw e;
     }
   }

@@ -13,6 +13,10 @@
  *   broadcast/multicast/anycast and for a unicast route with no gateway, else universe; a
  *   delete uses RT_SCOPE_NOWHERE (match any scope) unless one is given.
  * - No RTA_DST for a /0 (default route), as iproute2.
+ * - `via A or B` (keepalived's second gateway) is one route over two next hops
+ *   (RTA_MULTIPATH, each a struct rtnexthop on the route's device with an RTA_GATEWAY), as
+ *   keepalived sends it; `nexthop …` lists are the same with a device, weight (rtnh_hops =
+ *   weight − 1) and RTNH_F_ONLINK per hop.
  */
 import type { rt } from 'netlink';
 import { invalidSpec } from './errors.ts';
@@ -44,10 +48,18 @@ export const ROUTE_TYPES: Readonly<Record<string, number>> = {
 export function describeRoute(r: RouteSpec): string {
   const parts = [`${r.type && r.type !== 'unicast' ? `${r.type} ` : ''}${r.to}/${r.prefixLen}`];
   if (r.via) parts.push(`via ${r.via}`);
+  if (r.orVia) parts.push(`or ${r.orVia}`);
+  for (const h of r.nexthops ?? []) {
+    parts.push(`nexthop${h.via ? ` via ${h.via}` : ''}${h.ifname ? ` dev ${h.ifname}` : ''}${h.weight !== undefined ? ` weight ${h.weight}` : ''}${h.onlink ? ' onlink' : ''}`);
+  }
   if (r.ifname) parts.push(`dev ${r.ifname}`);
   if (r.src) parts.push(`src ${r.src}`);
   if (r.table !== undefined) parts.push(`table ${r.table}`);
   if (r.metric !== undefined) parts.push(`metric ${r.metric}`);
+  if (r.protocol !== undefined) parts.push(`proto ${r.protocol}`);
+  if (r.tos !== undefined) parts.push(`tos ${r.tos}`);
+  for (const [k, v] of Object.entries(r.metrics ?? {})) parts.push(`${k}${r.lockedMetrics?.includes(k) ? ' lock' : ''} ${v}`);
+  if (r.ecn) parts.push('features ecn');
   return parts.join(' ');
 }
 
@@ -73,7 +85,7 @@ function defaultScope(type: number, hasGateway: boolean): number {
  * The RTM_NEWROUTE (`add`) or RTM_DELROUTE (`del`) message for `r`; `oif` is the resolved index
  * of `r.ifname`. Throws VIGIL_NL_INVALID_SPEC (nothing sent) for a spec the kernel could not take.
  */
-export function toRouteMessage(r: RouteSpec, oif: number | undefined, op: 'add' | 'del'): rt.RouteMessage {
+export function toRouteMessage(r: RouteSpec, oif: number | undefined, op: 'add' | 'del', hopIfindex: ReadonlyArray<number | undefined> = []): rt.RouteMessage {
   const opName = op === 'add' ? 'add route' : 'remove route';
   const object = describeRoute(r);
   if (r.family !== 4 && r.family !== 6) throw invalidSpec(opName, object, `family ${String(r.family)} is not 4 or 6`);
@@ -91,6 +103,22 @@ export function toRouteMessage(r: RouteSpec, oif: number | undefined, op: 'add' 
   }
   const dst = ipBytes(r.to, r.family, opName, object, 'destination');
   const gateway = r.via ? ipBytes(r.via, r.family, opName, object, 'gateway') : undefined;
+  const gateway2 = r.orVia ? ipBytes(r.orVia, r.family, opName, object, 'second gateway') : undefined;
+  if (gateway2 && !gateway) throw invalidSpec(opName, object, '`or` needs a first gateway');
+  const hops: NextHop[] = (r.nexthops ?? []).map((h, i) => {
+    if (h.weight !== undefined && !(Number.isInteger(h.weight) && h.weight >= 1 && h.weight <= 256)) {
+      throw invalidSpec(opName, object, `nexthop weight ${h.weight} is not in 1..256`);
+    }
+    return {
+      ...(h.via ? { gateway: ipBytes(h.via, r.family, opName, object, 'nexthop gateway') } : {}),
+      ifindex: hopIfindex[i] ?? oif ?? 0,
+      hops: (h.weight ?? 1) - 1,
+      onlink: h.onlink === true,
+    };
+  });
+  if (gateway && gateway2) hops.push({ gateway, ifindex: oif ?? 0, hops: 0, onlink: false }, { gateway: gateway2, ifindex: oif ?? 0, hops: 0, onlink: false });
+  const protocol = r.protocol ?? RTPROT_KEEPALIVED;
+  if (!Number.isInteger(protocol) || protocol < 0 || protocol > 255) throw invalidSpec(opName, object, `protocol ${protocol} is not in 0..255`);
   const prefsrc = r.src ? ipBytes(r.src, r.family, opName, object, 'source') : undefined;
   let scope: number;
   if (r.scope !== undefined && r.scope.trim() !== '') {
@@ -98,22 +126,109 @@ export function toRouteMessage(r: RouteSpec, oif: number | undefined, op: 'add' 
     if (n === undefined) throw invalidSpec(opName, object, `scope "${r.scope}" is not host/link/global/site/nowhere or 0..255`);
     scope = n;
   } else {
-    scope = op === 'del' ? RT_SCOPE_NOWHERE : defaultScope(type, gateway !== undefined);
+    scope = op === 'del' ? RT_SCOPE_NOWHERE : defaultScope(type, gateway !== undefined || hops.some((h) => h.gateway !== undefined));
   }
+  if (r.tos !== undefined && !(Number.isInteger(r.tos) && r.tos >= 0 && r.tos <= 255)) throw invalidSpec(opName, object, `tos ${r.tos} is not in 0..255`);
+  const metrics = routeMetrics(r, opName, object);
   const data: rt.Route = {
     family: familyNumber(r.family),
     dstLen: r.prefixLen,
+    ...(r.tos !== undefined ? { tos: r.tos } : {}),
     table: table < 256 ? table : 0,
     // The package's enum predates RTPROT_KEEPALIVED; the kernel takes any u8.
-    protocol: RTPROT_KEEPALIVED as rt.RouteProtocol,
+    protocol: protocol as rt.RouteProtocol,
     scope,
     type,
+    // RTNH_F_ONLINK (4) lives in rtm_flags' low byte, below the RTM_F_* names the package knows
+    ...(r.onlink ? { flags: { __unknown: RTNH_F_ONLINK } } : {}),
   };
   const attrs: rt.RouteAttrs = { table };
   if (r.prefixLen > 0) attrs.dst = dst;
-  if (gateway) attrs.gateway = gateway;
+  if (hops.length > 0) attrs.multipath = multipath(hops);
+  else {
+    if (gateway) attrs.gateway = gateway;
+    if (oif !== undefined) attrs.oif = oif;
+  }
   if (prefsrc) attrs.prefsrc = prefsrc;
-  if (oif !== undefined) attrs.oif = oif;
+  if (metrics !== undefined && op === 'add') attrs.metrics = metrics;
   if (r.metric !== undefined) attrs.priority = r.metric;
   return { kind: 'route', data, attrs };
+}
+
+/** linux/rtnetlink.h */
+const RTA_GATEWAY = 5;
+
+const RTNH_F_ONLINK = 4;
+
+export interface NextHop {
+  readonly gateway?: Buffer;
+  readonly ifindex: number;
+  /** rtnh_hops: the weight less one */
+  readonly hops: number;
+  readonly onlink: boolean;
+}
+
+/** RTA_MULTIPATH's payload: one struct rtnexthop (len u16, flags u8, hops u8, ifindex s32), with an RTA_GATEWAY when it has one, per hop. */
+export function multipath(hops: readonly NextHop[]): Buffer {
+  const parts = hops.map((h) => {
+    const attrLen = h.gateway ? 4 + h.gateway.length : 0;
+    const b = Buffer.alloc(8 + ((attrLen + 3) & ~3));
+    b.writeUInt16LE(b.length, 0);
+    b.writeUInt8(h.onlink ? RTNH_F_ONLINK : 0, 2);
+    b.writeUInt8(h.hops, 3);
+    b.writeInt32LE(h.ifindex, 4);
+    if (h.gateway) {
+      b.writeUInt16LE(attrLen, 8);
+      b.writeUInt16LE(RTA_GATEWAY, 10);
+      h.gateway.copy(b, 12);
+    }
+    return b;
+  });
+  return Buffer.concat(parts);
+}
+
+/** linux/rtnetlink.h RTAX_*: ip-route(8) name → the RouteMetrics field and its number (for RTAX_LOCK) */
+const RTAX: Readonly<Record<string, { key: keyof rt.RouteMetrics; n: number }>> = {
+  mtu: { key: 'mtu', n: 2 },
+  window: { key: 'window', n: 3 },
+  ssthresh: { key: 'ssthresh', n: 6 },
+  cwnd: { key: 'cwnd', n: 7 },
+  advmss: { key: 'advmss', n: 8 },
+  reordering: { key: 'reordering', n: 9 },
+  hoplimit: { key: 'hoplimit', n: 10 },
+  initcwnd: { key: 'initcwnd', n: 11 },
+  initrwnd: { key: 'initrwnd', n: 14 },
+  quickack: { key: 'quickack', n: 15 },
+  fastopen_no_cookie: { key: 'fastopenNoCookie', n: 17 },
+};
+const RTAX_FEATURE_ECN = 1;
+
+function u32(v: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(v >>> 0);
+  return b;
+}
+
+/** RTA_METRICS for `r`, or undefined when it sets none. */
+function routeMetrics(r: RouteSpec, op: string, object: string): rt.RouteMetrics | undefined {
+  const out: rt.RouteMetrics = {};
+  let any = false;
+  let lock = 0;
+  for (const [name, v] of Object.entries(r.metrics ?? {})) {
+    const m = RTAX[name];
+    if (m === undefined) throw invalidSpec(op, object, `route metric ${name} is not one of ${Object.keys(RTAX).join('/')}`);
+    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw invalidSpec(op, object, `${name} ${v} is not in 0..4294967295`);
+    (out as Record<string, Buffer>)[m.key] = u32(v);
+    any = true;
+  }
+  for (const name of r.lockedMetrics ?? []) {
+    const m = RTAX[name];
+    if (m !== undefined) lock |= 1 << m.n;
+  }
+  if (lock !== 0) out.lock = u32(lock);
+  if (r.ecn) {
+    out.features = u32(RTAX_FEATURE_ECN);
+    any = true;
+  }
+  return any ? out : undefined;
 }

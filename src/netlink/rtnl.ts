@@ -78,7 +78,7 @@ export interface RtnlCounters {
 }
 
 /** Anything the package can format as an rtnetlink message. */
-type RtMessage = rt.AddressMessage | rt.LinkMessage | rt.RouteMessage;
+type RtMessage = rt.AddressMessage | rt.LinkMessage | rt.RouteMessage | rt.RuleMessage;
 
 /** Encodes an rtnetlink message object (struct + attributes) with the package's codecs. */
 export function encodeRtMessage(m: RtMessage): Uint8Array[] {
@@ -92,6 +92,9 @@ export function encodeRtMessage(m: RtMessage): Uint8Array[] {
       break;
     case 'route':
       rt.formatRouteMessage(m, out);
+      break;
+    case 'rule':
+      rt.formatRuleMessage(m, out);
       break;
   }
   return out.bufs;

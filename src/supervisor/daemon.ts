@@ -13,6 +13,7 @@ import { loadConfig } from '../config/load.ts';
 import { formatDiagnostic, hasErrors } from '../config/diagnostics.ts';
 import type { Config, Diagnostic } from '../config/model.ts';
 import type { NetControl } from '../netlink/net-control.ts';
+import { inNetns, reexecInNetns } from '../io/netns.ts';
 import { ExitCode } from './exit-codes.ts';
 import type { Logger } from './logger.ts';
 import type { DaemonOptions } from './options.ts';
@@ -59,7 +60,10 @@ export async function runDaemon(opts: DaemonOptions, normalPriority: () => void 
   const first = loadConfig(opts.configFile, { configId: opts.configId });
   const runnable = first.config !== undefined && !hasErrors(first.diagnostics);
   if (!runnable || opts.checkOnly || first.config!.vrrpInstances.length === 0 || vrrpRealtimePriority(first.config!) === undefined) normalPriority();
-  const booted = runnable && !opts.checkOnly ? bootVrrpWorker(first.config!) : undefined;
+  // -s / net_namespace: the process re-executes inside the namespace below; nothing boots before
+  const netnsFirst = runnable ? (opts.namespace ?? first.config!.globalDefs.other['net_namespace']?.[0]) : undefined;
+  const reexecs = netnsFirst !== undefined && !inNetns(netnsFirst);
+  const booted = runnable && !opts.checkOnly && !reexecs ? bootVrrpWorker(first.config!) : undefined;
   const { createLogger, child, LogEvent, openNetControl, VrrpHost } = await loadVrrpModules();
   const log = createLogger({ level: opts.logLevel, format: opts.logFormat });
   const dlog = child(log, 'daemon');
@@ -80,6 +84,15 @@ export async function runDaemon(opts: DaemonOptions, normalPriority: () => void 
     },
     'vigil starting',
   );
+
+  // -s / net_namespace: re-executed inside the namespace before anything touches the network
+  const netns = opts.namespace ?? config.globalDefs.other['net_namespace']?.[0];
+  if (netns !== undefined && !inNetns(netns)) {
+    dlog.info({ event: 'daemon.netns', namespace: netns }, `entering network namespace ${netns}`);
+    const why = reexecInNetns(netns);
+    dlog.fatal({ event: 'daemon.netns-failed', namespace: netns, err: why }, 'cannot run in the network namespace');
+    return ExitCode.CONFIG;
+  }
 
   writePid(opts.pidFile, dlog);
   let net: NetControl;

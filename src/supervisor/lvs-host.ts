@@ -10,7 +10,7 @@
 import { CheckScheduler, type TransitionEvent as CheckTransition } from '../check/scheduler.ts';
 import { targetsFromConfig, unsupportedOptions, type UserResolver } from '../check/targets.ts';
 import type { AttemptResult, CheckTask } from '../check/task.ts';
-import type { Config, RealServer } from '../config/model.ts';
+import type { Config, RealServer, TrackFile } from '../config/model.ts';
 import { fileCheckStatus } from '../check/track-file.ts';
 import { TrackFileWatcher } from '../check/track-file-watch.ts';
 import { computeDesired, desiredTimeouts, stopTransitions, vsStateKey, type CheckResult, type LvsState, type LvsTransition } from '../lvs/desired.ts';
@@ -357,13 +357,13 @@ export class LvsHost {
 }
 
 /** Every FILE_CHECK of a real server at once: down if any is, else the sum of their deltas. */
-export function fileChecksOf(rs: RealServer, tracks: ReadonlyMap<string, { path: string; weight: number; reverse: boolean }>, value: (path: string) => number): { up: boolean; delta: number } {
+export function fileChecksOf(rs: RealServer, tracks: ReadonlyMap<string, Pick<TrackFile, 'file' | 'weight' | 'weightReverse'>>, value: (path: string) => number): { up: boolean; delta: number } {
   let up = true;
   let delta = 0;
   for (const fc of rs.fileChecks ?? []) {
     const tf = tracks.get(fc.trackFile);
     if (tf === undefined) continue; // refused by config validation
-    const s = fileCheckStatus(value(tf.path), fc.weight ?? tf.weight, fc.weight !== undefined ? (fc.reverse ?? false) : tf.reverse);
+    const s = fileCheckStatus(value(tf.file), fc.weight ?? tf.weight, fc.weight !== undefined ? (fc.reverse ?? false) : tf.weightReverse);
     if (s.up) delta += s.delta;
     else up = false;
   }

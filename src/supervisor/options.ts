@@ -18,4 +18,6 @@ export interface DaemonOptions {
   readonly metricsListen?: string;
   /** -n/--dont-fork: vigil always stays in the foreground; kept for compatibility */
   readonly dontFork: boolean;
+  /** -s/--namespace: the network namespace to run in (overrides global_defs net_namespace) */
+  readonly namespace?: string;
 }

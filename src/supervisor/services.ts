@@ -22,6 +22,7 @@ import { createMetrics, startMetricsServer, type Metrics, type MetricsServer, ty
 import { createNotifier, createScriptPreparer, type Notifier, type VrrpNotifyState } from './notify.ts';
 import type { DaemonOptions } from './options.ts';
 import { checkScript, defaultScriptUser, mayRun, resolveUser, type ScriptUser } from './script-security.ts';
+import { StaticState } from './static-state.ts';
 import { Tracking } from './tracking.ts';
 import type { TransitionEvent, VrrpHost } from './vrrp-host.ts';
 
@@ -54,6 +55,8 @@ export class Services {
   private checkerPool?: Piscina;
   private checkerPoolStarting?: Promise<Piscina>;
   private tracking?: Tracking;
+  /** static_ipaddress / static_routes / static_rules, with the VRRP side */
+  private staticState?: StaticState;
   private lvs?: LvsHost;
   private control: ControlServer | undefined;
   private metricsServer?: MetricsServer;
@@ -131,6 +134,8 @@ export class Services {
     await this.resolveUsers(this.config);
     const resolve = this.userResolver();
     if (this.deps.vrrp) {
+      this.staticState = new StaticState(this.deps.net, child(this.deps.log, 'static'));
+      await this.staticState.apply(this.config);
       const tracker = new ScriptTracker({ run: (task) => this.spawner.run(task) });
       this.tracking = new Tracking(tracker, this.deps.net, this.deps.vrrp, child(this.deps.log, 'track'), resolve);
       await this.tracking.start(this.runnable(this.config));
@@ -202,6 +207,7 @@ export class Services {
     await this.resolveUsers(next);
     const runnable = this.runnable(next);
     this.tracking?.apply(runnable);
+    await this.staticState?.apply(next);
     if (this.lvs) await this.lvs.reconfigure(runnable);
   }
 
@@ -294,6 +300,7 @@ export class Services {
     if (this.metricsPoll) clearInterval(this.metricsPoll);
     this.metricsPoll = undefined;
     this.tracking?.stop();
+    await this.staticState?.release();
     await this.lvs?.stop();
     await this.control?.close();
     await this.metricsServer?.close();

@@ -21,10 +21,12 @@ import {
   type ToVrrp,
   type VrrpInstanceSpec,
 } from '../ipc/messages.ts';
-import type { AddressSpec, NetControl, RouteSpec } from '../netlink/net-control.ts';
+import type { AddressSpec, NetControl, RouteSpec, RuleSpec } from '../netlink/net-control.ts';
 import { vrrpVirtualMac } from '../netlink/net-control.ts';
 import { openSyncAddressAdder, type SyncAddressAdder } from '../netlink/sync-address.ts';
 import type { Logger } from './logger.ts';
+import { describeRule } from '../netlink/rules.ts';
+import { routeSpec, ruleSpec } from './static-state.ts';
 import { closeLedgerFds } from '../io/fd-ledger.ts';
 import { openGarpSender, type GarpSender } from '../io/garp.ts';
 import { macBytes, macText } from '../io/wire.ts';
@@ -55,7 +57,7 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
   private specs: VrrpInstanceSpec[] = [];
   private config: Config;
   /** per instance: the addresses this process put into the kernel (removed on release/stop) */
-  private readonly owned = new Map<string, { addrs: AddressSpec[]; routes: RouteSpec[] }>();
+  private readonly owned = new Map<string, { addrs: AddressSpec[]; routes: RouteSpec[]; rules?: RuleSpec[] }>();
   /** per instance: VMAC links this process created */
   private readonly vmacs = new Map<string, string>();
   private readonly pending = new Map<number, (msg: FromVrrp) => void>();
@@ -366,18 +368,7 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
   }
 
   private routeSpec(inst: VrrpInstance, r: VrrpInstance['virtualRoutes'][number]): RouteSpec {
-    return {
-      to: r.to,
-      prefixLen: r.prefixLen,
-      family: r.family,
-      ...(r.via !== undefined ? { via: r.via } : {}),
-      ...(r.src !== undefined ? { src: r.src } : {}),
-      ifname: r.dev ?? inst.interface,
-      ...(r.table !== undefined ? { table: r.table } : {}),
-      ...(r.metric !== undefined ? { metric: r.metric } : {}),
-      ...(r.scope !== undefined ? { scope: r.scope } : {}),
-      ...(r.type !== undefined ? { type: r.type } : {}),
-    };
+    return routeSpec(r, inst.interface);
   }
 
   /**
@@ -395,7 +386,8 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
     const errors: string[] = [];
     const link = this.specs.find((s) => s.instance.name === name)?.garpLink;
     const adder = this.syncAdder();
-    const announcer = link && inst.garpMasterRepeat > 0 ? this.announcer(name, link) : undefined;
+    // With garp pacing (vrrp_garp_interval, garp_group) the worker spaces every announcement itself.
+    const announcer = link && inst.garpMasterRepeat > 0 && inst.garpPacing === undefined ? this.announcer(name, link) : undefined;
     let announced = announcer !== undefined;
     const announce = new Set(inst.virtualIpaddress);
     /** One gratuitous ARP / NA for `v` while every VIP so far got one; after a failure the worker sends the full count. */
@@ -445,6 +437,15 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
         errors.push(`route ${r.to}/${r.prefixLen}: ${(e as Error).message}`);
       }
     }
+    for (const r of inst.virtualRules ?? []) {
+      const spec = ruleSpec(r);
+      try {
+        await this.net.addRule(spec);
+        (held.rules ??= []).push(spec);
+      } catch (e) {
+        errors.push(`rule ${describeRule(spec)}: ${(e as Error).message}`);
+      }
+    }
     if (errors.length > 0) throw new Error(errors.join('; '));
     return announced;
   }
@@ -488,6 +489,13 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
     if (!held) return;
     this.owned.delete(name);
     const errors: string[] = [];
+    for (const r of held.rules ?? []) {
+      try {
+        await this.net.removeRule(r);
+      } catch (e) {
+        errors.push(`rule ${describeRule(r)}: ${(e as Error).message}`);
+      }
+    }
     for (const r of held.routes) {
       try {
         await this.net.removeRoute(r);

@@ -126,7 +126,8 @@ interface Instance {
    */
   timers: { [K in Exclude<TimerName, 'advert'>]?: unknown };
   advert: AdvertTimer;
-  garp?: { sender: EngineGarp; timers: unknown[] };
+  /** `paced`: gratuitous ARPs / NAs waiting for their turn (garp pacing), each removed when sent */
+  garp?: { sender: EngineGarp; timers: unknown[]; paced?: Set<unknown> };
   stats: Counters;
   /** the advert timer's previous due time: re-arming from it, not from `now`, keeps the schedule from drifting */
   lastAdvertDue?: number;
@@ -182,6 +183,10 @@ function percentile(sorted: ArrayLike<number>, p: number): number {
 
 export class VrrpEngine {
   private readonly instances = new Map<string, Instance>();
+  /** instances with a delayed lower-priority gratuitous ARP round pending */
+  private readonly lowerPrioPending = new Set<Instance>();
+  /** garp pacing: when the next gratuitous ARP (NA) may go out, by `group|family` (ms, io.now()) */
+  private readonly garpNextFree = new Map<string, number>();
   private readonly sockets = new Map<string, SharedSocket>();
   private syncGroups = new SyncGroups([]);
   private nextRequestId = 1;
@@ -504,6 +509,9 @@ export class VrrpEngine {
           this.clearGarp(inst);
           this.requestVips(inst, 'release');
           break;
+        case 'lower-prio-garp':
+          this.lowerPrioGarp(inst);
+          break;
         default:
           assertNever(e);
       }
@@ -750,24 +758,13 @@ export class VrrpEngine {
    */
   private startGarp(inst: Instance, alreadySent = 0): void {
     const i = inst.spec.instance;
-    if (inst.garp) for (const h of inst.garp.timers) this.io.clearTimer(h);
+    if (inst.garp) for (const h of [...inst.garp.timers, ...(inst.garp.paced ?? [])]) this.io.clearTimer(h);
+    inst.garp?.paced?.clear();
     this.prepareGarp(inst);
     const garp = inst.garp;
     if (!garp) return;
     garp.timers = [];
-    const sender = garp.sender;
-    const burst = (repeat: number): void => {
-      for (let n = 0; n < repeat; n++) {
-        for (const v of i.virtualIpaddress) {
-          try {
-            if (v.family === 4) sender.sendArp(v.address);
-            else sender.sendNa(v.address);
-          } catch (e) {
-            this.reportDrop(i.name, 'garp-send', (e as Error).message, v.address);
-          }
-        }
-      }
-    };
+    const burst = (repeat: number): void => this.garpBurst(inst, garp.sender, repeat);
     burst(Math.max(0, i.garpMasterRepeat - alreadySent));
     if (i.garpMasterDelayMs > 0) {
       garp.timers.push(this.io.setTimer(() => burst(i.garpMasterRepeat), i.garpMasterDelayMs));
@@ -783,9 +780,78 @@ export class VrrpEngine {
     }
   }
 
+  private garpBurst(inst: Instance, sender: EngineGarp, repeat: number): void {
+    const i = inst.spec.instance;
+    const send = (v: (typeof i.virtualIpaddress)[number]): void => {
+      try {
+        if (v.family === 4) sender.sendArp(v.address);
+        else sender.sendNa(v.address);
+      } catch (e) {
+        this.reportDrop(i.name, 'garp-send', (e as Error).message, v.address);
+      }
+    };
+    const pace = i.garpPacing;
+    for (let n = 0; n < repeat; n++) {
+      for (const v of i.virtualIpaddress) {
+        const interval = pace === undefined ? 0 : v.family === 4 ? pace.arpIntervalMs : pace.naIntervalMs;
+        if (interval <= 0) send(v);
+        else this.pacedSend(inst, `${pace!.group}|${v.family}`, interval, () => send(v));
+      }
+    }
+  }
+
+  /**
+   * vrrp_garp_interval / vrrp_gna_interval / garp_group: one gratuitous ARP (NA) per
+   * interval on an interface or group, across every instance that announces there; the
+   * ones that must wait go on the instance's garp timers (cleared when it releases).
+   */
+  private pacedSend(inst: Instance, key: string, intervalMs: number, send: () => void): void {
+    const now = this.io.now();
+    const at = Math.max(now, this.garpNextFree.get(key) ?? -Infinity);
+    this.garpNextFree.set(key, at + intervalMs);
+    if (at <= now) {
+      send();
+      return;
+    }
+    const garp = inst.garp;
+    if (!garp) return;
+    const paced = (garp.paced ??= new Set());
+    const h = this.io.setTimer(() => {
+      paced.delete(h);
+      if (inst.garp === garp) send();
+    }, at - now);
+    paced.add(h);
+  }
+
+  /**
+   * keepalived vrrp_state_master_rx on a lower-priority advert: garp_lower_prio_repeat
+   * gratuitous ARPs / NAs now and again after garp_lower_prio_delay (defaults:
+   * garp_master_repeat, garp_master_delay). At most one delayed round is pending, however
+   * many lower-priority adverts arrive meanwhile.
+   */
+  private lowerPrioGarp(inst: Instance): void {
+    const i = inst.spec.instance;
+    const repeat = i.garpLowerPrioRepeat ?? i.garpMasterRepeat;
+    if (repeat <= 0 || inst.router.state !== 'MASTER') return;
+    this.prepareGarp(inst);
+    const garp = inst.garp;
+    if (!garp) return;
+    this.garpBurst(inst, garp.sender, repeat);
+    const delay = i.garpLowerPrioDelayMs ?? i.garpMasterDelayMs;
+    if (delay <= 0 || this.lowerPrioPending.has(inst)) return;
+    this.lowerPrioPending.add(inst);
+    garp.timers.push(
+      this.io.setTimer(() => {
+        this.lowerPrioPending.delete(inst);
+        if (inst.garp && inst.router.state === 'MASTER') this.garpBurst(inst, inst.garp.sender, repeat);
+      }, delay),
+    );
+  }
+
   private clearGarp(inst: Instance): void {
+    this.lowerPrioPending.delete(inst);
     if (!inst.garp) return;
-    for (const h of inst.garp.timers) this.io.clearTimer(h);
+    for (const h of [...inst.garp.timers, ...(inst.garp.paced ?? [])]) this.io.clearTimer(h);
     inst.garp.sender.close();
     delete inst.garp;
   }

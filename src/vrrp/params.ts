@@ -31,6 +31,8 @@ export function toRouterParams(inst: VrrpInstance, primaryAddress: string): Rout
     primaryAddress,
     unicast: inst.unicastPeers.length > 0,
   };
+  if (inst.lowerPrioNoAdvert === true) params.lowerPrioNoAdvert = true;
+  if (inst.higherPrioSendAdvert === true) params.higherPrioSendAdvert = true;
   if (inst.version === 2 && inst.authentication?.type === 'PASS' && inst.authentication.pass !== '') {
     params.authPass = inst.authentication.pass;
   }

@@ -47,6 +47,10 @@ export interface RouterParams {
   /** our own primary address on the interface, for the tie-break and as the advert source */
   primaryAddress: string;
   unicast: boolean;
+  /** `lower_prio_no_advert`: as MASTER, do not answer a lower priority with an advert (RFC 5798 §6.4.3 discards it) */
+  lowerPrioNoAdvert?: boolean;
+  /** `higher_prio_send_advert`: as MASTER, send one advert before stepping down to a higher priority */
+  higherPrioSendAdvert?: boolean;
 }
 
 export type TimerName = 'advert' | 'master-down' | 'preempt-delay';
@@ -104,7 +108,9 @@ export type RouterEffect =
   /** add VIPs, then gratuitous ARP / unsolicited NA */
   | { type: 'take-over' }
   /** remove VIPs */
-  | { type: 'release' };
+  | { type: 'release' }
+  /** MASTER heard a lower priority: gratuitous ARPs / NAs again (garp_lower_prio_repeat, and after garp_lower_prio_delay) */
+  | { type: 'lower-prio-garp' };
 
 /**
  * What a sync group tells a member (sync-group.ts implements it). Optional: without it a
@@ -295,10 +301,15 @@ export class Router {
     this.leaveInitOrFault(sinceMs === undefined ? 'start' : `start ${Math.round(sinceMs)} ms after exec`, fx, sinceMs);
   }
 
-  /** Coming up from INIT or FAULT: the owner goes MASTER, everyone else BACKUP for a master-down interval. */
+  /**
+   * Coming up from INIT or FAULT: the owner goes MASTER, everyone else BACKUP for a
+   * master-down interval. At start the owner goes MASTER at once only with `state MASTER`:
+   * keepalived 2.2.7 (vrrp_init_state) starts an owner with `state BACKUP` in BACKUP, and
+   * it takes over when the master-down interval (3 × advert_int + ~0 skew) passes.
+   */
   private leaveInitOrFault(why: string, fx: RouterEffect[], sinceMs?: number): void {
     this.masterAdverIntMs = this.p.advertIntMs;
-    if (this.basePriority === PRIORITY_OWNER) {
+    if (this.basePriority === PRIORITY_OWNER && (this._state !== 'INIT' || this.p.initialState === 'MASTER')) {
       this._wantState = 'MASTER';
       if (this.sync && !this.sync.canGoMaster()) {
         // keepalived vrrp_init_state: a member wanting MASTER in a BACKUP group waits one
@@ -312,7 +323,14 @@ export class Router {
     }
     this._wantState = this._state === 'INIT' ? this.p.initialState : 'BACKUP';
     this.downCause = 'master-down';
-    const note = this._state === 'INIT' && this.p.initialState === 'MASTER' ? ' (state MASTER below 255 waits the master-down interval, as keepalived)' : '';
+    const note =
+      this._state !== 'INIT'
+        ? ''
+        : this.p.initialState === 'MASTER'
+          ? ' (state MASTER below 255 waits the master-down interval, as keepalived)'
+          : this.basePriority === PRIORITY_OWNER
+            ? ' (priority 255 with state BACKUP waits the master-down interval, as keepalived)'
+            : '';
     this.changeState('BACKUP', `${why}${note}`, fx, sinceMs === undefined ? undefined : this.startDownMs(sinceMs));
   }
 
@@ -386,10 +404,16 @@ export class Router {
       }
     }
     if (a.priority < this.effective || (a.priority === this.effective && cmp < 0)) {
-      // keepalived sends an advert at once ("forcing new election").
-      this.sendAndRearm(fx);
+      // keepalived sends an advert at once ("forcing new election") unless lower_prio_no_advert,
+      // and refreshes the neighbours' caches, which may have learnt the other router's MAC.
+      if (!this.p.lowerPrioNoAdvert) this.sendAndRearm(fx);
+      else this.ignore('lower-priority');
+      fx.push({ type: 'lower-prio-garp' });
       return;
     }
+    // keepalived higher_prio_send_advert: a last advert, so that the new master (with
+    // garp_lower_prio_repeat) re-announces the addresses we may have announced last.
+    if (this.p.higherPrioSendAdvert) this.send(fx, this.effective);
     if (this.p.version === 3) this.masterAdverIntMs = a.advertIntMs;
     this.masterAddress = source;
     this.masterPriority = a.priority;

@@ -16,20 +16,33 @@
  *   (255) keeps 255 whatever the weights (faults still apply);
  * - the sync group's track_script / track_interface apply to each member; an entry the
  *   instance already tracks is not counted twice.
+ * - track_file (keepalived trackers/track_file.c): the file holds a number V (0 until read).
+ *   With weight 0, V ≠ 0 is FAULT (V = 0 with reverse). Otherwise V × weight (× −1 with
+ *   reverse), clamped to −254..253, is added to the priority; −254 is FAULT instead.
+ * - track_process: the process quorum is met (ok) or not, weighted as a script's result
+ *   (default weight 1).
  *
  * Pure: results in, the RouterEvents to feed to the instance's Router out.
  */
-import type { TrackRef, VrrpInstance, VrrpScript, VrrpSyncGroup } from '../config/model.ts';
+import type { TrackFile, TrackProcess, TrackRef, VrrpInstance, VrrpScript, VrrpSyncGroup } from '../config/model.ts';
 import type { RouterEvent } from './router.ts';
 
 export interface TrackItem {
-  readonly kind: 'script' | 'interface';
+  readonly kind: 'script' | 'interface' | 'file' | 'process';
   readonly name: string;
   /** -254..254; 0: failure means FAULT */
   readonly weight: number;
   readonly reverse: boolean;
-  /** initial result: true ok/up, false failed/down, undefined not known yet */
-  readonly initial?: boolean;
+  /** initial result: true ok/up, false failed/down, undefined not known yet; files: the number, 0 */
+  readonly initial?: boolean | number;
+}
+
+/** A track_file's contribution as keepalived 2.2 computes it: a priority delta, or 'fault'. */
+export function fileStatus(value: number, weight: number, reverse: boolean): number | 'fault' {
+  if (weight === 0) return (value !== 0) !== reverse ? 'fault' : 0;
+  const s = value * weight * (reverse ? -1 : 1);
+  if (s <= -254) return 'fault';
+  return Math.min(253, s);
 }
 
 export interface TrackSpec {
@@ -41,7 +54,13 @@ export interface TrackSpec {
 export type TrackEvent = Extract<RouterEvent, { type: 'priority' } | { type: 'fault' }>;
 
 /** The tracking of one instance as configured: instance refs, then its sync group's, then the primary interface. */
-export function trackSpecFor(inst: VrrpInstance, scripts: readonly VrrpScript[], group?: VrrpSyncGroup): TrackSpec {
+export function trackSpecFor(
+  inst: VrrpInstance,
+  scripts: readonly VrrpScript[],
+  group?: VrrpSyncGroup,
+  files: readonly TrackFile[] = [],
+  processes: readonly TrackProcess[] = [],
+): TrackSpec {
   const items: TrackItem[] = [];
   const seen = new Set<string>();
   const add = (item: TrackItem): void => {
@@ -61,11 +80,31 @@ export function trackSpecFor(inst: VrrpInstance, scripts: readonly VrrpScript[],
   const addInterface = (ref: TrackRef): void => {
     add({ kind: 'interface', name: ref.name, weight: ref.weight ?? 0, reverse: ref.weightReverse ?? false });
   };
+  const fileByName = new Map(files.map((f) => [f.name, f]));
+  const addFile = (ref: TrackRef): void => {
+    const f = fileByName.get(ref.name);
+    if (!f) return;
+    const weight = ref.weight ?? f.weight;
+    const reverse = ref.weight !== undefined ? (ref.weightReverse ?? false) : (ref.weightReverse ?? f.weightReverse);
+    add({ kind: 'file', name: f.name, weight, reverse, initial: 0 });
+  };
+  const procByName = new Map(processes.map((p) => [p.name, p]));
+  const addProcess = (ref: TrackRef): void => {
+    const p = procByName.get(ref.name);
+    if (!p) return;
+    const weight = ref.weight ?? p.weight;
+    const reverse = ref.weight !== undefined ? (ref.weightReverse ?? false) : (ref.weightReverse ?? p.weightReverse);
+    add({ kind: 'process', name: p.name, weight, reverse });
+  };
   for (const r of inst.trackScripts) addScript(r);
   for (const r of inst.trackInterfaces) addInterface(r);
+  for (const r of inst.trackFiles ?? []) addFile(r);
+  for (const r of inst.trackProcesses ?? []) addProcess(r);
   if (group) {
     for (const r of group.trackScripts) addScript(r);
     for (const r of group.trackInterfaces) addInterface(r);
+    for (const r of group.trackFiles ?? []) addFile(r);
+    for (const r of group.trackProcesses ?? []) addProcess(r);
   }
   if (!inst.dontTrackPrimary) add({ kind: 'interface', name: inst.interface, weight: 0, reverse: false });
   return { instance: inst.name, configuredPriority: inst.priority, items };
@@ -75,8 +114,8 @@ const OWNER = 255;
 
 export class TrackState {
   private readonly spec: TrackSpec;
-  /** by `kind:name` */
-  private readonly results = new Map<string, boolean | undefined>();
+  /** by `kind:name`; a file's entry is its number */
+  private readonly results = new Map<string, boolean | number | undefined>();
   private lastPriority: number;
   private lastFault: { fault: boolean; reason: string };
 
@@ -87,8 +126,14 @@ export class TrackState {
     this.lastFault = this.fault;
   }
 
-  static forInstance(inst: VrrpInstance, scripts: readonly VrrpScript[], group?: VrrpSyncGroup): TrackState {
-    return new TrackState(trackSpecFor(inst, scripts, group));
+  static forInstance(
+    inst: VrrpInstance,
+    scripts: readonly VrrpScript[],
+    group?: VrrpSyncGroup,
+    files: readonly TrackFile[] = [],
+    processes: readonly TrackProcess[] = [],
+  ): TrackState {
+    return new TrackState(trackSpecFor(inst, scripts, group, files, processes));
   }
 
   get items(): readonly TrackItem[] {
@@ -103,6 +148,16 @@ export class TrackState {
   /** An interface went up or down. */
   setInterface(name: string, up: boolean): TrackEvent[] {
     return this.set('interface', name, up);
+  }
+
+  /** A tracked process's quorum is now met (true) or not. */
+  setProcess(name: string, ok: boolean): TrackEvent[] {
+    return this.set('process', name, ok);
+  }
+
+  /** A tracked file now holds `value`. */
+  setFile(name: string, value: number): TrackEvent[] {
+    return this.set('file', name, value);
   }
 
   /** The events that bring a fresh Router to this tracking state (before `start`). */
@@ -122,7 +177,12 @@ export class TrackState {
     for (const i of this.spec.items) {
       if (i.weight === 0) continue;
       const r = this.results.get(`${i.kind}:${i.name}`);
-      if (r === undefined && i.kind === 'script') continue;
+      if (typeof r === 'number') {
+        const s = fileStatus(r, i.weight, i.reverse);
+        if (s !== 'fault') total += s;
+        continue;
+      }
+      if (r === undefined && (i.kind === 'script' || i.kind === 'process')) continue;
       const ok = r ?? true;
       const m = i.reverse ? -1 : 1;
       if (ok && i.weight > 0) total += i.weight * m;
@@ -133,20 +193,31 @@ export class TrackState {
 
   get fault(): { fault: boolean; reason: string } {
     for (const i of this.spec.items) {
-      if (i.weight !== 0) continue;
       const r = this.results.get(`${i.kind}:${i.name}`);
-      if (i.kind === 'script' && r === undefined) return { fault: true, reason: `script ${i.name} has not reported yet` };
+      if (typeof r === 'number') {
+        if (fileStatus(r, i.weight, i.reverse) === 'fault') {
+          return { fault: true, reason: `file ${i.name} holds ${r} (weight ${i.weight}${i.reverse ? ' reverse' : ''})` };
+        }
+        continue;
+      }
+      if (i.weight !== 0) continue;
+      if ((i.kind === 'script' || i.kind === 'process') && r === undefined) return { fault: true, reason: `${i.kind} ${i.name} has not reported yet` };
       const ok = r ?? true;
       // keepalived: `script_ok != (multiplier == 1)` puts the instance down
       if (ok === i.reverse) {
-        const what = i.kind === 'script' ? `script ${i.name} ${ok ? 'succeeded (reverse)' : 'failed'}` : `interface ${i.name} ${ok ? 'up (reverse)' : 'down'}`;
+        const what =
+          i.kind === 'script'
+            ? `script ${i.name} ${ok ? 'succeeded (reverse)' : 'failed'}`
+            : i.kind === 'process'
+              ? `process ${i.name} ${ok ? 'has its quorum (reverse)' : 'lost its quorum'}`
+              : `interface ${i.name} ${ok ? 'up (reverse)' : 'down'}`;
         return { fault: true, reason: what };
       }
     }
     return { fault: false, reason: 'all tracked objects ok' };
   }
 
-  private set(kind: 'script' | 'interface', name: string, ok: boolean): TrackEvent[] {
+  private set(kind: TrackItem['kind'], name: string, ok: boolean | number): TrackEvent[] {
     const key = `${kind}:${name}`;
     if (!this.results.has(key)) return [];
     this.results.set(key, ok);

@@ -1,18 +1,94 @@
 /**
- * Top-level `track_file NAME { … }` (`vrrp_track_file` is keepalived's older synonym), as
- * keepalived.conf(5) "track_file" describes it, and the check that every FILE_CHECK names
- * one. The file's number, times the weight, is what a FILE_CHECK adds to its real server's
- * weight (src/check/track-file.ts).
+ * `track_file NAME { … }` and its deprecated synonym `vrrp_track_file` (keepalived 2.2
+ * trackers/track_file.c, keepalived.conf(5) "Track files"):
+ *
+ *     track_file NAME {
+ *         file PATH                      # required
+ *         weight N [reverse]             # -254..254, default 1
+ *         init_file [VALUE] [overwrite]  # VALUE default 0
+ *     }
  */
 import type { Config, SourceLoc, TrackFile } from '../model.ts';
 import { tokLoc, type Node } from '../tree.ts';
-import { arg, noExtra, parseIntStrict, type Ctx } from '../values.ts';
+import { arg, intTok, noExtra, parseIntStrict, setLoc, type Ctx } from '../values.ts';
 import { block, runBlock, simple, type BlockSpec, type Mutable } from './table.ts';
 
-/** keepalived IPVS_WEIGHT_LIMIT: weights are -limit..limit */
+export type TrackFileDraft = Omit<Mutable<TrackFile>, 'file'> & { file?: string };
+
+export const trackFileSpec: BlockSpec<TrackFileDraft> = {
+  name: 'track_file',
+  keywords: {
+    file: simple((n, d, ctx) => {
+      const t = arg(n, ctx, 0, 'a file path');
+      if (t === undefined) return;
+      noExtra(n, ctx, 1);
+      if (d.file !== undefined) {
+        ctx.sink.warn(tokLoc(t), 'duplicate', `track_file ${d.name}: file is already set to ${d.file}; \`${t.text}\` ignored`);
+        return;
+      }
+      d.file = t.text;
+    }),
+    weight: simple((n, d, ctx) => {
+      const t = arg(n, ctx, 0, 'an integer');
+      if (t === undefined) return;
+      const v = intTok(t, ctx, 'weight');
+      if (v === undefined) return;
+      d.weight = v;
+      setLoc(ctx, d, 'weight', t);
+      const r = n.args[1];
+      if (r !== undefined) {
+        const w = r.text.toLowerCase();
+        if (w === 'reverse') d.weightReverse = true;
+        else if (w === 'noreverse' || w === 'no_reverse') d.weightReverse = false;
+        else ctx.sink.error(tokLoc(r), 'bad-value', `weight: \`${r.text}\` is not reverse|noreverse`);
+      }
+      noExtra(n, ctx, 2);
+    }),
+    init_file: simple((n, d, ctx) => {
+      let value = 0;
+      let overwrite = false;
+      for (const t of n.args) {
+        if (t.text.toLowerCase() === 'overwrite') {
+          overwrite = true;
+          continue;
+        }
+        const v = intTok(t, ctx, 'init_file');
+        if (v === undefined) continue;
+        if (v < -(2 ** 31) || v > 2 ** 31 - 1) {
+          ctx.sink.error(tokLoc(t), 'range', `init_file: ${v} is not a 32-bit integer`);
+          continue;
+        }
+        // keepalived accepts any int and says so outside what a priority can use
+        if (v < -254 || v > 254) ctx.sink.warn(tokLoc(t), 'range', `init_file: ${v} is outside the sensible range -254..254`);
+        value = v;
+      }
+      d.init = { value, overwrite };
+    }),
+  },
+};
+
+export function parseTrackFile(n: Node, ctx: Ctx): TrackFile | undefined {
+  const nameTok = arg(n, ctx, 0, 'a track_file name');
+  noExtra(n, ctx, 1);
+  const kids = block(n, ctx);
+  if (nameTok === undefined || kids === undefined) return undefined;
+  const loc: SourceLoc = tokLoc(nameTok);
+  const d: TrackFileDraft = { name: nameTok.text, weight: 1, weightReverse: false, loc };
+  runBlock(kids, trackFileSpec, d, ctx);
+  if (d.file === undefined) {
+    ctx.sink.error(loc, 'missing-keyword', `track_file ${d.name} has no \`file\``);
+    return undefined;
+  }
+  const out: TrackFile = { ...d, file: d.file };
+  const l = ctx.locs.get(d);
+  if (l !== undefined) ctx.locs.set(out, l);
+  return out;
+}
+
+/** keepalived IPVS_WEIGHT_LIMIT: a FILE_CHECK's own weight is -limit..limit */
 export const TRACK_WEIGHT_LIMIT = 2147483647;
 
-/** `weight W [reverse|noreverse]`, as FILE_CHECK and track_file both take it. */
+/** `weight W [reverse|noreverse]` of a FILE_CHECK (real-server weights reach IPVS's limit). */
 export function trackWeightArg(n: Node, ctx: Ctx): { weight: number; reverse: boolean } | undefined {
   const t = arg(n, ctx, 0, 'a weight');
   if (t === undefined) return undefined;
@@ -29,74 +105,13 @@ export function trackWeightArg(n: Node, ctx: Ctx): { weight: number; reverse: bo
   return undefined;
 }
 
-interface TrackFileDraft {
-  path?: string;
-  weight: number;
-  reverse: boolean;
-  initFile?: { value: number; overwrite: boolean };
-}
-
-const trackFileSpec: BlockSpec<TrackFileDraft> = {
-  name: 'track_file',
-  keywords: {
-    file: simple((n, d, ctx) => {
-      const t = arg(n, ctx, 0, 'a file name');
-      if (t === undefined) return;
-      noExtra(n, ctx, 1);
-      d.path = t.text;
-    }),
-    weight: simple((n, d, ctx) => {
-      const w = trackWeightArg(n, ctx);
-      if (w === undefined) return;
-      d.weight = w.weight;
-      d.reverse = w.reverse;
-    }),
-    init_file: simple((n, d, ctx) => {
-      let value = 0;
-      let overwrite = false;
-      for (const t of n.args) {
-        if (t.text === 'overwrite') overwrite = true;
-        else {
-          const v = parseIntStrict(t.text);
-          if (v === undefined) {
-            ctx.sink.error(tokLoc(t), 'bad-value', `init_file: \`${t.text}\` is neither a number nor overwrite`);
-            return;
-          }
-          value = v;
-        }
-      }
-      d.initFile = { value, overwrite };
-    }),
-  },
-};
-
-export function parseTrackFile(n: Node, ctx: Ctx): TrackFile | undefined {
-  const name = arg(n, ctx, 0, 'a track_file name');
-  noExtra(n, ctx, 1);
-  const kids = block(n, ctx);
-  if (name === undefined || kids === undefined) return undefined;
-  const d: TrackFileDraft = { weight: 1, reverse: false };
-  runBlock(kids, trackFileSpec, d, ctx);
-  if (d.path === undefined) {
-    ctx.sink.error(tokLoc(n.kw), 'missing-keyword', `track_file ${name.text} has no \`file\``);
-    return undefined;
-  }
-  const tf: Mutable<TrackFile> = { name: name.text, loc: tokLoc(name), path: d.path, weight: d.weight, reverse: d.reverse };
-  if (d.initFile !== undefined) tf.initFile = d.initFile;
-  return tf;
-}
-
-/** Every FILE_CHECK must name a track_file (keepalived: "track_file %s not found"); duplicates are an error. */
-export function checkTrackFileRefs(config: Config, ctx: Ctx): void {
-  const seen = new Map<string, SourceLoc>();
-  for (const tf of config.trackFiles ?? []) {
-    if (seen.has(tf.name)) ctx.sink.error(tf.loc, 'duplicate', `track_file ${tf.name} is defined twice`);
-    seen.set(tf.name, tf.loc);
-  }
+/** Every FILE_CHECK must name a track_file (keepalived: "track_file %s not found"). */
+export function checkFileCheckRefs(config: Config, ctx: Ctx): void {
+  const names = new Set((config.trackFiles ?? []).map((tf) => tf.name));
   for (const vs of config.virtualServers) {
     for (const rs of vs.realServers) {
       for (const fc of rs.fileChecks ?? []) {
-        if (!seen.has(fc.trackFile)) ctx.sink.error(fc.loc, 'unknown-reference', `FILE_CHECK: track_file ${fc.trackFile} is not defined`);
+        if (!names.has(fc.trackFile)) ctx.sink.error(fc.loc, 'unknown-reference', `FILE_CHECK: track_file ${fc.trackFile} is not defined`);
       }
     }
   }

@@ -13,7 +13,9 @@ import type {
   SourceLoc,
   TrackRef,
   VirtualAddress,
+  RouteNextHop,
   VirtualRoute,
+  VirtualRule,
   VrrpInstance,
   VrrpScript,
   VrrpSyncGroup,
@@ -36,6 +38,7 @@ import {
   timerArg,
   type Ctx,
 } from '../values.ts';
+import { ROUTE_PROTOCOLS, ruleBlock } from './rules.ts';
 import { block, runBlock, simple, type BlockSpec, type Handler, type Mutable } from './table.ts';
 
 // ---------------------------------------------------------------- vrrp_script
@@ -179,10 +182,17 @@ function trackList(n: Node, ctx: Ctx, out: TrackRef[]): void {
 
 // ---------------------------------------------------------------- vrrp_sync_group
 
-export type SyncGroupDraft = Mutable<VrrpSyncGroup> & { members: string[]; trackScripts: TrackRef[]; trackInterfaces: TrackRef[]; memberLocs: SourceLoc[] };
+export type SyncGroupDraft = Mutable<Omit<VrrpSyncGroup, 'trackFiles' | 'trackProcesses'>> & {
+  members: string[];
+  trackScripts: TrackRef[];
+  trackInterfaces: TrackRef[];
+  trackFiles: TrackRef[];
+  trackProcesses: TrackRef[];
+  memberLocs: SourceLoc[];
+};
 
 export function newSyncGroup(name: string, loc: SourceLoc): SyncGroupDraft {
-  return { name, loc, members: [], memberLocs: [], trackScripts: [], trackInterfaces: [] };
+  return { name, loc, members: [], memberLocs: [], trackScripts: [], trackInterfaces: [], trackFiles: [], trackProcesses: [] };
 }
 
 type NotifyField = 'notifyMaster' | 'notifyBackup' | 'notifyFault' | 'notifyStop' | 'notify';
@@ -220,13 +230,19 @@ export const syncGroupSpec: BlockSpec<SyncGroupDraft> = {
     }),
     track_script: (n, g, ctx) => trackList(n, ctx, g.trackScripts),
     track_interface: (n, g, ctx) => trackList(n, ctx, g.trackInterfaces),
+    track_file: (n, g, ctx) => trackList(n, ctx, g.trackFiles),
+    track_process: (n, g, ctx) => trackList(n, ctx, g.trackProcesses),
   },
-  unsupported: [...NOTIFY_UNSUPPORTED, 'global_tracking', 'sync_group_tracking_weight', 'track_file', 'track_process', 'track_bfd'],
+  unsupported: [...NOTIFY_UNSUPPORTED, 'global_tracking', 'sync_group_tracking_weight', 'track_bfd'],
 };
 
 export function finishSyncGroup(d: SyncGroupDraft, ctx: Ctx): VrrpSyncGroup {
-  const { memberLocs, ...rest } = d;
-  const out: VrrpSyncGroup = rest;
+  const { memberLocs, trackFiles, trackProcesses, ...rest } = d;
+  const out: VrrpSyncGroup = {
+    ...rest,
+    ...(trackFiles.length > 0 ? { trackFiles } : {}),
+    ...(trackProcesses.length > 0 ? { trackProcesses } : {}),
+  };
   ctx.locs.set(out, Object.fromEntries(memberLocs.map((l, i) => [`member${i}`, l])));
   return out;
 }
@@ -250,6 +266,7 @@ export interface InstanceDraft {
   virtualIpaddress: VirtualAddress[];
   virtualIpaddressExcluded: VirtualAddress[];
   virtualRoutes: VirtualRoute[];
+  virtualRules: VirtualRule[];
   nopreempt: boolean;
   preemptDelayMs: number;
   unicastSrcIp?: string;
@@ -257,6 +274,8 @@ export interface InstanceDraft {
   mcastSrcIp?: string;
   trackInterfaces: TrackRef[];
   trackScripts: TrackRef[];
+  trackFiles: TrackRef[];
+  trackProcesses: TrackRef[];
   dontTrackPrimary: boolean;
   notifyMaster?: ScriptCommand;
   notifyBackup?: ScriptCommand;
@@ -272,6 +291,8 @@ export interface InstanceDraft {
   garpMasterRefreshRepeat?: number;
   garpLowerPrioDelayMs?: number;
   garpLowerPrioRepeat?: number;
+  lowerPrioNoAdvert?: boolean;
+  higherPrioSendAdvert?: boolean;
   accept?: boolean;
   strictMode?: boolean;
 }
@@ -284,11 +305,14 @@ export function newInstance(name: string, loc: SourceLoc): InstanceDraft {
     virtualIpaddress: [],
     virtualIpaddressExcluded: [],
     virtualRoutes: [],
+    virtualRules: [],
     nopreempt: false,
     preemptDelayMs: 0,
     unicastPeers: [],
     trackInterfaces: [],
     trackScripts: [],
+    trackFiles: [],
+    trackProcesses: [],
     dontTrackPrimary: false,
     vmacXmitBase: false,
   };
@@ -299,7 +323,7 @@ type I = InstanceDraft;
 const VIP_FLAGS = new Set(['home', '-nodad', 'nodad', 'mngtmpaddr', 'autojoin', 'no_track', 'use_vmac']);
 
 /** `ADDR[/LEN] [brd B] [dev X] [scope S] [label L] [peer P] [noprefixroute] ...` */
-function vipLine(k: Node, ctx: Ctx): VirtualAddress | undefined {
+export function vipLine(k: Node, ctx: Ctx): VirtualAddress | undefined {
   // keepalived: "VRRP parsed invalid IP X. skipping IP..." — the line is dropped, the
   // instance runs on.
   const slash = k.kw.text.indexOf('/');
@@ -323,7 +347,7 @@ function vipLine(k: Node, ctx: Ctx): VirtualAddress | undefined {
       continue;
     }
     const val = a[i + 1];
-    const known = ['dev', 'label', 'scope', 'brd', 'broadcast', 'peer', 'preferred_lft'];
+    const known = ['dev', 'label', 'scope', 'brd', 'broadcast', 'peer', 'preferred_lft', 'track_group'];
     if (!known.includes(opt)) {
       // keepalived: "Unknown configuration entry 'X' for ip address - ignoring"; the address stays
       ctx.sink.warn(tokLoc(t), 'bad-value', `virtual address: unknown option \`${t.text}\` (expected dev, label, scope, brd, peer, noprefixroute ...); ignored, as keepalived does`);
@@ -337,8 +361,8 @@ function vipLine(k: Node, ctx: Ctx): VirtualAddress | undefined {
     if (opt === 'dev') v.dev = val.text;
     else if (opt === 'label') v.label = val.text;
     else if (opt === 'scope') v.scope = val.text.toLowerCase();
-    else if (opt === 'preferred_lft') {
-      ctx.sink.warn(tokLoc(t), 'unsupported-option', 'virtual address option `preferred_lft` is not implemented by vigil; ignored');
+    else if (opt === 'preferred_lft' || opt === 'track_group') {
+      ctx.sink.warn(tokLoc(t), 'unsupported-option', `virtual address option \`${opt}\` is not implemented by vigil; ignored`);
     } else {
       const ip = ipTok(val, ctx, `virtual address ${opt}`);
       if (ip === undefined) return undefined;
@@ -365,14 +389,21 @@ function vipBlock(n: Node, ctx: Ctx, out: VirtualAddress[]): void {
 
 const ROUTE_TYPES = new Set(['blackhole', 'unreachable', 'prohibit', 'throw', 'local', 'broadcast', 'anycast', 'multicast', 'nat', 'unicast']);
 /** route options that take one value and are not modelled */
-const ROUTE_VALUE_OPTS = new Set(['protocol', 'proto', 'tos', 'dsfield', 'realms', 'mtu', 'advmss', 'rtt', 'rttvar', 'reordering', 'window', 'cwnd', 'ssthresh', 'initcwnd', 'initrwnd', 'features', 'quickack', 'congctl', 'pref', 'fastopen_no_cookie', 'ttl-propagate', 'hoplimit', 'or']);
-const ROUTE_FLAGS = new Set(['onlink', 'no_track', 'lock']);
+const ROUTE_VALUE_OPTS = new Set(['realms', 'rtt', 'rttvar', 'rto_min', 'congctl', 'pref', 'ttl-propagate', 'vrf', 'track_group', 'expires', 'encap']);
+/** route metrics written as a plain integer (ip-route(8)); RTAX_* in the netlink layer */
+export const ROUTE_INT_METRICS = new Set(['mtu', 'advmss', 'window', 'cwnd', 'ssthresh', 'initcwnd', 'initrwnd', 'hoplimit', 'reordering', 'quickack', 'fastopen_no_cookie']);
+/** route metrics that ip(8) lets an operator `lock`: `mtu lock 1400` */
+const LOCKABLE = new Set(['mtu', 'advmss', 'rtt', 'rttvar', 'reordering', 'window', 'cwnd', 'ssthresh', 'initcwnd', 'initrwnd', 'hoplimit', 'rto_min']);
+/** what `features` takes */
+const ROUTE_FEATURES = new Set(['ecn']);
+const ROUTE_FLAGS = new Set(['no_track', 'append', 'prepend', 'add']);
 
-/** `[src IP] [to] PREFIX|default [via|gw IP] [dev X] [scope S] [table N] [metric N] ...` */
-function routeLine(k: Node, ctx: Ctx): VirtualRoute | undefined {
+/** `[src IP] [to] PREFIX|default [via|gw IP [or IP]] [dev X] [scope S] [table N] [metric N] [proto P] ...` */
+export function routeLine(k: Node, ctx: Ctx): VirtualRoute | undefined {
   const words = [k.kw, ...k.args];
   const r: Partial<Mutable<VirtualRoute>> & { loc: SourceLoc } = { loc: tokLoc(k.kw) };
   let dest: (typeof words)[number] | undefined;
+  const hops: Array<Mutable<RouteNextHop>> = [];
   for (let i = 0; i < words.length; i++) {
     const t = words[i]!;
     const w = t.text.toLowerCase();
@@ -385,12 +416,57 @@ function routeLine(k: Node, ctx: Ctx): VirtualRoute | undefined {
       i++;
       return true;
     };
-    if (w === 'src' || w === 'via' || w === 'gw') {
+    if (w === 'nexthop') {
+      hops.push({});
+      continue;
+    }
+    const hop = hops[hops.length - 1];
+    if (hop !== undefined && (w === 'via' || w === 'gw' || w === 'dev' || w === 'weight' || w === 'onlink')) {
+      // after `nexthop`, these belong to that hop
+      if (w === 'onlink') {
+        hop.onlink = true;
+        continue;
+      }
+      if (!need()) return undefined;
+      if (w === 'dev') hop.dev = val!.text;
+      else if (w === 'weight') {
+        const n = intTok(val!, ctx, 'nexthop weight');
+        if (n === undefined) return undefined;
+        if (n < 1 || n > 256) {
+          ctx.sink.error(tokLoc(val!), 'range', `nexthop weight ${n} is not in 1..256`);
+          return undefined;
+        }
+        hop.weight = n;
+      } else {
+        const ip = ipTok(val!, ctx, 'nexthop via');
+        if (ip === undefined) return undefined;
+        hop.via = ip.address;
+      }
+      continue;
+    }
+    if (w === 'onlink') {
+      r.onlink = true;
+      continue;
+    }
+    if (w === 'src' || w === 'via' || w === 'gw' || w === 'or') {
       if (!need()) return undefined;
       const ip = ipTok(val!, ctx, `virtual route ${w}`);
       if (ip === undefined) return undefined;
       if (w === 'src') r.src = ip.address;
+      else if (w === 'or') r.orVia = ip.address;
       else r.via = ip.address;
+      continue;
+    }
+    if (w === 'proto' || w === 'protocol') {
+      if (!need()) return undefined;
+      const named = ROUTE_PROTOCOLS[val!.text.toLowerCase()];
+      const n = named ?? intTok(val!, ctx, `virtual route ${w}`);
+      if (n === undefined) return undefined;
+      if (n < 0 || n > 255) {
+        ctx.sink.error(tokLoc(val!), 'range', `virtual route ${w}: ${n} is not in 0..255`);
+        return undefined;
+      }
+      r.protocol = n;
       continue;
     }
     if (w === 'to') {
@@ -416,7 +492,45 @@ function routeLine(k: Node, ctx: Ctx): VirtualRoute | undefined {
       r.type = w;
       continue;
     }
+    if (ROUTE_INT_METRICS.has(w)) {
+      const locked = LOCKABLE.has(w) && val?.text.toLowerCase() === 'lock';
+      if (locked) i++;
+      const v = words[i + 1];
+      if (v === undefined) {
+        ctx.sink.error(tokLoc(t), 'missing-value', `virtual route: \`${t.text}\` needs a value`);
+        return undefined;
+      }
+      i++;
+      const n = intTok(v, ctx, `virtual route ${w}`);
+      if (n === undefined) return undefined;
+      if (n < 0 || n > 0xffffffff) {
+        ctx.sink.error(tokLoc(v), 'range', `virtual route ${w}: ${n} is not in 0..4294967295`);
+        return undefined;
+      }
+      r.metrics = { ...r.metrics, [w]: n };
+      if (locked) r.lockedMetrics = [...(r.lockedMetrics ?? []), w];
+      continue;
+    }
+    if (w === 'tos' || w === 'dsfield') {
+      if (!need()) return undefined;
+      const text = val!.text;
+      const n = /^0x[0-9a-f]{1,2}$/i.test(text) ? Number.parseInt(text.slice(2), 16) : intTok(val!, ctx, `virtual route ${w}`);
+      if (n === undefined) return undefined;
+      if (n < 0 || n > 255) {
+        ctx.sink.error(tokLoc(val!), 'range', `virtual route ${w}: ${n} is not in 0..255`);
+        return undefined;
+      }
+      r.tos = n;
+      continue;
+    }
+    if (w === 'features') {
+      if (!need()) return undefined;
+      if (ROUTE_FEATURES.has(val!.text.toLowerCase())) r.ecn = true;
+      else ctx.sink.warn(tokLoc(val!), 'unsupported-option', `virtual route: feature \`${val!.text}\` is not implemented by vigil; ignored`);
+      continue;
+    }
     if (ROUTE_VALUE_OPTS.has(w)) {
+      if (LOCKABLE.has(w) && val?.text.toLowerCase() === 'lock') i++;
       if (!need()) return undefined;
       ctx.sink.warn(tokLoc(t), 'unsupported-option', `virtual route option \`${t.text}\` is not implemented by vigil; ignored`);
       continue;
@@ -437,7 +551,7 @@ function routeLine(k: Node, ctx: Ctx): VirtualRoute | undefined {
     return undefined;
   }
   if (dest.text.toLowerCase() === 'default') {
-    const fam = r.via?.includes(':') || r.src?.includes(':') ? 6 : 4;
+    const fam = r.via?.includes(':') || r.src?.includes(':') || hops.some((h) => h.via?.includes(':')) ? 6 : 4;
     r.to = fam === 4 ? '0.0.0.0' : '::';
     r.prefixLen = 0;
     r.family = fam;
@@ -448,7 +562,18 @@ function routeLine(k: Node, ctx: Ctx): VirtualRoute | undefined {
     r.prefixLen = p.prefixLen;
     r.family = p.family;
   }
-  for (const [f, v] of [['via', r.via], ['src', r.src]] as const) {
+  if (r.orVia !== undefined && r.via === undefined) {
+    ctx.sink.error(tokLoc(k.kw), 'missing-value', 'virtual route: `or` needs a `via` gateway before it');
+    return undefined;
+  }
+  if (hops.length > 0) {
+    if (r.via !== undefined || r.orVia !== undefined) {
+      ctx.sink.error(tokLoc(k.kw), 'bad-value', 'virtual route: `nexthop` and `via` / `or` cannot be mixed');
+      return undefined;
+    }
+    r.nexthops = hops;
+  }
+  for (const [f, v] of [['via', r.via], ['src', r.src], ['or', r.orVia], ...hops.map((h) => ['nexthop via', h.via] as const)] as const) {
     if (v !== undefined && (v.includes(':') ? 6 : 4) !== r.family) {
       ctx.sink.error(tokLoc(k.kw), 'family-mismatch', `virtual route: ${f} ${v} is not of the destination's family (IPv${r.family})`);
       return undefined;
@@ -613,6 +738,10 @@ export const instanceSpec: BlockSpec<I> = {
         if (r !== undefined) d.virtualRoutes.push(r);
       }
     },
+    virtual_rules: (n, d, ctx) => {
+      const kids = block(n, ctx);
+      if (kids !== undefined) d.virtualRules.push(...ruleBlock(kids, ctx, 'virtual rule'));
+    },
     nopreempt: flag((d) => {
       d.nopreempt = true;
     }),
@@ -643,6 +772,8 @@ export const instanceSpec: BlockSpec<I> = {
     },
     track_interface: (n, d, ctx) => trackList(n, ctx, d.trackInterfaces),
     track_script: (n, d, ctx) => trackList(n, ctx, d.trackScripts),
+    track_file: (n, d, ctx) => trackList(n, ctx, d.trackFiles),
+    track_process: (n, d, ctx) => trackList(n, ctx, d.trackProcesses),
     dont_track_primary: flag((d) => {
       d.dontTrackPrimary = true;
     }),
@@ -680,6 +811,14 @@ export const instanceSpec: BlockSpec<I> = {
       const v = boolArg(n, ctx);
       if (v !== undefined) d.strictMode = v;
     }),
+    lower_prio_no_advert: simple((n, d, ctx) => {
+      const v = boolArg(n, ctx);
+      if (v !== undefined) d.lowerPrioNoAdvert = v;
+    }),
+    higher_prio_send_advert: simple((n, d, ctx) => {
+      const v = boolArg(n, ctx);
+      if (v !== undefined) d.higherPrioSendAdvert = v;
+    }),
   },
   unsupported: [
     ...NOTIFY_UNSUPPORTED,
@@ -688,12 +827,8 @@ export const instanceSpec: BlockSpec<I> = {
     'lvs_sync_daemon_interface',
     'garp_extra_if',
     'down_timer_adverts',
-    'lower_prio_no_advert',
-    'higher_prio_send_advert',
-    'track_file',
     'track_process',
     'track_bfd',
-    'virtual_rules',
     'mcast_dst_ip',
     'track_src_ip',
     'check_unicast_src',
@@ -713,6 +848,14 @@ export const instanceSpec: BlockSpec<I> = {
     smtp_alert_vrrp: 'use smtp_alert',
   },
 };
+
+/** A `global_defs` boolean kept raw in `other` (`KEYWORD [BOOL]`, no value: true). */
+function globalBool(g: GlobalDefs, kw: string): boolean | undefined {
+  const v = g.other[kw];
+  if (v === undefined) return undefined;
+  const w = v[0]?.toLowerCase();
+  return w === undefined || w === 'on' || w === 'true' || w === 'yes';
+}
 
 /** Apply defaults that depend on global_defs and on the instance's addresses. */
 export function finishInstance(d: I, g: GlobalDefs, ctx: Ctx): VrrpInstance | undefined {
@@ -805,6 +948,9 @@ export function finishInstance(d: I, g: GlobalDefs, ctx: Ctx): VrrpInstance | un
     strictMode,
   };
   if (authentication !== undefined) inst.authentication = authentication;
+  if (d.trackFiles.length > 0) inst.trackFiles = d.trackFiles;
+  if (d.trackProcesses.length > 0) inst.trackProcesses = d.trackProcesses;
+  if (d.virtualRules.length > 0) inst.virtualRules = d.virtualRules;
   if (d.unicastSrcIp !== undefined) inst.unicastSrcIp = d.unicastSrcIp;
   if (d.mcastSrcIp !== undefined) inst.mcastSrcIp = d.mcastSrcIp;
   for (const f of ['notifyMaster', 'notifyBackup', 'notifyFault', 'notifyStop', 'notify'] as const) {
@@ -817,6 +963,12 @@ export function finishInstance(d: I, g: GlobalDefs, ctx: Ctx): VrrpInstance | un
   if (lpd !== undefined) inst.garpLowerPrioDelayMs = lpd;
   const lpr = d.garpLowerPrioRepeat ?? g.vrrpGarpLowerPrioRepeat;
   if (lpr !== undefined) inst.garpLowerPrioRepeat = lpr;
+  // keepalived: the instance's word, else global_defs', else strict mode (the RFC) decides;
+  // strict mode cannot clear lower_prio_no_advert nor set higher_prio_send_advert
+  const lpna = strictMode ? true : (d.lowerPrioNoAdvert ?? globalBool(g, 'vrrp_lower_prio_no_advert'));
+  if (lpna === true) inst.lowerPrioNoAdvert = true;
+  const hpsa = strictMode ? false : (d.higherPrioSendAdvert ?? globalBool(g, 'vrrp_higher_prio_send_advert'));
+  if (hpsa === true) inst.higherPrioSendAdvert = true;
   const l = ctx.locs.get(d);
   if (l !== undefined) ctx.locs.set(inst, l);
   const pl = ctx.locs.get(d.unicastPeers);

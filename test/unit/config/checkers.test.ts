@@ -166,7 +166,7 @@ test('track_file and FILE_CHECK: the check takes the file\'s weight unless it gi
       'virtual_server 10.0.0.1 80 {\n real_server 10.0.0.2 80 {\n  FILE_CHECK {\n   track_file drain\n  }\n  FILE_CHECK {\n   track_file old\n   weight 0\n  }\n }\n}\n',
   );
   t.deepEqual(
-    c.trackFiles!.map((f) => ({ name: f.name, path: f.path, weight: f.weight, reverse: f.reverse, init: f.initFile })),
+    c.trackFiles!.map((f) => ({ name: f.name, path: f.file, weight: f.weight, reverse: f.weightReverse, init: f.init })),
     [
       { name: 'drain', path: '/run/drain', weight: 5, reverse: true, init: { value: 3, overwrite: true } },
       { name: 'old', path: '/run/old', weight: 1, reverse: false, init: undefined },
@@ -183,7 +183,7 @@ test('FILE_CHECK: an unknown track_file, a missing track_file line or file, a ba
   t.deepEqual(diags(rsWith('   track_file nope')), [['unknown-reference', 'error', 3, 3]]);
   t.deepEqual(diags(rsWith('   weight 2')), [['missing-keyword', 'error', 3, 3]]);
   t.deepEqual(diags(`track_file a {\n weight 1\n}\n${rsWith('   track_file a')}`), [
-    ['missing-keyword', 'error', 1, 1],
+    ['missing-keyword', 'error', 1, 12],
     ['unknown-reference', 'error', 6, 3],
   ]);
   t.deepEqual(diags(`track_file a {\n file /x\n}\n${rsWith('   track_file a\n   weight 3 sideways')}`), [['bad-value', 'error', 8, 13]]);

@@ -696,7 +696,7 @@ test('structure: unmatched braces, misplaced blocks, stray blocks, unknown top-l
   t.deepEqual(diags('global_defs {\n router_id x {\n }\n}\n'), [['unexpected-block', 'warning', 2, 14]]);
   t.deepEqual(diags('global_def {\n}\n'), [['unknown-keyword', 'warning', 1, 1]]);
   t.regex(parse('global_def {\n}\n').diagnostics[0]!.message, /did you mean `global_defs`/);
-  t.deepEqual(diags('static_ipaddress {\n}\n'), [['unsupported-keyword', 'warning', 1, 1]]);
+  t.deepEqual(diags('bfd_instance {\n}\n'), [['unsupported-keyword', 'warning', 1, 1]]);
   t.deepEqual(diags('global_defs\n'), [['missing-block', 'error', 1, 1]]);
   t.deepEqual(diags('vrrp_instance {\n}\n'), [['missing-value', 'error', 1, 1]]);
   t.deepEqual(diags('zzzzzzzzzz\n'), [['unknown-keyword', 'warning', 1, 1]]);

@@ -45,7 +45,7 @@ test('becoming MASTER: advert first, then transition and take-over, then the adv
 
 test('a master sends an advert every advert interval, on schedule', (t) => {
   const sim = new Sim();
-  const a = sim.add('a', params({ priority: 255 }));
+  const a = sim.add('a', params({ priority: 255, initialState: 'MASTER' }));
   a.handle({ type: 'start' });
   sim.run(10_000);
   const at = sim.sentBy('a').map((s) => s.at);
@@ -53,15 +53,27 @@ test('a master sends an advert every advert interval, on schedule', (t) => {
   t.true(sim.sentBy('a').every((s) => s.advert.priority === 255));
 });
 
-test('priority 255 (address owner) goes MASTER at once, whatever `state` says', (t) => {
-  for (const initialState of ['MASTER', 'BACKUP'] as const) {
-    const sim = new Sim();
-    const a = sim.add('a', params({ priority: 255, initialState }));
-    const fx = a.handle({ type: 'start' });
-    t.deepEqual(types(fx), ['send-advert 255', 'transition INIT->MASTER', 'take-over', 'arm-timer advert']);
-    t.regex((fx[1] as { reason: string }).reason, /priority 255/);
-    t.is(a.state, 'MASTER');
-  }
+test('priority 255 (address owner) with state MASTER goes MASTER at once', (t) => {
+  const sim = new Sim();
+  const a = sim.add('a', params({ priority: 255, initialState: 'MASTER' }));
+  const fx = a.handle({ type: 'start' });
+  t.deepEqual(types(fx), ['send-advert 255', 'transition INIT->MASTER', 'take-over', 'arm-timer advert']);
+  t.regex((fx[1] as { reason: string }).reason, /priority 255/);
+  t.is(a.state, 'MASTER');
+});
+
+test('priority 255 with state BACKUP starts BACKUP and takes over after the master-down interval (keepalived 2.2.7)', (t) => {
+  const sim = new Sim();
+  const a = sim.add('a', params({ priority: 255, initialState: 'BACKUP' }));
+  const fx = a.handle({ type: 'start' });
+  t.deepEqual(types(fx), ['transition INIT->BACKUP', 'arm-timer master-down']);
+  t.regex((fx[0] as { reason: string }).reason, /priority 255 with state BACKUP/);
+  const down = masterDownIntervalMs(2, 255, 1000); // 3000 ms: skew (256 − 255) / 256 s rounds into it
+  near(t, a.timers.get('master-down'), down, 'master-down due');
+  sim.runUntil(down - 0.001);
+  t.is(a.state, 'BACKUP');
+  sim.runUntil(down);
+  t.is(a.state, 'MASTER');
 });
 
 test('election: the higher priority wins, the other stays BACKUP and keeps resetting its down timer', (t) => {
@@ -136,7 +148,7 @@ test('stop as BACKUP cancels the master-down timer; start again works', (t) => {
 
 test('MASTER receiving priority 0 sends an advert at once and re-arms its advert timer', (t) => {
   const sim = new Sim();
-  const a = sim.add('a', params({ priority: 255 }));
+  const a = sim.add('a', params({ priority: 255, initialState: 'MASTER' }));
   a.handle({ type: 'start' });
   sim.run(400);
   const fx = a.handle({ type: 'advert', source: '10.211.0.9', advert: { version: 2, vrid: 51, priority: 0, advertIntMs: 1000, addresses: ['10.211.0.100'], authType: 0 } });
@@ -145,15 +157,36 @@ test('MASTER receiving priority 0 sends an advert at once and re-arms its advert
   t.is(a.state, 'MASTER');
 });
 
-test('MASTER receiving a lower priority advert sends an advert at once (keepalived: forcing new election)', (t) => {
+test('MASTER receiving a lower priority advert sends an advert at once (keepalived: forcing new election) and gratuitous ARPs again', (t) => {
   const sim = new Sim();
   const a = sim.add('a', params({ priority: 150, primaryAddress: '10.211.0.1' }));
   a.handle({ type: 'start' });
   sim.run(DOWN_150 + 100);
   t.is(a.state, 'MASTER');
   const fx = a.handle({ type: 'advert', source: '10.211.0.2', advert: { version: 2, vrid: 51, priority: 100, advertIntMs: 1000, addresses: ['10.211.0.100'], authType: 0 } });
-  t.deepEqual(types(fx), ['send-advert 150', 'arm-timer advert']);
+  t.deepEqual(types(fx), ['send-advert 150', 'arm-timer advert', 'lower-prio-garp']);
   t.is(a.state, 'MASTER');
+});
+
+test('lower_prio_no_advert: a lower priority is not answered (RFC 5798 §6.4.3), the gratuitous ARPs still go', (t) => {
+  const sim = new Sim();
+  const a = sim.add('a', params({ priority: 150, primaryAddress: '10.211.0.1', lowerPrioNoAdvert: true }));
+  a.handle({ type: 'start' });
+  sim.run(DOWN_150 + 100);
+  const fx = a.handle({ type: 'advert', source: '10.211.0.2', advert: { version: 2, vrid: 51, priority: 100, advertIntMs: 1000, addresses: ['10.211.0.100'], authType: 0 } });
+  t.deepEqual(types(fx), ['lower-prio-garp']);
+  t.is(a.state, 'MASTER');
+});
+
+test('higher_prio_send_advert: one advert at its own priority before stepping down', (t) => {
+  const sim = new Sim();
+  const a = sim.add('a', params({ priority: 100, primaryAddress: '10.211.0.1', higherPrioSendAdvert: true }));
+  a.handle({ type: 'start' });
+  sim.run(DOWN_100 + 100);
+  t.is(a.state, 'MASTER');
+  const fx = a.handle({ type: 'advert', source: '10.211.0.2', advert: { version: 2, vrid: 51, priority: 150, advertIntMs: 1000, addresses: ['10.211.0.100'], authType: 0 } });
+  t.deepEqual(types(fx).slice(0, 2), ['send-advert 100', 'cancel-timer advert']);
+  t.is(a.state, 'BACKUP');
 });
 
 test('MASTER receiving a higher priority advert goes BACKUP and releases its VIPs', (t) => {
@@ -282,7 +315,7 @@ test('addresses compare as unsigned numbers, IPv4 and IPv6', (t) => {
 
 test('an advert from our own address at equal priority is ignored and counted', (t) => {
   const sim = new Sim();
-  const a = sim.add('a', params({ priority: 255, primaryAddress: '10.211.0.1' }));
+  const a = sim.add('a', params({ priority: 255, initialState: 'MASTER', primaryAddress: '10.211.0.1' }));
   a.handle({ type: 'start' });
   const fx = a.handle({ type: 'advert', source: '10.211.0.1', advert: a.router.advert() });
   t.deepEqual(fx, []);
@@ -291,8 +324,8 @@ test('an advert from our own address at equal priority is ignored and counted', 
 
 test('two address owners: the one that sees the other with a higher address steps down to 254 (keepalived)', (t) => {
   const sim = new Sim();
-  const a = sim.add('a', params({ priority: 255, primaryAddress: '10.211.0.1' }));
-  const b = sim.add('b', params({ priority: 255, primaryAddress: '10.211.0.2' }));
+  const a = sim.add('a', params({ priority: 255, initialState: 'MASTER', primaryAddress: '10.211.0.1' }));
+  const b = sim.add('b', params({ priority: 255, initialState: 'MASTER', primaryAddress: '10.211.0.2' }));
   a.handle({ type: 'start' });
   sim.run(500);
   b.handle({ type: 'start' });
@@ -344,7 +377,7 @@ test('fault as BACKUP cancels the master-down timer; the owner goes straight bac
   const b = sim.add('b', params());
   b.handle({ type: 'start' });
   t.deepEqual(types(b.handle({ type: 'fault', fault: true, reason: 'x' })), ['cancel-timer master-down', 'transition BACKUP->FAULT']);
-  const o = sim.add('o', params({ priority: 255 }));
+  const o = sim.add('o', params({ priority: 255, initialState: 'MASTER' }));
   o.handle({ type: 'start' });
   o.handle({ type: 'fault', fault: true, reason: 'x' });
   t.deepEqual(types(o.handle({ type: 'fault', fault: false, reason: 'y' })), ['send-advert 255', 'transition FAULT->MASTER', 'take-over', 'arm-timer advert']);
@@ -414,7 +447,7 @@ test('priority change in BACKUP moves the down timer by the change in Skew_Time 
 
 test('the owner ignores priority changes (keepalived: weights do not apply to 255)', (t) => {
   const sim = new Sim();
-  const o = sim.add('o', params({ priority: 255 }));
+  const o = sim.add('o', params({ priority: 255, initialState: 'MASTER' }));
   o.handle({ type: 'start' });
   t.deepEqual(o.handle({ type: 'priority', priority: 100 }), []);
   t.is(o.router.priority, 255);
@@ -501,10 +534,10 @@ test('snapshot / restore of a BACKUP: the restored router takes over when the or
 
 test('snapshot / restore of a MASTER: resume re-advertises and re-takes its VIPs', (t) => {
   const sim = new Sim();
-  const a = sim.add('a', params({ priority: 255 }));
+  const a = sim.add('a', params({ priority: 255, initialState: 'MASTER' }));
   a.handle({ type: 'start' });
   sim.run(300);
-  const r = Router.restore(params({ priority: 255 }), a.router.snapshot(), sim.now);
+  const r = Router.restore(params({ priority: 255, initialState: 'MASTER' }), a.router.snapshot(), sim.now);
   t.is(r.state, 'MASTER');
   t.deepEqual(types(r.resume()), ['send-advert 255', 'take-over', 'arm-timer advert']);
   t.throws(() => Router.restore(params(), { ...a.router.snapshot(), v: 2 as 1 }, sim.now), { message: /snapshot version/ });
@@ -512,7 +545,7 @@ test('snapshot / restore of a MASTER: resume re-advertises and re-takes its VIPs
 
 test('stale timer events are ignored and counted', (t) => {
   const sim = new Sim();
-  const a = sim.add('a', params({ priority: 255 }));
+  const a = sim.add('a', params({ priority: 255, initialState: 'MASTER' }));
   a.handle({ type: 'start' });
   t.deepEqual(a.handle({ type: 'timer', timer: 'master-down' }), []);
   t.deepEqual(a.handle({ type: 'timer', timer: 'preempt-delay' }), []);

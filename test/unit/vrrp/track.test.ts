@@ -102,3 +102,54 @@ test('the sync group tracking applies to the member; duplicates count once; unkn
   ts.setInterface('eth9', false);
   t.true(ts.fault.fault);
 });
+
+test('track_file: value × weight moves the priority; ≤ -254 is FAULT; weight 0 makes any non-zero value FAULT (keepalived)', (t) => {
+  const file = (name: string, weight: number, weightReverse = false) => ({ name, file: `/run/${name}`, weight, weightReverse, loc });
+  const ts = TrackState.forInstance(instance({ priority: 100, trackFiles: [{ name: 'w', loc }, { name: 'z', weight: 0, loc }] }), [], undefined, [file('w', -10), file('z', 5)]);
+  t.is(ts.effectivePriority, 100, 'a file not read yet holds 0');
+  t.deepEqual(ts.setFile('w', 3), [{ type: 'priority', priority: 70 }]);
+  t.deepEqual(ts.setFile('w', -2), [{ type: 'priority', priority: 120 }]);
+  t.deepEqual(
+    ts.setFile('w', 26),
+    [{ type: 'priority', priority: 100 }, { type: 'fault', fault: true, reason: 'file w holds 26 (weight -10)' }],
+    '-260 is FAULT; its contribution leaves the priority',
+  );
+  t.is(ts.effectivePriority, 100);
+  t.deepEqual(ts.setFile('w', 25), [{ type: 'priority', priority: 1 }, { type: 'fault', fault: false, reason: 'all tracked objects ok' }], '-250 clamps the priority to 1');
+  ts.setFile('w', 0);
+  t.deepEqual(ts.setFile('z', 1), [{ type: 'fault', fault: true, reason: 'file z holds 1 (weight 0)' }]);
+  t.deepEqual(ts.setFile('z', 0), [{ type: 'fault', fault: false, reason: 'all tracked objects ok' }]);
+  const rev = TrackState.forInstance(instance({ trackFiles: [{ name: 'r', loc }] }), [], undefined, [file('r', 0, true)]);
+  t.true(rev.fault.fault, 'weight 0 reverse: 0 is the fault');
+  rev.setFile('r', 2);
+  t.false(rev.fault.fault);
+  const big = TrackState.forInstance(instance({ priority: 100, trackFiles: [{ name: 'b', loc }] }), [], undefined, [file('b', 254)]);
+  big.setFile('b', 1000);
+  t.is(big.effectivePriority, 254, 'the contribution is clamped to 253, the priority to 254');
+  t.false(big.fault.fault);
+});
+
+test('track_process: the quorum status weighs as a script result; default weight 1; weight 0 loses it to FAULT', (t) => {
+  const proc = (name: string, weight: number) => ({
+    name,
+    process: name,
+    params: [],
+    paramMatch: 'none' as const,
+    fullCommand: false,
+    weight,
+    weightReverse: false,
+    quorum: 1,
+    forkDelayMs: 0,
+    terminateDelayMs: 0,
+    loc,
+  });
+  const inst = instance({ priority: 100, trackProcesses: [{ name: 'up', loc }, { name: 'down', loc }, { name: 'gate', weight: 0, loc }] });
+  const ts = TrackState.forInstance(inst, [], undefined, [], [proc('up', 1), proc('down', -30), proc('gate', 5)]);
+  t.like(ts.fault, { fault: true, reason: 'process gate has not reported yet' });
+  ts.setProcess('up', true);
+  ts.setProcess('down', true);
+  t.deepEqual(ts.setProcess('gate', true), [{ type: 'fault', fault: false, reason: 'all tracked objects ok' }]);
+  t.is(ts.effectivePriority, 101);
+  t.deepEqual(ts.setProcess('down', false), [{ type: 'priority', priority: 71 }]);
+  t.deepEqual(ts.setProcess('gate', false), [{ type: 'fault', fault: true, reason: 'process gate lost its quorum' }]);
+});
