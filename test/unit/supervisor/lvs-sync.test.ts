@@ -23,3 +23,11 @@ test('the old form: lvs_sync_daemon_interface in the instance, without a warning
   t.deepEqual(r.diagnostics, []);
   t.deepEqual(lvsSyncSpec(r.config!), { spec: { instance: 'VI_1', daemon: { ifname: 'eth1', syncId: 0 } } });
 });
+
+test('lvs_sync_daemon naming no instance is an error', (t) => {
+  const r = parseConfigTextFull('global_defs {\n lvs_sync_daemon eth1 VI_9\n}\n' + inst(), 't.conf', { configId: 'n', interfaceExists: () => true });
+  t.deepEqual(
+    r.diagnostics.map((d) => d.code),
+    ['unknown-reference'],
+  );
+});
