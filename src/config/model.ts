@@ -326,6 +326,8 @@ export interface VrrpInstance {
    * the pacing (the interface, or the garp_group's interfaces together). Absent: no spacing.
    */
   readonly garpPacing?: { readonly group: string; readonly arpIntervalMs: number; readonly naIntervalMs: number };
+  /** `lvs_sync_daemon_interface IFACE` (keepalived's old form of global lvs_sync_daemon IFACE THIS-INSTANCE) */
+  readonly lvsSyncDaemonInterface?: string;
   readonly accept: boolean;
   readonly strictMode: boolean;
   /** the vrrp_sync_group this instance belongs to, filled in by the parser */

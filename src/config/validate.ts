@@ -187,6 +187,15 @@ export function validateConfig(config: Config, locs: FieldLocs, opts: ValidateOp
     }
   }
 
+  // lvs_sync_daemon IFACE INSTANCE …: the instance must exist (keepalived refuses the line otherwise)
+  const syncWords = config.globalDefs.other['lvs_sync_daemon'];
+  if (syncWords !== undefined) {
+    const iname = syncWords[1];
+    const gl = { file: config.files[0] ?? '', line: 1, col: 1 };
+    if (iname === undefined) sink.error(gl, 'missing-value', 'lvs_sync_daemon needs an interface and a vrrp_instance');
+    else if (!byName.has(iname)) sink.error(gl, 'unknown-reference', `lvs_sync_daemon: ${iname} names no vrrp_instance`);
+  }
+
   // ---------------------------------------------------------------- vrrp_sync_group
   const groupNames = new Set<string>();
   const claimed = new Map<string, string>();

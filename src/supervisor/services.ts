@@ -22,6 +22,7 @@ import { createMetrics, startMetricsServer, type Metrics, type MetricsServer, ty
 import { createNotifier, createScriptPreparer, type Notifier, type VrrpNotifyState } from './notify.ts';
 import type { DaemonOptions } from './options.ts';
 import { checkScript, defaultScriptUser, mayRun, resolveUser, type ScriptUser } from './script-security.ts';
+import { LvsSync, lvsSyncSpec } from './lvs-sync.ts';
 import { StaticState } from './static-state.ts';
 import { Tracking } from './tracking.ts';
 import type { TransitionEvent, VrrpHost } from './vrrp-host.ts';
@@ -57,6 +58,8 @@ export class Services {
   private tracking?: Tracking;
   /** static_ipaddress / static_routes / static_rules, with the VRRP side */
   private staticState?: StaticState;
+  /** lvs_sync_daemon: the IPVS sync daemon following one instance */
+  private lvsSync?: LvsSync;
   private lvs?: LvsHost;
   private control: ControlServer | undefined;
   private metricsServer?: MetricsServer;
@@ -136,6 +139,12 @@ export class Services {
     if (this.deps.vrrp) {
       this.staticState = new StaticState(this.deps.net, child(this.deps.log, 'static'));
       await this.staticState.apply(this.config);
+      const sync = lvsSyncSpec(this.config);
+      if (sync.error !== undefined) this.deps.log.error({ event: 'lvs.sync-config' }, sync.error);
+      if (sync.spec !== undefined) {
+        this.lvsSync = new LvsSync(sync.spec, child(this.deps.log, 'lvs'));
+        await this.lvsSync.start();
+      }
       const tracker = new ScriptTracker({ run: (task) => this.spawner.run(task) });
       this.tracking = new Tracking(tracker, this.deps.net, this.deps.vrrp, child(this.deps.log, 'track'), resolve);
       await this.tracking.start(this.runnable(this.config));
@@ -300,6 +309,7 @@ export class Services {
     if (this.metricsPoll) clearInterval(this.metricsPoll);
     this.metricsPoll = undefined;
     this.tracking?.stop();
+    await this.lvsSync?.stop();
     await this.staticState?.release();
     await this.lvs?.stop();
     await this.control?.close();
@@ -322,6 +332,7 @@ export class Services {
       `${t.instance} ${t.from} -> ${t.to}`,
     );
     this.lastTransition.set(t.instance, new Date(t.at).toISOString());
+    void this.lvsSync?.onTransition(t.instance, t.to);
     this.metrics.vrrpTransitions.inc({ instance: t.instance, from: t.from, to: t.to });
     const state: VrrpNotifyState | undefined = t.to === 'INIT' ? 'STOP' : t.to === 'MASTER' || t.to === 'BACKUP' || t.to === 'FAULT' ? t.to : undefined;
     this.metrics.setState(t.instance, (t.to === 'INIT' ? 'STOP' : t.to) as VrrpStateName);

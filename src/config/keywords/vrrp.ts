@@ -293,6 +293,7 @@ export interface InstanceDraft {
   garpLowerPrioRepeat?: number;
   lowerPrioNoAdvert?: boolean;
   higherPrioSendAdvert?: boolean;
+  lvsSyncDaemonInterface?: string;
   accept?: boolean;
   strictMode?: boolean;
 }
@@ -819,12 +820,16 @@ export const instanceSpec: BlockSpec<I> = {
       const v = boolArg(n, ctx);
       if (v !== undefined) d.higherPrioSendAdvert = v;
     }),
+    lvs_sync_daemon_interface: simple((n, d, ctx) => {
+      const t = arg(n, ctx, 0, 'an interface name');
+      noExtra(n, ctx, 1);
+      if (t !== undefined) d.lvsSyncDaemonInterface = t.text;
+    }),
   },
   unsupported: [
     ...NOTIFY_UNSUPPORTED,
     'promote_secondaries',
     'debug',
-    'lvs_sync_daemon_interface',
     'garp_extra_if',
     'down_timer_adverts',
     'track_process',
@@ -969,6 +974,7 @@ export function finishInstance(d: I, g: GlobalDefs, ctx: Ctx): VrrpInstance | un
   if (lpna === true) inst.lowerPrioNoAdvert = true;
   const hpsa = strictMode ? false : (d.higherPrioSendAdvert ?? globalBool(g, 'vrrp_higher_prio_send_advert'));
   if (hpsa === true) inst.higherPrioSendAdvert = true;
+  if (d.lvsSyncDaemonInterface !== undefined) inst.lvsSyncDaemonInterface = d.lvsSyncDaemonInterface;
   const l = ctx.locs.get(d);
   if (l !== undefined) ctx.locs.set(inst, l);
   const pl = ctx.locs.get(d.unicastPeers);
