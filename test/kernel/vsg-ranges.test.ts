@@ -14,9 +14,9 @@ import { table } from './ipvsadm.ts';
 test('CIDR, last-octet and full-address ranges become one IPVS service per address', async (t) => {
   const text =
     'virtual_server_group farm {\n 10.84.0.0/30 443\n 10.84.1.1-3 80\n 10.84.2.254-10.84.3.1 8080\n}\n' +
-    'virtual_server group farm {\n lb_algo rr\n real_server 10.85.0.1 443 {\n }\n}\n' +
+    'virtual_server group farm {\n lb_algo rr\n lb_kind NAT\n protocol TCP\n real_server 10.85.0.1 443 {\n }\n}\n' +
     'virtual_server_group farm6 {\n 2001:db8:84::/127 53\n}\n' +
-    'virtual_server group farm6 {\n lb_algo rr\n real_server 2001:db8:85::1 53 {\n }\n}\n';
+    'virtual_server group farm6 {\n lb_algo rr\n lb_kind NAT\n protocol UDP\n real_server 2001:db8:85::1 53 {\n }\n}\n';
   const r = parseConfigText(text, 'vsg.conf', { configId: 'n1', interfaceExists: () => true });
   t.deepEqual(r.diagnostics.map((d) => d.message), []);
   const ipvs = await openIpvs({ timeoutMs: 10_000 });

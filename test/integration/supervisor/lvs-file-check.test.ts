@@ -26,7 +26,7 @@ test('FILE_CHECK: the number written into the file drains, weights and restores 
   const boost = join(dir, 'boost');
   writeFileSync(drain, '0\n');
   const text = `track_file drain {\n file ${drain}\n weight 0\n}\ntrack_file boost {\n file ${boost}\n weight 10\n init_file 2\n}\n` +
-    'virtual_server 10.0.0.1 80 {\n real_server 127.0.0.2 80 {\n  weight 5\n  FILE_CHECK {\n   track_file drain\n  }\n }\n' +
+    'virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 127.0.0.2 80 {\n  weight 5\n  FILE_CHECK {\n   track_file drain\n  }\n }\n' +
     ' real_server 127.0.0.3 80 {\n  weight 5\n  FILE_CHECK {\n   track_file boost\n  }\n }\n' +
     ' real_server 127.0.0.4 80 {\n  weight 5\n  FILE_CHECK {\n   track_file boost\n   weight 1 reverse\n  }\n }\n}\n';
   const { host } = await startLvsHost(t, text);

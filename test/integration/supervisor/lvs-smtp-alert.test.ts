@@ -49,6 +49,7 @@ test('smtp_alert per real server and per virtual server decides which transition
  smtp_server 127.0.0.1 ${smtpPort}
 }
 virtual_server 10.0.0.1 80 {
+ protocol TCP
  quorum 1
  smtp_alert
  real_server 127.0.0.2 80 {
@@ -60,6 +61,7 @@ virtual_server 10.0.0.1 80 {
  }
 }
 virtual_server 10.0.0.2 80 {
+ protocol TCP
  real_server 127.0.0.4 80 {
   ${check}
  }
