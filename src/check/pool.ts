@@ -11,7 +11,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { AttemptResult } from './result.ts';
-import { runsIn, type CheckTask, type SpawnerCheckTask } from './registry.ts';
+import type { CheckTask, SpawnerCheckTask } from './registry.ts';
+import { runsIn } from './places.ts';
 
 /**
  * Options for `new Piscina(...)`. Checks spend their time waiting on sockets, so one thread

@@ -30,7 +30,8 @@ export type CheckTask = HttpTask | TcpTask | DnsTask | MiscTask | UdpTask | Ping
 
 export type CheckKind = CheckTask['kind'];
 
-export type RunsIn = 'checker-pool' | 'spawner';
+import { RUNS_IN, type RunsIn } from './places.ts';
+export type { RunsIn } from './places.ts';
 
 type Attempt<T> = (task: T) => Promise<AttemptResult>;
 
@@ -43,22 +44,20 @@ export interface CheckerEntry<T extends CheckTask> {
 }
 
 export const CHECKERS: { readonly [K in CheckKind]: CheckerEntry<Extract<CheckTask, { kind: K }>> } = {
-  http: { runsIn: 'checker-pool', endpoint: true, attempt: httpAttempt },
-  tcp: { runsIn: 'checker-pool', endpoint: true, attempt: tcpAttempt },
-  dns: { runsIn: 'checker-pool', endpoint: true, attempt: dnsAttempt },
-  misc: { runsIn: 'spawner', endpoint: false, attempt: miscAttempt },
-  udp: { runsIn: 'checker-pool', endpoint: true, attempt: udpAttempt },
-  smtp: { runsIn: 'checker-pool', endpoint: true, attempt: smtpAttempt },
+  http: { runsIn: RUNS_IN.http, endpoint: true, attempt: httpAttempt },
+  tcp: { runsIn: RUNS_IN.tcp, endpoint: true, attempt: tcpAttempt },
+  dns: { runsIn: RUNS_IN.dns, endpoint: true, attempt: dnsAttempt },
+  misc: { runsIn: RUNS_IN.misc, endpoint: false, attempt: miscAttempt },
+  udp: { runsIn: RUNS_IN.udp, endpoint: true, attempt: udpAttempt },
+  smtp: { runsIn: RUNS_IN.smtp, endpoint: true, attempt: smtpAttempt },
   // raw-socket works on a process's main thread only (ping.ts says why)
-  ping: { runsIn: 'spawner', endpoint: false, attempt: pingAttempt },
+  ping: { runsIn: RUNS_IN.ping, endpoint: false, attempt: pingAttempt },
 };
 
 /** The tasks whose entry says `spawner` (kept in step with CHECKERS by registry.test.ts). */
 export type SpawnerCheckTask = MiscTask | PingTask;
 
-export function runsIn(task: CheckTask): RunsIn {
-  return CHECKERS[task.kind].runsIn;
-}
+export { runsIn } from './places.ts';
 
 /** One attempt of any check; never throws. */
 export async function runAttempt(task: CheckTask): Promise<AttemptResult> {

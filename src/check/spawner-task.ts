@@ -4,7 +4,7 @@
  * throws; the child's deadline and kill ladder are owned by the script runner.
  */
 import type { AttemptResult } from './result.ts';
-import { runAttempt, type SpawnerCheckTask } from './registry.ts';
+import type { SpawnerCheckTask } from './registry.ts';
 import { runScript, type ScriptResult } from './script-runner.ts';
 import type { ScriptTask } from './task.ts';
 
@@ -15,7 +15,9 @@ export async function runSpawnerTask(task: SpawnerCheckTask): Promise<AttemptRes
 export async function runSpawnerTask(task: ScriptTask): Promise<ScriptResult>;
 export async function runSpawnerTask(task: SpawnerTask): Promise<AttemptResult | ScriptResult>;
 export async function runSpawnerTask(task: SpawnerTask): Promise<AttemptResult | ScriptResult> {
-  if (task.kind !== 'script') return runAttempt(task);
+  // The checkers (and raw-socket, for PING_CHECK) load with the first check: a spawner that
+  // only runs scripts stays small (bench/footprint).
+  if (task.kind !== 'script') return (await import('./registry.ts')).runAttempt(task);
   return runScript(task.argv, {
     timeoutMs: task.timeoutMs,
     ...(task.graceMs !== undefined ? { graceMs: task.graceMs } : {}),
