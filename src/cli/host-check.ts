@@ -16,6 +16,15 @@ import type { Config, Diagnostic, ScriptCommand, SourceLoc } from '../config/mod
 import { openNetControl } from '../netlink/net-control.ts';
 import { checkScript, defaultScriptUser, resolveUser, ScriptUserError, type ScriptUser } from '../supervisor/script-security.ts';
 
+/**
+ * Whether keepalived would stop before checking script files: a keyword missing its value
+ * ("*** Configuration line … is missing a parameter", exit 2). Other errors, unbalanced
+ * braces included, drop a block and keepalived carries on to its checks; so does `-t`.
+ */
+export function stopsBeforeHostChecks(diags: readonly Diagnostic[]): boolean {
+  return diags.some((d) => d.severity === 'error' && (d.code === 'missing-value' || d.code === 'internal'));
+}
+
 /** The names of the network interfaces in this process's namespace, from the kernel. */
 export async function listInterfaceNames(): Promise<Set<string>> {
   const nc = await openNetControl();

@@ -45,8 +45,9 @@ function finish(lex: LexResult, opts: LoadOptions): FullLoadResult {
   const sink = new DiagnosticSink();
   const nodes = buildTree(lex.tokens, sink);
   const parsed = parseTree(nodes, lex.files, sink);
-  // With unbalanced braces the blocks are not what the operator meant, and keepalived stops
-  // before its own whole-config checks; so does this (the brace errors already refuse it).
+  // With a stray brace (not a block left open at the end) the blocks are not what the operator
+  // meant, and keepalived does not get to its whole-config checks; nor does this (the brace
+  // errors already refuse the config).
   const broken = sink.list.some((d) => d.code === 'syntax');
   const validation = broken ? [] : validateConfig(parsed.config, parsed.locs, opts.interfaceExists !== undefined ? { interfaceExists: opts.interfaceExists } : {});
   const diagnostics = sortDiagnostics([...lex.diagnostics, ...sink.list, ...validation], lex.files);

@@ -59,10 +59,13 @@ const TOP_UNSUPPORTED = [
   'ssl',
 ];
 
-/** keepalived: "vrrp_instance must have a name" unless exactly one word follows; the block is skipped. */
+/**
+ * The block's name. keepalived: "vrrp_instance must have a name" unless exactly one word
+ * follows, and the block is skipped; other blocks take the first word.
+ */
 function named(n: Node, ctx: Ctx, what: string): string | undefined {
   const t = arg(n, ctx, 0, `a ${what} name`);
-  if (t !== undefined && n.args.length > 1) {
+  if (t !== undefined && n.args.length > 1 && what === 'vrrp_instance') {
     ctx.sink.error(tokLoc(n.kw), 'bad-value', `${what} takes one name, not ${n.args.length} (${n.args.map((a) => a.text).join(' ')}); the block is skipped, as keepalived does`);
     return undefined;
   }
@@ -161,6 +164,8 @@ function withoutMembers(g: VrrpSyncGroup, drop: ReadonlySet<string>, ctx: Ctx): 
     members.push(m);
   });
   const out: VrrpSyncGroup = { ...g, members };
+  // validate.ts does not call a group "single member" when the others were refused
+  locs['refusedMembers'] = g.loc;
   ctx.locs.set(out, locs);
   return out;
 }

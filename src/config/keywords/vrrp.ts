@@ -59,6 +59,12 @@ export const vrrpScriptSpec: BlockSpec<ScriptDraft> = {
     }),
     interval: simple((n, s, ctx) => {
       const v = timerArg(n, ctx);
+      if (v === 0) {
+        // keepalived: "(X): vrrp script interval must be greater than 0, setting to 1"
+        ctx.sink.warn(tokLoc(n.args[0] ?? n.kw), 'range', `vrrp_script ${s.name}: interval must be more than 0 s; using 1 s, as keepalived does`);
+        s.intervalMs = 1000;
+        return;
+      }
       if (v !== undefined) {
         s.intervalMs = v;
         setLoc(ctx, s, 'intervalMs', n.args[0] ?? n.kw);

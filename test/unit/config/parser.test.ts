@@ -689,7 +689,7 @@ test('structure: unmatched braces, misplaced blocks, stray blocks, unknown top-l
   t.deepEqual(diags('}\n'), [['syntax', 'error', 1, 1]]);
   t.deepEqual(diags('{\n}\n'), [['syntax', 'error', 1, 1]]);
   // reported where the input ends, as keepalived notices it ("There are 1 missing '}'s")
-  t.deepEqual(diags('global_defs {\n router_id x\n'), [['syntax', 'error', 2, 12]]);
+  t.deepEqual(diags('global_defs {\n router_id x\n'), [['unclosed', 'error', 2, 12]]);
   t.regex(parse('global_defs {\n router_id x\n').diagnostics[0]!.message, /`\{` of `global_defs` at line 1 is never closed/);
   // a missing `{` is reported on the next line, as keepalived ("Missing '{' at beginning of configuration block")
   t.deepEqual(diags('global_defs\n router_id x\n}\n').slice(0, 1), [['missing-block', 'error', 2, 2]]);
