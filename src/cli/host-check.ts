@@ -99,6 +99,9 @@ export async function checkConfigScripts(config: Config, loads = true): Promise<
 
   const removed = new Set<string>();
   let found: SourceLoc | undefined;
+  // keepalived checks the VRRP scripts only when there is a VRRP instance to run them for
+  // (check_vrrp_script_security returns at once otherwise).
+  const vrrpScripts = config.vrrpInstances.length > 0;
   for (const s of scripts) {
     const u = await userFor(s.cmd);
     const what = s.trackName !== undefined ? `vrrp_script ${s.trackName}` : `script \`${s.cmd.raw}\``;
@@ -109,7 +112,7 @@ export async function checkConfigScripts(config: Config, loads = true): Promise<
       continue;
     }
     const argv0 = s.cmd.argv[0];
-    if (argv0 === undefined || !loads) continue;
+    if (argv0 === undefined || !loads || (s.trackName !== undefined && !vrrpScripts)) continue;
     const c = checkScript(argv0, u, g.enableScriptSecurity);
     if (c.status !== 'not-found') found ??= s.loc;
     if (s.trackName === undefined) continue;

@@ -58,9 +58,9 @@ test('references: a track_script naming no vrrp_script is ignored with a warning
   t.deepEqual(diags(s + instance('A', ' track_script {\n  s\n  s\n }')), [['duplicate', 'warning', 12, 3]]);
 });
 
-test('sync groups: members must exist, at most one group per instance, single member warns', (t) => {
+test('sync groups: a member naming no instance is ignored with a warning (keepalived), at most one group per instance, single member warns', (t) => {
   const two = instance('A', '') + instance('B', '').replace('virtual_router_id 51', 'virtual_router_id 52');
-  t.deepEqual(diags(`vrrp_sync_group G {\n group {\n  A\n  C\n }\n}\n${two}`), [['unknown-reference', 'error', 4, 3]]);
+  t.deepEqual(diags(`vrrp_sync_group G {\n group {\n  A\n  C\n }\n}\n${two}`), [['unknown-reference', 'warning', 4, 3]]);
   t.deepEqual(diags(`vrrp_sync_group G {\n group {\n  A B\n }\n}\nvrrp_sync_group H {\n group {\n  A\n  B\n }\n}\n${two}`), [
     ['duplicate', 'error', 8, 3],
     ['duplicate', 'error', 9, 3],
