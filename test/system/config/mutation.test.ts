@@ -38,7 +38,7 @@ const PARALLEL = 4;
  * mutants it is below that (the report of each run lists every disagreement and its reason),
  * so the floor is the measured rate, raised as the gaps close.
  */
-const FLOOR = 0.95;
+const FLOOR = 0.96;
 
 interface KLine {
   readonly line: number;
@@ -84,6 +84,8 @@ async function vigilCheck(file: string): Promise<Diagnostic[]> {
 
 test.serial(`${COUNT} seeded mutants of the corpus: vigil never crashes; keepalived -t and vigil -t agree on the first line of ≥ ${FLOOR * 100} % (target 99 %)`, async (t) => {
   if (!requireRoot(t)) return;
+  // ~40 s alone on 2 cores; allow for the rest of the suite running beside it
+  t.timeout(600_000);
   const lab = new NetnsLab('km');
   const dir = mkdtempSync(join(tmpdir(), 'vigil-mutants-'));
   t.teardown(() => {

@@ -685,6 +685,15 @@ test('LVS syntax errors and warnings point at the token', (t) => {
   ]);
 });
 
+test('the *_rlimit_rttime family is a keepalived keyword vigil does not implement yet, not an unknown one', (t) => {
+  const r = parse('global_defs {\n vrrp_rlimit_rttime 10000\n checker_rlimit_rttime 10000\n bfd_rlimit_rttime 10000\n}\n');
+  t.deepEqual(r.diagnostics.map((d) => [d.code, d.loc.line]), [
+    ['unsupported-keyword', 2],
+    ['unsupported-keyword', 3],
+    ['unsupported-keyword', 4],
+  ]);
+});
+
 test('structure: unmatched braces, misplaced blocks, stray blocks, unknown top-level keywords', (t) => {
   t.deepEqual(diags('}\n'), [['syntax', 'error', 1, 1]]);
   t.deepEqual(diags('{\n}\n'), [['syntax', 'error', 1, 1]]);
