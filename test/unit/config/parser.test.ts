@@ -108,7 +108,7 @@ test('vrrp_script: keywords, defaults, user, argv split', (t) => {
 }
 vrrp_script chk2 {
   script "/bin/sh -c 'test -e /run/x && exit 0'"
-  interval 2.5
+  interval 3
   timeout 1
   weight -20 reverse
   fall 3
@@ -121,7 +121,7 @@ vrrp_script chk2 {
   t.like(a, { name: 'chk_nginx', intervalMs: 1000, timeoutMs: 1000, weight: 0, weightReverse: false, fall: 1, rise: 1, initFail: false });
   t.deepEqual(a!.script.argv, ['killall', '-0', 'nginx']);
   t.is(a!.script.raw, 'killall -0 nginx');
-  t.like(b, { intervalMs: 2500, timeoutMs: 1000, weight: -20, weightReverse: true, fall: 3, rise: 2, initFail: true });
+  t.like(b, { intervalMs: 3000, timeoutMs: 1000, weight: -20, weightReverse: true, fall: 3, rise: 2, initFail: true });
   t.deepEqual(b!.script.argv, ['/bin/sh', '-c', 'test -e /run/x && exit 0']);
   t.like(b!.script, { user: 'nobody', group: 'nogroup' });
   t.deepEqual(a!.loc, { file: 't.conf', line: 1, col: 13 });

@@ -42,13 +42,16 @@ test('weights -253..253 on vrrp_script and track overrides', (t) => {
   t.deepEqual(diags(instance('A', ' track_interface {\n  eth0 weight 300\n }')), [['range', 'error', 8, 15]]);
 });
 
-test('vrrp_script interval 0 is 1 s (keepalived); timeout, fall and rise must be positive', (t) => {
+test('vrrp_script interval and timeout 0 are 1 s, fall and rise 0 are 1; out of range or fractional values are ignored (keepalived 2.2)', (t) => {
   t.deepEqual(diags('vrrp_script s {\n script /bin/true\n interval 0\n timeout 0\n fall 0\n rise 0\n}\n'), [
     ['range', 'warning', 3, 11],
-    ['range', 'error', 4, 10],
-    ['range', 'error', 5, 7],
-    ['range', 'error', 6, 7],
+    ['range', 'warning', 4, 10],
+    ['range', 'warning', 5, 7],
+    ['range', 'warning', 6, 7],
   ]);
+  const r = parse('vrrp_script s {\n script /bin/true\n interval 1.5\n timeout 5000\n}\n');
+  t.deepEqual(r.diagnostics.map((d) => [d.code, d.severity, d.loc.line]), [['range', 'warning', 3], ['range', 'warning', 4]]);
+  t.like(r.config!.vrrpScripts[0], { intervalMs: 1000, timeoutMs: 1000 });
 });
 
 test('references: a track_script naming no vrrp_script is ignored with a warning; duplicate tracking warns', (t) => {
