@@ -65,7 +65,7 @@ function scriptsOf(config: Config): Script[] {
  * `loads` false (the config has errors) only the user check runs: keepalived resolves a
  * script's user as it reads the block, but checks the files only once the config loads.
  */
-export async function checkConfigScripts(config: Config, loads = true): Promise<Diagnostic[]> {
+export async function checkConfigScripts(config: Config, loads = true, refusedInstances = 0): Promise<Diagnostic[]> {
   const sink = new DiagnosticSink();
   const g = config.globalDefs;
   const scripts = scriptsOf(config);
@@ -100,8 +100,9 @@ export async function checkConfigScripts(config: Config, loads = true): Promise<
   const removed = new Set<string>();
   let found: SourceLoc | undefined;
   // keepalived checks the VRRP scripts only when there is a VRRP instance to run them for
-  // (check_vrrp_script_security returns at once otherwise).
-  const vrrpScripts = config.vrrpInstances.length > 0;
+  // (check_vrrp_script_security returns at once otherwise); an instance it later drops for
+  // its errors still counts (`refusedInstances`), as keepalived checks before dropping.
+  const vrrpScripts = config.vrrpInstances.length + refusedInstances > 0;
   for (const s of scripts) {
     const u = await userFor(s.cmd);
     const what = s.trackName !== undefined ? `vrrp_script ${s.trackName}` : `script \`${s.cmd.raw}\``;

@@ -38,7 +38,7 @@ async function checkConfig(plan: Extract<CliPlan, { kind: 'check' }>): Promise<n
   const r = loadConfigFull(plan.configFile, names !== undefined ? { configId: plan.configId, interfaceExists: (n) => names.has(n) } : { configId: plan.configId });
   // As keepalived: script users as the blocks are read; script files unless it stopped at a
   // fatal parse error before checking them.
-  const hostDiags = await host.checkConfigScripts(r.parsed, !host.stopsBeforeHostChecks(r.diagnostics));
+  const hostDiags = await host.checkConfigScripts(r.parsed, !host.stopsBeforeHostChecks(r.diagnostics), r.refusedInstances?.length ?? 0);
   const diagnostics = sortDiagnostics([...r.diagnostics, ...hostDiags], r.parsed.files);
   const lines = diagnostics.map(formatDiagnostic);
   if (lines.length > 0) process.stderr.write(lines.join('\n') + '\n');

@@ -23,6 +23,8 @@ export interface LoadOptions {
 /** Like LoadResult, but with the parsed model even when there are errors (for tools). */
 export interface FullLoadResult extends LoadResult {
   readonly parsed: Config;
+  /** vrrp_instance blocks declared but refused for their errors (absent from `parsed`) */
+  readonly refusedInstances?: readonly string[];
 }
 
 /** In reading order: by file (as first read), line, column; stable otherwise. */
@@ -51,7 +53,7 @@ function finish(lex: LexResult, opts: LoadOptions): FullLoadResult {
   const broken = sink.list.some((d) => d.code === 'syntax');
   const validation = broken ? [] : validateConfig(parsed.config, parsed.locs, opts.interfaceExists !== undefined ? { interfaceExists: opts.interfaceExists } : {});
   const diagnostics = sortDiagnostics([...lex.diagnostics, ...sink.list, ...validation], lex.files);
-  if (hasErrors(diagnostics)) return { diagnostics, parsed: parsed.config };
+  if (hasErrors(diagnostics)) return { diagnostics, parsed: parsed.config, refusedInstances: parsed.refusedInstances };
   return { config: parsed.config, diagnostics, parsed: parsed.config };
 }
 

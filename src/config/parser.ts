@@ -29,6 +29,8 @@ export interface ParseResult {
   readonly config: Config;
   readonly locs: FieldLocs;
   readonly diagnostics: Diagnostic[];
+  /** vrrp_instance blocks declared but refused for their errors (not in `config`) */
+  readonly refusedInstances: readonly string[];
 }
 
 interface Top {
@@ -228,5 +230,5 @@ export function parseTree(nodes: readonly Node[], files: readonly string[], sink
     virtualServerGroups: top.vsGroups,
     virtualServers: top.vss,
   };
-  return { config, locs, diagnostics: sink.list };
+  return { config, locs, diagnostics: sink.list, refusedInstances: [...declared].filter((n) => !finished.has(n)) };
 }
