@@ -16,6 +16,15 @@ import type { Config, Diagnostic, ScriptCommand, SourceLoc } from '../config/mod
 import { openNetControl } from '../netlink/net-control.ts';
 import { checkScript, defaultScriptUser, resolveUser, ScriptUserError, type ScriptUser } from '../supervisor/script-security.ts';
 
+/**
+ * Whether keepalived would stop before checking script files: a keyword missing its value
+ * ("*** Configuration line … is missing a parameter", exit 2). Other errors, unbalanced
+ * braces included, drop a block and keepalived carries on to its checks; so does `-t`.
+ */
+export function stopsBeforeHostChecks(diags: readonly Diagnostic[]): boolean {
+  return diags.some((d) => d.severity === 'error' && (d.code === 'missing-value' || d.code === 'internal'));
+}
+
 /** The names of the network interfaces in this process's namespace, from the kernel. */
 export async function listInterfaceNames(): Promise<Set<string>> {
   const nc = await openNetControl();
@@ -56,7 +65,7 @@ function scriptsOf(config: Config): Script[] {
  * `loads` false (the config has errors) only the user check runs: keepalived resolves a
  * script's user as it reads the block, but checks the files only once the config loads.
  */
-export async function checkConfigScripts(config: Config, loads = true): Promise<Diagnostic[]> {
+export async function checkConfigScripts(config: Config, loads = true, refusedInstances = 0): Promise<Diagnostic[]> {
   const sink = new DiagnosticSink();
   const g = config.globalDefs;
   const scripts = scriptsOf(config);
@@ -90,6 +99,10 @@ export async function checkConfigScripts(config: Config, loads = true): Promise<
 
   const removed = new Set<string>();
   let found: SourceLoc | undefined;
+  // keepalived checks the VRRP scripts only when there is a VRRP instance to run them for
+  // (check_vrrp_script_security returns at once otherwise); an instance it later drops for
+  // its errors still counts (`refusedInstances`), as keepalived checks before dropping.
+  const vrrpScripts = config.vrrpInstances.length + refusedInstances > 0;
   for (const s of scripts) {
     const u = await userFor(s.cmd);
     const what = s.trackName !== undefined ? `vrrp_script ${s.trackName}` : `script \`${s.cmd.raw}\``;
@@ -100,7 +113,7 @@ export async function checkConfigScripts(config: Config, loads = true): Promise<
       continue;
     }
     const argv0 = s.cmd.argv[0];
-    if (argv0 === undefined || !loads) continue;
+    if (argv0 === undefined || !loads || (s.trackName !== undefined && !vrrpScripts)) continue;
     const c = checkScript(argv0, u, g.enableScriptSecurity);
     if (c.status !== 'not-found') found ??= s.loc;
     if (s.trackName === undefined) continue;

@@ -36,9 +36,9 @@ async function checkConfig(plan: Extract<CliPlan, { kind: 'check' }>): Promise<n
     // No rtnetlink (a sandbox without it): the loader falls back to /sys/class/net.
   }
   const r = loadConfigFull(plan.configFile, names !== undefined ? { configId: plan.configId, interfaceExists: (n) => names.has(n) } : { configId: plan.configId });
-  // As keepalived: script users as the blocks are read; script files only for a config that
-  // loads (keepalived stops at a fatal parse error before checking them).
-  const hostDiags = await host.checkConfigScripts(r.config ?? r.parsed, r.config !== undefined);
+  // As keepalived: script users as the blocks are read; script files unless it stopped at a
+  // fatal parse error before checking them.
+  const hostDiags = await host.checkConfigScripts(r.parsed, !host.stopsBeforeHostChecks(r.diagnostics), r.refusedInstances?.length ?? 0);
   const diagnostics = sortDiagnostics([...r.diagnostics, ...hostDiags], r.parsed.files);
   const lines = diagnostics.map(formatDiagnostic);
   if (lines.length > 0) process.stderr.write(lines.join('\n') + '\n');

@@ -23,6 +23,8 @@ export interface LoadOptions {
 /** Like LoadResult, but with the parsed model even when there are errors (for tools). */
 export interface FullLoadResult extends LoadResult {
   readonly parsed: Config;
+  /** vrrp_instance blocks declared but refused for their errors (absent from `parsed`) */
+  readonly refusedInstances?: readonly string[];
 }
 
 /** In reading order: by file (as first read), line, column; stable otherwise. */
@@ -45,12 +47,13 @@ function finish(lex: LexResult, opts: LoadOptions): FullLoadResult {
   const sink = new DiagnosticSink();
   const nodes = buildTree(lex.tokens, sink);
   const parsed = parseTree(nodes, lex.files, sink);
-  // With unbalanced braces the blocks are not what the operator meant, and keepalived stops
-  // before its own whole-config checks; so does this (the brace errors already refuse it).
+  // With a stray brace (not a block left open at the end) the blocks are not what the operator
+  // meant, and keepalived does not get to its whole-config checks; nor does this (the brace
+  // errors already refuse the config).
   const broken = sink.list.some((d) => d.code === 'syntax');
   const validation = broken ? [] : validateConfig(parsed.config, parsed.locs, opts.interfaceExists !== undefined ? { interfaceExists: opts.interfaceExists } : {});
   const diagnostics = sortDiagnostics([...lex.diagnostics, ...sink.list, ...validation], lex.files);
-  if (hasErrors(diagnostics)) return { diagnostics, parsed: parsed.config };
+  if (hasErrors(diagnostics)) return { diagnostics, parsed: parsed.config, refusedInstances: parsed.refusedInstances };
   return { config: parsed.config, diagnostics, parsed: parsed.config };
 }
 

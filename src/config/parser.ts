@@ -35,6 +35,8 @@ export interface ParseResult {
   readonly config: Config;
   readonly locs: FieldLocs;
   readonly diagnostics: Diagnostic[];
+  /** vrrp_instance blocks declared but refused for their errors (not in `config`) */
+  readonly refusedInstances: readonly string[];
 }
 
 interface Top {
@@ -63,10 +65,13 @@ const TOP_UNSUPPORTED = [
   'ssl',
 ];
 
-/** keepalived: "vrrp_instance must have a name" unless exactly one word follows; the block is skipped. */
+/**
+ * The block's name. keepalived: "vrrp_instance must have a name" unless exactly one word
+ * follows, and the block is skipped; other blocks take the first word.
+ */
 function named(n: Node, ctx: Ctx, what: string): string | undefined {
   const t = arg(n, ctx, 0, `a ${what} name`);
-  if (t !== undefined && n.args.length > 1) {
+  if (t !== undefined && n.args.length > 1 && (what === 'vrrp_instance' || what === 'vrrp_sync_group')) {
     ctx.sink.error(tokLoc(n.kw), 'bad-value', `${what} takes one name, not ${n.args.length} (${n.args.map((a) => a.text).join(' ')}); the block is skipped, as keepalived does`);
     return undefined;
   }
@@ -208,6 +213,8 @@ function withoutMembers(g: VrrpSyncGroup, drop: ReadonlySet<string>, ctx: Ctx): 
     members.push(m);
   });
   const out: VrrpSyncGroup = { ...g, members };
+  // validate.ts does not call a group "single member" when the others were refused
+  locs['refusedMembers'] = g.loc;
   ctx.locs.set(out, locs);
   return out;
 }
@@ -250,11 +257,23 @@ export function parseTree(nodes: readonly Node[], files: readonly string[], sink
       vrrpInstances.push(withGroup);
     } else vrrpInstances.push(inst);
   }
-  // A member naming an instance that was declared but refused (its errors are reported there)
-  // is left out, not reported a second time as naming nothing: keepalived says nothing of it.
+  // Members naming no instance are left out, as keepalived does ("Virtual router X specified in
+  // sync group G doesn't exist - ignoring"); one naming an instance refused for its own errors
+  // (reported there) is left out in silence.
   const finished = new Set(vrrpInstances.map((i) => i.name));
-  const refused = new Set(top.instances.map((d) => d.name).filter((n) => !finished.has(n)));
-  const groups = refused.size === 0 ? vrrpSyncGroups : vrrpSyncGroups.map((g) => withoutMembers(g, refused, ctx));
+  const declared = new Set(top.instances.map((d) => d.name));
+  const groups = vrrpSyncGroups.map((g) => {
+    const drop = new Set<string>();
+    g.members.forEach((m, i) => {
+      if (finished.has(m)) return;
+      drop.add(m);
+      if (!declared.has(m)) {
+        const loc = ctx.locs.get(g)?.[`member${i}`] ?? g.loc;
+        ctx.sink.warn(loc, 'unknown-reference', `vrrp_sync_group ${g.name}: member ${m} names no vrrp_instance; ignored, as keepalived does`);
+      }
+    });
+    return drop.size === 0 ? g : withoutMembers(g, drop, ctx);
+  });
   const config: Config = {
     files: [...files],
     globalDefs,
@@ -271,5 +290,5 @@ export function parseTree(nodes: readonly Node[], files: readonly string[], sink
     ...(top.staticRules.length > 0 ? { staticRules: top.staticRules } : {}),
   };
   checkFileCheckRefs(config, ctx);
-  return { config, locs, diagnostics: sink.list };
+  return { config, locs, diagnostics: sink.list, refusedInstances: [...declared].filter((n) => !finished.has(n)) };
 }

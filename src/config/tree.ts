@@ -118,7 +118,7 @@ export function buildTree(tokens: readonly Token[], sink: DiagnosticSink): Node[
     const o = frame.owner;
     if (o === undefined) continue;
     const at = end !== undefined ? tokLoc(end) : tokLoc(o.open);
-    sink.error(at, 'syntax', `\`{\` of \`${o.kw.text}\` at line ${o.open.line} is never closed`);
+    sink.error(at, 'unclosed', `\`{\` of \`${o.kw.text}\` at line ${o.open.line} is never closed`);
     o.parent.push({ kw: o.kw, args: o.args, children: frame.nodes, open: o.open });
   }
   return root.nodes;

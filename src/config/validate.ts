@@ -202,8 +202,9 @@ export function validateConfig(config: Config, locs: FieldLocs, opts: ValidateOp
   for (const sg of config.vrrpSyncGroups) {
     if (groupNames.has(sg.name)) sink.error(sg.loc, 'duplicate', `vrrp_sync_group ${sg.name} is defined twice`);
     groupNames.add(sg.name);
-    if (sg.members.length === 0) sink.error(sg.loc, 'missing-keyword', `vrrp_sync_group ${sg.name} has no \`group { }\` members`);
-    else if (sg.members.length === 1) sink.warn(sg.loc, 'single-member', `vrrp_sync_group ${sg.name} has only one member`);
+    const lostMembers = locs.get(sg)?.['refusedMembers'] !== undefined;
+    if (sg.members.length === 0 && !lostMembers) sink.error(sg.loc, 'missing-keyword', `vrrp_sync_group ${sg.name} has no \`group { }\` members`);
+    else if (sg.members.length === 1 && !lostMembers) sink.warn(sg.loc, 'single-member', `vrrp_sync_group ${sg.name} has only one member`);
     sg.members.forEach((m, i) => {
       const loc = at(sg, `member${i}`, sg.loc);
       if (!byName.has(m)) sink.error(loc, 'unknown-reference', `vrrp_sync_group ${sg.name}: member ${m} names no vrrp_instance`);

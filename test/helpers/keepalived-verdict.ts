@@ -119,6 +119,15 @@ function mapBlock(s: string, text: string): number | undefined {
   if (m !== null) return blockLine(text, 'virtual_server', ['fwmark', m[1]!]);
   m = /^Virtual server group (\S+?):/.exec(s);
   if (m !== null) return blockLine(text, 'virtual_server', ['group', m[1]!]);
+  m = /^Virtual router (\S+) specified in sync group (\S+) doesn't exist/.exec(s);
+  if (m !== null) {
+    const g = blockLine(text, 'vrrp_sync_group', [m[2]!]);
+    if (g === undefined) return undefined;
+    const lines = text.split('\n');
+    const word = new RegExp(`(^|\\s)${escapeRe(m[1]!)}(\\s|$)`);
+    for (let i = g; i < lines.length; i++) if (word.test(lines[i] ?? '')) return i + 1;
+    return g;
+  }
   m = /^\(([^)\s]+)\)/.exec(s);
   if (m !== null) return blockLine(text, 'vrrp_instance', [m[1]!]) ?? blockLine(text, 'vrrp_sync_group', [m[1]!]);
   return undefined;

@@ -76,9 +76,8 @@ function unknown<T>(node: Node, spec: BlockSpec<T>, ctx: Ctx): void {
   ctx.sink.warn(at, 'unknown-keyword', `unknown keyword \`${kw}\` in ${spec.name}${hint}`);
 }
 
-/** Block keywords that take no words before their `{`. */
+/** Value blocks (keepalived alloc_value_block) take no words before a `{` on their line. */
 const BARE_BLOCKS = new Set([
-  'global_defs',
   'virtual_ipaddress',
   'virtual_ipaddress_excluded',
   'virtual_routes',
@@ -88,7 +87,6 @@ const BARE_BLOCKS = new Set([
   'static_rules',
   'track_script',
   'track_interface',
-  'authentication',
   'unicast_peer',
   'group',
   'notification_email',
@@ -98,7 +96,7 @@ const BARE_BLOCKS = new Set([
 /** The `{ }` contents of a block keyword, or an error when the block is missing. */
 export function block(node: Node, ctx: Ctx): readonly Node[] | undefined {
   const extra = node.args[0];
-  if (extra !== undefined && node.children !== undefined && BARE_BLOCKS.has(node.kw.text)) {
+  if (extra !== undefined && node.children !== undefined && node.open !== undefined && node.open.line === node.kw.line && BARE_BLOCKS.has(node.kw.text)) {
     // keepalived: "Block virtual_ipaddress has extra parameters X ..."
     ctx.sink.warn(tokLoc(extra), 'extra-argument', `\`${node.kw.text}\` takes no parameters before its { } block; \`${extra.text}\` and what follows ignored, as keepalived does`);
   }

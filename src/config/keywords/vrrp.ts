@@ -53,6 +53,38 @@ export function newScript(name: string, loc: SourceLoc): ScriptDraft {
   return { name, loc, intervalMs: 1000, weight: 0, weightReverse: false, fall: 1, rise: 1, initFail: false };
 }
 
+/**
+ * vrrp_script interval / timeout, ms: whole seconds 0..4294 as keepalived 2.2 reads them
+ * ("(X): vrrp script interval 'V' must be between 1 and 4294 - ignoring"); 0 is 1 s
+ * ("must be greater than 0, setting to 1").
+ */
+function scriptSeconds(n: Node, s: ScriptDraft, ctx: Ctx, what: 'interval' | 'timeout'): number | undefined {
+  const t = arg(n, ctx, 0, 'whole seconds');
+  if (t === undefined) return undefined;
+  const v = parseIntStrict(t.text);
+  if (v === undefined || v < 0 || v > 4294 || t.text.startsWith('-') || t.text.startsWith('+')) {
+    ctx.sink.warn(tokLoc(t), 'range', `vrrp_script ${s.name}: ${what} \`${t.text}\` is not whole seconds in 1..4294; ignored, as keepalived does`);
+    return undefined;
+  }
+  if (v === 0) {
+    ctx.sink.warn(tokLoc(t), 'range', `vrrp_script ${s.name}: ${what} must be more than 0 s; using 1 s, as keepalived does`);
+    return 1000;
+  }
+  return v * 1000;
+}
+
+/** rise / fall: 1..2^31-1, else 1 ("rise value 'X' invalid, defaulting to 1"). */
+function scriptCount(n: Node, s: ScriptDraft, ctx: Ctx): number | undefined {
+  const t = arg(n, ctx, 0, 'an integer');
+  if (t === undefined) return undefined;
+  const v = parseIntStrict(t.text);
+  if (v === undefined || v < 1 || v > 2 ** 31 - 1 || t.text.startsWith('+')) {
+    ctx.sink.warn(tokLoc(t), 'range', `vrrp_script ${s.name}: ${n.kw.text} \`${t.text}\` is not in 1..2147483647; using 1, as keepalived does`);
+    return 1;
+  }
+  return v;
+}
+
 export const vrrpScriptSpec: BlockSpec<ScriptDraft> = {
   name: 'vrrp_script',
   keywords: {
@@ -61,14 +93,14 @@ export const vrrpScriptSpec: BlockSpec<ScriptDraft> = {
       if (c !== undefined) s.script = c;
     }),
     interval: simple((n, s, ctx) => {
-      const v = timerArg(n, ctx);
+      const v = scriptSeconds(n, s, ctx, 'interval');
       if (v !== undefined) {
         s.intervalMs = v;
         setLoc(ctx, s, 'intervalMs', n.args[0] ?? n.kw);
       }
     }),
     timeout: simple((n, s, ctx) => {
-      const v = timerArg(n, ctx);
+      const v = scriptSeconds(n, s, ctx, 'timeout');
       if (v !== undefined) {
         s.timeoutMs = v;
         setLoc(ctx, s, 'timeoutMs', n.args[0] ?? n.kw);
@@ -89,14 +121,14 @@ export const vrrpScriptSpec: BlockSpec<ScriptDraft> = {
       noExtra(n, ctx, 2);
     }),
     rise: simple((n, s, ctx) => {
-      const v = intArg(n, ctx);
+      const v = scriptCount(n, s, ctx);
       if (v !== undefined) {
         s.rise = v;
         setLoc(ctx, s, 'rise', n.args[0] ?? n.kw);
       }
     }),
     fall: simple((n, s, ctx) => {
-      const v = intArg(n, ctx);
+      const v = scriptCount(n, s, ctx);
       if (v !== undefined) {
         s.fall = v;
         setLoc(ctx, s, 'fall', n.args[0] ?? n.kw);

@@ -111,6 +111,7 @@ export function disagreements(
 
 test.serial('keepalived -t and vigil -t agree on every corpus config', async (t) => {
   if (!requireRoot(t)) return;
+  t.timeout(300_000);
   const lab = new NetnsLab('kv');
   t.teardown(() => lab.removeAll());
   const ns = lab.addNs('a');

@@ -15,7 +15,7 @@ import test from 'ava';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkConfigScripts } from '../../../src/cli/host-check.ts';
+import { checkConfigScripts, stopsBeforeHostChecks } from '../../../src/cli/host-check.ts';
 import { loadConfigFull } from '../../../src/config/load.ts';
 import type { Diagnostic } from '../../../src/config/model.ts';
 import { keepalivedCheck, openerOfClose, type KeepalivedMessage } from '../../helpers/keepalived-verdict.ts';
@@ -38,7 +38,7 @@ const PARALLEL = 4;
  * mutants it is below that (the report of each run lists every disagreement and its reason),
  * so the floor is the measured rate, raised as the gaps close.
  */
-const FLOOR = 0.93;
+const FLOOR = 0.97;
 
 interface KLine {
   readonly line: number;
@@ -79,11 +79,13 @@ function firstVigilLine(diags: readonly Diagnostic[], file: string): Diagnostic 
 /** What `vigil -t` reports (src/cli/main.ts), with the namespace's interfaces. */
 async function vigilCheck(file: string): Promise<Diagnostic[]> {
   const r = loadConfigFull(file, { configId: 'lb1', interfaceExists: (n) => INTERFACES.includes(n) });
-  return [...r.diagnostics, ...(await checkConfigScripts(r.config ?? r.parsed, r.config !== undefined))];
+  return [...r.diagnostics, ...(await checkConfigScripts(r.parsed, !stopsBeforeHostChecks(r.diagnostics), r.refusedInstances?.length ?? 0))];
 }
 
 test.serial(`${COUNT} seeded mutants of the corpus: vigil never crashes; keepalived -t and vigil -t agree on the first line of ≥ ${FLOOR * 100} % (target 99 %)`, async (t) => {
   if (!requireRoot(t)) return;
+  // ~40 s alone on 2 cores; allow for the rest of the suite running beside it
+  t.timeout(600_000);
   const lab = new NetnsLab('km');
   const dir = mkdtempSync(join(tmpdir(), 'vigil-mutants-'));
   t.teardown(() => {

@@ -108,7 +108,7 @@ test('vrrp_script: keywords, defaults, user, argv split', (t) => {
 }
 vrrp_script chk2 {
   script "/bin/sh -c 'test -e /run/x && exit 0'"
-  interval 2.5
+  interval 3
   timeout 1
   weight -20 reverse
   fall 3
@@ -121,7 +121,7 @@ vrrp_script chk2 {
   t.like(a, { name: 'chk_nginx', intervalMs: 1000, timeoutMs: 1000, weight: 0, weightReverse: false, fall: 1, rise: 1, initFail: false });
   t.deepEqual(a!.script.argv, ['killall', '-0', 'nginx']);
   t.is(a!.script.raw, 'killall -0 nginx');
-  t.like(b, { intervalMs: 2500, timeoutMs: 1000, weight: -20, weightReverse: true, fall: 3, rise: 2, initFail: true });
+  t.like(b, { intervalMs: 3000, timeoutMs: 1000, weight: -20, weightReverse: true, fall: 3, rise: 2, initFail: true });
   t.deepEqual(b!.script.argv, ['/bin/sh', '-c', 'test -e /run/x && exit 0']);
   t.like(b!.script, { user: 'nobody', group: 'nogroup' });
   t.deepEqual(a!.loc, { file: 't.conf', line: 1, col: 13 });
@@ -684,11 +684,20 @@ test('LVS syntax errors and warnings point at the token', (t) => {
   ]);
 });
 
+test('the *_rlimit_rttime family is a keepalived keyword vigil does not implement yet, not an unknown one', (t) => {
+  const r = parse('global_defs {\n vrrp_rlimit_rttime 10000\n checker_rlimit_rttime 10000\n bfd_rlimit_rttime 10000\n}\n');
+  t.deepEqual(r.diagnostics.map((d) => [d.code, d.loc.line]), [
+    ['unsupported-keyword', 2],
+    ['unsupported-keyword', 3],
+    ['unsupported-keyword', 4],
+  ]);
+});
+
 test('structure: unmatched braces, misplaced blocks, stray blocks, unknown top-level keywords', (t) => {
   t.deepEqual(diags('}\n'), [['syntax', 'error', 1, 1]]);
   t.deepEqual(diags('{\n}\n'), [['syntax', 'error', 1, 1]]);
   // reported where the input ends, as keepalived notices it ("There are 1 missing '}'s")
-  t.deepEqual(diags('global_defs {\n router_id x\n'), [['syntax', 'error', 2, 12]]);
+  t.deepEqual(diags('global_defs {\n router_id x\n'), [['unclosed', 'error', 2, 12]]);
   t.regex(parse('global_defs {\n router_id x\n').diagnostics[0]!.message, /`\{` of `global_defs` at line 1 is never closed/);
   // a missing `{` is reported on the next line, as keepalived ("Missing '{' at beginning of configuration block")
   t.deepEqual(diags('global_defs\n router_id x\n}\n').slice(0, 1), [['missing-block', 'error', 2, 2]]);
