@@ -27,6 +27,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { NetnsLab, nsExec, waitFor } from '../test/helpers/netns.ts';
 import { RouterDir, outputOf, startKeepalived, startVigil, vigilEntry, type Router } from '../test/helpers/routers.ts';
+import { memoryKb, sessionPids } from './proc-tree.ts';
 
 const { values } = parseArgs({
   options: {
@@ -135,34 +136,9 @@ interface Proc {
   ussKb: number;
 }
 
-/** Every process whose session is `sid` (the daemon's: `ip netns exec` execs it in a new session). */
-function sessionPids(sid: number): number[] {
-  const out: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(rest[6 - 3]) === sid) out.push(Number(d));
-    } catch {
-      /* gone */
-    }
-  }
-  return out;
-}
-
 function memory(pid: number): Proc {
-  const s = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
-  const kb = (k: string): number => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(s)?.[1] ?? 0);
   const comm = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).slice(0, 3).join(' ');
-  return {
-    pid,
-    comm,
-    threads: readdirSync(`/proc/${pid}/task`).length,
-    pssKb: kb('Pss'),
-    rssKb: kb('Rss'),
-    ussKb: kb('Private_Clean') + kb('Private_Dirty'),
-  };
+  return { pid, comm, threads: readdirSync(`/proc/${pid}/task`).length, ...memoryKb(pid) };
 }
 
 /** ns of CPU per thread (schedstat's first field), keyed pid/tid, with the thread's name. */

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { NetnsLab, nsExec, waitFor } from '../test/helpers/netns.ts';
 import { RouterDir, outputOf, startVigil } from '../test/helpers/routers.ts';
+import { memoryKb, sessionPids } from './proc-tree.ts';
 
 const { values } = parseArgs({ options: { minutes: { type: 'string', default: '30' } } });
 const minutes = Number(values.minutes);
@@ -94,20 +95,7 @@ const d = startVigil(lab, r, dir, 'soak', conf);
 await waitFor('daemon.ready', () => outputOf(d).includes('"event":"daemon.ready"'), 30_000, 50);
 const pid = d.proc.pid!;
 
-function tree(): number[] {
-  const out: number[] = [];
-  for (const p of readdirSync('/proc')) {
-    if (!/^\d+$/.test(p)) continue;
-    try {
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(rest[6 - 3]) === pid) out.push(Number(p));
-    } catch {
-      /* gone */
-    }
-  }
-  return out;
-}
+const tree = (): number[] => sessionPids(pid);
 interface Sample {
   atS: number;
   pssKb: number;
@@ -121,10 +109,7 @@ function sample(atS: number): Sample {
       const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').filter(Boolean).slice(1, 2).join(' ');
       // scripts the spawner runs come and go: only the long-lived processes count
       if (!cmd.includes('main.') && !cmd.includes('spawner.')) return [];
-      const rollup = readFileSync(`/proc/${p}/smaps_rollup`, 'utf8');
-      const kb = (k: string): number => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(rollup)?.[1] ?? 0);
-      const pssKb = kb('Pss');
-      const ussKb = kb('Private_Clean') + kb('Private_Dirty');
+      const { pssKb, ussKb } = memoryKb(p);
       return [{ pid: p, fds: readdirSync(`/proc/${p}/fd`).length, threads: readdirSync(`/proc/${p}/task`).length, pssKb, ussKb, cmd }];
     } catch {
       return [];
