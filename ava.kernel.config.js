@@ -4,6 +4,6 @@ export default {
   extensions: { ts: 'module' },
   nodeArguments: ['--import=tsx'],
   workerThreads: false,
-  timeout: '400s',
+  timeout: '1500s',
   concurrency: 1,
 };

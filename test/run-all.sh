@@ -17,7 +17,7 @@ if ls test/kernel/*.test.ts >/dev/null 2>&1; then
     kernel_rc=${PIPESTATUS[0]}
   elif [ -x ../shared/kernel-vm/run ]; then
     # The VM emulates the CPU: vigil runs from dist/ there when it was built (.ci/run builds).
-    VIGIL_TEST_DIST=1 ../shared/kernel-vm/run --timeout 1200 -- npx ava --config ava.kernel.config.js --tap 2>&1 | tee "$out_dir/kernel.tap"
+    VIGIL_TEST_DIST=1 ../shared/kernel-vm/run --timeout 3000 -- npx ava --config ava.kernel.config.js --tap 2>&1 | tee "$out_dir/kernel.tap"
     kernel_rc=${PIPESTATUS[0]}
   else
     echo "not ok - kernel suite: this kernel has no IPVS and ../shared/kernel-vm/run is missing" | tee "$out_dir/kernel.tap"
