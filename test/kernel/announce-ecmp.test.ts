@@ -157,6 +157,11 @@ test('two directors behind a BGP router with ECMP: spread, health-driven withdra
     await waitFor('both directors as next hops', () => nextHops(rt).join() === both.join(), 240_000, 500);
     progress('both next hops');
     t.deepEqual(nextHops(rt), both, 'ECMP: one route, both directors');
+    // The route stands while any virtual server of the VIP has quorum, and the echo service's
+    // TCP checks often pass before the web service's HTTP_GET: with alpha, :80 has no real
+    // server until then, so the 40 requests wait for it on both directors.
+    await waitFor('the web service up on both directors', () => vigils.every((v) => events(v, 'lvs.quorum-up').some((e) => e['vs'] === `[${VIP}]:tcp:80`)), 240_000, 200);
+    progress('web service up');
 
     // 40 new connections: all served, both directors carry some
     const before = [conns(d1, 80), conns(d2, 80)];
@@ -169,7 +174,18 @@ test('two directors behind a BGP router with ECMP: spread, health-driven withdra
     t.is(answers.length, 40, got.stderr);
     t.true(answers.every((a) => /^rs[123]$/.test(a)));
     progress('40 connections done');
-    const carried = [conns(d1, 80) - before[0]!, conns(d2, 80) - before[1]!];
+    // ipvsadm shows counters IPVS folds in from its per-CPU ones every 2 s (the estimator):
+    // read until they show the 40, or for 15 s
+    let carried = [0, 0];
+    await waitFor(
+      'the directors to count the 40 connections',
+      () => {
+        carried = [conns(d1, 80) - before[0]!, conns(d2, 80) - before[1]!];
+        return carried[0]! + carried[1]! >= 40;
+      },
+      15_000,
+      250,
+    ).catch(() => undefined);
     t.log(`40 connections: d1 carried ${carried[0]}, d2 ${carried[1]}; real servers ${[...new Set(answers)].sort().join(' ')}`);
     t.is(carried[0]! + carried[1]!, 40);
     t.true(carried[0]! > 0 && carried[1]! > 0, 'both directors carry some');
