@@ -297,6 +297,9 @@ export class LvsHost {
     };
     this.running = run().finally(() => {
       delete this.running;
+      // A verdict that arrived after the loop's last pass but before this settled (two checks
+      // finishing in one tick, with nothing to await when IPVS is absent) still gets its pass.
+      if (this.again) void this.reconcile();
     });
     return this.running;
   }
