@@ -61,8 +61,8 @@ export async function runDaemon(opts: DaemonOptions, normalPriority: () => void 
   const runnable = first.config !== undefined && !hasErrors(first.diagnostics);
   if (!runnable || opts.checkOnly || first.config!.vrrpInstances.length === 0 || vrrpRealtimePriority(first.config!) === undefined) normalPriority();
   // -s / net_namespace: the process re-executes inside the namespace below; nothing boots before
-  const netnsFirst = runnable ? (opts.namespace ?? first.config!.globalDefs.other['net_namespace']?.[0]) : undefined;
-  const reexecs = netnsFirst !== undefined && !inNetns(netnsFirst);
+  const netns = runnable ? (opts.namespace ?? first.config!.globalDefs.other['net_namespace']?.[0]) : undefined;
+  const reexecs = netns !== undefined && !inNetns(netns);
   const booted = runnable && !opts.checkOnly && !reexecs ? bootVrrpWorker(first.config!) : undefined;
   const { createLogger, child, LogEvent, openNetControl, VrrpHost } = await loadVrrpModules();
   const log = createLogger({ level: opts.logLevel, format: opts.logFormat });
@@ -86,8 +86,7 @@ export async function runDaemon(opts: DaemonOptions, normalPriority: () => void 
   );
 
   // -s / net_namespace: re-executed inside the namespace before anything touches the network
-  const netns = opts.namespace ?? config.globalDefs.other['net_namespace']?.[0];
-  if (netns !== undefined && !inNetns(netns)) {
+  if (reexecs) {
     dlog.info({ event: 'daemon.netns', namespace: netns }, `entering network namespace ${netns}`);
     const why = reexecInNetns(netns);
     dlog.fatal({ event: 'daemon.netns-failed', namespace: netns, err: why }, 'cannot run in the network namespace');
@@ -225,7 +224,7 @@ export async function runDaemon(opts: DaemonOptions, normalPriority: () => void 
   });
 }
 
-/** `event`: LogEvent.configDiagnostic (the logger module is loaded late, see loadDaemonModules) */
+/** `event`: LogEvent.configDiagnostic (the logger module is loaded late, see loadVrrpModules) */
 function reportDiagnostics(log: Logger, diags: readonly Diagnostic[], event: string): void {
   for (const d of diags) {
     const line = formatDiagnostic(d);

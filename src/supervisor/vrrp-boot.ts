@@ -9,7 +9,7 @@ import v8 from 'node:v8';
 import type { Worker } from 'node:worker_threads';
 import type { Config } from '../config/model.ts';
 import { createFdLedger } from '../io/fd-ledger.ts';
-import { DEFAULT_VRRP_RT_PRIORITY } from '../io/thread-priority.ts';
+import { startupRealtimePriority } from '../io/thread-priority.ts';
 import { startWorker } from './threads.ts';
 
 /** MB; see bootVrrpWorker */
@@ -78,10 +78,11 @@ export function bootVrrpWorker(config: Config): BootedVrrpWorker {
  * the daemon's start-up runs at it until the worker has its instances (daemon.ts).
  */
 export function vrrpRealtimePriority(config: Config): number | undefined {
-  const env = process.env['VIGIL_VRRP_RT_PRIORITY'];
   const p = threadPriority(config);
-  const rt = p.rtPriority ?? (env !== undefined ? Number(env) : p.nice !== undefined ? 0 : DEFAULT_VRRP_RT_PRIORITY);
-  return Number.isInteger(rt) && rt >= 1 && rt <= 99 ? rt : undefined;
+  if (p.rtPriority !== undefined) return p.rtPriority;
+  // vrrp_priority alone keeps normal scheduling, unless the environment asks for realtime
+  if (p.nice !== undefined && process.env['VIGIL_VRRP_RT_PRIORITY'] === undefined) return undefined;
+  return startupRealtimePriority();
 }
 
 /** global_defs `vrrp_rt_priority` (SCHED_RR 1–99) and `vrrp_priority` (nice −20…19), as keepalived reads them. */
