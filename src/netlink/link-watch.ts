@@ -32,7 +32,7 @@ const AF_UNSPEC = 0;
 /** bytes. Room for a burst of link events (each RTM_NEWLINK is ~1.5 KiB with statistics). */
 const RCVBUF = 4 << 20;
 /** ms between reads of the socket's drop counter; bounds how late a lost event is noticed. */
-const DROP_POLL_MS = 500;
+const DROP_POLL_MS = 2000;
 /** ms before a failed re-read is tried again. */
 const RESYNC_RETRY_MS = 1000;
 

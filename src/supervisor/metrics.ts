@@ -38,9 +38,24 @@ export interface Metrics {
   removeInstance(instance: string): void;
 }
 
+/**
+ * prom-client's process and Node metrics (`vigil_process_*`, `vigil_nodejs_*`). Its event-loop
+ * lag histogram samples with a timer: at prom-client's default 10 ms that is 100 wake-ups a
+ * second of an otherwise idle main thread, so it samples every second, and only once metrics
+ * are served (startMetricsServer).
+ */
+export const EVENT_LOOP_SAMPLE_MS = 1000;
+const withDefaults = new WeakSet<Registry>();
+function collectDefaults(registry: Registry): void {
+  if (withDefaults.has(registry)) return;
+  withDefaults.add(registry);
+  collectDefaultMetrics({ register: registry, prefix: 'vigil_', eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
+}
+
+/** `defaultMetrics: true` collects the process metrics at once, not only when served. */
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
-  if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'vigil_' });
+  if (opts.defaultMetrics === true) collectDefaults(registry);
   const registers = [registry];
   const vrrpState = new Gauge({
     name: 'vigil_vrrp_state',
@@ -147,6 +162,7 @@ export interface MetricsServer {
  */
 export async function startMetricsServer(listen: string, registry: Registry): Promise<MetricsServer> {
   const { host, port } = parseListen(listen);
+  collectDefaults(registry);
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
