@@ -1,13 +1,14 @@
 /**
  * Where each kind of check runs, apart from the checkers themselves: the supervisor routes
  * tasks with this (src/check/pool.ts) without loading a single checker (undici, raw-socket:
- * ~20 MB the main thread and the spawner would otherwise carry, bench/footprint). The
+ * ~20 MB the main thread would otherwise carry, bench/footprint). The
  * registry (registry.ts) takes each entry's `runsIn` from here, and its mapped type refuses
  * a kind missing in either table.
  *
  * - `checker-pool`: a piscina worker thread (workers/checker.ts): socket checks;
- * - `spawner`: the spawner process: MISC_CHECK forks a child, which must not fork the
- *   daemon's address space; PING_CHECK's raw socket works only on a process's main thread.
+ * - `spawner`: src/check/spawner.ts: MISC_CHECK starts its script through posix_spawn from the
+ *   supervisor (never a fork of the daemon's address space); PING_CHECK goes to a process of
+ *   its own, as its raw socket works only on a process's main thread.
  */
 import type { CheckKind, CheckTask } from './registry.ts';
 

@@ -6,9 +6,9 @@
  *
  * Where attempts run (DESIGN.md: checks run in the checker pool):
  * - `checker-pool`: a piscina worker thread (workers/checker.ts): socket checks;
- * - `spawner`: the spawner process (workers/spawner.ts, src/check/spawner.ts): checks that
- *   fork a child (MISC_CHECK) must not fork the daemon's address space, and PING_CHECK's
- *   raw socket works only on a process's main thread.
+ * - `spawner`: src/check/spawner.ts: MISC_CHECK's script starts through posix_spawn from the
+ *   supervisor (never a fork of the daemon's address space); PING_CHECK's raw socket works
+ *   only on a process's main thread, so it runs in a process of its own (workers/spawner.ts).
  *
  * Imports point one way: registry -> checkers -> endpoint/result. No checker imports this
  * file or task.ts. (The attempt functions are imported statically: a dynamic import() of a

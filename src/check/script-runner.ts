@@ -2,8 +2,10 @@
  * Runs one script (vrrp_script, MISC_CHECK) as a child process with a deadline and a kill
  * ladder, and never leaves its process group behind when the deadline passes.
  *
- * The child is spawned `detached` (setsid): it leads a new session and process group whose
- * id is its pid, and everything it forks stays in that group unless it calls setsid itself.
+ * The child is started with posix_spawn from this process (src/io/spawn.ts: no fork of the
+ * daemon's address space, so no stall of its other threads, and no spawner process to keep)
+ * in a session of its own: it leads a new process group whose id is its pid, and everything
+ * it forks stays in that group unless it calls setsid itself.
  * At the deadline the whole group gets SIGTERM; as soon as the leader dies the group gets
  * SIGKILL (a grandchild that ignored SIGTERM or outlived its parent is still a member), and
  * if the leader ignores SIGTERM the group gets SIGKILL after `graceMs` (keepalived:
@@ -16,7 +18,7 @@
  * Never throws: a script that cannot be started (missing, not executable, bad uid) comes back
  * as a ScriptResult with `error` set.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawnDetached } from '../io/spawn.ts';
 
 export interface ScriptResult {
   /** exit status when the script exited by itself, else null */
@@ -27,9 +29,9 @@ export interface ScriptResult {
   timedOut: boolean;
   /** ms from spawn to exit */
   durationMs: number;
-  /** first few KiB of stdout then stderr, for logs */
+  /** first few KiB of stdout and stderr (one pipe, in the order written), for logs */
   output: string;
-  /** set when the script could not be run at all: a Node error code such as ENOENT, EACCES, EPERM */
+  /** set when the script could not be run at all: an errno name such as ENOENT, EACCES */
   error?: string;
 }
 
@@ -38,7 +40,7 @@ export interface RunScriptOptions {
   timeoutMs: number;
   /** ms between SIGTERM and SIGKILL to the process group; default 2000 (keepalived waits 2 s) */
   graceMs?: number;
-  /** drop privileges: setgid, setgroups(0), setuid in the child before exec (libuv) */
+  /** drop privileges: setgid, setgroups(0), setuid before the script runs (setpriv, src/io/spawn.ts) */
   uid?: number;
   gid?: number;
   /** the child's whole environment; default: this process's */
@@ -75,20 +77,16 @@ export function runScript(argv: readonly string[], opts: RunScriptOptions): Prom
       kept += part.length;
     };
 
-    let child: ChildProcess;
-    try {
-      child = spawn(cmd, argv.slice(1), {
-        detached: true,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
-        ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
-        ...(opts.env !== undefined ? { env: opts.env } : {}),
-        ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
-      });
-    } catch (err) {
-      // spawn throws synchronously for bad arguments (e.g. EPERM on setuid is async, but
-      // an invalid uid type or a NUL byte in argv is sync)
-      resolve({ exitCode: null, signal: null, timedOut: false, durationMs: elapsed(), output: '', error: errCode(err) });
+    const child = spawnDetached({
+      argv,
+      ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
+      ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
+      ...(opts.env !== undefined ? { env: opts.env } : {}),
+      ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
+    });
+    if ('error' in child) {
+      // ENOENT / EACCES: no process ran
+      resolve({ exitCode: null, signal: null, timedOut: false, durationMs: elapsed(), output: '', error: child.error });
       return;
     }
 
@@ -96,14 +94,12 @@ export function runScript(argv: readonly string[], opts: RunScriptOptions): Prom
     let timedOut = false;
     let settled = false;
     let exited: { code: number | null; signal: string | null } | undefined;
-    let spawnError: string | undefined;
     let termTimer: NodeJS.Timeout | undefined;
     let killTimer: NodeJS.Timeout | undefined;
     let lingerTimer: NodeJS.Timeout | undefined;
-    let openStreams = 2;
+    let outputOpen = true;
 
     const killGroup = (sig: NodeJS.Signals): void => {
-      if (pgid === undefined) return;
       try {
         process.kill(-pgid, sig);
       } catch {
@@ -117,22 +113,19 @@ export function runScript(argv: readonly string[], opts: RunScriptOptions): Prom
       clearTimeout(termTimer);
       clearTimeout(killTimer);
       clearTimeout(lingerTimer);
-      child.stdout?.destroy();
-      child.stderr?.destroy();
-      const result: ScriptResult = {
+      child.output.destroy();
+      resolve({
         exitCode: exited?.code ?? null,
         signal: exited?.signal ?? null,
         timedOut,
         durationMs: elapsed(),
         output: Buffer.concat(chunks).toString('utf8'),
-      };
-      if (spawnError !== undefined) result.error = spawnError;
-      resolve(result);
+      });
     };
 
     const maybeFinish = (): void => {
-      if (exited === undefined && spawnError === undefined) return;
-      if (openStreams <= 0) {
+      if (exited === undefined) return;
+      if (!outputOpen) {
         finish();
         return;
       }
@@ -141,27 +134,15 @@ export function runScript(argv: readonly string[], opts: RunScriptOptions): Prom
       if (lingerTimer === undefined) lingerTimer = setTimeout(finish, STDIO_LINGER_MS);
     };
 
-    for (const s of [child.stdout, child.stderr]) {
-      if (s === null) {
-        openStreams--;
-        continue;
-      }
-      s.on('data', keep);
-      s.on('error', () => {});
-      s.once('close', () => {
-        openStreams--;
-        maybeFinish();
-      });
-    }
-
-    child.once('error', (err) => {
-      // ENOENT / EACCES / EPERM (setuid refused): no process ran, or it could not exec
-      spawnError = errCode(err);
+    child.output.on('data', keep);
+    child.output.on('error', () => {});
+    child.output.once('close', () => {
+      outputOpen = false;
       maybeFinish();
     });
 
-    child.once('exit', (code, signal) => {
-      exited = { code, signal };
+    void child.exited.then((status) => {
+      exited = status;
       if (timedOut) {
         // The leader is gone; whatever it started may not be (keepalived does the same:
         // SIGKILL to the group once a timed-out script has died).
@@ -178,11 +159,4 @@ export function runScript(argv: readonly string[], opts: RunScriptOptions): Prom
       killTimer = setTimeout(() => killGroup('SIGKILL'), graceMs);
     }, opts.timeoutMs);
   });
-}
-
-function errCode(err: unknown): string {
-  if (typeof err === 'object' && err !== null && 'code' in err && typeof (err as { code: unknown }).code === 'string') {
-    return (err as { code: string }).code;
-  }
-  return 'ERR_SPAWN';
 }

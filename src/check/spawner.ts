@@ -1,31 +1,31 @@
 /**
- * Scripts run from a small process of their own, not from the daemon.
+ * Where tasks that start processes, or need a process's main thread, run.
  *
- * fork() copies the forking process's page tables while holding its memory-map lock, and
- * every other thread of that process that faults a page or maps memory waits for it. From
- * the daemon (~150–200 MB resident: V8, the pools, the VRRP worker) that stall reaches the
- * VRRP worker: measured here, 40 spawns a second from a 150 MB process moved another thread's
- * 10 ms timer error from p99 0.16 ms to 4 ms. keepalived forks its scripts from a small
- * process for the same reason. So vrrp_script and MISC_CHECK tasks go over an IPC channel to
- * `workers/spawner.ts`, which forks them in its own address space with the same runner
- * (deadlines, kill ladders to the process group, uid/gid).
+ * Scripts (vrrp_script, notify, MISC_CHECK) start from this process through posix_spawn
+ * (src/io/spawn.ts via script-runner.ts): no fork() of the daemon's address space, so no
+ * stall of the VRRP thread while the kernel copies page tables (bench/fork-stall.ts), and no
+ * second process to carry for it. Each has its deadline and kill ladder (script-runner.ts).
  *
- * The spawner is restarted if it dies; tasks in flight then fail with reason `run-error`
- * (the callers count that as a failed attempt).
+ * PING_CHECK needs raw-socket, which works only on a process's main thread: its attempts go
+ * over an IPC channel to a small Node process of their own (`workers/spawner.ts`), started
+ * with the first one, so a config without PING_CHECK never starts it. That process is
+ * restarted if it dies; attempts in flight then fail with reason `run-error` (the callers
+ * count that as a failed attempt).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { AttemptResult, ScriptTask, SpawnerCheckTask } from './task.ts';
-import type { SpawnerTask } from './spawner-task.ts';
-import type { ScriptResult } from './script-runner.ts';
+import type { PingTask } from './ping.ts';
+import { miscAttempt } from './misc.ts';
+import { runScript, type ScriptResult } from './script-runner.ts';
 
 export interface SpawnerRequest {
   readonly id: number;
-  readonly task: SpawnerTask;
+  readonly task: PingTask;
 }
 
 export type SpawnerReply =
-  | { readonly id: number; readonly ok: true; readonly result: AttemptResult | ScriptResult }
+  | { readonly id: number; readonly ok: true; readonly result: AttemptResult }
   | { readonly id: number; readonly ok: false; readonly error: string };
 
 const compiled = import.meta.url.endsWith('.js');
@@ -35,19 +35,49 @@ const ANSWER_SLACK_MS = 5000;
 
 export class SpawnerHost {
   private child: ChildProcess | undefined;
-  private readonly pending = new Map<number, { resolve: (r: AttemptResult | ScriptResult) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  private readonly pending = new Map<number, { resolve: (r: AttemptResult) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   private nextId = 1;
   private stopped = false;
 
   constructor(private readonly onEvent: (event: string, detail: string) => void = () => undefined) {}
 
+  /** tasks running in this process (scripts), waited for by stop() */
+  private readonly local = new Set<Promise<unknown>>();
+
   run(task: SpawnerCheckTask): Promise<AttemptResult>;
   run(task: ScriptTask): Promise<ScriptResult>;
-  run(task: SpawnerTask): Promise<AttemptResult | ScriptResult> {
+  run(task: SpawnerCheckTask | ScriptTask): Promise<AttemptResult | ScriptResult> {
     if (this.stopped) return Promise.reject(new Error('spawner stopped'));
+    if (task.kind === 'script') {
+      return this.inProcess(
+        runScript(task.argv, {
+          timeoutMs: task.timeoutMs,
+          ...(task.graceMs !== undefined ? { graceMs: task.graceMs } : {}),
+          ...(task.uid !== undefined ? { uid: task.uid } : {}),
+          ...(task.gid !== undefined ? { gid: task.gid } : {}),
+          ...(task.env !== undefined ? { env: task.env } : {}),
+        }),
+      );
+    }
+    if (task.kind === 'misc') return this.inProcess(miscAttempt(task));
+    return this.ping(task);
+  }
+
+  /** pid of the PING_CHECK process while it runs */
+  get pingPid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  private inProcess<T>(p: Promise<T>): Promise<T> {
+    this.local.add(p);
+    void p.finally(() => this.local.delete(p));
+    return p;
+  }
+
+  private ping(task: PingTask): Promise<AttemptResult> {
     const child = this.ensure();
     const id = this.nextId++;
-    const taskMs = task.kind === 'ping' ? task.connectTimeoutMs : task.timeoutMs + (task.kind === 'script' ? (task.graceMs ?? 2000) : 2000);
+    const taskMs = task.connectTimeoutMs;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
@@ -65,22 +95,14 @@ export class SpawnerHost {
   }
 
   /**
-   * Starts the spawner process now rather than with the first task, so that the first
-   * notify or check after a transition does not wait for a fork and a Node start-up.
-   */
-  start(): void {
-    if (!this.stopped) this.ensure();
-  }
-
-  /**
-   * Ends the spawner. Tasks in flight are waited for (bounded by `timeoutMs`: each has its
-   * own deadline and kill ladder in the spawner), then the channel is closed and the spawner
-   * exits by itself; SIGKILL if it does not within a second.
+   * Ends it all. Tasks in flight are waited for (bounded by `timeoutMs`: each script has its
+   * own deadline and kill ladder), then the ping process's channel is closed and it exits by
+   * itself; SIGKILL if it does not within a second.
    */
   async stop(timeoutMs = 3000): Promise<void> {
     this.stopped = true;
     const deadline = Date.now() + timeoutMs;
-    while (this.pending.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while ((this.pending.size > 0 || this.local.size > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const [, p] of this.pending) {
       clearTimeout(p.timer);
       p.reject(new Error('spawner stopped'));

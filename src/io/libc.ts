@@ -112,10 +112,36 @@ export function libc(): Libc {
 const errnoNames = new Map<number, string>(Object.entries(koffi.os.errno).map(([k, v]) => [v, k]));
 
 /** The symbolic name of the calling thread's errno (read right after the failed call). */
-export function lastErrno(): string {
-  const n = koffi.errno();
+/** An errno number's name (ENOENT, …). */
+export function errnoName(n: number): string {
   return errnoNames.get(n) ?? `errno ${n}`;
 }
+
+export function lastErrno(): string {
+  return errnoName(koffi.errno());
+}
+
+/** A NULL-terminated array of C strings in native memory; free() releases all of it. */
+export function cStrings(strs: readonly string[]): { ptr: unknown; free(): void } {
+  const keep = strs.map((s) => {
+    const n = Buffer.byteLength(s) + 1;
+    const p: unknown = koffi.alloc('char', n);
+    koffi.encode(p, 'char', s, n);
+    return p;
+  });
+  const ptr: unknown = koffi.alloc('void *', strs.length + 1);
+  const view = new BigUint64Array(koffi.view(ptr, 8 * (strs.length + 1)));
+  keep.forEach((p, i) => (view[i] = BigInt(koffi.address(p))));
+  view[strs.length] = 0n;
+  return {
+    ptr,
+    free: () => {
+      for (const p of keep) koffi.free(p);
+      koffi.free(ptr);
+    },
+  };
+}
+
 
 /** Throws an IoError if a libc call returned < 0; returns its result otherwise. */
 export function check(ret: number, code: IoErrorCode, syscall: string, what: string): number {

@@ -13,7 +13,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, statSync } from 'node:fs';
-import { koffi } from './libc.ts';
+import { cStrings, koffi } from './libc.ts';
 
 /** linux/sched.h */
 export const CLONE_NEWNET = 0x40000000;
@@ -55,21 +55,6 @@ export function inNetns(name: string): boolean {
   return a.ino === b.ino && a.dev === b.dev;
 }
 
-/** A NULL-terminated char *[] in native memory (the strings are kept alive by the returned holder). */
-function cStrings(strs: readonly string[]): { ptr: unknown; keep: unknown[] } {
-  const keep = strs.map((s) => {
-    const n = Buffer.byteLength(s) + 1;
-    const p: unknown = koffi.alloc('char', n);
-    koffi.encode(p, 'char', s, n);
-    return p;
-  });
-  const ptr: unknown = koffi.alloc('void *', strs.length + 1);
-  const view = new BigUint64Array(koffi.view(ptr, 8 * (strs.length + 1)));
-  keep.forEach((p, i) => (view[i] = BigInt(koffi.address(p))));
-  view[strs.length] = 0n;
-  return { ptr, keep };
-}
-
 /**
  * Enters `name` (creating it with `ip netns add` when it does not exist) and re-executes
  * this process there. Returns only on failure, with why.
@@ -92,5 +77,8 @@ export function reexecInNetns(name: string): string {
   const argv = cStrings([process.execPath, ...process.execArgv, ...process.argv.slice(1)]);
   const env = cStrings(Object.entries(process.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`])));
   c.execve(process.execPath, argv.ptr, env.ptr);
-  return `execve failed: errno ${koffi.errno()}`;
+  const errno = koffi.errno();
+  argv.free();
+  env.free();
+  return `execve failed: errno ${errno}`;
 }

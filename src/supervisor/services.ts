@@ -47,7 +47,7 @@ export class Services {
   private readonly metrics: Metrics = createMetrics();
   private notifier!: Notifier;
   private mailer!: Mailer;
-  /** vrrp_script and MISC_CHECK run from a process of their own (see src/check/spawner.ts) */
+  /** scripts (posix_spawn from this process) and PING_CHECK (a process of its own): src/check/spawner.ts */
   private readonly spawner: SpawnerHost;
   /**
    * HTTP_GET/SSL_GET/TCP/DNS checks run here; started with the first check, so a config
@@ -76,7 +76,7 @@ export class Services {
   constructor(private readonly deps: ServicesDeps) {
     this.vlog = child(deps.log, 'vrrp');
     // Checks wait on sockets: many tasks per thread; the runners' own deadlines bound each one.
-    // Scripts are forked by the spawner process, never from this address space.
+    // Scripts start through posix_spawn: this address space is never forked.
     this.spawner = new SpawnerHost((event, detail) => deps.log.warn({ event }, detail));
     deps.vrrp?.on('transition', (t) => this.onTransition(t));
     deps.vrrp?.on('worker-event', (e) => {
@@ -104,8 +104,8 @@ export class Services {
       prepare: createScriptPreparer(config.globalDefs, child(this.deps.log, 'notify')),
       log: child(this.deps.log, 'notify'),
       onResult: (r) => this.metrics.notifyScripts.inc({ result: r }),
-      // Forked by the spawner too: a fork of this process at a take-over would stall the
-      // VRRP thread and the first gratuitous ARP (bench/fork-stall.ts).
+      // Through the spawner too (posix_spawn): a fork of this process at a take-over would
+      // stall the VRRP thread and the first gratuitous ARP (bench/fork-stall.ts).
       run: (argv, o) => this.runNotifyScript(argv, o),
     });
     this.mailer = createMailer(config.globalDefs, {
@@ -126,14 +126,13 @@ export class Services {
         ...(o.gid !== undefined ? { gid: o.gid } : {}),
       });
     } catch (e) {
-      // the spawner died or stopped: the script did not run (a new spawner starts with the next task)
+      // the daemon is stopping: the script did not run
       this.deps.log.warn({ event: 'spawner.failed', argv, err: (e as Error).message }, 'notify script not run');
       return { exitCode: null, signal: null, timedOut: false, durationMs: Date.now() - started, output: '', error: 'VIGIL_SPAWNER' };
     }
   }
 
   async start(): Promise<void> {
-    if (usesScripts(this.config)) this.spawner.start();
     await this.resolveUsers(this.config);
     const resolve = this.userResolver();
     if (this.deps.vrrp) {
@@ -212,7 +211,6 @@ export class Services {
   /** Reload: the new config is valid; apply only what changed. */
   async reconfigure(_prev: Config, next: Config): Promise<void> {
     this.configure(next);
-    if (usesScripts(next)) this.spawner.start();
     await this.resolveUsers(next);
     const runnable = this.runnable(next);
     this.tracking?.apply(runnable);
@@ -433,22 +431,4 @@ export class Services {
       return { uid: u.uid, gid: u.gid };
     };
   }
-}
-
-/**
- * Does the config name any script (vrrp_script, notify*, MISC_CHECK, quorum_up/down …)?
- * Only then does the spawner process start with the daemon (~13 MB, bench/footprint); a
- * config that gains one on reload starts it then, and any task starts it on demand.
- */
-export function usesScripts(config: Config): boolean {
-  const seen = new Set<object>();
-  const walk = (v: unknown): boolean => {
-    if (v === null || typeof v !== 'object' || seen.has(v)) return false;
-    seen.add(v);
-    if (Array.isArray(v)) return v.some(walk);
-    const o = v as Record<string, unknown>;
-    if (Array.isArray(o['argv']) && typeof o['raw'] === 'string') return true;
-    return Object.values(o).some(walk);
-  };
-  return walk(config);
 }
