@@ -91,8 +91,35 @@ export interface GlobalDefs {
   readonly notifyFifo?: string;
   readonly vrrpNotifyFifo?: string;
   readonly lvsNotifyFifo?: string;
-  /** max_auto_priority etc. are accepted and kept as raw values here for --dump-conf. */
+  /**
+   * keepalived's VIP drop rules: `nftables [TABLE]` (or `vrrp_iptables`/`vrrp_ipsets`, which
+   * vigil runs through nftables as keepalived does where iptables is nf_tables-based). Absent: none.
+   */
+  readonly vipFirewall?: VipFirewall;
+  /** µs of CPU a realtime thread may run without a blocking call (`vrrp_rlimit_rttime`); RLIMIT_RTTIME. keepalived's default: 10000 */
+  readonly vrrpRlimitRttimeUs?: number;
+  /** `max_auto_priority [N]`: raise the VRRP thread to SCHED_RR, up to N, when it wakes late; -1 or absent: never */
+  readonly maxAutoPriority?: number;
+  /** `vrrp_no_swap` / `checker_no_swap` / `bfd_no_swap`: mlockall(MCL_CURRENT|MCL_FUTURE) of the one vigil process */
+  readonly noSwap?: boolean;
+  /** `default_interface`: where a static or virtual address without `dev` goes; absent: eth0 */
+  readonly defaultInterface?: string;
+  /** `vrrp_check_unicast_src`: adverts of unicast instances must come from a unicast_peer */
+  readonly vrrpCheckUnicastSrc?: boolean;
+  /** Keywords kept as raw words for --dump-conf and read where they are used (vrrp_rt_priority, lvs_sync_daemon, …). */
   readonly other: Readonly<Record<string, readonly string[]>>;
+}
+
+/** keepalived's nftables VIP drop rules (keepalived.conf(5), `nftables`). */
+export interface VipFirewall {
+  /** the table, in families ip and ip6; default `keepalived` */
+  readonly table: string;
+  /** the input and output chains' hook priority; default -1 (`nftables_priority`) */
+  readonly priority: number;
+  /** a counter on every rule (`nftables_counters`) */
+  readonly counters: boolean;
+  /** link-local VIPs keyed by ifindex, not name (`nftables_ifindex`) */
+  readonly ifindex: boolean;
 }
 
 export interface VrrpScript {

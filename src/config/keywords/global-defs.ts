@@ -7,6 +7,7 @@ import type { GlobalDefs, LvsTimeouts } from '../model.ts';
 import { tokLoc, type Node } from '../tree.ts';
 import {
   arg,
+  parseIntStrict,
   boolArg,
   intArg,
   intTok,
@@ -19,7 +20,12 @@ import {
 } from '../values.ts';
 import { block, simple, type BlockSpec, type Handler, type Mutable } from './table.ts';
 
-export type GlobalDraft = Mutable<GlobalDefs> & { notificationEmail: string[]; other: Record<string, readonly string[]> };
+export type GlobalDraft = Mutable<GlobalDefs> & {
+  notificationEmail: string[];
+  other: Record<string, readonly string[]>;
+  /** `nftables_*` seen before or without `nftables`: folded into vipFirewall by finishGlobals */
+  nft: { table?: string; priority?: number; counters?: boolean; ifindex?: boolean };
+};
 
 export function defaultGlobals(): GlobalDraft {
   return {
@@ -38,7 +44,17 @@ export function defaultGlobals(): GlobalDraft {
     vrrpSkipCheckAdvAddr: false,
     enableScriptSecurity: false,
     other: {},
+    nft: {},
   };
+}
+
+/** The VIP firewall from the `nftables*` keywords, whatever their order (keepalived reads them into global_data the same way). */
+export function finishGlobals(g: GlobalDraft): GlobalDefs {
+  const nft = g.nft;
+  // the same object: field locations (ctx.locs) are keyed by it
+  delete (g as { nft?: unknown }).nft;
+  if (nft.table !== undefined) g.vipFirewall = { table: nft.table, priority: nft.priority ?? -1, counters: nft.counters ?? false, ifindex: nft.ifindex ?? false };
+  return g;
 }
 
 type G = GlobalDraft;
@@ -97,29 +113,41 @@ function mcast(field: 'vrrpMcastGroup4' | 'vrrpMcastGroup6', family: 4 | 6): Han
   });
 }
 
+/** A keyword that takes no value (`vrrp_no_swap`): keepalived ignores words after it. */
+function flag(set: (g: G) => void): Handler<G> {
+  return simple((_n, g) => set(g));
+}
+
+/**
+ * `vrrp_rlimit_rttime N` (µs, 1..2^32-1; 1 becomes 2, as keepalived halves it for the soft
+ * limit). The `_rtime` spelling is keepalived's deprecated one: it says so and reads it.
+ */
+function rlimit(field: 'vrrpRlimitRttimeUs'): Handler<G> {
+  return simple((n, g, ctx) => {
+    const kw = n.kw.text;
+    if (kw.endsWith('_rtime')) ctx.sink.warn(tokLoc(n.kw), 'deprecated-keyword', `\`${kw}\` is deprecated; use \`${kw.slice(0, -5)}rttime\` (read all the same, as keepalived does)`);
+    const t = n.args[0];
+    const v = t === undefined ? undefined : parseIntStrict(t.text);
+    if (v === undefined || v < 1 || v > 0xffff_ffff) {
+      ctx.sink.warn(tokLoc(t ?? n.kw), 'range', `${kw}: \`${t?.text ?? ''}\` is not a realtime limit in µs (1..4294967295); ignored, as keepalived does`);
+      return;
+    }
+    g[field] = Math.max(2, v);
+    setLoc(ctx, g, field, t ?? n.kw);
+  });
+}
+
 /** Kept as raw words in `other` (shown by --dump-conf). vigil acts on `vrrp_priority` and `vrrp_rt_priority` (read by src/supervisor/vrrp-host.ts), not on the rest. */
 const OTHER = [
-  'max_auto_priority',
   'vrrp_priority',
   'checker_priority',
   'bfd_priority',
-  'vrrp_no_swap',
-  'checker_no_swap',
-  'bfd_no_swap',
   'vrrp_rt_priority',
   'checker_rt_priority',
   'vrrp_cpu_affinity',
   'checker_cpu_affinity',
   'lvs_id',
   'dynamic_interfaces',
-  'default_interface',
-  'vrrp_iptables',
-  'vrrp_ipsets',
-  'nftables',
-  'nftables_priority',
-  'nftables_ifindex',
-  'nftables_counters',
-  'vrrp_check_unicast_src',
   'vrrp_rx_bufs_policy',
   'vrrp_rx_bufs_multiplier',
   'vrrp_lower_prio_no_advert',
@@ -185,6 +213,16 @@ const OTHER = [
   'local_name',
   'smtp_alert_ignore',
 ];
+
+function legacyFirewall(n: Node, g: G, ctx: Ctx): void {
+  g.other[n.kw.text] = n.args.map((a) => a.text);
+  ctx.sink.warn(
+    tokLoc(n.kw),
+    'iptables-as-nftables',
+    `\`${n.kw.text}\`: vigil drops traffic to the VIPs through nftables (table \`${g.nft.table ?? 'keepalived'}\`), not iptables chains or ipsets, as keepalived 2.2 does where iptables is nf_tables-based; replace it with \`nftables\``,
+  );
+  g.nft.table ??= 'keepalived';
+}
 
 function other(n: Node, g: G, ctx: Ctx): void {
   void ctx;
@@ -278,6 +316,67 @@ const keywords: Record<string, Handler<G>> = {
     }
     g.lvsTimeouts = t;
   }),
+  // keepalived's nftables drop rules for the VIPs of a MASTER in no-accept mode (vip-firewall.ts)
+  nftables: simple((n, g, ctx) => {
+    const t = n.args[0];
+    if (g.nft.table !== undefined && !g.other['vrrp_iptables'] && !g.other['vrrp_ipsets']) {
+      ctx.sink.warn(tokLoc(n.kw), 'duplicate', 'nftables already specified; ignored, as keepalived does');
+      return;
+    }
+    // NFT_TABLE_MAXNAMELEN is 256 with the NUL
+    if (t !== undefined && t.text.length >= 256) {
+      ctx.sink.warn(tokLoc(t), 'range', 'nftables table name is too long (at most 255 characters); ignored, as keepalived does');
+      return;
+    }
+    g.nft.table = t?.text ?? 'keepalived';
+  }),
+  nftables_priority: simple((n, g, ctx) => {
+    const t = n.args[0];
+    const v = t === undefined ? undefined : parseIntStrict(t.text);
+    if (v === undefined || v < -0x8000_0000 || v > 0x7fff_ffff) {
+      ctx.sink.warn(tokLoc(t ?? n.kw), 'bad-value', `invalid nftables chain priority \`${t?.text ?? ''}\`; ignored (the chains use -1), as keepalived does`);
+      return;
+    }
+    g.nft.priority = v;
+  }),
+  nftables_counters: flag((g) => (g.nft.counters = true)),
+  nftables_ifindex: flag((g) => (g.nft.ifindex = true)),
+  // keepalived 2.2 runs these through nftables (table `keepalived`) when the `iptables`
+  // command is nf_tables-based, as Debian's and RHEL's are, or absent (vrrp_firewall.c
+  // check_iptables_nft); vigil always does, and says so.
+  vrrp_iptables: legacyFirewall,
+  vrrp_ipsets: legacyFirewall,
+  vrrp_rlimit_rttime: rlimit('vrrpRlimitRttimeUs'),
+  vrrp_rlimit_rtime: rlimit('vrrpRlimitRttimeUs'),
+  max_auto_priority: simple((n, g, ctx) => {
+    const t = n.args[0];
+    // no value: the highest SCHED_RR priority (sched_get_priority_max, 99 on Linux)
+    if (t === undefined) {
+      g.maxAutoPriority = 99;
+      return;
+    }
+    const v = parseIntStrict(t.text);
+    if (v === undefined || v < -1 || v > 99) {
+      ctx.sink.warn(tokLoc(t), 'range', `max_auto_priority \`${t.text}\` must be in [0, 99] (or -1 to disable); ignored, as keepalived does`);
+      return;
+    }
+    g.maxAutoPriority = v;
+    setLoc(ctx, g, 'maxAutoPriority', t);
+  }),
+  // vigil is one process: locking it locks the VRRP thread, the checkers and the rest alike
+  vrrp_no_swap: flag((g) => (g.noSwap = true)),
+  checker_no_swap: flag((g) => (g.noSwap = true)),
+  bfd_no_swap: flag((g) => (g.noSwap = true)),
+  default_interface: simple((n, g, ctx) => {
+    const t = n.args[0];
+    if (t === undefined) {
+      ctx.sink.warn(tokLoc(n.kw), 'missing-value', 'default_interface requires an interface name; ignored, as keepalived does');
+      return;
+    }
+    g.defaultInterface = t.text;
+    setLoc(ctx, g, 'defaultInterface', t);
+  }),
+  vrrp_check_unicast_src: flag((g) => (g.vrrpCheckUnicastSrc = true)),
   notify_fifo: str('notifyFifo'),
   vrrp_notify_fifo: str('vrrpNotifyFifo'),
   lvs_notify_fifo: str('lvsNotifyFifo'),
@@ -289,5 +388,7 @@ export const globalDefsSpec: BlockSpec<G> = {
   keywords,
   // keepalived 2.2 keywords that vigil does not act on yet: said at their line, never "unknown"
   // (OpenShift's on-prem config sets the *_rlimit_rttime family).
-  unsupported: ['vrrp_garp_lower_prio_no_advert', 'smtp_server_port', 'vrrp_rlimit_rttime', 'vrrp_rlimit_rtime', 'checker_rlimit_rttime', 'checker_rlimit_rtime', 'bfd_rlimit_rttime', 'bfd_rlimit_rtime'],
+  // checker_/bfd_rlimit_rttime limit a realtime checker or BFD process: vigil's checker
+  // threads never run realtime (checker_rt_priority is not built) and it has no BFD.
+  unsupported: ['vrrp_garp_lower_prio_no_advert', 'smtp_server_port', 'checker_rlimit_rttime', 'checker_rlimit_rtime', 'bfd_rlimit_rttime', 'bfd_rlimit_rtime'],
 };

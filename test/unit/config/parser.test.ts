@@ -88,7 +88,8 @@ test('global_defs: every modelled keyword, and keepalived defaults when absent',
     vrrpNotifyFifo: '/run/v.fifo',
     lvsNotifyFifo: '/run/l.fifo',
   });
-  t.deepEqual(g.other, { max_auto_priority: ['10'] });
+  t.deepEqual(g.other, {});
+  t.is(g.maxAutoPriority, 10);
   t.deepEqual(ok('global_defs {\n smtp_server mail.example\n}\n').globalDefs.smtpServer, { host: 'mail.example', port: 25 });
 });
 
@@ -684,12 +685,33 @@ test('LVS syntax errors and warnings point at the token', (t) => {
   ]);
 });
 
-test('the *_rlimit_rttime family is a keepalived keyword vigil does not implement yet, not an unknown one', (t) => {
+test('the *_rlimit_rttime family: vrrp_ is read (µs, 1 becomes 2, the deprecated _rtime spelling said), checker_ and bfd_ are not implemented, never unknown', (t) => {
   const r = parse('global_defs {\n vrrp_rlimit_rttime 10000\n checker_rlimit_rttime 10000\n bfd_rlimit_rttime 10000\n}\n');
   t.deepEqual(r.diagnostics.map((d) => [d.code, d.loc.line]), [
-    ['unsupported-keyword', 2],
     ['unsupported-keyword', 3],
     ['unsupported-keyword', 4],
+  ]);
+  t.is(r.config?.globalDefs.vrrpRlimitRttimeUs, 10000);
+  const old = parse('global_defs {\n vrrp_rlimit_rtime 1\n}\n');
+  t.deepEqual(old.diagnostics.map((d) => [d.code, d.loc.line]), [['deprecated-keyword', 2]]);
+  t.is(old.config?.globalDefs.vrrpRlimitRttimeUs, 2);
+  t.deepEqual(parse('global_defs {\n vrrp_rlimit_rttime 0\n}\n').diagnostics.map((d) => [d.code, d.severity]), [['range', 'warning']]);
+});
+
+test('global_defs nftables keywords in any order make one VIP firewall; vrrp_iptables and vrrp_ipsets run through it with a warning', (t) => {
+  const r = parse('global_defs {\n nftables_priority -5\n nftables_counters\n nftables kt\n nftables_ifindex\n}\n');
+  t.deepEqual(r.diagnostics, []);
+  t.deepEqual(r.config?.globalDefs.vipFirewall, { table: 'kt', priority: -5, counters: true, ifindex: true });
+  t.is(parse('global_defs {\n router_id x\n}\n').config?.globalDefs.vipFirewall, undefined);
+  const ipt = parse('global_defs {\n vrrp_iptables VIPS\n vrrp_ipsets\n}\n');
+  t.deepEqual(ipt.diagnostics.map((d) => [d.code, d.loc.line]), [
+    ['iptables-as-nftables', 2],
+    ['iptables-as-nftables', 3],
+  ]);
+  t.deepEqual(ipt.config?.globalDefs.vipFirewall, { table: 'keepalived', priority: -1, counters: false, ifindex: false });
+  t.deepEqual(parse('global_defs {\n nftables\n nftables other\n nftables_priority x\n}\n').diagnostics.map((d) => [d.code, d.loc.line]), [
+    ['duplicate', 3],
+    ['bad-value', 4],
   ]);
 });
 
