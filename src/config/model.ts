@@ -100,6 +100,8 @@ export interface GlobalDefs {
   readonly vrrpRlimitRttimeUs?: number;
   /** `max_auto_priority [N]`: raise the VRRP thread to SCHED_RR, up to N, when it wakes late; -1 or absent: never */
   readonly maxAutoPriority?: number;
+  /** µs an advert timer must be late before max_auto_priority raises the thread; default 1 s (`min_auto_priority_delay`) */
+  readonly minAutoPriorityDelayUs?: number;
   /** `vrrp_no_swap` / `checker_no_swap` / `bfd_no_swap`: mlockall(MCL_CURRENT|MCL_FUTURE) of the one vigil process */
   readonly noSwap?: boolean;
   /** `default_interface`: where a static or virtual address without `dev` goes; absent: eth0 */

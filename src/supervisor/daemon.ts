@@ -18,6 +18,7 @@ import { ExitCode } from './exit-codes.ts';
 import type { Logger } from './logger.ts';
 import type { DaemonOptions } from './options.ts';
 import { bootVrrpWorker, vrrpRealtimePriority } from './vrrp-boot.ts';
+import { applyProcessLimits } from './process-limits.ts';
 import { withdrawGraceMs } from '../lvs/announce.ts';
 
 /** ms: a stop that takes longer than this exits anyway */
@@ -119,6 +120,8 @@ export async function runDaemon(opts: DaemonOptions, normalPriority: () => void 
   try {
     const failed = await vrrpStarted;
     if (failed) throw failed;
+    // after the start-up's realtime stretch (see process-limits.ts)
+    applyProcessLimits(config, dlog);
     await services.start();
   } catch (e) {
     dlog.fatal({ event: 'daemon.start-failed', err: (e as Error).message }, 'start failed');
@@ -173,6 +176,7 @@ export async function runDaemon(opts: DaemonOptions, normalPriority: () => void 
     try {
       await vrrp?.reconfigure(config);
       await services.reconfigure(prev, config);
+      applyProcessLimits(config, dlog);
       services.countReload('ok');
       dlog.info({ event: LogEvent.reloadDone, ms: Math.round(performance.now() - started) }, 'configuration reloaded');
     } catch (e) {

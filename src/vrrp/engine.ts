@@ -78,6 +78,8 @@ export interface EngineIo {
   waitUntil(dueMs: number): void;
   /** this thread's V8 heap, for status (absent in tests) */
   heap?(): IsolateHeap;
+  /** how late (ms) an advert timer fired, each time (max_auto_priority; absent: not wanted) */
+  firedLate?(ms: number): void;
 }
 
 /**
@@ -585,6 +587,7 @@ export class VrrpEngine {
     if (this.io.spinMs > 0) this.io.waitUntil(a.due); // libuv timers tick in whole ms
     const late = this.io.now() - a.due;
     inst.stats.lateMs[inst.stats.lateN++ % LATE_WINDOW] = late;
+    this.io.firedLate?.(late);
     inst.lastAdvertDue = a.due;
     a.due = NaN;
     this.dispatch(inst, ADVERT_TIMER);

@@ -214,6 +214,19 @@ const OTHER = [
   'smtp_alert_ignore',
 ];
 
+/**
+ * `vrrp_no_swap`, `checker_no_swap`, `bfd_no_swap`: vigil is one process (its checkers are
+ * threads of it), so each locks the same memory; and not all of it (src/io/process-limits.ts).
+ */
+function noSwap(n: Node, g: G, ctx: Ctx): void {
+  g.noSwap = true;
+  ctx.sink.warn(
+    tokLoc(n.kw),
+    'partial',
+    `\`${n.kw.text}\`: vigil is one process, so this locks the whole daemon (VRRP, checkers and all), and only its code and main stack, not its V8 heaps (mlockall makes V8 abort)`,
+  );
+}
+
 function legacyFirewall(n: Node, g: G, ctx: Ctx): void {
   g.other[n.kw.text] = n.args.map((a) => a.text);
   ctx.sink.warn(
@@ -363,10 +376,18 @@ const keywords: Record<string, Handler<G>> = {
     g.maxAutoPriority = v;
     setLoc(ctx, g, 'maxAutoPriority', t);
   }),
-  // vigil is one process: locking it locks the VRRP thread, the checkers and the rest alike
-  vrrp_no_swap: flag((g) => (g.noSwap = true)),
-  checker_no_swap: flag((g) => (g.noSwap = true)),
-  bfd_no_swap: flag((g) => (g.noSwap = true)),
+  min_auto_priority_delay: simple((n, g, ctx) => {
+    const t = n.args[0];
+    const v = t === undefined ? undefined : parseIntStrict(t.text);
+    if (v === undefined || v < 1 || v > 10_000_000) {
+      ctx.sink.warn(tokLoc(t ?? n.kw), 'range', `min_auto_priority_delay \`${t?.text ?? ''}\` must be in [1, 10000000] µs; ignored, as keepalived does`);
+      return;
+    }
+    g.minAutoPriorityDelayUs = v;
+  }),
+  vrrp_no_swap: noSwap,
+  checker_no_swap: noSwap,
+  bfd_no_swap: noSwap,
   default_interface: simple((n, g, ctx) => {
     const t = n.args[0];
     if (t === undefined) {
