@@ -91,6 +91,7 @@ const engine = new VrrpEngine({
         group: opts.group,
         unicast: opts.unicast,
         ...(opts.src !== undefined ? { src: opts.src } : {}),
+        ...(opts.ttl !== undefined ? { ttl: opts.ttl } : {}),
       },
       onPacket,
       onError,

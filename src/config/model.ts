@@ -322,6 +322,12 @@ export interface VrrpInstance {
   readonly preemptDelayMs: number;
   readonly unicastSrcIp?: string;
   readonly unicastPeers: readonly string[];
+  /** `unicast_peer { ADDR min_ttl N max_ttl M }`: the TTL / hop limit a peer's adverts must arrive with; absent: any */
+  readonly unicastPeerTtl?: Readonly<Record<string, { readonly min: number; readonly max: number }>>;
+  /** `unicast_ttl`: TTL / hop limit of the adverts sent to unicast peers; absent: 255 */
+  readonly unicastTtl?: number;
+  /** adverts of a unicast instance must come from one of its unicast_peer (`check_unicast_src`, global `vrrp_check_unicast_src`, or a peer's min_ttl/max_ttl) */
+  readonly checkUnicastSrc?: boolean;
   readonly mcastSrcIp?: string;
   readonly trackInterfaces: readonly TrackRef[];
   readonly trackScripts: readonly TrackRef[];

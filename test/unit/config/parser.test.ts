@@ -379,7 +379,12 @@ test('vrrp_instance: bad VIP, route and peer syntax is reported at the token', (
   t.deepEqual(diags(instance('A', ' virtual_routes {\n  10.1.0.0/16 via 10.0.0.1 bogus\n }')), [['bad-value', 'error', 8, 28]]);
   t.deepEqual(diags(instance('A', ' virtual_routes {\n  10.1.0.0/16 table x\n }')), [['bad-value', 'error', 8, 21]]);
   t.deepEqual(diags(instance('A', ' unicast_peer {\n  10.0.0.999\n }')), [['bad-address', 'error', 8, 3]]);
-  t.deepEqual(diags(instance('A', ' unicast_peer {\n  10.0.0.2 min_ttl 1\n }')), [['unsupported-option', 'warning', 8, 12]]);
+  t.deepEqual(diags(instance('A', ' unicast_peer {\n  10.0.0.2 min_ttl 1\n }')), []);
+  const peer = ok(instance('A', ' unicast_peer {\n  10.0.0.2 min_ttl 1\n  10.0.0.3 max_ttl 300\n }\n unicast_ttl 7')).vrrpInstances[0]!;
+  t.like(peer, { unicastTtl: 7, checkUnicastSrc: true, unicastPeerTtl: { '10.0.0.2': { min: 1, max: 255 } } });
+  t.deepEqual(diags(instance('A', ' unicast_peer {\n  10.0.0.2 min_ttl 9 max_ttl 3\n }')), [['range', 'warning', 8, 3]]);
+  t.deepEqual(diags(instance('A', ' unicast_ttl 256')).map((d) => d[0]), ['range']);
+  t.deepEqual(diags(instance('A', ' unicast_ttl 5')).map((d) => d[0]), ['unicast-ttl']);
   t.deepEqual(diags(instance('A', ' track_interface {\n  eth1 wait 3\n }')), [['bad-value', 'error', 8, 8]]);
   t.deepEqual(diags(instance('A', ' track_interface {\n  eth1 weight\n }')), [['missing-value', 'error', 8, 8]]);
   t.deepEqual(diags(instance('A', ' priority high')), [['range', 'warning', 7, 11]]);
