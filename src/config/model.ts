@@ -108,8 +108,17 @@ export interface GlobalDefs {
   readonly defaultInterface?: string;
   /** `vrrp_check_unicast_src`: adverts of unicast instances must come from a unicast_peer */
   readonly vrrpCheckUnicastSrc?: boolean;
-  /** Keywords kept as raw words for --dump-conf and read where they are used (vrrp_rt_priority, lvs_sync_daemon, …). */
-  readonly other: Readonly<Record<string, readonly string[]>>;
+  /** `vrrp_rt_priority`: SCHED_RR 1..99 of the VRRP threads */
+  readonly vrrpRtPriority?: number;
+  /** `vrrp_priority`: nice −20..19 of the VRRP threads */
+  readonly vrrpPriority?: number;
+  /** `net_namespace` (global_defs or top level): the daemon re-executes inside it */
+  readonly netNamespace?: string;
+  /** `lvs_sync_daemon IFACE INSTANCE [id N] [maxlen N] [port N] [ttl N] [group ADDR]`, its words (src/supervisor/lvs-sync.ts reads them) */
+  readonly lvsSyncDaemon?: readonly string[];
+  /** `vrrp_lower_prio_no_advert [BOOL]` / `vrrp_higher_prio_send_advert [BOOL]`: instances' default */
+  readonly vrrpLowerPrioNoAdvert?: boolean;
+  readonly vrrpHigherPrioSendAdvert?: boolean;
 }
 
 /** keepalived's nftables VIP drop rules (keepalived.conf(5), `nftables`). */

@@ -145,7 +145,7 @@ const topSpec: BlockSpec<Top> = {
         return;
       }
       noExtra(n, ctx, 1);
-      top.globals.other['net_namespace'] = [t.text];
+      top.globals.netNamespace = t.text;
     },
     garp_group: (n, top, ctx) => {
       const g = parseGarpGroup(n, ctx);

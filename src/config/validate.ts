@@ -188,7 +188,7 @@ export function validateConfig(config: Config, locs: FieldLocs, opts: ValidateOp
   }
 
   // lvs_sync_daemon IFACE INSTANCE …: the instance must exist (keepalived refuses the line otherwise)
-  const syncWords = config.globalDefs.other['lvs_sync_daemon'];
+  const syncWords = config.globalDefs.lvsSyncDaemon;
   if (syncWords !== undefined) {
     const iname = syncWords[1];
     const gl = { file: config.files[0] ?? '', line: 1, col: 1 };

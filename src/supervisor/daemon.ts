@@ -62,7 +62,7 @@ export async function runDaemon(opts: DaemonOptions, normalPriority: () => void 
   const runnable = first.config !== undefined && !hasErrors(first.diagnostics);
   if (!runnable || opts.checkOnly || first.config!.vrrpInstances.length === 0 || vrrpRealtimePriority(first.config!) === undefined) normalPriority();
   // -s / net_namespace: the process re-executes inside the namespace below; nothing boots before
-  const netns = runnable ? (opts.namespace ?? first.config!.globalDefs.other['net_namespace']?.[0]) : undefined;
+  const netns = runnable ? (opts.namespace ?? first.config!.globalDefs.netNamespace) : undefined;
   const reexecs = netns !== undefined && !inNetns(netns);
   const booted = runnable && !opts.checkOnly && !reexecs ? bootVrrpWorker(first.config!) : undefined;
   const { createLogger, child, LogEvent, openNetControl, VrrpHost } = await loadVrrpModules();

@@ -96,13 +96,8 @@ export function vrrpRealtimePriority(config: Config): number | undefined {
 
 /** global_defs `vrrp_rt_priority` (SCHED_RR 1–99) and `vrrp_priority` (nice −20…19), as keepalived reads them. */
 function threadPriority(config: Config): { rtPriority?: number; nice?: number } {
-  const num = (k: string): number | undefined => {
-    const v = config.globalDefs.other[k]?.[0];
-    const n = v === undefined ? NaN : Number(v);
-    return Number.isInteger(n) ? n : undefined;
-  };
-  const rt = num('vrrp_rt_priority');
-  const nice = num('vrrp_priority');
+  const rt = config.globalDefs.vrrpRtPriority;
+  const nice = config.globalDefs.vrrpPriority;
   return {
     ...(rt !== undefined && rt >= 1 && rt <= 99 ? { rtPriority: rt } : {}),
     ...(nice !== undefined && nice >= -20 && nice <= 19 ? { nice } : {}),

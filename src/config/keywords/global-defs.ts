@@ -22,9 +22,8 @@ import { block, simple, type BlockSpec, type Handler, type Mutable } from './tab
 
 export type GlobalDraft = Mutable<GlobalDefs> & {
   notificationEmail: string[];
-  other: Record<string, readonly string[]>;
   /** `nftables_*` seen before or without `nftables`: folded into vipFirewall by finishGlobals */
-  nft: { table?: string; priority?: number; counters?: boolean; ifindex?: boolean };
+  nft: { table?: string; priority?: number; counters?: boolean; ifindex?: boolean; fromIptables?: boolean };
 };
 
 export function defaultGlobals(): GlobalDraft {
@@ -43,7 +42,6 @@ export function defaultGlobals(): GlobalDraft {
     vrrpStrict: false,
     vrrpSkipCheckAdvAddr: false,
     enableScriptSecurity: false,
-    other: {},
     nft: {},
   };
 }
@@ -137,82 +135,26 @@ function rlimit(field: 'vrrpRlimitRttimeUs'): Handler<G> {
   });
 }
 
-/** Kept as raw words in `other` (shown by --dump-conf). vigil acts on `vrrp_priority` and `vrrp_rt_priority` (read by src/supervisor/vrrp-host.ts), not on the rest. */
-const OTHER = [
-  'vrrp_priority',
-  'checker_priority',
-  'bfd_priority',
-  'vrrp_rt_priority',
-  'checker_rt_priority',
-  'vrrp_cpu_affinity',
-  'checker_cpu_affinity',
-  'lvs_id',
-  'dynamic_interfaces',
-  'vrrp_rx_bufs_policy',
-  'vrrp_rx_bufs_multiplier',
-  'vrrp_lower_prio_no_advert',
-  'vrrp_higher_prio_send_advert',
-  'vrrp_min_garp',
-  'vrrp_garp_extra_if',
-  'vrrp_down_timer_adverts',
-  'vrrp_startup_delay',
-  'vrrp_netlink_cmd_rcv_bufs',
-  'vrrp_netlink_monitor_rcv_bufs',
-  'process_names',
-  'process_name',
-  'vrrp_process_name',
-  'checker_process_name',
-  'bfd_process_name',
-  'lvs_sync_daemon',
-  'lvs_flush',
-  'lvs_flush_onstop',
-  'snmp_socket',
-  'enable_snmp_vrrp',
-  'enable_snmp_keepalived',
-  'enable_snmp_checker',
-  'enable_snmp_rfc',
-  'enable_snmp_rfcv2',
-  'enable_snmp_rfcv3',
-  'enable_traps',
-  'enable_dbus',
-  'dbus_service_name',
-  'umask',
-  'child_wait_time',
-  'random_seed',
-  'no_email_faults',
-  'startup_script',
-  'startup_script_timeout',
-  'shutdown_script',
-  'shutdown_script_timeout',
-  'reload_check_config',
-  'reload_time_file',
-  'reload_repeat',
-  'reload_file',
-  'config_save_dir',
-  'data_use_instance',
-  'instance',
-  'net_namespace',
-  'net_namespace_ipvs',
-  'namespace_with_ipsets',
-  'use_pid_dir',
-  'script_group',
-  'vmac_prefix',
-  'vmac_addr_prefix',
-  'vrrp_strict_mode',
-  'vrrp_garp_master_refresh_jitter',
-  'checker_log_all_failures',
-  'notify_fifo_script',
-  'vrrp_notify_fifo_script',
-  'lvs_notify_fifo_script',
-  'vrrp_notify_priority_changes',
-  'fifo_write_vrrp_states_on_reload',
-  'vrrp_track_process',
-  'linkbeat_use_polling',
-  'linkbeat_interfaces',
-  'disable_local_igmp',
-  'local_name',
-  'smtp_alert_ignore',
-];
+/** keepalived get_realtime_priority: out of 1..99 is set to the nearest bound, with a warning. */
+const rtPriority = simple<G>((n, g, ctx) => {
+  const t = n.args[0];
+  const v = t === undefined ? undefined : parseIntStrict(t.text);
+  if (v === undefined) {
+    ctx.sink.warn(tokLoc(t ?? n.kw), 'bad-value', `vrrp_rt_priority \`${t?.text ?? ''}\` is not a realtime priority; ignored, as keepalived does`);
+    return;
+  }
+  const c = Math.min(99, Math.max(1, v));
+  if (c !== v) ctx.sink.warn(tokLoc(t!), 'range', `vrrp_rt_priority ${v} is outside 1..99; ${c} used, as keepalived does`);
+  g.vrrpRtPriority = c;
+});
+
+/** `KEYWORD [on|off|true|false|yes|no]`: anything but those three true words is false, as vigil read it before. */
+function globalBool(field: 'vrrpLowerPrioNoAdvert' | 'vrrpHigherPrioSendAdvert'): Handler<G> {
+  return simple((n, g) => {
+    const w = n.args[0]?.text.toLowerCase();
+    g[field] = w === undefined || w === 'on' || w === 'true' || w === 'yes';
+  });
+}
 
 /**
  * `vrrp_no_swap`, `checker_no_swap`, `bfd_no_swap`: vigil is one process (its checkers are
@@ -228,18 +170,13 @@ function noSwap(n: Node, g: G, ctx: Ctx): void {
 }
 
 function legacyFirewall(n: Node, g: G, ctx: Ctx): void {
-  g.other[n.kw.text] = n.args.map((a) => a.text);
   ctx.sink.warn(
     tokLoc(n.kw),
     'iptables-as-nftables',
     `\`${n.kw.text}\`: vigil drops traffic to the VIPs through nftables (table \`${g.nft.table ?? 'keepalived'}\`), not iptables chains or ipsets, as keepalived 2.2 does where iptables is nf_tables-based; replace it with \`nftables\``,
   );
   g.nft.table ??= 'keepalived';
-}
-
-function other(n: Node, g: G, ctx: Ctx): void {
-  void ctx;
-  g.other[n.kw.text] = n.args.map((a) => a.text);
+  g.nft.fromIptables = true;
 }
 
 const keywords: Record<string, Handler<G>> = {
@@ -332,7 +269,7 @@ const keywords: Record<string, Handler<G>> = {
   // keepalived's nftables drop rules for the VIPs of a MASTER in no-accept mode (vip-firewall.ts)
   nftables: simple((n, g, ctx) => {
     const t = n.args[0];
-    if (g.nft.table !== undefined && !g.other['vrrp_iptables'] && !g.other['vrrp_ipsets']) {
+    if (g.nft.table !== undefined && !g.nft.fromIptables) {
       ctx.sink.warn(tokLoc(n.kw), 'duplicate', 'nftables already specified; ignored, as keepalived does');
       return;
     }
@@ -398,18 +335,116 @@ const keywords: Record<string, Handler<G>> = {
     setLoc(ctx, g, 'defaultInterface', t);
   }),
   vrrp_check_unicast_src: flag((g) => (g.vrrpCheckUnicastSrc = true)),
+  vrrp_rt_priority: rtPriority,
+  vrrp_priority: simple((n, g, ctx) => {
+    const t = n.args[0];
+    const v = t === undefined ? undefined : parseIntStrict(t.text);
+    if (v === undefined || v < -20 || v > 19) {
+      ctx.sink.warn(tokLoc(t ?? n.kw), 'range', `invalid vrrp process priority \`${t?.text ?? ''}\` (-20..19); ignored, as keepalived does`);
+      return;
+    }
+    g.vrrpPriority = v;
+  }),
+  net_namespace: simple((n, g, ctx) => {
+    const t = arg(n, ctx, 0, 'a namespace name');
+    if (t !== undefined) g.netNamespace = t.text;
+  }),
+  lvs_sync_daemon: simple((n, g) => {
+    g.lvsSyncDaemon = n.args.map((a) => a.text);
+  }),
+  vrrp_lower_prio_no_advert: globalBool('vrrpLowerPrioNoAdvert'),
+  vrrp_higher_prio_send_advert: globalBool('vrrpHigherPrioSendAdvert'),
   notify_fifo: str('notifyFifo'),
   vrrp_notify_fifo: str('vrrpNotifyFifo'),
   lvs_notify_fifo: str('lvsNotifyFifo'),
 };
-for (const k of OTHER) keywords[k] = other;
 
 export const globalDefsSpec: BlockSpec<G> = {
   name: 'global_defs',
   keywords,
   // keepalived 2.2 keywords that vigil does not act on yet: said at their line, never "unknown"
   // (OpenShift's on-prem config sets the *_rlimit_rttime family).
+  // keepalived 2.2 keywords vigil does not act on: a warning at their line, never silence.
   // checker_/bfd_rlimit_rttime limit a realtime checker or BFD process: vigil's checker
   // threads never run realtime (checker_rt_priority is not built) and it has no BFD.
-  unsupported: ['vrrp_garp_lower_prio_no_advert', 'smtp_server_port', 'checker_rlimit_rttime', 'checker_rlimit_rtime', 'bfd_rlimit_rttime', 'bfd_rlimit_rtime'],
+  unsupported: [
+    'vrrp_garp_lower_prio_no_advert',
+    'smtp_server_port',
+    'checker_rlimit_rttime',
+    'checker_rlimit_rtime',
+    'bfd_rlimit_rttime',
+    'bfd_rlimit_rtime',
+    'checker_priority',
+    'bfd_priority',
+    'checker_rt_priority',
+    'bfd_rt_priority',
+    'vrrp_cpu_affinity',
+    'checker_cpu_affinity',
+    'bfd_cpu_affinity',
+    'lvs_id',
+    'dynamic_interfaces',
+    'vrrp_rx_bufs_policy',
+    'vrrp_rx_bufs_multiplier',
+    'vrrp_min_garp',
+    'vrrp_garp_extra_if',
+    'vrrp_down_timer_adverts',
+    'vrrp_startup_delay',
+    'vrrp_netlink_cmd_rcv_bufs',
+    'vrrp_netlink_monitor_rcv_bufs',
+    'process_names',
+    'process_name',
+    'vrrp_process_name',
+    'checker_process_name',
+    'bfd_process_name',
+    'lvs_flush',
+    'lvs_flush_onstop',
+    'snmp_socket',
+    'enable_snmp_vrrp',
+    'enable_snmp_keepalived',
+    'enable_snmp_checker',
+    'enable_snmp_rfc',
+    'enable_snmp_rfcv2',
+    'enable_snmp_rfcv3',
+    'enable_traps',
+    'enable_dbus',
+    'dbus_service_name',
+    'umask',
+    'child_wait_time',
+    'random_seed',
+    'no_email_faults',
+    'startup_script',
+    'startup_script_timeout',
+    'shutdown_script',
+    'shutdown_script_timeout',
+    'reload_check_config',
+    'reload_time_file',
+    'reload_repeat',
+    'reload_file',
+    'config_save_dir',
+    'data_use_instance',
+    'instance',
+    'net_namespace_ipvs',
+    'namespace_with_ipsets',
+    'use_pid_dir',
+    'script_group',
+    'vmac_prefix',
+    'vmac_addr_prefix',
+    'vrrp_strict_mode',
+    'vrrp_garp_master_refresh_jitter',
+    'checker_log_all_failures',
+    'notify_fifo_script',
+    'vrrp_notify_fifo_script',
+    'lvs_notify_fifo_script',
+    'vrrp_notify_priority_changes',
+    'fifo_write_vrrp_states_on_reload',
+    'vrrp_track_process',
+    'linkbeat_use_polling',
+    'linkbeat_interfaces',
+    'disable_local_igmp',
+    'local_name',
+    'smtp_alert_ignore',
+    'nftables_ipvs',
+    'nftables_ipvs_priority',
+    'nftables_ipvs_start_fwmark',
+  ],
 };

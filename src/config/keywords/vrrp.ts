@@ -918,14 +918,6 @@ export const instanceSpec: BlockSpec<I> = {
   },
 };
 
-/** A `global_defs` boolean kept raw in `other` (`KEYWORD [BOOL]`, no value: true). */
-function globalBool(g: GlobalDefs, kw: string): boolean | undefined {
-  const v = g.other[kw];
-  if (v === undefined) return undefined;
-  const w = v[0]?.toLowerCase();
-  return w === undefined || w === 'on' || w === 'true' || w === 'yes';
-}
-
 /** Apply defaults that depend on global_defs and on the instance's addresses. */
 export function finishInstance(d: I, g: GlobalDefs, ctx: Ctx): VrrpInstance | undefined {
   let ok = true;
@@ -1041,9 +1033,9 @@ export function finishInstance(d: I, g: GlobalDefs, ctx: Ctx): VrrpInstance | un
   if (lpr !== undefined) inst.garpLowerPrioRepeat = lpr;
   // keepalived: the instance's word, else global_defs', else strict mode (the RFC) decides;
   // strict mode cannot clear lower_prio_no_advert nor set higher_prio_send_advert
-  const lpna = strictMode ? true : (d.lowerPrioNoAdvert ?? globalBool(g, 'vrrp_lower_prio_no_advert'));
+  const lpna = strictMode ? true : (d.lowerPrioNoAdvert ?? g.vrrpLowerPrioNoAdvert);
   if (lpna === true) inst.lowerPrioNoAdvert = true;
-  const hpsa = strictMode ? false : (d.higherPrioSendAdvert ?? globalBool(g, 'vrrp_higher_prio_send_advert'));
+  const hpsa = strictMode ? false : (d.higherPrioSendAdvert ?? g.vrrpHigherPrioSendAdvert);
   if (hpsa === true) inst.higherPrioSendAdvert = true;
   if (d.lvsSyncDaemonInterface !== undefined) inst.lvsSyncDaemonInterface = d.lvsSyncDaemonInterface;
   const l = ctx.locs.get(d);
