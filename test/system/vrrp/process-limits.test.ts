@@ -6,10 +6,10 @@
  * raises the VRRP thread's SCHED_RR priority by one, up to the maximum).
  */
 import test from 'ava';
+import type { ExecutionContext } from 'ava';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { requireRoot, waitFor } from '../../helpers/netns.ts';
-import { globalDefs, instanceBlock, outputOf, routerLab, startVigil, threadScheduling, waitAddress, waitReady } from '../../helpers/routers.ts';
+import { globalDefs, instanceBlock, outputOf, reloadVigil, routerLab, startVigil, threadScheduling, waitAddress, waitReady, withRouterLogs, type RouterLab } from '../../helpers/routers.ts';
 
 const SCHED_RR = 2;
 
@@ -27,19 +27,35 @@ function rttime(pid: number): [string, string] {
   return [f[0] ?? '', f[1] ?? ''];
 }
 
+/**
+ * One vigil router alone on its segment (so it is MASTER of 10.N.0.100, adverts every 0.1 s)
+ * with `extra` in global_defs; `body` gets its pid once it holds the VIP. Stopped after.
+ */
+async function aloneMaster(t: ExecutionContext, prefix: string, n: number, extra: string, body: (pid: number, lab: RouterLab, conf: (extra: string) => string) => Promise<void>): Promise<void> {
+  const p = routerLab(t, prefix, n);
+  const vip = `10.${n}.0.100`;
+  const conf = (x: string): string => globalDefs(prefix, x) + instanceBlock({ state: 'MASTER', priority: 150, vip: `${vip}/24`, advertInt: '0.1', version: 3 });
+  const a = startVigil(p.lab, p.r1, p.dir, 'r1', p.dir.file('r1.conf', conf(extra)));
+  const pid = a.proc.pid!;
+  try {
+    await withRouterLogs(t, [a], async () => {
+      await waitReady(a);
+      await waitAddress(p.r1, 'eth0', vip, true, 15_000);
+      await body(pid, p, conf);
+    });
+    t.regex(outputOf(a), /vigil running/);
+  } finally {
+    a.proc.kill('SIGCONT');
+    a.proc.kill('SIGTERM');
+    await a.exited;
+  }
+}
+
 const highestRr = (pid: number): number => Math.max(0, ...threadScheduling(pid).filter((x) => x.policy === SCHED_RR).map((x) => x.rtPriority));
 
 test.serial('vrrp_rlimit_rttime, vrrp_no_swap and max_auto_priority on a running daemon', async (t) => {
   if (!requireRoot(t)) return;
-  const p = routerLab(t, 'vpl', 142);
-  const vip = '10.142.0.100';
-  const conf = (extra: string): string => globalDefs('pl', extra) + instanceBlock({ state: 'MASTER', priority: 150, vip: `${vip}/24`, advertInt: '0.1', version: 3 });
-  const file = p.dir.file('r1.conf', conf('    vrrp_no_swap\n    vrrp_rlimit_rttime 400000\n    max_auto_priority 3\n    min_auto_priority_delay 200000\n'));
-  const a = startVigil(p.lab, p.r1, p.dir, 'r1', file);
-  const pid = a.proc.pid!;
-  try {
-    await waitReady(a);
-    await waitAddress(p.r1, 'eth0', vip, true, 15_000);
+  await aloneMaster(t, 'vpl', 142, '    vrrp_no_swap\n    vrrp_rlimit_rttime 400000\n    max_auto_priority 3\n    min_auto_priority_delay 200000\n', async (pid, p, conf) => {
     t.deepEqual(rttime(pid), ['200000', '400000'], 'RLIMIT_RTTIME: soft half of hard');
     const kb = lockedKb(pid);
     t.true(kb > 0, `VmLck ${kb} kB`);
@@ -54,32 +70,17 @@ test.serial('vrrp_rlimit_rttime, vrrp_no_swap and max_auto_priority on a running
       await new Promise((r) => setTimeout(r, 300));
       t.is(highestRr(pid), want, 'raised by one per late wake-up, never past max_auto_priority');
     }
-    t.regex(outputOf(a), /"event":"vrrp\.priority-raised"/);
 
     // reloaded without vrrp_no_swap: unlocked
     p.dir.file('r1.conf', conf('    vrrp_rlimit_rttime 400000\n'));
-    process.kill(Number(readFileSync(join(p.dir.dir, 'r1.pid'), 'utf8')), 'SIGHUP');
+    reloadVigil(p.dir, 'r1');
     await waitFor('memory unlocked by the reload', () => lockedKb(pid) === 0, 5000);
-    t.pass();
-  } catch (e) {
-    t.log(outputOf(a));
-    throw e;
-  } finally {
-    a.proc.kill('SIGCONT');
-    a.proc.kill('SIGTERM');
-    await a.exited;
-  }
+  });
 });
 
 test.serial('without those keywords: no memory lock, no realtime limit, no raise after a late wake-up', async (t) => {
   if (!requireRoot(t)) return;
-  const p = routerLab(t, 'vpm', 143);
-  const vip = '10.143.0.100';
-  const a = startVigil(p.lab, p.r1, p.dir, 'r1', p.dir.file('r1.conf', globalDefs('pm') + instanceBlock({ state: 'MASTER', priority: 150, vip: `${vip}/24`, advertInt: '0.1', version: 3 })));
-  const pid = a.proc.pid!;
-  try {
-    await waitReady(a);
-    await waitAddress(p.r1, 'eth0', vip, true, 15_000);
+  await aloneMaster(t, 'vpm', 143, '', async (pid) => {
     t.is(lockedKb(pid), 0);
     t.deepEqual(rttime(pid), ['unlimited', 'unlimited']);
     process.kill(pid, 'SIGSTOP');
@@ -87,12 +88,5 @@ test.serial('without those keywords: no memory lock, no realtime limit, no raise
     process.kill(pid, 'SIGCONT');
     await new Promise((r) => setTimeout(r, 500));
     t.is(highestRr(pid), 1);
-  } catch (e) {
-    t.log(outputOf(a));
-    throw e;
-  } finally {
-    a.proc.kill('SIGCONT');
-    a.proc.kill('SIGTERM');
-    await a.exited;
-  }
+  });
 });

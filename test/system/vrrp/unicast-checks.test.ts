@@ -6,12 +6,8 @@
  * through puts it back to BACKUP.
  */
 import test from 'ava';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { requireRoot, waitFor, watchWire } from '../../helpers/netns.ts';
-import { globalDefs, instanceBlock, outputOf, routerLab, startVigil, waitAddress, waitReady } from '../../helpers/routers.ts';
-
-const hup = (dir: string, name: string): void => void process.kill(Number(readFileSync(join(dir, `${name}.pid`), 'utf8').trim()), 'SIGHUP');
+import { globalDefs, instanceBlock, outputOf, reloadVigil, routerLab, startVigil, waitAddress, waitReady, withRouterLogs } from '../../helpers/routers.ts';
 
 test.serial('unicast_ttl is the TTL on the wire; a peer min_ttl above it drops the adverts; a reload to a matching range accepts them', async (t) => {
   if (!requireRoot(t)) return;
@@ -24,7 +20,7 @@ test.serial('unicast_ttl is the TTL on the wire; a peer min_ttl above it drops t
   const a = startVigil(p.lab, p.r1, p.dir, 'r1', p.dir.file('r1.conf', globalDefs('u1') + inst('MASTER', 150, `10.${n}.0.1`, `10.${n}.0.2`, '    unicast_ttl 64')));
   const r2conf = (ttl: string): string => globalDefs('u2') + inst('BACKUP', 100, `10.${n}.0.2`, `10.${n}.0.1 ${ttl}`);
   const b = startVigil(p.lab, p.r2, p.dir, 'r2', p.dir.file('r2.conf', r2conf('min_ttl 100')));
-  try {
+  await withRouterLogs(t, [a, b], async () => {
     await waitReady(a, b);
     await waitAddress(p.r1, 'eth0', vip, true, 15_000);
     // tcpdump -e prints no TTL; the raw check is on the IP header through the filter instead
@@ -36,14 +32,9 @@ test.serial('unicast_ttl is the TTL on the wire; a peer min_ttl above it drops t
     await waitFor('the drop logged with its reason', () => /"event":"vrrp\.packet-dropped".*"reason":"ttl"/.test(outputOf(b)), 3000);
 
     p.dir.file('r2.conf', r2conf('min_ttl 60 max_ttl 70'));
-    hup(p.dir.dir, 'r2');
+    reloadVigil(p.dir, 'r2');
     await waitAddress(p.r2, 'eth0', vip, false, 5000);
-    t.pass();
-  } catch (e) {
-    t.log(outputOf(a));
-    t.log(outputOf(b));
-    throw e;
-  }
+  });
 });
 
 test.serial('vrrp_check_unicast_src: adverts from an address not in unicast_peer are dropped; without it they are heard', async (t) => {
@@ -57,18 +48,13 @@ test.serial('vrrp_check_unicast_src: adverts from an address not in unicast_peer
   // r2 sends to the client's address only: r1 is not among its peers
   const r2conf = (check: boolean): string => globalDefs('s2', check ? '    vrrp_check_unicast_src\n' : '') + inst('BACKUP', 100, `10.${n}.0.2`, [`10.${n}.0.10`]);
   const b = startVigil(p.lab, p.r2, p.dir, 'r2', p.dir.file('r2.conf', r2conf(true)));
-  try {
+  await withRouterLogs(t, [a, b], async () => {
     await waitReady(a, b);
     await waitAddress(p.r1, 'eth0', vip, true, 15_000);
     await waitAddress(p.r2, 'eth0', vip, true, 5000);
     t.regex(outputOf(b), /"reason":"unicast-src"/);
     p.dir.file('r2.conf', r2conf(false));
-    hup(p.dir.dir, 'r2');
+    reloadVigil(p.dir, 'r2');
     await waitAddress(p.r2, 'eth0', vip, false, 5000);
-    t.pass();
-  } catch (e) {
-    t.log(outputOf(a));
-    t.log(outputOf(b));
-    throw e;
-  }
+  });
 });

@@ -5,11 +5,9 @@
  * Read back from the kernel with `nft -j`, in namespaces built here.
  */
 import test from 'ava';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { NetnsLab, nsExec, requireRoot, waitFor } from '../../helpers/netns.ts';
-import { globalDefs, hasAddress, instanceBlock, outputOf, routerLab, startVigil, waitAddress, waitReady, type Router } from '../../helpers/routers.ts';
+import { globalDefs, hasAddress, instanceBlock, reloadVigil, outputOf, routerLab, startVigil, waitAddress, waitReady, type Router } from '../../helpers/routers.ts';
 import { NftVipFirewall, nftCommand } from '../../../src/supervisor/vip-firewall.ts';
 
 const NET = 141;
@@ -47,10 +45,6 @@ function dropCount(ns: string): number {
 
 const pings = (ns: string, to: string): boolean => spawnSync('ip', ['netns', 'exec', ns, 'ping', '-c', '1', '-W', '1', to]).status === 0;
 
-function pidOf(dir: string, name: string): number {
-  return Number(readFileSync(join(dir, `${name}.pid`), 'utf8').trim());
-}
-
 test.serial('nftables: a no-accept backup holds no drop rule; taking over it drops pings to its VIP and counts them; accept on reload answers them; stop deletes the table', async (t) => {
   if (!requireRoot(t)) return;
   const p = routerLab(t, 'vfw', NET);
@@ -86,13 +80,13 @@ test.serial('nftables: a no-accept backup holds no drop rule; taking over it dro
 
     // reload with accept: the set empties and the VIP answers
     p.dir.file('r1.conf', conf('BACKUP', 100, true));
-    process.kill(pidOf(p.dir.dir, 'r1'), 'SIGHUP');
+    reloadVigil(p.dir, 'r1');
     await waitFor('r1 drop set emptied by the reload', () => (readTable(p.r1, 'ip')?.sets['vips'] ?? ['x']).length === 0, 5000);
     t.true(pings(p.c, VIP), 'accept mode after the reload answers');
 
     // back to no-accept, then stop: both tables go
     p.dir.file('r1.conf', conf('BACKUP', 100, false));
-    process.kill(pidOf(p.dir.dir, 'r1'), 'SIGHUP');
+    reloadVigil(p.dir, 'r1');
     await waitFor('the VIP back in r1 drop set', () => (readTable(p.r1, 'ip')?.sets['vips'] ?? []).includes(VIP), 5000);
     a.proc.kill('SIGTERM');
     t.is((await a.exited).code, 0);
