@@ -8,7 +8,6 @@ import { tokLoc, type Node } from '../tree.ts';
 import {
   arg,
   parseIntStrict,
-  boolArg,
   intArg,
   intTok,
   ipArg,
@@ -67,10 +66,14 @@ function str(field: 'routerId' | 'notificationEmailFrom' | 'smtpHeloName' | 'not
   });
 }
 
-function bool(field: 'smtpAlert' | 'smtpAlertVrrp' | 'smtpAlertChecker' | 'vrrpStrict' | 'vrrpSkipCheckAdvAddr' | 'enableScriptSecurity'): Handler<G> {
+/** `smtp_alert [BOOL]`: keepalived says "Invalid value 'X' for global smtp_alert" and keeps what it had. */
+function bool(field: 'smtpAlert' | 'smtpAlertVrrp' | 'smtpAlertChecker'): Handler<G> {
   return simple((n, g, ctx) => {
-    const v = boolArg(n, ctx);
-    if (v !== undefined) g[field] = v;
+    const t = n.args[0];
+    const w = t?.text.toLowerCase();
+    if (t === undefined || w === 'on' || w === 'true' || w === 'yes') g[field] = true;
+    else if (w === 'off' || w === 'false' || w === 'no') g[field] = false;
+    else ctx.sink.warn(tokLoc(t), 'bad-value', `invalid value \`${t.text}\` for ${n.kw.text} (on|off|true|false|yes|no); ignored, as keepalived does`);
   });
 }
 
@@ -230,9 +233,10 @@ const keywords: Record<string, Handler<G>> = {
   // keepalived: 0.000001 .. 4294.967295 s (a µs timer in 32 bits)
   vrrp_garp_interval: secs('vrrpGarpIntervalMs', 0.001, 4_294_967.295),
   vrrp_gna_interval: secs('vrrpGnaIntervalMs', 0.001, 4_294_967.295),
-  vrrp_strict: bool('vrrpStrict'),
-  vrrp_skip_check_adv_addr: bool('vrrpSkipCheckAdvAddr'),
-  enable_script_security: bool('enableScriptSecurity'),
+  // keepalived reads no value after these three: any word after them still turns them on
+  vrrp_strict: flag((g) => (g.vrrpStrict = true)),
+  vrrp_skip_check_adv_addr: flag((g) => (g.vrrpSkipCheckAdvAddr = true)),
+  enable_script_security: flag((g) => (g.enableScriptSecurity = true)),
   script_user: simple((n, g, ctx) => {
     const u = arg(n, ctx, 0, 'a user name');
     if (u === undefined) return;

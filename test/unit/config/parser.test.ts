@@ -98,8 +98,12 @@ test('global_defs: bad values are errors at the value', (t) => {
     ['bad-value', 'error', 3, 23],
     ['bad-address', 'error', 4, 20],
     ['missing-value', 'error', 5, 15],
-    ['bad-value', 'error', 6, 13],
+    // keepalived: "Invalid value 'maybe' for global smtp_alert specified", and carries on
+    ['bad-value', 'warning', 6, 13],
   ]);
+  // vrrp_strict, vrrp_skip_check_adv_addr and enable_script_security read no value in keepalived
+  t.deepEqual(diags('global_defs {\n vrrp_strict off\n vrrp_skip_check_adv_addr vrrp_skip_check_adv_addr\n}\n'), []);
+  t.like(ok('global_defs {\n vrrp_strict off\n}\n').globalDefs, { vrrpStrict: true });
 });
 
 test('vrrp_script: keywords, defaults, user, argv split', (t) => {
