@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import type { FromVrrp, ToVrrp } from '../src/ipc/messages.ts';
 import type { QuietGcIo } from '../src/vrrp/quiet-gc.ts';
 import type { VrrpWorkerData } from '../src/supervisor/vrrp-boot.ts';
-import { applyVrrpThreadPriority } from '../src/io/thread-priority.ts';
+import { applyVrrpThreadPriority, setThreadRealtime } from '../src/io/thread-priority.ts';
 
 const port = parentPort;
 if (!port) throw new Error('workers/vrrp.ts must run as a worker thread');
@@ -61,6 +61,26 @@ function waitUntil(dueMs: number): void {
   }
 }
 
+/**
+ * global_defs `max_auto_priority`, as keepalived's scheduler does it (lib/process.c
+ * increment_process_priority): an advert timer that fires more than min_auto_priority_delay
+ * late raises this thread's SCHED_RR priority by one (from normal scheduling: to 1), up to
+ * the maximum. The socket reader thread keeps its priority.
+ */
+let rtPriority = applied.ok ? Number(/^SCHED_RR (\d+)$/.exec(applied.policy)?.[1] ?? '0') : 0;
+function raiseWhenLate(lateMs: number): void {
+  const max = data.maxAutoPriority ?? 0;
+  if (lateMs < (data.minAutoPriorityDelayMs ?? 1000) || rtPriority >= max) return;
+  const next = rtPriority + 1;
+  const r = setThreadRealtime(next);
+  if (!r.ok) {
+    port!.postMessage({ type: 'event', level: 'warn', event: 'vrrp.priority-failed', fields: { error: r.error } } satisfies FromVrrp);
+    return;
+  }
+  rtPriority = next;
+  port!.postMessage({ type: 'event', level: 'info', event: 'vrrp.priority-raised', fields: { rtPriority: next, lateMs: Math.round(lateMs) } } satisfies FromVrrp);
+}
+
 const engine = new VrrpEngine({
   openSocket: (opts, onPacket, onError) =>
     openVrrpSocket(
@@ -71,6 +91,7 @@ const engine = new VrrpEngine({
         group: opts.group,
         unicast: opts.unicast,
         ...(opts.src !== undefined ? { src: opts.src } : {}),
+        ...(opts.ttl !== undefined ? { ttl: opts.ttl } : {}),
       },
       onPacket,
       onError,
@@ -85,6 +106,7 @@ const engine = new VrrpEngine({
   spinMs,
   waitUntil,
   heap: isolateHeap,
+  ...(data.maxAutoPriority !== undefined ? { firedLate: raiseWhenLate } : {}),
 });
 
 port.on('message', (msg: ToVrrp) => engine.handle(msg));

@@ -91,8 +91,46 @@ export interface GlobalDefs {
   readonly notifyFifo?: string;
   readonly vrrpNotifyFifo?: string;
   readonly lvsNotifyFifo?: string;
-  /** max_auto_priority etc. are accepted and kept as raw values here for --dump-conf. */
-  readonly other: Readonly<Record<string, readonly string[]>>;
+  /**
+   * keepalived's VIP drop rules: `nftables [TABLE]` (or `vrrp_iptables`/`vrrp_ipsets`, which
+   * vigil runs through nftables as keepalived does where iptables is nf_tables-based). Absent: none.
+   */
+  readonly vipFirewall?: VipFirewall;
+  /** µs of CPU a realtime thread may run without a blocking call (`vrrp_rlimit_rttime`); RLIMIT_RTTIME. keepalived's default: 10000 */
+  readonly vrrpRlimitRttimeUs?: number;
+  /** `max_auto_priority [N]`: raise the VRRP thread to SCHED_RR, up to N, when it wakes late; -1 or absent: never */
+  readonly maxAutoPriority?: number;
+  /** µs an advert timer must be late before max_auto_priority raises the thread; default 1 s (`min_auto_priority_delay`) */
+  readonly minAutoPriorityDelayUs?: number;
+  /** `vrrp_no_swap` / `checker_no_swap` / `bfd_no_swap`: mlockall(MCL_CURRENT|MCL_FUTURE) of the one vigil process */
+  readonly noSwap?: boolean;
+  /** `default_interface`: where a static or virtual address without `dev` goes; absent: eth0 */
+  readonly defaultInterface?: string;
+  /** `vrrp_check_unicast_src`: adverts of unicast instances must come from a unicast_peer */
+  readonly vrrpCheckUnicastSrc?: boolean;
+  /** `vrrp_rt_priority`: SCHED_RR 1..99 of the VRRP threads */
+  readonly vrrpRtPriority?: number;
+  /** `vrrp_priority`: nice −20..19 of the VRRP threads */
+  readonly vrrpPriority?: number;
+  /** `net_namespace` (global_defs or top level): the daemon re-executes inside it */
+  readonly netNamespace?: string;
+  /** `lvs_sync_daemon IFACE INSTANCE [id N] [maxlen N] [port N] [ttl N] [group ADDR]`, its words (src/supervisor/lvs-sync.ts reads them) */
+  readonly lvsSyncDaemon?: readonly string[];
+  /** `vrrp_lower_prio_no_advert [BOOL]` / `vrrp_higher_prio_send_advert [BOOL]`: instances' default */
+  readonly vrrpLowerPrioNoAdvert?: boolean;
+  readonly vrrpHigherPrioSendAdvert?: boolean;
+}
+
+/** keepalived's nftables VIP drop rules (keepalived.conf(5), `nftables`). */
+export interface VipFirewall {
+  /** the table, in families ip and ip6; default `keepalived` */
+  readonly table: string;
+  /** the input and output chains' hook priority; default -1 (`nftables_priority`) */
+  readonly priority: number;
+  /** a counter on every rule (`nftables_counters`) */
+  readonly counters: boolean;
+  /** link-local VIPs keyed by ifindex, not name (`nftables_ifindex`) */
+  readonly ifindex: boolean;
 }
 
 export interface VrrpScript {
@@ -293,6 +331,12 @@ export interface VrrpInstance {
   readonly preemptDelayMs: number;
   readonly unicastSrcIp?: string;
   readonly unicastPeers: readonly string[];
+  /** `unicast_peer { ADDR min_ttl N max_ttl M }`: the TTL / hop limit a peer's adverts must arrive with; absent: any */
+  readonly unicastPeerTtl?: Readonly<Record<string, { readonly min: number; readonly max: number }>>;
+  /** `unicast_ttl`: TTL / hop limit of the adverts sent to unicast peers; absent: 255 */
+  readonly unicastTtl?: number;
+  /** adverts of a unicast instance must come from one of its unicast_peer (`check_unicast_src`, global `vrrp_check_unicast_src`, or a peer's min_ttl/max_ttl) */
+  readonly checkUnicastSrc?: boolean;
   readonly mcastSrcIp?: string;
   readonly trackInterfaces: readonly TrackRef[];
   readonly trackScripts: readonly TrackRef[];

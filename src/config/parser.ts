@@ -4,7 +4,7 @@
  * checks are validate.ts's, fed the field locations recorded here.
  */
 import { DiagnosticSink } from './diagnostics.ts';
-import { defaultGlobals, globalDefsSpec, type GlobalDraft } from './keywords/global-defs.ts';
+import { defaultGlobals, finishGlobals, globalDefsSpec, type GlobalDraft } from './keywords/global-defs.ts';
 import { parseVirtualServer, parseVirtualServerGroup } from './keywords/lvs.ts';
 import { block, runBlock, type BlockSpec } from './keywords/table.ts';
 import { checkFileCheckRefs, parseTrackFile } from './keywords/track-file.ts';
@@ -145,7 +145,7 @@ const topSpec: BlockSpec<Top> = {
         return;
       }
       noExtra(n, ctx, 1);
-      top.globals.other['net_namespace'] = [t.text];
+      top.globals.netNamespace = t.text;
     },
     garp_group: (n, top, ctx) => {
       const g = parseGarpGroup(n, ctx);
@@ -225,7 +225,7 @@ export function parseTree(nodes: readonly Node[], files: readonly string[], sink
   const ctx: Ctx = { sink, locs };
   const top: Top = { globals: defaultGlobals(), scripts: [], groups: [], instances: [], vsGroups: [], vss: [], trackFiles: [], trackProcesses: [], garpGroups: [], staticIpaddress: [], staticRoutes: [], staticRules: [] };
   runBlock(nodes, topSpec, top, ctx);
-  const globalDefs: GlobalDefs = top.globals;
+  const globalDefs: GlobalDefs = finishGlobals(top.globals);
 
   const vrrpScripts: VrrpScript[] = [];
   for (const d of top.scripts) {

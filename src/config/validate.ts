@@ -188,7 +188,7 @@ export function validateConfig(config: Config, locs: FieldLocs, opts: ValidateOp
   }
 
   // lvs_sync_daemon IFACE INSTANCE …: the instance must exist (keepalived refuses the line otherwise)
-  const syncWords = config.globalDefs.other['lvs_sync_daemon'];
+  const syncWords = config.globalDefs.lvsSyncDaemon;
   if (syncWords !== undefined) {
     const iname = syncWords[1];
     const gl = { file: config.files[0] ?? '', line: 1, col: 1 };
@@ -290,7 +290,7 @@ export function validateConfig(config: Config, locs: FieldLocs, opts: ValidateOp
       if (rsSeen.has(rl)) sink.error(rs.loc, 'duplicate', `virtual_server ${label}: real_server ${rl} is listed twice`);
       rsSeen.add(rl);
       rangeAt(rs, 'port', rs.loc, `real_server ${rl}`, 'port', rs.port, 0, 65535);
-      rangeAt(rs, 'weight', rs.loc, `real_server ${rl}`, 'weight', rs.weight, 0, 65535);
+      rangeAt(rs, 'weight', rs.loc, `real_server ${rl}`, 'weight', rs.weight, 0, 0x7fff_ffff);
       const kind = rs.lbKind ?? vs.lbKind;
       if (k.kind === 'ip' && rs.family !== k.family && kind !== 'TUN') {
         sink.error(rs.loc, 'family-mismatch', `virtual_server ${label}: real_server ${rl} is IPv${rs.family}; only tunnelled real servers may differ in family`);

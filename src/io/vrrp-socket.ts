@@ -98,6 +98,8 @@ export interface VrrpSocketOptions {
    * otherwise the kernel picks per packet and `src` is undefined.
    */
   src?: string;
+  /** unicast_ttl: TTL / hop limit of unicast sends (multicast ones keep 255); default 255 */
+  ttl?: number;
   /** Called for every received datagram that is not delivered, with a stable reason. */
   onDrop?: (reason: DropReason, detail: string) => void;
 }
@@ -177,7 +179,7 @@ export function openVrrpSocket(
     set(SOL_SOCKET, SO_BINDTODEVICE, Buffer.from(`${ifname}\0`), 'SO_BINDTODEVICE');
     if (family === 4) {
       set(IPPROTO_IP, IP_TOS, intOpt(0xc0), 'IP_TOS');
-      set(IPPROTO_IP, IP_TTL, intOpt(255), 'IP_TTL');
+      set(IPPROTO_IP, IP_TTL, intOpt(unicast ? (opts.ttl ?? 255) : 255), 'IP_TTL');
       set(IPPROTO_IP, IP_MULTICAST_TTL, intOpt(255), 'IP_MULTICAST_TTL');
       set(IPPROTO_IP, IP_MTU_DISCOVER, intOpt(IP_PMTUDISC_DONT), 'IP_MTU_DISCOVER');
       set(IPPROTO_IP, IP_MULTICAST_LOOP, intOpt(0), 'IP_MULTICAST_LOOP');
@@ -191,7 +193,7 @@ export function openVrrpSocket(
       }
     } else {
       set(IPPROTO_IPV6, IPV6_TCLASS, intOpt(0xc0), 'IPV6_TCLASS');
-      set(IPPROTO_IPV6, IPV6_UNICAST_HOPS, intOpt(255), 'IPV6_UNICAST_HOPS');
+      set(IPPROTO_IPV6, IPV6_UNICAST_HOPS, intOpt(unicast ? (opts.ttl ?? 255) : 255), 'IPV6_UNICAST_HOPS');
       set(IPPROTO_IPV6, IPV6_MULTICAST_HOPS, intOpt(255), 'IPV6_MULTICAST_HOPS');
       set(IPPROTO_IPV6, IPV6_MULTICAST_IF, intOpt(ifindex), 'IPV6_MULTICAST_IF');
       set(IPPROTO_IPV6, IPV6_MULTICAST_LOOP, intOpt(0), 'IPV6_MULTICAST_LOOP');

@@ -18,6 +18,7 @@ import { ExitCode } from './exit-codes.ts';
 import type { Logger } from './logger.ts';
 import type { DaemonOptions } from './options.ts';
 import { bootVrrpWorker, vrrpRealtimePriority } from './vrrp-boot.ts';
+import { applyProcessLimits } from './process-limits.ts';
 import { withdrawGraceMs } from '../lvs/announce.ts';
 
 /** ms: a stop that takes longer than this exits anyway */
@@ -61,7 +62,7 @@ export async function runDaemon(opts: DaemonOptions, normalPriority: () => void 
   const runnable = first.config !== undefined && !hasErrors(first.diagnostics);
   if (!runnable || opts.checkOnly || first.config!.vrrpInstances.length === 0 || vrrpRealtimePriority(first.config!) === undefined) normalPriority();
   // -s / net_namespace: the process re-executes inside the namespace below; nothing boots before
-  const netns = runnable ? (opts.namespace ?? first.config!.globalDefs.other['net_namespace']?.[0]) : undefined;
+  const netns = runnable ? (opts.namespace ?? first.config!.globalDefs.netNamespace) : undefined;
   const reexecs = netns !== undefined && !inNetns(netns);
   const booted = runnable && !opts.checkOnly && !reexecs ? bootVrrpWorker(first.config!) : undefined;
   const { createLogger, child, LogEvent, openNetControl, VrrpHost } = await loadVrrpModules();
@@ -119,6 +120,8 @@ export async function runDaemon(opts: DaemonOptions, normalPriority: () => void 
   try {
     const failed = await vrrpStarted;
     if (failed) throw failed;
+    // after the start-up's realtime stretch (see process-limits.ts)
+    applyProcessLimits(config, dlog);
     await services.start();
   } catch (e) {
     dlog.fatal({ event: 'daemon.start-failed', err: (e as Error).message }, 'start failed');
@@ -173,6 +176,7 @@ export async function runDaemon(opts: DaemonOptions, normalPriority: () => void 
     try {
       await vrrp?.reconfigure(config);
       await services.reconfigure(prev, config);
+      applyProcessLimits(config, dlog);
       services.countReload('ok');
       dlog.info({ event: LogEvent.reloadDone, ms: Math.round(performance.now() - started) }, 'configuration reloaded');
     } catch (e) {

@@ -17,7 +17,7 @@ export interface LvsSyncSpec {
 
 /** The sync daemon the config asks for, or undefined (with why, when the words are wrong). */
 export function lvsSyncSpec(config: Config): { spec?: LvsSyncSpec; error?: string } {
-  const words = config.globalDefs.other['lvs_sync_daemon'];
+  const words = config.globalDefs.lvsSyncDaemon;
   if (words === undefined) {
     const inst = config.vrrpInstances.find((i) => i.lvsSyncDaemonInterface !== undefined);
     return inst === undefined ? {} : { spec: { instance: inst.name, daemon: { ifname: inst.lvsSyncDaemonInterface!, syncId: 0 } } };

@@ -74,7 +74,7 @@ function hopSpec(h: RouteNextHop): NonNullable<RouteSpec['nexthops']>[number] {
 
 /** keepalived: an address without `dev` goes on default_interface (global_defs), default eth0. */
 export function staticAddressSpec(v: VirtualAddress, g: GlobalDefs): AddressSpec {
-  const dflt = g.other['default_interface']?.[0] ?? 'eth0';
+  const dflt = g.defaultInterface ?? 'eth0';
   return {
     ifname: v.dev ?? dflt,
     address: v.address,

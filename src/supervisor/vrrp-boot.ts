@@ -32,6 +32,9 @@ export interface VrrpWorkerData {
   readonly fdLedger: SharedArrayBuffer;
   readonly rtPriority?: number;
   readonly nice?: number;
+  /** global_defs max_auto_priority (≤ 0: off) and min_auto_priority_delay in ms */
+  readonly maxAutoPriority?: number;
+  readonly minAutoPriorityDelayMs?: number;
   /** start the socket reader thread at once: the init will open sockets */
   readonly prestartReader: boolean;
 }
@@ -45,7 +48,13 @@ export function bootVrrpWorker(config: Config): BootedVrrpWorker {
   // (src/vrrp/quiet-gc.ts). V8 reads the flag when it sets up a heap, so it is off only
   // until this worker's isolate exists ('online').
   v8.setFlagsFromString('--no-memory-reducer');
-  const workerData: VrrpWorkerData = { fdLedger, ...threadPriority(config), prestartReader: config.vrrpInstances.length > 0 };
+  const g = config.globalDefs;
+  const workerData: VrrpWorkerData = {
+    fdLedger,
+    ...threadPriority(config),
+    ...(g.maxAutoPriority !== undefined && g.maxAutoPriority > 0 ? { maxAutoPriority: g.maxAutoPriority, minAutoPriorityDelayMs: (g.minAutoPriorityDelayUs ?? 1_000_000) / 1000 } : {}),
+    prestartReader: config.vrrpInstances.length > 0,
+  };
   const worker = startWorker('vrrp', {
     name: 'vrrp',
     workerData,
@@ -87,13 +96,8 @@ export function vrrpRealtimePriority(config: Config): number | undefined {
 
 /** global_defs `vrrp_rt_priority` (SCHED_RR 1–99) and `vrrp_priority` (nice −20…19), as keepalived reads them. */
 function threadPriority(config: Config): { rtPriority?: number; nice?: number } {
-  const num = (k: string): number | undefined => {
-    const v = config.globalDefs.other[k]?.[0];
-    const n = v === undefined ? NaN : Number(v);
-    return Number.isInteger(n) ? n : undefined;
-  };
-  const rt = num('vrrp_rt_priority');
-  const nice = num('vrrp_priority');
+  const rt = config.globalDefs.vrrpRtPriority;
+  const nice = config.globalDefs.vrrpPriority;
   return {
     ...(rt !== undefined && rt >= 1 && rt <= 99 ? { rtPriority: rt } : {}),
     ...(nice !== undefined && nice >= -20 && nice <= 19 ? { nice } : {}),

@@ -32,6 +32,7 @@ import { openGarpSender, type GarpSender } from '../io/garp.ts';
 import { macBytes, macText } from '../io/wire.ts';
 import { withRealtimeBoost } from '../io/thread-priority.ts';
 import { bootVrrpWorker, type BootedVrrpWorker } from './vrrp-boot.ts';
+import { NftVipFirewall, type FirewallAddress, type VipFirewallControl } from './vip-firewall.ts';
 
 export interface TransitionEvent {
   readonly instance: string;
@@ -89,6 +90,8 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
   private readonly announcers = new Map<string, { sender: GarpSender; ifindex: number; mac: string }>();
   /** see takeOver(); null once it failed to open */
   private adder: SyncAddressAdder | null | undefined;
+  /** global_defs `nftables` (or vrrp_iptables): drop rules for the VIPs of a no-accept master */
+  private firewall: { control: VipFirewallControl; key: string } | undefined;
 
   constructor(
     private readonly net: NetControl,
@@ -101,6 +104,7 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
 
   /** `booted`: the worker the daemon started before loading the rest of itself (vrrp-boot.ts) */
   async start(booted?: BootedVrrpWorker): Promise<void> {
+    await this.configureFirewall(this.config);
     try {
       this.specs = await this.resolveSpecs(this.config);
     } catch (e) {
@@ -134,6 +138,7 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
     }
     this.config = config;
     this.specs = specs;
+    await this.configureFirewall(config);
     // New, changed (updated or restarted in the worker) and removed instances get their
     // tracking verdict again: services re-applies tracking right after this.
     const kept = new Set(keep);
@@ -208,6 +213,73 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
     for (const name of [...this.announcers.keys()]) this.closeAnnouncer(name);
     this.adder?.close();
     this.adder = undefined;
+    await this.closeFirewall();
+  }
+
+  /**
+   * Starts, keeps or replaces the VIP firewall for `config`. A changed table, priority or
+   * counters setting gets a fresh table: the old one is deleted and every instance that
+   * holds its VIPs is filled in again (at start nothing is held: a table a crashed run left
+   * is deleted, as keepalived does before its first use).
+   */
+  private async configureFirewall(config: Config): Promise<void> {
+    const fw = config.globalDefs.vipFirewall;
+    const key = JSON.stringify(fw ?? null);
+    if (this.firewall?.key === key) return;
+    await this.closeFirewall();
+    if (fw === undefined) return;
+    const control = new NftVipFirewall(fw);
+    this.firewall = { control, key };
+    try {
+      await control.close();
+    } catch (e) {
+      this.log.warn({ event: 'vrrp.firewall-failed', table: fw.table, err: (e as Error).message }, `cannot reset nftables table ${fw.table}`);
+    }
+    // changed accept modes and VIP lists of held instances are synced by reconfigure's syncHeld
+  }
+
+  private async closeFirewall(): Promise<void> {
+    const fw = this.firewall;
+    if (fw === undefined) return;
+    this.firewall = undefined;
+    try {
+      await fw.control.close();
+    } catch (e) {
+      this.log.warn({ event: 'vrrp.firewall-failed', err: (e as Error).message }, 'cannot delete the VIP firewall tables');
+    }
+  }
+
+  /**
+   * The drop rules for a MASTER's VIPs: what the firewall holds for instance `name` becomes
+   * the VIPs of `inst` (the instance it now holds) when that is neither the address owner
+   * nor in accept mode, else nothing (`inst` undefined: released).
+   * A failure is logged, not thrown: the VIPs still move (keepalived logs and carries on).
+   */
+  private async syncFirewall(name: string, inst: VrrpInstance | undefined): Promise<void> {
+    const fw = this.firewall;
+    if (fw === undefined) return;
+    const block = inst !== undefined && !inst.accept && inst.priority !== 255;
+    const addrs: FirewallAddress[] = [];
+    if (block) {
+      for (const v of [...inst.virtualIpaddress, ...inst.virtualIpaddressExcluded]) {
+        const ifname = this.addrSpec(inst, v).ifname;
+        const link = v.family === 6 && v.address.toLowerCase().startsWith('fe') ? await this.net.getLink(ifname) : undefined;
+        const fwc = this.config.globalDefs.vipFirewall;
+        addrs.push({
+          address: v.address,
+          family: v.family,
+          ifname,
+          ...(link ? { ifindex: link.ifindex } : {}),
+          ...(fwc?.ifindex !== true && inst.dontTrackPrimary ? { byName: true } : {}),
+        });
+      }
+    }
+    try {
+      await fw.control.hold(name, addrs);
+      if (addrs.length > 0) this.log.info({ event: 'vrrp.firewall-set', instance: name, count: addrs.length }, 'nftables drop rules set for the VIPs (no accept mode)');
+    } catch (e) {
+      this.log.error({ event: 'vrrp.firewall-failed', instance: name, err: (e as Error).message }, 'cannot set the nftables drop rules for the VIPs');
+    }
   }
 
   private async spawn(booted?: BootedVrrpWorker): Promise<void> {
@@ -381,6 +453,8 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
   private async takeOver(name: string): Promise<boolean> {
     const inst = this.instance(name);
     if (!inst) return false;
+    // keepalived sets the drop rules before the addresses: no moment answers on them
+    await this.syncFirewall(name, inst);
     const held = this.owned.get(name) ?? { addrs: [], routes: [] };
     this.owned.set(name, held);
     const errors: string[] = [];
@@ -511,6 +585,7 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
       }
     }
     this.log.info({ event: 'vrrp.vips-removed', instance: name, count: held.addrs.length }, 'virtual addresses removed');
+    await this.syncFirewall(name, undefined);
     if (errors.length > 0) throw new Error(errors.join('; '));
   }
 
@@ -518,6 +593,7 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
   private async syncHeld(inst: VrrpInstance): Promise<void> {
     const held = this.owned.get(inst.name);
     if (!held) return;
+    await this.syncFirewall(inst.name, inst);
     const want = [...inst.virtualIpaddress, ...inst.virtualIpaddressExcluded].map((v) => this.addrSpec(inst, v));
     for (const a of held.addrs) {
       if (!want.some((w) => w.address === a.address && w.ifname === a.ifname)) await this.net.removeAddress(a);

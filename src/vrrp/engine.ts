@@ -36,6 +36,8 @@ export interface EngineSocketOptions {
   readonly group: string;
   readonly unicast: boolean;
   readonly src?: string;
+  /** TTL / hop limit of unicast sends (unicast_ttl); absent: 255 */
+  readonly ttl?: number;
 }
 export interface EnginePacket {
   readonly family: 4 | 6;
@@ -78,6 +80,8 @@ export interface EngineIo {
   waitUntil(dueMs: number): void;
   /** this thread's V8 heap, for status (absent in tests) */
   heap?(): IsolateHeap;
+  /** how late (ms) an advert timer fired, each time (max_auto_priority; absent: not wanted) */
+  firedLate?(ms: number): void;
 }
 
 /**
@@ -372,7 +376,7 @@ export class VrrpEngine {
   private socketKey(spec: VrrpInstanceSpec): string {
     const i = spec.instance;
     const unicast = i.unicastPeers.length > 0;
-    return `${i.family}|${spec.link.ifname}|${unicast ? `u|${spec.link.primaryAddress}` : `m|${spec.mcastGroup}`}`;
+    return `${i.family}|${spec.link.ifname}|${unicast ? `u|${spec.link.primaryAddress}|${i.unicastTtl ?? 255}` : `m|${spec.mcastGroup}`}`;
   }
 
   private acquireSocket(spec: VrrpInstanceSpec): SharedSocket {
@@ -388,6 +392,7 @@ export class VrrpEngine {
           group: spec.mcastGroup,
           unicast,
           src: spec.link.primaryAddress,
+          ...(unicast && spec.instance.unicastTtl !== undefined ? { ttl: spec.instance.unicastTtl } : {}),
         },
         (p) => this.receive(key, p),
         (e) =>
@@ -441,6 +446,12 @@ export class VrrpEngine {
     }
     // Our own adverts come back on some setups (unicast to self, looped multicast).
     if (p.src === inst.spec.link.primaryAddress) return;
+    const refused = i.checkUnicastSrc === true ? unicastSourceRefused(i, p) : undefined;
+    if (refused !== undefined) {
+      inst.stats.dropped[refused.reason] = (inst.stats.dropped[refused.reason] ?? 0) + 1;
+      this.reportDrop(i.name, refused.reason, refused.detail, p.src);
+      return;
+    }
     inst.stats.advertsReceived++;
     if (decoded.value.priority === 0) inst.stats.priorityZeroReceived++;
     this.dispatch(inst, { type: 'advert', advert: decoded.value, source: p.src });
@@ -585,6 +596,7 @@ export class VrrpEngine {
     if (this.io.spinMs > 0) this.io.waitUntil(a.due); // libuv timers tick in whole ms
     const late = this.io.now() - a.due;
     inst.stats.lateMs[inst.stats.lateN++ % LATE_WINDOW] = late;
+    this.io.firedLate?.(late);
     inst.lastAdvertDue = a.due;
     a.due = NaN;
     this.dispatch(inst, ADVERT_TIMER);
@@ -868,4 +880,15 @@ export class VrrpEngine {
       this.io.post({ type: 'stopped', requestId: this.stopping.requestId });
     }
   }
+}
+
+/**
+ * check_unicast_src (keepalived vrrp.c vrrp_check_packet): an advert must come from one of
+ * the instance's unicast peers, with a TTL / hop limit in that peer's min_ttl..max_ttl.
+ */
+function unicastSourceRefused(i: VrrpInstanceSpec['instance'], p: EnginePacket): { reason: 'unicast-src' | 'ttl'; detail: string } | undefined {
+  if (!i.unicastPeers.includes(p.src)) return { reason: 'unicast-src', detail: `unicast source address ${p.src} is not a unicast peer` };
+  const r = i.unicastPeerTtl?.[p.src];
+  if (r !== undefined && (p.ttl < r.min || p.ttl > r.max)) return { reason: 'ttl', detail: `TTL/hop limit ${p.ttl} not in range ${r.min}-${r.max}` };
+  return undefined;
 }

@@ -69,8 +69,10 @@ export const DROP_REASONS = [
   'fragment',
   /** IPv4 protocol is not 112 (AH, 51, is not supported) */
   'protocol',
-  /** TTL / hop limit not 255 (RFC 3768 §7.1, RFC 5798 §7.1) */
+  /** TTL / hop limit not 255 (RFC 3768 §7.1, RFC 5798 §7.1); unicast: outside the peer's min_ttl..max_ttl */
   'ttl',
+  /** check_unicast_src: a unicast advert from an address that is not a unicast_peer */
+  'unicast-src',
   /** length does not match the address count, or the IP total length does not match */
   'length',
   /** version not 2 or 3, not the instance's version, or v2 over IPv6 */

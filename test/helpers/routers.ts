@@ -234,3 +234,18 @@ export function threadScheduling(pid: number): ThreadScheduling[] {
     return { tid: Number(tid), comm, nice: Number(rest[19 - 3]), rtPriority: Number(rest[40 - 3]), policy: Number(rest[41 - 3]) };
   });
 }
+
+/** SIGHUP to vigil router `name` started by startVigil in `dir` (read from its pid file): a reload. */
+export function reloadVigil(dir: RouterDir, name: string): void {
+  process.kill(Number(readFileSync(join(dir.dir, `${name}.pid`), 'utf8').trim()), 'SIGHUP');
+}
+
+/** Runs `body`; when it fails, logs what each router printed before rethrowing. */
+export async function withRouterLogs<T>(t: { log(...v: unknown[]): void }, routers: readonly Router[], body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (e) {
+    for (const r of routers) t.log(outputOf(r));
+    throw e;
+  }
+}

@@ -661,9 +661,10 @@ const rsSpec: BlockSpec<RsDraft> = {
     ...inheritedKeywords<RsDraft>(),
     weight: simple((n, rs, ctx) => {
       const v = intArg(n, ctx);
-      // keepalived: "Real server weight X is outside range 0-65535" — ignored, the weight stays.
-      if (v !== undefined && (v < 0 || v > 65535)) {
-        ctx.sink.warn(tokLoc(n.args[0] ?? n.kw), 'range', `real_server weight ${v} is outside 0..65535; ignored, as keepalived does`);
+      // keepalived: "Real server weight X is outside range 0-2147483647" (IPVS_WEIGHT_LIMIT,
+      // INT32_MAX) — ignored, the weight stays.
+      if (v !== undefined && (v < 0 || v > 0x7fff_ffff)) {
+        ctx.sink.warn(tokLoc(n.args[0] ?? n.kw), 'range', `real_server weight ${v} is outside 0..2147483647; ignored, as keepalived does`);
         return;
       }
       if (v !== undefined) {

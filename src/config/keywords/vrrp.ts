@@ -303,6 +303,9 @@ export interface InstanceDraft {
   preemptDelayMs: number;
   unicastSrcIp?: string;
   unicastPeers: string[];
+  unicastPeerTtl?: Record<string, { min: number; max: number }>;
+  unicastTtl?: number;
+  checkUnicastSrc?: boolean;
   mcastSrcIp?: string;
   trackInterfaces: TrackRef[];
   trackScripts: TrackRef[];
@@ -790,6 +793,10 @@ export const instanceSpec: BlockSpec<I> = {
       for (const k of kids) {
         const ip = ipTok(k.kw, ctx, 'unicast_peer');
         if (ip === undefined) continue;
+        // keepalived (vrrp_data.c alloc_unicast_peer): a TTL outside 0..255 is skipped in
+        // silence; a good min_ttl / max_ttl turns on check_unicast_src for the instance
+        const range = { min: 0, max: 255 };
+        let ranged = false;
         for (let i = 0; i < k.args.length; i += 2) {
           const o = k.args[i]!;
           const ol = o.text.toLowerCase();
@@ -797,12 +804,39 @@ export const instanceSpec: BlockSpec<I> = {
             ctx.sink.error(tokLoc(o), 'bad-value', `unicast_peer: unknown option \`${o.text}\``);
             break;
           }
-          ctx.sink.warn(tokLoc(o), 'unsupported-option', `unicast_peer option \`${o.text}\` is not implemented by vigil; ignored`);
+          const v = k.args[i + 1];
+          if (v === undefined) {
+            ctx.sink.warn(tokLoc(o), 'missing-value', `unicast_peer: \`${o.text}\` is missing a value; ignored`);
+            break;
+          }
+          const ttl = parseIntStrict(v.text);
+          if (ttl === undefined || ttl < 0 || ttl > 255) continue;
+          if (ol === 'min_ttl') range.min = ttl;
+          else range.max = ttl;
+          ranged = true;
+        }
+        if (ranged) {
+          (d.unicastPeerTtl ??= {})[ip.address] = range;
+          d.checkUnicastSrc = true;
+          if (range.min > range.max) ctx.sink.warn(tokLoc(k.kw), 'range', `unicast_peer ${ip.address}: min_ttl ${range.min} > max_ttl ${range.max}; all its adverts will be discarded, as keepalived warns`);
         }
         d.unicastPeers.push(ip.address);
         ctx.locs.set(d.unicastPeers, { ...(ctx.locs.get(d.unicastPeers) ?? {}), [String(d.unicastPeers.length - 1)]: tokLoc(k.kw) });
       }
     },
+    unicast_ttl: (n, d, ctx) => {
+      const t = n.args[0];
+      const v = t === undefined ? undefined : parseIntStrict(t.text);
+      if (v === undefined || v < 0 || v > 255) {
+        ctx.sink.warn(tokLoc(t ?? n.kw), 'range', `${d.name}: unicast_ttl \`${t?.text ?? ''}\` is not valid (0..255); ignored, as keepalived does`);
+        return;
+      }
+      d.unicastTtl = v;
+      ctx.locs.set(d, { ...(ctx.locs.get(d) ?? {}), unicastTtl: tokLoc(n.kw) });
+    },
+    check_unicast_src: flag((d) => {
+      d.checkUnicastSrc = true;
+    }),
     track_interface: (n, d, ctx) => trackList(n, ctx, d.trackInterfaces),
     track_script: (n, d, ctx) => trackList(n, ctx, d.trackScripts),
     track_file: (n, d, ctx) => trackList(n, ctx, d.trackFiles),
@@ -868,9 +902,7 @@ export const instanceSpec: BlockSpec<I> = {
     'track_bfd',
     'mcast_dst_ip',
     'track_src_ip',
-    'check_unicast_src',
     'unicast_fault_no_peer',
-    'unicast_ttl',
     'old_unicast_checksum',
     'skip_check_adv_addr',
     'kernel_rx_buf_size',
@@ -885,14 +917,6 @@ export const instanceSpec: BlockSpec<I> = {
     smtp_alert_vrrp: 'use smtp_alert',
   },
 };
-
-/** A `global_defs` boolean kept raw in `other` (`KEYWORD [BOOL]`, no value: true). */
-function globalBool(g: GlobalDefs, kw: string): boolean | undefined {
-  const v = g.other[kw];
-  if (v === undefined) return undefined;
-  const w = v[0]?.toLowerCase();
-  return w === undefined || w === 'on' || w === 'true' || w === 'yes';
-}
 
 /** Apply defaults that depend on global_defs and on the instance's addresses. */
 export function finishInstance(d: I, g: GlobalDefs, ctx: Ctx): VrrpInstance | undefined {
@@ -989,6 +1013,13 @@ export function finishInstance(d: I, g: GlobalDefs, ctx: Ctx): VrrpInstance | un
   if (d.trackProcesses.length > 0) inst.trackProcesses = d.trackProcesses;
   if (d.virtualRules.length > 0) inst.virtualRules = d.virtualRules;
   if (d.unicastSrcIp !== undefined) inst.unicastSrcIp = d.unicastSrcIp;
+  if (d.unicastTtl !== undefined) {
+    // keepalived: "Cannot use unicast_ttl without unicast peers - resetting"
+    if (d.unicastPeers.length > 0) inst.unicastTtl = d.unicastTtl;
+    else ctx.sink.warn(ctx.locs.get(d)?.['unicastTtl'] ?? d.loc, 'unicast-ttl', `${d.name}: unicast_ttl needs unicast peers; ignored, as keepalived does`);
+  }
+  if (d.unicastPeers.length > 0 && (d.checkUnicastSrc === true || g.vrrpCheckUnicastSrc === true)) inst.checkUnicastSrc = true;
+  if (d.unicastPeerTtl !== undefined) inst.unicastPeerTtl = d.unicastPeerTtl;
   if (d.mcastSrcIp !== undefined) inst.mcastSrcIp = d.mcastSrcIp;
   for (const f of ['notifyMaster', 'notifyBackup', 'notifyFault', 'notifyStop', 'notify'] as const) {
     const c = d[f];
@@ -1002,9 +1033,9 @@ export function finishInstance(d: I, g: GlobalDefs, ctx: Ctx): VrrpInstance | un
   if (lpr !== undefined) inst.garpLowerPrioRepeat = lpr;
   // keepalived: the instance's word, else global_defs', else strict mode (the RFC) decides;
   // strict mode cannot clear lower_prio_no_advert nor set higher_prio_send_advert
-  const lpna = strictMode ? true : (d.lowerPrioNoAdvert ?? globalBool(g, 'vrrp_lower_prio_no_advert'));
+  const lpna = strictMode ? true : (d.lowerPrioNoAdvert ?? g.vrrpLowerPrioNoAdvert);
   if (lpna === true) inst.lowerPrioNoAdvert = true;
-  const hpsa = strictMode ? false : (d.higherPrioSendAdvert ?? globalBool(g, 'vrrp_higher_prio_send_advert'));
+  const hpsa = strictMode ? false : (d.higherPrioSendAdvert ?? g.vrrpHigherPrioSendAdvert);
   if (hpsa === true) inst.higherPrioSendAdvert = true;
   if (d.lvsSyncDaemonInterface !== undefined) inst.lvsSyncDaemonInterface = d.lvsSyncDaemonInterface;
   const l = ctx.locs.get(d);

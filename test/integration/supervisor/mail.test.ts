@@ -22,7 +22,6 @@ function globals(over: Partial<GlobalDefs>): GlobalDefs {
     vrrpStrict: false,
     vrrpSkipCheckAdvAddr: false,
     enableScriptSecurity: false,
-    other: {},
     ...over,
   };
 }

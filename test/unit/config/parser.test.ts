@@ -88,7 +88,7 @@ test('global_defs: every modelled keyword, and keepalived defaults when absent',
     vrrpNotifyFifo: '/run/v.fifo',
     lvsNotifyFifo: '/run/l.fifo',
   });
-  t.deepEqual(g.other, { max_auto_priority: ['10'] });
+  t.is(g.maxAutoPriority, 10);
   t.deepEqual(ok('global_defs {\n smtp_server mail.example\n}\n').globalDefs.smtpServer, { host: 'mail.example', port: 25 });
 });
 
@@ -98,8 +98,12 @@ test('global_defs: bad values are errors at the value', (t) => {
     ['bad-value', 'error', 3, 23],
     ['bad-address', 'error', 4, 20],
     ['missing-value', 'error', 5, 15],
-    ['bad-value', 'error', 6, 13],
+    // keepalived: "Invalid value 'maybe' for global smtp_alert specified", and carries on
+    ['bad-value', 'warning', 6, 13],
   ]);
+  // vrrp_strict, vrrp_skip_check_adv_addr and enable_script_security read no value in keepalived
+  t.deepEqual(diags('global_defs {\n vrrp_strict off\n vrrp_skip_check_adv_addr vrrp_skip_check_adv_addr\n}\n'), []);
+  t.like(ok('global_defs {\n vrrp_strict off\n}\n').globalDefs, { vrrpStrict: true });
 });
 
 test('vrrp_script: keywords, defaults, user, argv split', (t) => {
@@ -378,7 +382,12 @@ test('vrrp_instance: bad VIP, route and peer syntax is reported at the token', (
   t.deepEqual(diags(instance('A', ' virtual_routes {\n  10.1.0.0/16 via 10.0.0.1 bogus\n }')), [['bad-value', 'error', 8, 28]]);
   t.deepEqual(diags(instance('A', ' virtual_routes {\n  10.1.0.0/16 table x\n }')), [['bad-value', 'error', 8, 21]]);
   t.deepEqual(diags(instance('A', ' unicast_peer {\n  10.0.0.999\n }')), [['bad-address', 'error', 8, 3]]);
-  t.deepEqual(diags(instance('A', ' unicast_peer {\n  10.0.0.2 min_ttl 1\n }')), [['unsupported-option', 'warning', 8, 12]]);
+  t.deepEqual(diags(instance('A', ' unicast_peer {\n  10.0.0.2 min_ttl 1\n }')), []);
+  const peer = ok(instance('A', ' unicast_peer {\n  10.0.0.2 min_ttl 1\n  10.0.0.3 max_ttl 300\n }\n unicast_ttl 7')).vrrpInstances[0]!;
+  t.like(peer, { unicastTtl: 7, checkUnicastSrc: true, unicastPeerTtl: { '10.0.0.2': { min: 1, max: 255 } } });
+  t.deepEqual(diags(instance('A', ' unicast_peer {\n  10.0.0.2 min_ttl 9 max_ttl 3\n }')), [['range', 'warning', 8, 3]]);
+  t.deepEqual(diags(instance('A', ' unicast_ttl 256')).map((d) => d[0]), ['range']);
+  t.deepEqual(diags(instance('A', ' unicast_ttl 5')).map((d) => d[0]), ['unicast-ttl']);
   t.deepEqual(diags(instance('A', ' track_interface {\n  eth1 wait 3\n }')), [['bad-value', 'error', 8, 8]]);
   t.deepEqual(diags(instance('A', ' track_interface {\n  eth1 weight\n }')), [['missing-value', 'error', 8, 8]]);
   t.deepEqual(diags(instance('A', ' priority high')), [['range', 'warning', 7, 11]]);
@@ -684,12 +693,33 @@ test('LVS syntax errors and warnings point at the token', (t) => {
   ]);
 });
 
-test('the *_rlimit_rttime family is a keepalived keyword vigil does not implement yet, not an unknown one', (t) => {
+test('the *_rlimit_rttime family: vrrp_ is read (µs, 1 becomes 2, the deprecated _rtime spelling said), checker_ and bfd_ are not implemented, never unknown', (t) => {
   const r = parse('global_defs {\n vrrp_rlimit_rttime 10000\n checker_rlimit_rttime 10000\n bfd_rlimit_rttime 10000\n}\n');
   t.deepEqual(r.diagnostics.map((d) => [d.code, d.loc.line]), [
-    ['unsupported-keyword', 2],
     ['unsupported-keyword', 3],
     ['unsupported-keyword', 4],
+  ]);
+  t.is(r.config?.globalDefs.vrrpRlimitRttimeUs, 10000);
+  const old = parse('global_defs {\n vrrp_rlimit_rtime 1\n}\n');
+  t.deepEqual(old.diagnostics.map((d) => [d.code, d.loc.line]), [['deprecated-keyword', 2]]);
+  t.is(old.config?.globalDefs.vrrpRlimitRttimeUs, 2);
+  t.deepEqual(parse('global_defs {\n vrrp_rlimit_rttime 0\n}\n').diagnostics.map((d) => [d.code, d.severity]), [['range', 'warning']]);
+});
+
+test('global_defs nftables keywords in any order make one VIP firewall; vrrp_iptables and vrrp_ipsets run through it with a warning', (t) => {
+  const r = parse('global_defs {\n nftables_priority -5\n nftables_counters\n nftables kt\n nftables_ifindex\n}\n');
+  t.deepEqual(r.diagnostics, []);
+  t.deepEqual(r.config?.globalDefs.vipFirewall, { table: 'kt', priority: -5, counters: true, ifindex: true });
+  t.is(parse('global_defs {\n router_id x\n}\n').config?.globalDefs.vipFirewall, undefined);
+  const ipt = parse('global_defs {\n vrrp_iptables VIPS\n vrrp_ipsets\n}\n');
+  t.deepEqual(ipt.diagnostics.map((d) => [d.code, d.loc.line]), [
+    ['iptables-as-nftables', 2],
+    ['iptables-as-nftables', 3],
+  ]);
+  t.deepEqual(ipt.config?.globalDefs.vipFirewall, { table: 'keepalived', priority: -1, counters: false, ifindex: false });
+  t.deepEqual(parse('global_defs {\n nftables\n nftables other\n nftables_priority x\n}\n').diagnostics.map((d) => [d.code, d.loc.line]), [
+    ['duplicate', 3],
+    ['bad-value', 4],
   ]);
 });
 

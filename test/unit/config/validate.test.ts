@@ -119,8 +119,9 @@ test('instance with no VIP warns', (t) => {
 test('LVS ranges: ports, weights, status codes, persistence, fwmark, quorum', (t) => {
   t.deepEqual(diags(vs('10.0.0.1 65536', rs())), [['range', 'error', 1, 25]]);
   t.deepEqual(diags(vs('10.0.0.1 80', rs('10.0.0.2 70000'))), [['range', 'error', 2, 23]]);
-  // keepalived: "Real server weight X is outside range 0-65535", and the weight stays 1
-  t.deepEqual(diags(vs('10.0.0.1 80', rs('10.0.0.2 80', '  weight 70000'))), [['range', 'warning', 3, 10]]);
+  // keepalived: "Real server weight X is outside range 0-2147483647", and the weight stays 1
+  t.deepEqual(diags(vs('10.0.0.1 80', rs('10.0.0.2 80', '  weight 70000'))), []);
+  t.deepEqual(diags(vs('10.0.0.1 80', rs('10.0.0.2 80', '  weight 2147483648'))), [['range', 'warning', 3, 10]]);
   t.deepEqual(diags(vs('10.0.0.1 80', rs('10.0.0.2 80', '  weight -1'))), [['range', 'warning', 3, 10]]);
   t.deepEqual(diags(vs('10.0.0.1 80', rs('10.0.0.2 80', '  HTTP_GET {\n   url {\n    path /\n    status_code 99 200-600\n   }\n  }'))), [
     ['range', 'error', 6, 17],
