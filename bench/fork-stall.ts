@@ -1,12 +1,14 @@
 /**
- * Why scripts are forked from a spawner process (src/check/spawner.ts): how much spawning
- * child processes from a big process delays a timer in another thread of the same process.
- * A worker thread measures the error of a 10 ms timer while the main thread, holding ~150 MB,
- * spawns `/bin/sleep 0` at 40 per second (or not). Prints JSON.
+ * Why scripts start through posix_spawn (src/io/spawn.ts) and not Node's child_process: how
+ * much spawning child processes from a big process delays a timer in another thread of the
+ * same process. A worker thread measures the error of a 10 ms timer while the main thread,
+ * holding ~150 MB, spawns `/bin/sleep 0` at 40 per second with child_process (fork + exec),
+ * with posix_spawn (vfork-like clone + exec), or not at all. Prints JSON.
  *   node --import tsx bench/fork-stall.ts
  */
 import { spawn } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
+import { spawnDetached } from '../src/io/spawn.ts';
 
 const SAMPLES = 600;
 const workerCode = `
@@ -20,11 +22,19 @@ const tick = () => {
 };
 setTimeout(tick, 10);`;
 
-async function measure(spawning: boolean): Promise<{ p50: number; p99: number; max: number }> {
+const spawners = {
+  childProcess: (): void => void spawn('/bin/sleep', ['0']).on('error', () => undefined),
+  posixSpawn: (): void => {
+    const c = spawnDetached({ argv: ['/bin/sleep', '0'] });
+    if (!('error' in c)) c.output.resume();
+  },
+};
+
+async function measure(how: keyof typeof spawners | undefined): Promise<{ p50: number; p99: number; max: number }> {
   const w = new Worker(workerCode, { eval: true });
-  const t = spawning
+  const t = how
     ? setInterval(() => {
-        for (let i = 0; i < 4; i++) spawn('/bin/sleep', ['0']).on('error', () => undefined);
+        for (let i = 0; i < 4; i++) spawners[how]();
       }, 100)
     : undefined;
   const late = await new Promise<number[]>((res) => w.once('message', res));
@@ -36,7 +46,20 @@ async function measure(spawning: boolean): Promise<{ p50: number; p99: number; m
 
 const ballast: Buffer[] = [];
 for (let i = 0; i < 150; i++) ballast.push(Buffer.alloc(1 << 20, 1));
-const idle = await measure(false);
-const spawning = await measure(true);
-console.log(JSON.stringify({ bench: 'fork-stall', resident_mb: Math.round(process.memoryUsage().rss / 2 ** 20), timer_ms: 10, samples: SAMPLES, timer_error_ms: { idle, spawning_40_per_s: spawning } }, null, 2));
+const idle = await measure(undefined);
+const childProcess = await measure('childProcess');
+const posixSpawn = await measure('posixSpawn');
+console.log(
+  JSON.stringify(
+    {
+      bench: 'fork-stall',
+      resident_mb: Math.round(process.memoryUsage().rss / 2 ** 20),
+      timer_ms: 10,
+      samples: SAMPLES,
+      timer_error_ms: { idle, child_process_40_per_s: childProcess, posix_spawn_40_per_s: posixSpawn },
+    },
+    null,
+    2,
+  ),
+);
 void ballast;
