@@ -71,6 +71,7 @@ const engine = new VrrpEngine({
         group: opts.group,
         unicast: opts.unicast,
         ...(opts.src !== undefined ? { src: opts.src } : {}),
+        ...(opts.ah === true ? { ah: true } : {}),
       },
       onPacket,
       onError,

@@ -44,6 +44,8 @@ export interface RouterParams {
   addresses: readonly string[];
   /** v2 PASS */
   authPass?: string;
+  /** v2 AH (IPv4): the auth_pass, key of the HMAC-MD5 in the AH header the engine adds (ah.ts) */
+  authAh?: string;
   /** our own primary address on the interface, for the tie-break and as the advert source */
   primaryAddress: string;
   unicast: boolean;
@@ -625,7 +627,7 @@ export class Router {
       priority,
       advertIntMs: this.p.advertIntMs,
       addresses: this.p.addresses,
-      authType: pass ? 1 : 0,
+      authType: this.p.version === 2 && this.p.authAh !== undefined ? 2 : pass ? 1 : 0,
     };
     if (pass && this.p.authPass !== undefined) a.authData = this.p.authPass;
     this.lastAdvert = { priority, params: this.p, advert: a };

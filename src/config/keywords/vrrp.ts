@@ -953,6 +953,11 @@ export function finishInstance(d: I, g: GlobalDefs, ctx: Ctx): VrrpInstance | un
         // keepalived: "(VI_1) Authentication specified but no password given. Ignoring"
         ctx.sink.warn(d.loc, 'missing-keyword', `${d.name}: authentication PASS has no \`auth_pass\`; no authentication, as keepalived does`);
       } else authentication = { type: a.type, pass: a.pass ?? '' };
+      if (authentication?.type === 'AH' && d.initialState === 'MASTER' && (d.priority ?? 100) !== 255) {
+        // keepalived: "(VI_1) Initial state master is incompatible with AH authentication - clearing";
+        // src/vrrp/params.ts starts it as BACKUP.
+        ctx.sink.warn(a.loc, 'ah-initial-master', `${d.name}: \`state MASTER\` is incompatible with AH authentication (it must hear the master's sequence number first); starts as BACKUP, as keepalived does`);
+      }
     }
   }
   if (!ok) return undefined;
