@@ -218,6 +218,16 @@ export interface VirtualRoute {
   readonly lockedMetrics?: readonly string[];
   /** `features ecn` */
   readonly ecn?: boolean;
+  /** `realms [FROM/]TO`: RTA_FLOW, FROM << 16 | TO (IPv4) */
+  readonly realms?: number;
+  /** `congctl [lock] NAME`: the TCP congestion control algorithm (RTAX_CC_ALGO) */
+  readonly congctl?: string;
+  /** `pref low|medium|high|N`: RFC 4191 router preference as the kernel codes it (IPv6) */
+  readonly pref?: number;
+  /** `expires N`: seconds until the kernel removes the route (IPv6) */
+  readonly expires?: number;
+  /** `append` / `prepend` (NLM_F_APPEND / plain NLM_F_CREATE); absent: `add` (NLM_F_EXCL) */
+  readonly insert?: 'append' | 'prepend';
   readonly loc: SourceLoc;
 }
 
@@ -258,6 +268,12 @@ export interface VirtualRule {
   readonly dport?: { readonly start: number; readonly end: number };
   /** `suppress_prefixlength N`: reject a table's answer with a prefix this long or shorter */
   readonly suppressPrefixLength?: number;
+  /** `realms [FROM/]TO`: FRA_FLOW, FROM << 16 | TO (IPv4) */
+  readonly realms?: number;
+  /** `suppress_ifgroup N`: reject a table's answer through a device of this group */
+  readonly suppressIfgroup?: number;
+  /** `ipproto` / `ip_proto` NAME|N: the IP protocol the rule matches */
+  readonly ipProto?: number;
   readonly loc: SourceLoc;
 }
 

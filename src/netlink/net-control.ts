@@ -96,12 +96,26 @@ export interface RouteSpec {
   onlink?: boolean;
   /** rtm_tos */
   tos?: number;
-  /** RTA_METRICS by ip-route(8) name: mtu, advmss, window, cwnd, ssthresh, initcwnd, initrwnd, hoplimit, reordering, quickack, fastopen_no_cookie */
+  /**
+   * RTA_METRICS by ip-route(8) name: mtu, advmss, window, cwnd, ssthresh, initcwnd, initrwnd,
+   * hoplimit, reordering, quickack, fastopen_no_cookie, and rtt (1/8 ms), rttvar (1/4 ms),
+   * rto_min (ms) in the kernel's units
+   */
   metrics?: Record<string, number>;
   /** metrics to lock (RTAX_LOCK) */
   lockedMetrics?: string[];
   /** RTAX_FEATURES ecn */
   ecn?: boolean;
+  /** RTA_FLOW: realms, FROM << 16 | TO (IPv4) */
+  realms?: number;
+  /** RTAX_CC_ALGO: TCP congestion control algorithm name (lockable as `congctl`) */
+  congctl?: string;
+  /** RTA_PREF: RFC 4191 preference as the kernel codes it, low 3, medium 0, high 1 (IPv6) */
+  pref?: number;
+  /** RTA_EXPIRES: seconds until the kernel removes the route (IPv6) */
+  expires?: number;
+  /** NLM_F_APPEND (`append`) or plain NLM_F_CREATE (`prepend`); default NLM_F_EXCL (`add`) */
+  insert?: 'append' | 'prepend';
 }
 
 /** An `ip rule`: selectors, a preference and an action (table lookup, goto, or blackhole/unreachable/prohibit/nop). */
@@ -128,6 +142,12 @@ export interface RuleSpec {
   sport?: { start: number; end: number };
   dport?: { start: number; end: number };
   suppressPrefixLength?: number;
+  /** FRA_FLOW: realms, FROM << 16 | TO (IPv4) */
+  realms?: number;
+  /** FRA_SUPPRESS_IFGROUP */
+  suppressIfgroup?: number;
+  /** FRA_IP_PROTO */
+  ipProto?: number;
 }
 
 export interface NetControl {
@@ -289,7 +309,8 @@ export class RtNetControl implements NetControl {
     for (const h of r.nexthops ?? []) hopIfs.push(h.ifname === undefined ? undefined : await this.ifindexOf(h.ifname, op, object));
     const msg = toRouteMessage(r, oif, 'add', hopIfs);
     try {
-      await this.rtnl.request({ type: M.NEWROUTE, body: encodeRtMessage(msg), kind: 'ack', flags: CREATE_EXCL, op, object });
+      const flags = r.insert === 'append' ? FlagsNew.CREATE | FlagsNew.APPEND : r.insert === 'prepend' ? FlagsNew.CREATE : CREATE_EXCL;
+      await this.rtnl.request({ type: M.NEWROUTE, body: encodeRtMessage(msg), kind: 'ack', flags, op, object });
       return 'added';
     } catch (e) {
       if (hasCode(e, NL_EEXIST)) return 'present';

@@ -60,6 +60,11 @@ export function describeRoute(r: RouteSpec): string {
   if (r.tos !== undefined) parts.push(`tos ${r.tos}`);
   for (const [k, v] of Object.entries(r.metrics ?? {})) parts.push(`${k}${r.lockedMetrics?.includes(k) ? ' lock' : ''} ${v}`);
   if (r.ecn) parts.push('features ecn');
+  if (r.congctl !== undefined) parts.push(`congctl${r.lockedMetrics?.includes('congctl') ? ' lock' : ''} ${r.congctl}`);
+  if (r.realms !== undefined) parts.push(`realms ${r.realms >>> 16}/${r.realms & 0xffff}`);
+  if (r.pref !== undefined) parts.push(`pref ${r.pref}`);
+  if (r.expires !== undefined) parts.push(`expires ${r.expires}`);
+  if (r.insert !== undefined) parts.push(r.insert);
   return parts.join(' ');
 }
 
@@ -152,6 +157,20 @@ export function toRouteMessage(r: RouteSpec, oif: number | undefined, op: 'add' 
   if (prefsrc) attrs.prefsrc = prefsrc;
   if (metrics !== undefined && op === 'add') attrs.metrics = metrics;
   if (r.metric !== undefined) attrs.priority = r.metric;
+  if (r.realms !== undefined) {
+    if (r.family !== 4) throw invalidSpec(opName, object, 'realms are IPv4 only');
+    if (!Number.isInteger(r.realms) || r.realms < 0 || r.realms > 0xffffffff) throw invalidSpec(opName, object, `realms ${r.realms} is not in 0..4294967295`);
+    attrs.flow = r.realms;
+  }
+  if ((r.pref !== undefined || r.expires !== undefined) && r.family !== 6) throw invalidSpec(opName, object, 'pref and expires are IPv6 only');
+  if (r.pref !== undefined) {
+    if (!Number.isInteger(r.pref) || r.pref < 0 || r.pref > 255) throw invalidSpec(opName, object, `pref ${r.pref} is not in 0..255`);
+    attrs.pref = Buffer.from([r.pref]);
+  }
+  if (r.expires !== undefined && op === 'add') {
+    if (!Number.isInteger(r.expires) || r.expires < 0 || r.expires > 0xffffffff) throw invalidSpec(opName, object, `expires ${r.expires} is not in 0..4294967295`);
+    attrs.expires = u32(r.expires);
+  }
   return { kind: 'route', data, attrs };
 }
 
@@ -195,13 +214,17 @@ const RTAX: Readonly<Record<string, { key: keyof rt.RouteMetrics; n: number }>> 
   cwnd: { key: 'cwnd', n: 7 },
   advmss: { key: 'advmss', n: 8 },
   reordering: { key: 'reordering', n: 9 },
+  rtt: { key: 'rtt', n: 4 },
+  rttvar: { key: 'rttvar', n: 5 },
   hoplimit: { key: 'hoplimit', n: 10 },
   initcwnd: { key: 'initcwnd', n: 11 },
+  rto_min: { key: 'rtoMin', n: 13 },
   initrwnd: { key: 'initrwnd', n: 14 },
   quickack: { key: 'quickack', n: 15 },
   fastopen_no_cookie: { key: 'fastopenNoCookie', n: 17 },
 };
 const RTAX_FEATURE_ECN = 1;
+const RTAX_CC_ALGO = 16;
 
 function u32(v: number): Buffer {
   const b = Buffer.alloc(4);
@@ -222,8 +245,14 @@ function routeMetrics(r: RouteSpec, op: string, object: string): rt.RouteMetrics
     any = true;
   }
   for (const name of r.lockedMetrics ?? []) {
-    const m = RTAX[name];
-    if (m !== undefined) lock |= 1 << m.n;
+    const n = name === 'congctl' ? RTAX_CC_ALGO : RTAX[name]?.n;
+    if (n !== undefined) lock |= 1 << n;
+  }
+  if (r.congctl !== undefined) {
+    // a NUL-terminated name, as iproute2 sends it; the kernel looks it up (ENOENT if unknown)
+    if (!/^[\x21-\x7e]{1,15}$/.test(r.congctl)) throw invalidSpec(op, object, `congctl "${r.congctl}" is not a congestion control name`);
+    out.ccAlgo = Buffer.from(`${r.congctl}\0`);
+    any = true;
   }
   if (lock !== 0) out.lock = u32(lock);
   if (r.ecn) {

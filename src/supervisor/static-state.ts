@@ -35,6 +35,9 @@ export function ruleSpec(r: VirtualRule): RuleSpec {
   if (r.sport !== undefined) out.sport = { ...r.sport };
   if (r.dport !== undefined) out.dport = { ...r.dport };
   if (r.suppressPrefixLength !== undefined) out.suppressPrefixLength = r.suppressPrefixLength;
+  if (r.realms !== undefined) out.realms = r.realms;
+  if (r.suppressIfgroup !== undefined) out.suppressIfgroup = r.suppressIfgroup;
+  if (r.ipProto !== undefined) out.ipProto = r.ipProto;
   return out;
 }
 
@@ -60,6 +63,11 @@ export function routeSpec(r: VirtualRoute, dev?: string): RouteSpec {
     ...(r.metrics !== undefined ? { metrics: { ...r.metrics } } : {}),
     ...(r.lockedMetrics !== undefined ? { lockedMetrics: [...r.lockedMetrics] } : {}),
     ...(r.ecn ? { ecn: true } : {}),
+    ...(r.realms !== undefined ? { realms: r.realms } : {}),
+    ...(r.congctl !== undefined ? { congctl: r.congctl } : {}),
+    ...(r.pref !== undefined ? { pref: r.pref } : {}),
+    ...(r.expires !== undefined ? { expires: r.expires } : {}),
+    ...(r.insert !== undefined ? { insert: r.insert } : {}),
   };
 }
 

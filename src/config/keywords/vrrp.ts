@@ -38,7 +38,7 @@ import {
   timerArg,
   type Ctx,
 } from '../values.ts';
-import { ROUTE_PROTOCOLS, ruleBlock } from './rules.ts';
+import { ROUTE_PROTOCOLS, realmsValue, ruleBlock } from './rules.ts';
 import { block, runBlock, simple, type BlockSpec, type Handler, type Mutable } from './table.ts';
 
 // ---------------------------------------------------------------- vrrp_script
@@ -421,8 +421,40 @@ function vipBlock(n: Node, ctx: Ctx, out: VirtualAddress[]): void {
 }
 
 const ROUTE_TYPES = new Set(['blackhole', 'unreachable', 'prohibit', 'throw', 'local', 'broadcast', 'anycast', 'multicast', 'nat', 'unicast']);
-/** route options that take one value and are not modelled */
-const ROUTE_VALUE_OPTS = new Set(['realms', 'rtt', 'rttvar', 'rto_min', 'congctl', 'pref', 'ttl-propagate', 'vrf', 'track_group', 'expires', 'encap']);
+/** route options that take one value and vigil does not build, and why */
+const ROUTE_VALUE_OPTS: ReadonlyMap<string, string> = new Map([
+  ['ttl-propagate', 'it applies to MPLS routes only, which vigil does not write'],
+  ['vrf', 'VRF devices are not resolved; give the VRF\'s `table` instead'],
+  ['track_group', 'track groups are not built'],
+  ['encap', 'lightweight tunnel encapsulation (mpls, ip, ila, seg6) is not built'],
+]);
+/** rtt, rttvar, rto_min: the kernel's units per millisecond (keepalived get_time_rtt) */
+const RTT_UNITS: Readonly<Record<string, number>> = { rtt: 8, rttvar: 4, rto_min: 1 };
+/** ms; the kernel's TCP_RTO_MIN and TCP_RTO_MAX, to which keepalived clamps rtt values */
+const RTT_MIN_MS = 200;
+const RTT_MAX_MS = 120_000;
+/** RFC 4191 preference as include/uapi/linux/icmpv6.h codes it */
+const ROUTE_PREFS: Readonly<Record<string, number>> = { low: 3, medium: 0, high: 1 };
+
+/**
+ * keepalived's get_time_rtt: `N` is in the kernel's units as is; `Nms`, `Ns` / `Nsec` / `Nsecs`
+ * (decimals allowed) are converted with `perMs`; either is clamped to 200 ms..120 s.
+ */
+export function rttValue(text: string, perMs: number): number | undefined {
+  const m = /^(\d+(?:\.\d*)?)(ms|m?s(?:ecs?)?)?$/i.exec(text.trim());
+  if (!m) return undefined;
+  const unit = m[2]?.toLowerCase();
+  let v: number;
+  if (unit === undefined) {
+    if (m[1]!.includes('.')) return undefined;
+    v = Number(m[1]);
+  } else {
+    const ms = unit.startsWith('m') ? Number(m[1]) : Number(m[1]) * 1000;
+    v = Math.ceil(ms * perMs);
+  }
+  return Math.min(Math.max(v, RTT_MIN_MS * perMs), RTT_MAX_MS * perMs);
+}
+
 /** route metrics written as a plain integer (ip-route(8)); RTAX_* in the netlink layer */
 export const ROUTE_INT_METRICS = new Set(['mtu', 'advmss', 'window', 'cwnd', 'ssthresh', 'initcwnd', 'initrwnd', 'hoplimit', 'reordering', 'quickack', 'fastopen_no_cookie']);
 /** route metrics that ip(8) lets an operator `lock`: `mtu lock 1400` */
@@ -430,6 +462,8 @@ const LOCKABLE = new Set(['mtu', 'advmss', 'rtt', 'rttvar', 'reordering', 'windo
 /** what `features` takes */
 const ROUTE_FEATURES = new Set(['ecn']);
 const ROUTE_FLAGS = new Set(['no_track', 'append', 'prepend', 'add']);
+/** route options whose value vigil parses below (not metrics) */
+const ROUTE_OWN_VALUES = new Set(['rtt', 'rttvar', 'rto_min', 'realms', 'congctl', 'pref', 'expires']);
 
 /** `[src IP] [to] PREFIX|default [via|gw IP [or IP]] [dev X] [scope S] [table N] [metric N] [proto P] ...` */
 export function routeLine(k: Node, ctx: Ctx): VirtualRoute | undefined {
@@ -556,20 +590,60 @@ export function routeLine(k: Node, ctx: Ctx): VirtualRoute | undefined {
       r.tos = n;
       continue;
     }
+    if (ROUTE_OWN_VALUES.has(w)) {
+      const locked = LOCKABLE.has(w) || w === 'congctl' ? val?.text.toLowerCase() === 'lock' : false;
+      if (locked) i++;
+      const v = words[i + 1];
+      if (v === undefined) {
+        ctx.sink.error(tokLoc(t), 'missing-value', `virtual route: \`${t.text}\` needs a value`);
+        return undefined;
+      }
+      i++;
+      const badValue = (what: string): undefined => {
+        ctx.sink.error(tokLoc(v), 'bad-value', `virtual route ${w}: \`${v.text}\` is not ${what}`);
+        return undefined;
+      };
+      const perMs = RTT_UNITS[w];
+      if (perMs !== undefined) {
+        const n = rttValue(v.text, perMs);
+        if (n === undefined) return badValue('a time (N, Nms or Ns)');
+        r.metrics = { ...r.metrics, [w]: n };
+      } else if (w === 'realms') {
+        const n = realmsValue(v.text);
+        if (n === undefined) return badValue('a realm or FROM/TO realms (0..65535)');
+        r.realms = n;
+      } else if (w === 'congctl') {
+        r.congctl = v.text;
+      } else if (w === 'pref') {
+        const n = ROUTE_PREFS[v.text.toLowerCase()] ?? (/^\d+$/.test(v.text) && Number(v.text) <= 255 ? Number(v.text) : undefined);
+        if (n === undefined) return badValue('low, medium, high or 0..255');
+        r.pref = n;
+      } else {
+        const n = /^\d+$/.test(v.text) ? Number(v.text) : NaN;
+        if (!(n <= 0xffffffff)) return badValue('seconds in 0..4294967295');
+        r.expires = n;
+      }
+      if (locked) r.lockedMetrics = [...(r.lockedMetrics ?? []), w];
+      continue;
+    }
     if (w === 'features') {
       if (!need()) return undefined;
       if (ROUTE_FEATURES.has(val!.text.toLowerCase())) r.ecn = true;
       else ctx.sink.warn(tokLoc(val!), 'unsupported-option', `virtual route: feature \`${val!.text}\` is not implemented by vigil; ignored`);
       continue;
     }
-    if (ROUTE_VALUE_OPTS.has(w)) {
-      if (LOCKABLE.has(w) && val?.text.toLowerCase() === 'lock') i++;
+    const why = ROUTE_VALUE_OPTS.get(w);
+    if (why !== undefined) {
       if (!need()) return undefined;
-      ctx.sink.warn(tokLoc(t), 'unsupported-option', `virtual route option \`${t.text}\` is not implemented by vigil; ignored`);
+      ctx.sink.warn(tokLoc(t), 'unsupported-option', `virtual route option \`${t.text}\` is not implemented by vigil (${why}); ignored`);
       continue;
     }
     if (ROUTE_FLAGS.has(w)) {
-      if (w !== 'no_track') ctx.sink.warn(tokLoc(t), 'unsupported-option', `virtual route option \`${t.text}\` is not implemented by vigil; ignored`);
+      // keepalived: `add` is iproute2's (fails if the route exists), `prepend` the kernel's
+      // default, `append` adds after; the last one given counts. no_track: vigil does not
+      // watch its routes for deletion, which is what no_track asks for.
+      if (w === 'append' || w === 'prepend') r.insert = w;
+      else if (w === 'add') delete r.insert;
       continue;
     }
     if (dest === undefined) {
@@ -594,6 +668,15 @@ export function routeLine(k: Node, ctx: Ctx): VirtualRoute | undefined {
     r.to = p.address;
     r.prefixLen = p.prefixLen;
     r.family = p.family;
+  }
+  // keepalived: "realms are only valid for IPv4", "pref / expires is only valid for IPv6"
+  if (r.realms !== undefined && r.family === 6) {
+    ctx.sink.error(tokLoc(k.kw), 'bad-value', 'virtual route: realms are only valid for IPv4');
+    return undefined;
+  }
+  if ((r.pref !== undefined || r.expires !== undefined) && r.family === 4) {
+    ctx.sink.error(tokLoc(k.kw), 'bad-value', `virtual route: ${r.pref !== undefined ? 'pref' : 'expires'} is only valid for IPv6`);
+    return undefined;
   }
   if (r.orVia !== undefined && r.via === undefined) {
     ctx.sink.error(tokLoc(k.kw), 'missing-value', 'virtual route: `or` needs a `via` gateway before it');

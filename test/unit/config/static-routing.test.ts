@@ -56,7 +56,7 @@ test('a reload that changes only static_* or track blocks is not an empty plan',
   t.false(diffConfigs(a, b).empty);
 });
 
-test('routes: nexthop lists with dev, weight and onlink; `mtu lock N`; keepalived\'s other options warn', (t) => {
+test('routes: nexthop lists with dev, weight and onlink; `mtu lock N`; `append`', (t) => {
   const r = parse(
     'static_routes {\n 192.168.100.0/24 table 6909 nexthop via 192.168.101.1 dev eth0 onlink weight 1 nexthop via 192.168.101.2 dev eth1 weight 2\n 10.0.0.0/8 via 10.1.1.1 onlink mtu lock 1400 append\n}\n' + instance('A', ''),
   );
@@ -65,8 +65,8 @@ test('routes: nexthop lists with dev, weight and onlink; `mtu lock N`; keepalive
     { via: '192.168.101.2', dev: 'eth1', weight: 2 },
   ]);
   t.like(r.config?.staticRoutes?.[1], { via: '10.1.1.1', onlink: true });
-  t.deepEqual(r.diagnostics.map((d) => [d.code, d.loc.line]), [['unsupported-option', 3]], 'append warns');
-  t.like(r.config?.staticRoutes?.[1], { metrics: { mtu: 1400 }, lockedMetrics: ['mtu'] });
+  t.deepEqual(r.diagnostics, []);
+  t.like(r.config?.staticRoutes?.[1], { metrics: { mtu: 1400 }, lockedMetrics: ['mtu'], insert: 'append' });
   t.deepEqual(diags('static_routes {\n 10.0.0.0/8 via 10.1.1.1 nexthop via 10.1.1.2\n}\n'), [['bad-value', 'error', 2, 2]]);
   t.deepEqual(diags('static_routes {\n 10.0.0.0/8 nexthop via 10.1.1.2 weight 0\n}\n'), [['range', 'error', 2, 41]]);
 });
@@ -86,4 +86,41 @@ test('rules: l3mdev, protocol, uidrange, sport, dport, suppress_prefixlength', (
 test('routes: tos, metrics (with lock) and features ecn', (t) => {
   const c = ok('static_routes {\n 10.0.0.0/8 via 10.1.1.1 tos 0x04 mtu 1000 advmss lock 101 window 105 initcwnd 10 hoplimit 64 features ecn\n}\n' + instance('A', ''));
   t.like(c.staticRoutes?.[0], { tos: 4, metrics: { mtu: 1000, advmss: 101, window: 105, initcwnd: 10, hoplimit: 64 }, lockedMetrics: ['advmss'], ecn: true });
+});
+
+test('routes: rtt/rttvar/rto_min in the kernel\'s units as keepalived converts and clamps them; congctl, realms, pref, expires, add/append/prepend', (t) => {
+  const c = ok(
+    'static_routes {\n 10.0.0.0/8 via 10.1.1.1 rtt 300ms rttvar lock 1.5s rto_min 250ms congctl lock reno realms 30/0x14 prepend\n' +
+      ' 10.2.0.0/16 via 10.1.1.1 rtt 1000 rttvar 50ms append add\n' +
+      ' 2001:db8::/32 via 2001:db8::fe pref high expires 600\n 2001:db9::/32 via 2001:db8::fe pref 2\n}\n' +
+      instance('A', ''),
+  );
+  const [a, b, c6, d6] = c.staticRoutes ?? [];
+  t.like(a, { metrics: { rtt: 2400, rttvar: 6000, rto_min: 250 }, lockedMetrics: ['rttvar', 'congctl'], congctl: 'reno', realms: (30 << 16) | 20, insert: 'prepend' });
+  // a bare number is the kernel's units (rtt 1000 = 125 ms), clamped to 200 ms = 1600; the last of append/add counts
+  t.like(b, { metrics: { rtt: 1600, rttvar: 800 } });
+  t.is(b?.insert, undefined);
+  t.like(c6, { pref: 1, expires: 600 });
+  t.like(d6, { pref: 2 });
+  t.deepEqual(diags('static_routes {\n 10.0.0.0/8 via 10.1.1.1 rtt 3e2\n}\n'), [['bad-value', 'error', 2, 30]]);
+  t.deepEqual(diags('static_routes {\n 10.0.0.0/8 via 10.1.1.1 pref high\n}\n'), [['bad-value', 'error', 2, 2]]);
+  t.deepEqual(diags('static_routes {\n 2001:db8::/32 via 2001:db8::1 realms 3\n}\n'), [['bad-value', 'error', 2, 2]]);
+  t.deepEqual(diags('static_routes {\n 10.0.0.0/8 via 10.1.1.1 realms 70000\n}\n'), [['bad-value', 'error', 2, 33]]);
+  // what stays unbuilt says why
+  const w = parse('static_routes {\n 10.0.0.0/8 via 10.1.1.1 vrf blue\n}\n').diagnostics;
+  t.deepEqual(w.map((d) => d.code), ['unsupported-option']);
+  t.regex(w[0]!.message, /VRF devices are not resolved/);
+});
+
+test('rules: realms (IPv4 only), suppress_ifgroup, ipproto / ip_proto by name or number', (t) => {
+  const c = ok(
+    'static_rules {\n from 10.0.0.0/8 table 1 realms 30/20 priority 5\n to 10.0.0.0/8 table 1 suppress_ifgroup 7 priority 6\n' +
+      ' from 10.0.0.0/8 ip_proto UDP table 1 priority 7\n from 10.0.0.0/8 ipproto 132 table 1 priority 8\n}\n' +
+      instance('A', ''),
+  );
+  t.like(c.staticRules?.[0], { realms: (30 << 16) | 20 });
+  t.like(c.staticRules?.[1], { suppressIfgroup: 7 });
+  t.like(c.staticRules?.[2], { ipProto: 17 });
+  t.like(c.staticRules?.[3], { ipProto: 132 });
+  t.deepEqual(diags('static_rules {\n from 2001:db8::/32 table 1 realms 3 priority 5\n}\n'), [['family-mismatch', 'error', 2, 29]]);
 });
