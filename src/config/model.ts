@@ -186,6 +186,8 @@ export interface VirtualAddress {
   readonly broadcast?: string;
   readonly peer?: string;
   readonly noPrefixRoute?: boolean;
+  /** `no_track`: its deletion by someone else does not make a master step down (keepalived) */
+  readonly noTrack?: boolean;
   readonly loc: SourceLoc;
 }
 
@@ -228,6 +230,8 @@ export interface VirtualRoute {
   readonly expires?: number;
   /** `append` / `prepend` (NLM_F_APPEND / plain NLM_F_CREATE); absent: `add` (NLM_F_EXCL) */
   readonly insert?: 'append' | 'prepend';
+  /** `no_track`: its deletion by someone else does not make a master step down (keepalived) */
+  readonly noTrack?: boolean;
   readonly loc: SourceLoc;
 }
 
@@ -274,6 +278,8 @@ export interface VirtualRule {
   readonly suppressIfgroup?: number;
   /** `ipproto` / `ip_proto` NAME|N: the IP protocol the rule matches */
   readonly ipProto?: number;
+  /** `no_track`: its deletion by someone else does not make a master step down (keepalived) */
+  readonly noTrack?: boolean;
   readonly loc: SourceLoc;
 }
 

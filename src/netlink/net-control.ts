@@ -24,6 +24,7 @@ import {
   NL_TIMEOUT,
 } from './errors.ts';
 import { LinkWatch } from './link-watch.ts';
+import { DeletionWatch, type Deletion } from './deletion-watch.ts';
 import {
   addrGenModeNoneMessage,
   checkIfname,
@@ -158,6 +159,8 @@ export interface NetControl {
   listLinks(): Promise<LinkInfo[]>;
   /** link up/down/added/removed events (for track_interface); returns an unsubscribe */
   watchLinks(onChange: (l: LinkInfo, kind: 'new' | 'del') => void): () => void;
+  /** addresses, routes and rules the kernel deleted (deletion-watch.ts); returns an unsubscribe */
+  watchDeletions(onDelete: (d: Deletion) => void): () => void;
   addRoute(r: RouteSpec): Promise<'added' | 'present'>;
   removeRoute(r: RouteSpec): Promise<'removed' | 'absent'>;
   /** policy routing rules (virtual_rules, static_rules), protocol keepalived */
@@ -198,6 +201,7 @@ const M = rt.MessageType;
 export class RtNetControl implements NetControl {
   private readonly rtnl: Rtnl;
   private readonly watch: LinkWatch;
+  private readonly deletions = new DeletionWatch();
   /** Parent ifindex → its ARP sysctls before the first IPv4 VMAC went on it, to put back. */
   private readonly savedParentConf = new Map<number, Array<readonly [Ipv4ConfKey, string]>>();
 
@@ -298,6 +302,11 @@ export class RtNetControl implements NetControl {
   watchLinks(onChange: (l: LinkInfo, kind: 'new' | 'del') => void): () => void {
     if (this.rtnl.isClosed) throw new NetlinkError(NL_CLOSED, 'netlink channel closed', { op: 'watch', object: 'links' });
     return this.watch.subscribe(onChange);
+  }
+
+  watchDeletions(onDelete: (d: Deletion) => void): () => void {
+    if (this.rtnl.isClosed) throw new NetlinkError(NL_CLOSED, 'netlink channel closed', { op: 'watch', object: 'deletions' });
+    return this.deletions.subscribe(onDelete);
   }
 
   async addRoute(r: RouteSpec): Promise<'added' | 'present'> {
@@ -437,6 +446,7 @@ export class RtNetControl implements NetControl {
 
   async close(): Promise<void> {
     this.watch.stop();
+    this.deletions.stop();
     await this.rtnl.close();
   }
 

@@ -234,6 +234,11 @@ export class VrrpEngine {
         this.dispatch(inst, { type: 'fault', fault: msg.fault, reason: msg.reason });
         return;
       }
+      case 'lost-owned': {
+        const inst = this.instances.get(msg.instance);
+        if (inst) this.dispatch(inst, { type: 'lost-owned', reason: msg.reason });
+        return;
+      }
       case 'vips-done':
         this.vipsDone(msg.requestId, msg.ok, msg.error, msg.announced === true);
         return;

@@ -99,7 +99,9 @@ export type RouterEvent =
   /** tracked interface/script says fault or clear */
   | { type: 'fault'; fault: boolean; reason: string }
   /** from the sync group */
-  | { type: 'sync'; to: 'MASTER' | 'BACKUP' | 'FAULT'; reason: string };
+  | { type: 'sync'; to: 'MASTER' | 'BACKUP' | 'FAULT'; reason: string }
+  /** a tracked VIP / virtual route / rule was deleted by someone else (keepalived set_vrrp_backup) */
+  | { type: 'lost-owned'; reason: string };
 
 export type RouterEffect =
   /** priority 0 on stop/fault while master; `advert` is the whole message to encode */
@@ -275,6 +277,9 @@ export class Router {
         break;
       case 'sync':
         this.onSync(ev.to, ev.reason, fx);
+        break;
+      case 'lost-owned':
+        this.onLostOwned(ev.reason, fx);
         break;
       default: {
         const never: never = ev;
@@ -484,6 +489,17 @@ export class Router {
     }
     this.syncFault = false;
     this.leaveInitOrFault(`fault cleared (${reason})`, fx);
+  }
+
+  /**
+   * keepalived set_vrrp_backup: a master whose VIP, route or rule was deleted sends priority 0
+   * (vrrp_restore_interface), releases, and waits only the skew time before it takes over
+   * again (putting back what was deleted), unless a backup was quicker.
+   */
+  private onLostOwned(reason: string, fx: RouterEffect[]): void {
+    if (this._state !== 'MASTER') return;
+    this.send(fx, PRIORITY_STOP);
+    this.changeState('BACKUP', `lost: ${reason}`, fx, this.skewMs());
   }
 
   /** keepalived vrrp_sync_master / vrrp_sync_backup / vrrp_sync_fault, as seen by one member. */

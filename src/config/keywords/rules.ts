@@ -131,7 +131,7 @@ export function ruleLine(k: Node, ctx: Ctx, what: string): VirtualRule | undefin
         if (!setFamily(6, t)) return undefined;
         continue;
       case 'no_track':
-        // vigil does not watch its rules for deletion: what no_track asks for
+        r.noTrack = true;
         continue;
       case 'from':
       case 'to': {

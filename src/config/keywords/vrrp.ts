@@ -353,7 +353,7 @@ export function newInstance(name: string, loc: SourceLoc): InstanceDraft {
 
 type I = InstanceDraft;
 
-const VIP_FLAGS = new Set(['home', '-nodad', 'nodad', 'mngtmpaddr', 'autojoin', 'no_track', 'use_vmac']);
+const VIP_FLAGS = new Set(['home', '-nodad', 'nodad', 'mngtmpaddr', 'autojoin', 'use_vmac']);
 
 /** `ADDR[/LEN] [brd B] [dev X] [scope S] [label L] [peer P] [noprefixroute] ...` */
 export function vipLine(k: Node, ctx: Ctx): VirtualAddress | undefined {
@@ -373,6 +373,10 @@ export function vipLine(k: Node, ctx: Ctx): VirtualAddress | undefined {
     const opt = t.text.toLowerCase();
     if (opt === 'noprefixroute') {
       v.noPrefixRoute = true;
+      continue;
+    }
+    if (opt === 'no_track') {
+      v.noTrack = true;
       continue;
     }
     if (VIP_FLAGS.has(opt)) {
@@ -640,10 +644,10 @@ export function routeLine(k: Node, ctx: Ctx): VirtualRoute | undefined {
     }
     if (ROUTE_FLAGS.has(w)) {
       // keepalived: `add` is iproute2's (fails if the route exists), `prepend` the kernel's
-      // default, `append` adds after; the last one given counts. no_track: vigil does not
-      // watch its routes for deletion, which is what no_track asks for.
+      // default, `append` adds after; the last one given counts.
       if (w === 'append' || w === 'prepend') r.insert = w;
       else if (w === 'add') delete r.insert;
+      else r.noTrack = true;
       continue;
     }
     if (dest === undefined) {

@@ -32,7 +32,7 @@ test('virtual_routes: `via A or B` and proto; virtual_rules with every modelled 
     [
       { family: 4, invert: true, from: { address: '10.0.0.0', prefixLen: 8 }, to: { address: '10.2.0.0', prefixLen: 16 }, iif: 'eth0', oif: 'eth1', fwmark: 16, fwmask: 255, tos: 4, priority: 50, table: 7 },
       { family: 6, to: { address: '2001:db8::', prefixLen: 32 }, priority: 51, goto: 60 },
-      { family: 4, priority: 52, action: 'blackhole' },
+      { family: 4, priority: 52, action: 'blackhole', noTrack: true },
       { family: 6, priority: 53, table: 254 },
     ],
   );
@@ -123,4 +123,12 @@ test('rules: realms (IPv4 only), suppress_ifgroup, ipproto / ip_proto by name or
   t.like(c.staticRules?.[2], { ipProto: 17 });
   t.like(c.staticRules?.[3], { ipProto: 132 });
   t.deepEqual(diags('static_rules {\n from 2001:db8::/32 table 1 realms 3 priority 5\n}\n'), [['family-mismatch', 'error', 2, 29]]);
+});
+
+test('no_track on virtual addresses, routes and rules is kept (owned-deletion.ts acts on it)', (t) => {
+  const c = ok(instance('A', ' virtual_routes {\n  10.1.0.0/16 dev eth0 no_track\n }\n virtual_rules {\n  to 10.0.0.0/8 table 2 priority 9 no_track\n }', '10.0.0.1/24 no_track'));
+  const i = c.vrrpInstances[0]!;
+  t.true(i.virtualIpaddress[0]?.noTrack);
+  t.true(i.virtualRoutes[0]?.noTrack);
+  t.true(i.virtualRules?.[0]?.noTrack);
 });

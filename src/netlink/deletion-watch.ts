@@ -1,0 +1,158 @@
+/**
+ * Deletions of addresses, routes and rules, as the kernel announces them (RTM_DELADDR,
+ * RTM_DELROUTE, RTM_DELRULE on the IPv4/IPv6 address, route and rule groups), for
+ * keepalived's tracking of what an instance holds: a VIP, virtual route or virtual rule
+ * deleted by someone else makes a master step down and come back (keepalived_netlink.c
+ * address_is_ours, netlink_route_filter, netlink_rule_filter) unless it has `no_track`.
+ *
+ * - Only deletions are reported; the listener decides whether one is its own.
+ * - NETLINK_NO_ENOBUFS is set (an ENOBUFS on a `netlink` package socket aborts the process,
+ *   sockopt.ts); a deletion lost in an overflow is counted (`overruns`, from the kernel's
+ *   drop counter), not recovered: there is no table to re-read a deletion from.
+ * - The socket exists while anyone is subscribed; its 'error' events are always handled.
+ */
+import { RawNetlinkSocket, Protocol, parseMessages, rt } from 'netlink';
+import type { NetlinkMessage } from 'netlink';
+import { hardenRouteSocket, socketDrops } from './sockopt.ts';
+import { ipText } from './addresses.ts';
+
+/** linux/rtnetlink.h RTNLGRP_*: IPv4/IPv6 addresses, routes, rules */
+const GROUPS = [5, 9, 7, 11, 8, 19];
+const RTM_DELADDR = 21;
+const RTM_DELROUTE = 25;
+const RTM_DELRULE = 33;
+const AF_INET = 2;
+const AF_INET6 = 10;
+/** bytes: a burst of deletions (a link going down takes its routes with it) */
+const RCVBUF = 1 << 20;
+/** ms between reads of the socket's drop counter */
+const DROP_POLL_MS = 1000;
+
+export type Deletion =
+  | { readonly kind: 'address'; readonly family: 4 | 6; readonly address: string; readonly ifindex: number }
+  | { readonly kind: 'route'; readonly family: 4 | 6; readonly to: string; readonly prefixLen: number; readonly table: number; readonly protocol: number }
+  | { readonly kind: 'rule'; readonly family: 4 | 6; readonly priority: number; readonly protocol: number };
+
+export interface DeletionWatchCounters {
+  /** deletions the kernel dropped for this socket (not recovered) */
+  overruns: number;
+  /** datagrams or messages that did not parse */
+  malformed: number;
+  listenerErrors: number;
+  socketErrors: number;
+}
+
+function family(n: number | undefined): 4 | 6 | undefined {
+  return n === AF_INET ? 4 : n === AF_INET6 ? 6 : undefined;
+}
+
+/** The deletion a message announces, or undefined for anything else (pure). */
+export function parseDeletion(m: NetlinkMessage): Deletion | undefined {
+  if (m.type === RTM_DELADDR) {
+    const a = rt.parseAddressMessage(m.data);
+    const f = family(a.data.family);
+    const bytes = a.attrs.local ?? a.attrs.address;
+    if (f === undefined || bytes === undefined) return undefined;
+    return { kind: 'address', family: f, address: ipText(bytes), ifindex: a.data.index ?? 0 };
+  }
+  if (m.type === RTM_DELROUTE) {
+    const r = rt.parseRouteMessage(m.data);
+    const f = family(r.data.family);
+    if (f === undefined) return undefined;
+    const to = r.attrs.dst ? ipText(r.attrs.dst) : f === 4 ? '0.0.0.0' : '::';
+    return { kind: 'route', family: f, to, prefixLen: r.data.dstLen ?? 0, table: r.attrs.table ?? r.data.table ?? 0, protocol: Number(r.data.protocol ?? 0) };
+  }
+  if (m.type === RTM_DELRULE) {
+    const r = rt.parseRuleMessage(m.data);
+    const f = family(r.data.family);
+    if (f === undefined) return undefined;
+    return { kind: 'rule', family: f, priority: r.attrs.priority ?? 0, protocol: r.attrs.protocol ?? 0 };
+  }
+  return undefined;
+}
+
+export class DeletionWatch {
+  readonly counters: DeletionWatchCounters = { overruns: 0, malformed: 0, listenerErrors: 0, socketErrors: 0 };
+  private readonly listeners = new Set<(d: Deletion) => void>();
+  private sock: RawNetlinkSocket | undefined;
+  private dropTimer: NodeJS.Timeout | undefined;
+  private drops = 0;
+
+  subscribe(fn: (d: Deletion) => void): () => void {
+    this.listeners.add(fn);
+    if (!this.sock) this.start();
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.listeners.delete(fn);
+      if (this.listeners.size === 0) this.stop();
+    };
+  }
+
+  stop(): void {
+    this.listeners.clear();
+    if (this.dropTimer) clearInterval(this.dropTimer);
+    this.dropTimer = undefined;
+    const s = this.sock;
+    this.sock = undefined;
+    try {
+      s?.close();
+    } catch {
+      /* already closed */
+    }
+  }
+
+  private start(): void {
+    const s = new RawNetlinkSocket(Protocol.ROUTE);
+    s.on('error', (e: unknown) => {
+      const code = typeof e === 'object' && e !== null && 'code' in e ? (e as { code: unknown }).code : undefined;
+      if (code === 'ENOBUFS') this.counters.overruns++;
+      else this.counters.socketErrors++;
+    });
+    s.on('message', (buf: Buffer) => this.onDatagram(buf));
+    const h = hardenRouteSocket(s.address().port, RCVBUF);
+    if (h.inode !== undefined) {
+      const inode = h.inode;
+      this.drops = socketDrops(inode) ?? 0;
+      this.dropTimer = setInterval(() => {
+        const d = socketDrops(inode);
+        if (d !== undefined && d > this.drops) {
+          this.counters.overruns += d - this.drops;
+          this.drops = d;
+        }
+      }, DROP_POLL_MS);
+      this.dropTimer.unref();
+    }
+    for (const g of GROUPS) s.addMembership(g);
+    s.ref();
+    this.sock = s;
+  }
+
+  private onDatagram(buf: Buffer): void {
+    let msgs: NetlinkMessage[];
+    try {
+      msgs = parseMessages(buf);
+    } catch {
+      this.counters.malformed++;
+      return;
+    }
+    for (const m of msgs) {
+      let d: Deletion | undefined;
+      try {
+        d = parseDeletion(m);
+      } catch {
+        this.counters.malformed++;
+        continue;
+      }
+      if (d === undefined) continue;
+      for (const fn of [...this.listeners]) {
+        try {
+          fn(d);
+        } catch {
+          this.counters.listenerErrors++;
+        }
+      }
+    }
+  }
+}
