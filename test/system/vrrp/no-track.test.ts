@@ -2,7 +2,8 @@
  * keepalived's tracking of what a master holds: a VIP, virtual route or virtual rule deleted
  * by someone else (`ip addr del`, `ip route del`, `ip rule del`) makes the master step down
  * and come back after the skew time, putting it back; with `no_track` the deletion is left
- * alone until the instance next becomes master.
+ * alone until the instance next becomes master. static_* ones deleted are put back at once,
+ * unless no_track.
  */
 import test from 'ava';
 import { nsExec, requireRoot, waitFor } from '../../helpers/netns.ts';
@@ -66,6 +67,48 @@ test('a deleted VIP, route or rule makes the master step down and put it back; w
       t.true(hasAddress(p.r1, 'eth0', QUIET) && routeThere(p.r1, '10.95.0.0/16') && ruleThere(p.r1, '501'), what);
     }
     t.regex(outputOf(r), /"event":"vrrp.owned-deleted"/);
+  } catch (e) {
+    t.log(outputOf(r));
+    throw e;
+  }
+});
+
+test('a deleted static address, route or rule is put back at once; with no_track it stays deleted', async (t) => {
+  if (!requireRoot(t)) return;
+  const p = routerLab(t, 'vns', 93);
+  const statics = [
+    'static_ipaddress {',
+    '    10.93.0.200/24 dev eth0',
+    '    10.93.0.201/24 dev eth0 no_track',
+    '}',
+    'static_routes {',
+    '    10.96.0.0/16 dev eth0',
+    '    10.97.0.0/16 dev eth0 no_track',
+    '}',
+    'static_rules {',
+    '    from 10.93.2.0/24 table 100 preference 600',
+    '    from 10.93.3.0/24 table 100 preference 601 no_track',
+    '}',
+    '',
+  ].join('\n');
+  const conf = p.dir.file('r1.conf', globalDefs('r1') + statics + instanceBlock({ state: 'BACKUP', priority: 100, vip: `${VIP}/24` }));
+  const r: Router = startVigil(p.lab, p.r1, p.dir, 'r1', conf);
+  try {
+    await waitFor('static state in', () => hasAddress(p.r1, 'eth0', '10.93.0.201') && routeThere(p.r1, '10.97.0.0/16') && ruleThere(p.r1, '601'), 20_000, 20);
+    for (const cmd of [
+      ['ip', 'addr', 'del', '10.93.0.200/24', 'dev', 'eth0'],
+      ['ip', 'addr', 'del', '10.93.0.201/24', 'dev', 'eth0'],
+      ['ip', 'route', 'del', '10.96.0.0/16', 'dev', 'eth0', 'proto', 'keepalived'],
+      ['ip', 'route', 'del', '10.97.0.0/16', 'dev', 'eth0', 'proto', 'keepalived'],
+      ['ip', 'rule', 'del', 'pref', '600'],
+      ['ip', 'rule', 'del', 'pref', '601'],
+    ]) nsExec(p.r1, cmd);
+    await waitFor('tracked ones put back', () => hasAddress(p.r1, 'eth0', '10.93.0.200') && routeThere(p.r1, '10.96.0.0/16') && ruleThere(p.r1, '600'), 5000, 20);
+    await new Promise((res) => setTimeout(res, 1000));
+    t.false(hasAddress(p.r1, 'eth0', '10.93.0.201'));
+    t.false(routeThere(p.r1, '10.97.0.0/16'));
+    t.false(ruleThere(p.r1, '601'));
+    t.regex(outputOf(r), /"event":"static.reinstated"/);
   } catch (e) {
     t.log(outputOf(r));
     throw e;
