@@ -6,14 +6,13 @@
  * address_is_ours, netlink_route_filter, netlink_rule_filter) unless it has `no_track`.
  *
  * - Only deletions are reported; the listener decides whether one is its own.
- * - NETLINK_NO_ENOBUFS is set (an ENOBUFS on a `netlink` package socket aborts the process,
- *   sockopt.ts); a deletion lost in an overflow is counted (`overruns`, from the kernel's
- *   drop counter), not recovered: there is no table to re-read a deletion from.
- * - The socket exists while anyone is subscribed; its 'error' events are always handled.
+ * - A deletion lost in an overflow is counted (`overruns`, event-socket.ts), not recovered:
+ *   there is no table to re-read a deletion from.
+ * - The socket exists while anyone is subscribed.
  */
-import { RawNetlinkSocket, Protocol, parseMessages, rt } from 'netlink';
+import { parseMessages, rt } from 'netlink';
 import type { NetlinkMessage } from 'netlink';
-import { hardenRouteSocket, socketDrops } from './sockopt.ts';
+import { Listeners, openRouteEvents, type RouteEventSocket } from './event-socket.ts';
 import { ipText } from './addresses.ts';
 
 /** linux/rtnetlink.h RTNLGRP_*: IPv4/IPv6 addresses, routes, rules */
@@ -73,60 +72,32 @@ export function parseDeletion(m: NetlinkMessage): Deletion | undefined {
 
 export class DeletionWatch {
   readonly counters: DeletionWatchCounters = { overruns: 0, malformed: 0, listenerErrors: 0, socketErrors: 0 };
-  private readonly listeners = new Set<(d: Deletion) => void>();
-  private sock: RawNetlinkSocket | undefined;
-  private dropTimer: NodeJS.Timeout | undefined;
-  private drops = 0;
+  private readonly listeners = new Listeners<[Deletion]>(
+    () => this.start(),
+    () => this.stop(),
+    () => this.counters.listenerErrors++,
+  );
+  private sock: RouteEventSocket | undefined;
 
   subscribe(fn: (d: Deletion) => void): () => void {
-    this.listeners.add(fn);
-    if (!this.sock) this.start();
-    let done = false;
-    return () => {
-      if (done) return;
-      done = true;
-      this.listeners.delete(fn);
-      if (this.listeners.size === 0) this.stop();
-    };
+    return this.listeners.add(fn);
   }
 
   stop(): void {
     this.listeners.clear();
-    if (this.dropTimer) clearInterval(this.dropTimer);
-    this.dropTimer = undefined;
-    const s = this.sock;
+    this.sock?.close();
     this.sock = undefined;
-    try {
-      s?.close();
-    } catch {
-      /* already closed */
-    }
   }
 
   private start(): void {
-    const s = new RawNetlinkSocket(Protocol.ROUTE);
-    s.on('error', (e: unknown) => {
-      const code = typeof e === 'object' && e !== null && 'code' in e ? (e as { code: unknown }).code : undefined;
-      if (code === 'ENOBUFS') this.counters.overruns++;
-      else this.counters.socketErrors++;
+    this.sock = openRouteEvents({
+      groups: GROUPS,
+      rcvbufBytes: RCVBUF,
+      dropPollMs: DROP_POLL_MS,
+      onDatagram: (buf) => this.onDatagram(buf),
+      onOverrun: (n) => (this.counters.overruns += n),
+      onError: () => this.counters.socketErrors++,
     });
-    s.on('message', (buf: Buffer) => this.onDatagram(buf));
-    const h = hardenRouteSocket(s.address().port, RCVBUF);
-    if (h.inode !== undefined) {
-      const inode = h.inode;
-      this.drops = socketDrops(inode) ?? 0;
-      this.dropTimer = setInterval(() => {
-        const d = socketDrops(inode);
-        if (d !== undefined && d > this.drops) {
-          this.counters.overruns += d - this.drops;
-          this.drops = d;
-        }
-      }, DROP_POLL_MS);
-      this.dropTimer.unref();
-    }
-    for (const g of GROUPS) s.addMembership(g);
-    s.ref();
-    this.sock = s;
   }
 
   private onDatagram(buf: Buffer): void {
@@ -145,14 +116,7 @@ export class DeletionWatch {
         this.counters.malformed++;
         continue;
       }
-      if (d === undefined) continue;
-      for (const fn of [...this.listeners]) {
-        try {
-          fn(d);
-        } catch {
-          this.counters.listenerErrors++;
-        }
-      }
+      if (d !== undefined) this.listeners.emit(d);
     }
   }
 }

@@ -462,7 +462,7 @@ export function rttValue(text: string, perMs: number): number | undefined {
 /** route metrics written as a plain integer (ip-route(8)); RTAX_* in the netlink layer */
 export const ROUTE_INT_METRICS = new Set(['mtu', 'advmss', 'window', 'cwnd', 'ssthresh', 'initcwnd', 'initrwnd', 'hoplimit', 'reordering', 'quickack', 'fastopen_no_cookie']);
 /** route metrics that ip(8) lets an operator `lock`: `mtu lock 1400` */
-const LOCKABLE = new Set(['mtu', 'advmss', 'rtt', 'rttvar', 'reordering', 'window', 'cwnd', 'ssthresh', 'initcwnd', 'initrwnd', 'hoplimit', 'rto_min']);
+const LOCKABLE = new Set(['mtu', 'advmss', 'rtt', 'rttvar', 'reordering', 'window', 'cwnd', 'ssthresh', 'initcwnd', 'initrwnd', 'hoplimit', 'rto_min', 'congctl']);
 /** what `features` takes */
 const ROUTE_FEATURES = new Set(['ecn']);
 const ROUTE_FLAGS = new Set(['no_track', 'append', 'prepend', 'add']);
@@ -563,7 +563,8 @@ export function routeLine(k: Node, ctx: Ctx): VirtualRoute | undefined {
       r.type = w;
       continue;
     }
-    if (ROUTE_INT_METRICS.has(w)) {
+    /** `NAME [lock] VALUE`: the value token, and whether `lock` came first (ip-route(8)) */
+    const lockable = (): { v: (typeof words)[number]; locked: boolean } | undefined => {
       const locked = LOCKABLE.has(w) && val?.text.toLowerCase() === 'lock';
       if (locked) i++;
       const v = words[i + 1];
@@ -572,6 +573,12 @@ export function routeLine(k: Node, ctx: Ctx): VirtualRoute | undefined {
         return undefined;
       }
       i++;
+      return { v, locked };
+    };
+    if (ROUTE_INT_METRICS.has(w)) {
+      const lv = lockable();
+      if (lv === undefined) return undefined;
+      const { v, locked } = lv;
       const n = intTok(v, ctx, `virtual route ${w}`);
       if (n === undefined) return undefined;
       if (n < 0 || n > 0xffffffff) {
@@ -595,14 +602,9 @@ export function routeLine(k: Node, ctx: Ctx): VirtualRoute | undefined {
       continue;
     }
     if (ROUTE_OWN_VALUES.has(w)) {
-      const locked = LOCKABLE.has(w) || w === 'congctl' ? val?.text.toLowerCase() === 'lock' : false;
-      if (locked) i++;
-      const v = words[i + 1];
-      if (v === undefined) {
-        ctx.sink.error(tokLoc(t), 'missing-value', `virtual route: \`${t.text}\` needs a value`);
-        return undefined;
-      }
-      i++;
+      const lv = lockable();
+      if (lv === undefined) return undefined;
+      const { v, locked } = lv;
       const badValue = (what: string): undefined => {
         ctx.sink.error(tokLoc(v), 'bad-value', `virtual route ${w}: \`${v.text}\` is not ${what}`);
         return undefined;
