@@ -10,7 +10,7 @@
  *   there is no table to re-read a deletion from.
  * - The socket exists while anyone is subscribed.
  */
-import { parseMessages, rt } from 'netlink';
+import { rt } from 'netlink';
 import type { NetlinkMessage } from 'netlink';
 import { Listeners, openRouteEvents, type RouteEventSocket } from './event-socket.ts';
 import { ipText } from './addresses.ts';
@@ -94,29 +94,14 @@ export class DeletionWatch {
       groups: GROUPS,
       rcvbufBytes: RCVBUF,
       dropPollMs: DROP_POLL_MS,
-      onDatagram: (buf) => this.onDatagram(buf),
+      onMessage: (m) => {
+        const d = parseDeletion(m);
+        if (d !== undefined) this.listeners.emit(d);
+      },
+      onMalformed: () => this.counters.malformed++,
       onOverrun: (n) => (this.counters.overruns += n),
       onError: () => this.counters.socketErrors++,
     });
   }
 
-  private onDatagram(buf: Buffer): void {
-    let msgs: NetlinkMessage[];
-    try {
-      msgs = parseMessages(buf);
-    } catch {
-      this.counters.malformed++;
-      return;
-    }
-    for (const m of msgs) {
-      let d: Deletion | undefined;
-      try {
-        d = parseDeletion(m);
-      } catch {
-        this.counters.malformed++;
-        continue;
-      }
-      if (d !== undefined) this.listeners.emit(d);
-    }
-  }
 }

@@ -8,7 +8,8 @@
  * - The socket is referenced (it keeps the process alive) while open; its 'error' events are
  *   always handled.
  */
-import { RawNetlinkSocket, Protocol } from 'netlink';
+import { RawNetlinkSocket, Protocol, parseMessages } from 'netlink';
+import type { NetlinkMessage } from 'netlink';
 import { hardenRouteSocket, socketDrops } from './sockopt.ts';
 
 export interface RouteEventSocket {
@@ -23,7 +24,10 @@ export function openRouteEvents(o: {
   readonly rcvbufBytes: number;
   /** ms between reads of the drop counter */
   readonly dropPollMs: number;
-  onDatagram(buf: Buffer): void;
+  /** each message of each datagram; a throw counts as malformed */
+  onMessage(m: NetlinkMessage): void;
+  /** a datagram or message that did not parse */
+  onMalformed(): void;
   /** events were lost (ENOBUFS, or the kernel's drop counter went up by `n`) */
   onOverrun(n: number): void;
   /** any other socket error */
@@ -35,7 +39,22 @@ export function openRouteEvents(o: {
     if (code === 'ENOBUFS') o.onOverrun(1);
     else o.onError(e);
   });
-  s.on('message', (buf: Buffer) => o.onDatagram(buf));
+  s.on('message', (buf: Buffer) => {
+    let msgs: NetlinkMessage[];
+    try {
+      msgs = parseMessages(buf);
+    } catch {
+      o.onMalformed();
+      return;
+    }
+    for (const m of msgs) {
+      try {
+        o.onMessage(m);
+      } catch {
+        o.onMalformed();
+      }
+    }
+  });
   const h = hardenRouteSocket(s.address().port, o.rcvbufBytes);
   if (!h.noEnobufs) {
     try {

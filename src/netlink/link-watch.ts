@@ -18,7 +18,7 @@
  * - The socket is referenced (it keeps the process alive) while anyone is subscribed and
  *   closed when the last subscriber leaves; its 'error' events are always handled.
  */
-import { parseMessages, rt } from 'netlink';
+import { rt } from 'netlink';
 import type { NetlinkMessage } from 'netlink';
 import { toLinkInfo, sameLinkState } from './links.ts';
 import { Listeners, openRouteEvents, type RouteEventSocket } from './event-socket.ts';
@@ -108,7 +108,8 @@ export class LinkWatch {
       groups: [RTNLGRP_LINK],
       rcvbufBytes: this.rcvbuf,
       dropPollMs: DROP_POLL_MS,
-      onDatagram: (buf) => this.onDatagram(buf),
+      onMessage: (m) => this.onMessage(m),
+      onMalformed: () => this.counters.malformed++,
       onOverrun: () => {
         this.counters.overruns++;
         void this.resync(true);
@@ -157,32 +158,18 @@ export class LinkWatch {
     }
   }
 
-  private onDatagram(buf: Buffer): void {
-    let msgs: NetlinkMessage[];
-    try {
-      msgs = parseMessages(buf);
-    } catch {
-      this.counters.malformed++;
-      return;
-    }
-    for (const m of msgs) {
-      if (m.type !== RTM_NEWLINK && m.type !== RTM_DELLINK) continue;
-      let lm: rt.LinkMessage;
-      try {
-        lm = rt.parseLinkMessage(m.data);
-      } catch {
-        this.counters.malformed++;
-        continue;
-      }
-      if ((lm.data.family ?? AF_UNSPEC) !== AF_UNSPEC) continue;
-      const info = toLinkInfo(lm);
-      if (!info) continue;
-      if (m.type === RTM_DELLINK) {
-        this.known.delete(info.ifindex);
-        this.emit(info, 'del');
-      } else {
-        this.update(info);
-      }
+  /** A throw (a message that does not parse) is counted as malformed by event-socket.ts. */
+  private onMessage(m: NetlinkMessage): void {
+    if (m.type !== RTM_NEWLINK && m.type !== RTM_DELLINK) return;
+    const lm = rt.parseLinkMessage(m.data);
+    if ((lm.data.family ?? AF_UNSPEC) !== AF_UNSPEC) return;
+    const info = toLinkInfo(lm);
+    if (!info) return;
+    if (m.type === RTM_DELLINK) {
+      this.known.delete(info.ifindex);
+      this.emit(info, 'del');
+    } else {
+      this.update(info);
     }
   }
 
