@@ -191,6 +191,20 @@ export interface VirtualAddress {
   readonly loc: SourceLoc;
 }
 
+/** `encap ip|ip6 [id N] [dst A] [src A] [tos N] [ttl N] [flags N]`: a lightweight IP tunnel (LWTUNNEL_ENCAP_IP/IP6) */
+export interface RouteEncap {
+  readonly type: 'ip' | 'ip6';
+  /** tunnel id, u64 as decimal text */
+  readonly id?: string;
+  readonly dst?: string;
+  readonly src?: string;
+  /** tos (ip) / traffic class (ip6) */
+  readonly tos?: number;
+  /** ttl (ip) / hop limit (ip6) */
+  readonly ttl?: number;
+  readonly flags?: number;
+}
+
 export interface VirtualRoute {
   /** destination prefix, `default` mapped to 0.0.0.0/0 or ::/0 */
   readonly to: string;
@@ -230,6 +244,7 @@ export interface VirtualRoute {
   readonly expires?: number;
   /** `append` / `prepend` (NLM_F_APPEND / plain NLM_F_CREATE); absent: `add` (NLM_F_EXCL) */
   readonly insert?: 'append' | 'prepend';
+  readonly encap?: RouteEncap;
   /** `no_track`: its deletion by someone else does not make a master step down (keepalived) */
   readonly noTrack?: boolean;
   readonly loc: SourceLoc;

@@ -117,6 +117,8 @@ export interface RouteSpec {
   expires?: number;
   /** NLM_F_APPEND (`append`) or plain NLM_F_CREATE (`prepend`); default NLM_F_EXCL (`add`) */
   insert?: 'append' | 'prepend';
+  /** RTA_ENCAP_TYPE / RTA_ENCAP: a lightweight IP tunnel (id as decimal text, u64) */
+  encap?: { type: 'ip' | 'ip6'; id?: string; dst?: string; src?: string; tos?: number; ttl?: number; flags?: number };
 }
 
 /** An `ip rule`: selectors, a preference and an action (table lookup, goto, or blackhole/unreachable/prohibit/nop). */

@@ -73,6 +73,7 @@ export function routeSpec(r: VirtualRoute, dev?: string): RouteSpec {
     ...(r.pref !== undefined ? { pref: r.pref } : {}),
     ...(r.expires !== undefined ? { expires: r.expires } : {}),
     ...(r.insert !== undefined ? { insert: r.insert } : {}),
+    ...(r.encap !== undefined ? { encap: { ...r.encap } } : {}),
   };
 }
 

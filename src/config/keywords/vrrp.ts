@@ -13,6 +13,7 @@ import type {
   SourceLoc,
   TrackRef,
   VirtualAddress,
+  RouteEncap,
   RouteNextHop,
   VirtualRoute,
   VirtualRule,
@@ -428,10 +429,11 @@ const ROUTE_TYPES = new Set(['blackhole', 'unreachable', 'prohibit', 'throw', 'l
 /** route options that take one value and vigil does not build, and why */
 const ROUTE_VALUE_OPTS: ReadonlyMap<string, string> = new Map([
   ['ttl-propagate', 'it applies to MPLS routes only, which vigil does not write'],
-  ['vrf', 'VRF devices are not resolved; give the VRF\'s `table` instead'],
+  ['vrf', 'this kernel has no VRF devices to test it on; give the VRF\'s `table` instead'],
   ['track_group', 'track groups are not built'],
-  ['encap', 'lightweight tunnel encapsulation (mpls, ip, ila, seg6) is not built'],
 ]);
+/** what `encap ip` / `encap ip6` takes, each with one value (keepalived parse_encap_ip/_ip6) */
+const ENCAP_KEYS = new Set(['id', 'dst', 'src', 'tos', 'ttl', 'hoplimit', 'tc', 'flags']);
 /** rtt, rttvar, rto_min: the kernel's units per millisecond (keepalived get_time_rtt) */
 const RTT_UNITS: Readonly<Record<string, number>> = { rtt: 8, rttvar: 4, rto_min: 1 };
 /** ms; the kernel's TCP_RTO_MIN and TCP_RTO_MAX, to which keepalived clamps rtt values */
@@ -630,6 +632,57 @@ export function routeLine(k: Node, ctx: Ctx): VirtualRoute | undefined {
         r.expires = n;
       }
       if (locked) r.lockedMetrics = [...(r.lockedMetrics ?? []), w];
+      continue;
+    }
+    if (w === 'encap') {
+      if (!need()) return undefined;
+      const type = val!.text.toLowerCase();
+      if (type !== 'ip' && type !== 'ip6') {
+        // mpls, ila: this machine's kernel refuses them ("lwt encapsulation type not supported")
+        ctx.sink.warn(tokLoc(val!), 'unsupported-option', `virtual route: encap \`${val!.text}\` is not implemented by vigil (only ip and ip6: this kernel has no MPLS or ILA tunnels to test it on); route added without it`);
+        // mpls LABEL[/LABEL…] [ttl N], ila LOCATOR: the value, then key/value pairs
+        if (i + 1 < words.length) i++;
+        while (i + 2 < words.length && ENCAP_KEYS.has(words[i + 1]!.text.toLowerCase())) i += 2;
+        continue;
+      }
+      const e: { -readonly [K in keyof RouteEncap]: RouteEncap[K] } = { type };
+      const fam = type === 'ip' ? 4 : 6;
+      while (i + 2 < words.length && ENCAP_KEYS.has(words[i + 1]!.text.toLowerCase())) {
+        const key = words[i + 1]!;
+        const v = words[i + 2]!;
+        i += 2;
+        const k = key.text.toLowerCase();
+        if (k === 'dst' || k === 'src') {
+          const ip = ipTok(v, ctx, `virtual route encap ${k}`);
+          if (ip === undefined) return undefined;
+          if (ip.family !== fam) {
+            ctx.sink.error(tokLoc(v), 'family-mismatch', `virtual route: encap ${type} ${k} ${v.text} is not IPv${fam}`);
+            return undefined;
+          }
+          e[k] = ip.address;
+        } else if (k === 'id') {
+          if (!/^\d+$/.test(v.text) || BigInt(v.text) > 0xffffffffffffffffn) {
+            ctx.sink.error(tokLoc(v), 'bad-value', `virtual route: encap id \`${v.text}\` is not in 0..2^64-1`);
+            return undefined;
+          }
+          e.id = BigInt(v.text).toString();
+        } else {
+          const max = k === 'flags' ? 0xffff : 255;
+          const n = /^0x[0-9a-f]+$/i.test(v.text) ? Number.parseInt(v.text.slice(2), 16) : /^\d+$/.test(v.text) ? Number(v.text) : NaN;
+          if (!(n >= 0 && n <= max)) {
+            ctx.sink.error(tokLoc(v), 'bad-value', `virtual route: encap ${k} \`${v.text}\` is not in 0..${max}`);
+            return undefined;
+          }
+          if (k === 'flags') e.flags = n;
+          else if (k === 'tos' || k === 'tc') e.tos = n;
+          else e.ttl = n;
+        }
+      }
+      if (e.dst === undefined && e.id === undefined) {
+        ctx.sink.error(tokLoc(t), 'missing-value', `virtual route: encap ${type} needs a dst or an id (keepalived)`);
+        return undefined;
+      }
+      r.encap = e;
       continue;
     }
     if (w === 'features') {

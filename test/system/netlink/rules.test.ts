@@ -157,7 +157,7 @@ function staticFromConfig(t: ExecutionContext, text: string): { routes: RouteSpe
   return { routes: (r.config?.staticRoutes ?? []).map((x) => routeSpec(x)), rules: (r.config?.staticRules ?? []).map(ruleSpec) };
 }
 
-test('static_routes rtt/rttvar/rto_min/congctl/realms, IPv6 pref/expires, add/append/prepend; static_rules realms/suppress_ifgroup/ipproto: from the config to the kernel and back', (t) => {
+test('static_routes rtt/rttvar/rto_min/congctl/realms, IPv6 pref/expires, add/append/prepend, encap ip/ip6; static_rules realms/suppress_ifgroup/ipproto: from the config to the kernel and back', (t) => {
   const ns = lab(t);
   if (!ns) return t.pass();
   const { routes, rules } = staticFromConfig(
@@ -169,6 +169,8 @@ test('static_routes rtt/rttvar/rto_min/congctl/realms, IPv6 pref/expires, add/ap
   192.61.100.0/24 via 192.0.2.253 dev eth0 table 100 append
   192.61.100.0/24 via 192.0.2.252 dev eth0 table 100 prepend
   192.61.100.0/24 via 192.0.2.251 dev eth0 table 100 add
+  192.62.100.0/24 dev eth0 table 100 encap ip id 5 dst 192.0.2.9 ttl 9 tos 4
+  2001:db8:62::/48 dev eth0 table 100 encap ip6 id 7 dst 2001:db8::9 hoplimit 8
 }
 static_rules {
   from 192.0.2.0/24 table 100 realms 30/20 preference 400
@@ -179,7 +181,7 @@ static_rules {
   );
   t.deepEqual(
     ops(ns, [...routes.map((r) => ({ m: 'addRoute', a: [r] })), ...rules.map((r) => ({ m: 'addRule', a: [r] }))]),
-    [ok('added'), ok('added'), ok('added'), ok('added'), ok('added'), ok('present'), ok('added'), ok('added'), ok('added')],
+    [ok('added'), ok('added'), ok('added'), ok('added'), ok('added'), ok('present'), ok('added'), ok('added'), ok('added'), ok('added'), ok('added')],
   );
   const v4 = ipj(ns, ['route', 'show', 'table', '100']);
   t.like(v4.find((x) => x['dst'] === '192.60.100.0/24'), {
@@ -194,6 +196,8 @@ static_rules {
     v4.filter((x) => x['dst'] === '192.61.100.0/24').map((x) => x['gateway']),
     ['192.0.2.252', '192.0.2.254', '192.0.2.253'],
   );
+  t.regex(nsExec(ns, ['ip', 'route', 'show', 'table', '100', '192.62.100.0/24']), /encap ip id 5 src 0\.0\.0\.0 dst 192\.0\.2\.9 ttl 9 tos (4|0x4)/);
+  t.regex(nsExec(ns, ['ip', '-6', 'route', 'show', 'table', '100', '2001:db8:62::/48']), /encap ip6 id 7 src :: dst 2001:db8::9 hoplimit 8/);
   const six = nsExec(ns, ['ip', '-6', 'route', 'show', 'table', '100', '2001:db8:60::/48']);
   t.regex(six, /pref high/);
   const exp = /expires (\d+)sec/.exec(six);
@@ -205,7 +209,7 @@ static_rules {
   t.like(byPref(402), { ipproto: 'udp' } as Record<string, unknown>);
   t.deepEqual(
     ops(ns, [...routes.map((r) => ({ m: 'removeRoute', a: [r] })), ...rules.map((r) => ({ m: 'removeRule', a: [r] }))]).map((x) => ('ok' in x ? x.ok : x.code)),
-    ['removed', 'removed', 'removed', 'removed', 'removed', 'absent', 'removed', 'removed', 'removed'],
+    ['removed', 'removed', 'removed', 'removed', 'removed', 'absent', 'removed', 'removed', 'removed', 'removed', 'removed'],
   );
   t.deepEqual(ipj(ns, ['route', 'show', 'table', '100']), []);
 });

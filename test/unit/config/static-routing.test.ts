@@ -109,7 +109,7 @@ test('routes: rtt/rttvar/rto_min in the kernel\'s units as keepalived converts a
   // what stays unbuilt says why
   const w = parse('static_routes {\n 10.0.0.0/8 via 10.1.1.1 vrf blue\n}\n').diagnostics;
   t.deepEqual(w.map((d) => d.code), ['unsupported-option']);
-  t.regex(w[0]!.message, /VRF devices are not resolved/);
+  t.regex(w[0]!.message, /no VRF devices/);
 });
 
 test('rules: realms (IPv4 only), suppress_ifgroup, ipproto / ip_proto by name or number', (t) => {
@@ -131,4 +131,16 @@ test('no_track on virtual addresses, routes and rules is kept (owned-deletion.ts
   t.true(i.virtualIpaddress[0]?.noTrack);
   t.true(i.virtualRoutes[0]?.noTrack);
   t.true(i.virtualRules?.[0]?.noTrack);
+});
+
+test('routes: encap ip / ip6 (id, dst, src, tos, ttl, flags); mpls and ila warn with the reason; a tunnel without dst or id is an error', (t) => {
+  const c = ok('static_routes {\n 10.0.0.0/8 dev eth0 encap ip id 18446744073709551615 dst 10.1.1.1 src 10.1.1.2 tos 0x10 ttl 9 flags 1 metric 5\n 2001:db8::/32 dev eth0 encap ip6 dst 2001:db8::9 hoplimit 8 tc 3\n}\n' + instance('A', ''));
+  t.deepEqual(c.staticRoutes?.[0]?.encap, { type: 'ip', id: '18446744073709551615', dst: '10.1.1.1', src: '10.1.1.2', tos: 16, ttl: 9, flags: 1 });
+  t.is(c.staticRoutes?.[0]?.metric, 5, 'route options after the tunnel ones');
+  t.deepEqual(c.staticRoutes?.[1]?.encap, { type: 'ip6', dst: '2001:db8::9', ttl: 8, tos: 3 });
+  const w = parse('static_routes {\n 10.0.0.0/8 dev eth0 encap mpls 100\n}\n').diagnostics;
+  t.deepEqual(w.map((d) => d.code), ['unsupported-option']);
+  t.regex(w[0]!.message, /no MPLS or ILA tunnels/);
+  t.deepEqual(diags('static_routes {\n 10.0.0.0/8 dev eth0 encap ip ttl 3\n}\n'), [['missing-value', 'error', 2, 22]]);
+  t.deepEqual(diags('static_routes {\n 10.0.0.0/8 dev eth0 encap ip dst 2001:db8::1\n}\n'), [['family-mismatch', 'error', 2, 35]]);
 });
