@@ -92,6 +92,7 @@ const engine = new VrrpEngine({
         unicast: opts.unicast,
         ...(opts.src !== undefined ? { src: opts.src } : {}),
         ...(opts.ttl !== undefined ? { ttl: opts.ttl } : {}),
+        ...(opts.ah === true ? { ah: true } : {}),
       },
       onPacket,
       onError,

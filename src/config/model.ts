@@ -224,7 +224,23 @@ export interface VirtualAddress {
   readonly broadcast?: string;
   readonly peer?: string;
   readonly noPrefixRoute?: boolean;
+  /** `no_track`: its deletion by someone else does not make a master step down (keepalived) */
+  readonly noTrack?: boolean;
   readonly loc: SourceLoc;
+}
+
+/** `encap ip|ip6 [id N] [dst A] [src A] [tos N] [ttl N] [flags N]`: a lightweight IP tunnel (LWTUNNEL_ENCAP_IP/IP6) */
+export interface RouteEncap {
+  readonly type: 'ip' | 'ip6';
+  /** tunnel id, u64 as decimal text */
+  readonly id?: string;
+  readonly dst?: string;
+  readonly src?: string;
+  /** tos (ip) / traffic class (ip6) */
+  readonly tos?: number;
+  /** ttl (ip) / hop limit (ip6) */
+  readonly ttl?: number;
+  readonly flags?: number;
 }
 
 export interface VirtualRoute {
@@ -256,6 +272,19 @@ export interface VirtualRoute {
   readonly lockedMetrics?: readonly string[];
   /** `features ecn` */
   readonly ecn?: boolean;
+  /** `realms [FROM/]TO`: RTA_FLOW, FROM << 16 | TO (IPv4) */
+  readonly realms?: number;
+  /** `congctl [lock] NAME`: the TCP congestion control algorithm (RTAX_CC_ALGO) */
+  readonly congctl?: string;
+  /** `pref low|medium|high|N`: RFC 4191 router preference as the kernel codes it (IPv6) */
+  readonly pref?: number;
+  /** `expires N`: seconds until the kernel removes the route (IPv6) */
+  readonly expires?: number;
+  /** `append` / `prepend` (NLM_F_APPEND / plain NLM_F_CREATE); absent: `add` (NLM_F_EXCL) */
+  readonly insert?: 'append' | 'prepend';
+  readonly encap?: RouteEncap;
+  /** `no_track`: its deletion by someone else does not make a master step down (keepalived) */
+  readonly noTrack?: boolean;
   readonly loc: SourceLoc;
 }
 
@@ -296,6 +325,14 @@ export interface VirtualRule {
   readonly dport?: { readonly start: number; readonly end: number };
   /** `suppress_prefixlength N`: reject a table's answer with a prefix this long or shorter */
   readonly suppressPrefixLength?: number;
+  /** `realms [FROM/]TO`: FRA_FLOW, FROM << 16 | TO (IPv4) */
+  readonly realms?: number;
+  /** `suppress_ifgroup N`: reject a table's answer through a device of this group */
+  readonly suppressIfgroup?: number;
+  /** `ipproto` / `ip_proto` NAME|N: the IP protocol the rule matches */
+  readonly ipProto?: number;
+  /** `no_track`: its deletion by someone else does not make a master step down (keepalived) */
+  readonly noTrack?: boolean;
   readonly loc: SourceLoc;
 }
 

@@ -19,6 +19,11 @@
  *   the codec's counter could never see one. The source the codec must use in the
  *   pseudo-header is pinned with the sticky IPV6_PKTINFO option and exposed as `src`.
  *
+ * `auth_type AH` (VRRPv2, IPv4) takes a socket of its own, of protocol 51 (AH), as keepalived
+ * does; the kernel hands AH to a raw socket of that protocol without any xfrm state (checked
+ * in a namespace: test/fixtures/vrrp-ah/README.md). Its send() takes whole IPv4 packets
+ * (IP_HDRINCL), since the AH ICV covers the IP header and vigil must know every byte of it.
+ *
  * Reading is done by the reader thread (reader-thread.ts explains why raw-socket is not
  * used: it crashes inside a worker thread). Sending is a non-blocking sendto() on this
  * thread: it returns at once, EAGAIN included, and never waits.
@@ -28,6 +33,7 @@ import { IoError } from './errors.ts';
 import {
   AF_INET,
   AF_INET6,
+  IPPROTO_AH,
   IPPROTO_IP,
   IPPROTO_IPV6,
   IPPROTO_VRRP,
@@ -43,6 +49,7 @@ import {
   IPV6_TCLASS,
   IPV6_UNICAST_HOPS,
   IP_ADD_MEMBERSHIP,
+  IP_HDRINCL,
   IP_MTU_DISCOVER,
   IP_MULTICAST_ALL,
   IP_MULTICAST_IF,
@@ -81,8 +88,10 @@ export interface ReceivedPacket {
   dst: string;
   /** IPv4 TTL or IPv6 hop limit */
   ttl: number;
-  /** the VRRP message only (IP header stripped) */
+  /** the IP payload: the VRRP message (IP header stripped), or with `ah` the AH header and the VRRP message */
   payload: Buffer;
+  /** `ah` sockets: the whole IPv4 packet (the AH ICV covers its header) */
+  packet?: Buffer;
 }
 
 export interface VrrpSocketOptions {
@@ -102,6 +111,11 @@ export interface VrrpSocketOptions {
   ttl?: number;
   /** Called for every received datagram that is not delivered, with a stable reason. */
   onDrop?: (reason: DropReason, detail: string) => void;
+  /**
+   * IPv4 only: protocol 51 (AH) instead of 112, and send() takes whole IPv4 packets
+   * (IP_HDRINCL) that the caller built, src and dst included.
+   */
+  ah?: boolean;
 }
 
 /** Why a received datagram was not delivered; each is a metric label. */
@@ -163,7 +177,10 @@ export function openVrrpSocket(
   const groupBytes = unicast ? undefined : addrBytes(opts.group, family);
   if (!unicast && !groupBytes) throw new IoError('VIGIL_SOCK_ARG', `${what}: group ${opts.group} is not an IPv${family} address`);
 
-  const fd = check(c.socket(family === 4 ? AF_INET : AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_VRRP), 'VIGIL_SOCK_OPEN', 'socket', what);
+  const ah = opts.ah === true;
+  if (ah && family !== 4) throw new IoError('VIGIL_SOCK_ARG', `${what}: AH is IPv4 only`);
+  const protocol = ah ? IPPROTO_AH : IPPROTO_VRRP;
+  const fd = check(c.socket(family === 4 ? AF_INET : AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol), 'VIGIL_SOCK_OPEN', 'socket', what);
   const slot = recordFd(fd);
   const abandon = (): void => {
     forgetFd(slot);
@@ -185,6 +202,7 @@ export function openVrrpSocket(
       set(IPPROTO_IP, IP_MULTICAST_LOOP, intOpt(0), 'IP_MULTICAST_LOOP');
       set(IPPROTO_IP, IP_MULTICAST_ALL, intOpt(0), 'IP_MULTICAST_ALL');
       set(IPPROTO_IP, IP_MULTICAST_IF, ipMreqn(undefined, srcBytes, ifindex), 'IP_MULTICAST_IF');
+      if (ah) set(IPPROTO_IP, IP_HDRINCL, intOpt(1), 'IP_HDRINCL');
       if (groupBytes) {
         set(IPPROTO_IP, IP_ADD_MEMBERSHIP, ipMreqn(groupBytes, undefined, ifindex), 'IP_ADD_MEMBERSHIP');
         bind(sockaddrIn(groupBytes));
@@ -223,10 +241,12 @@ export function openVrrpSocket(
     if (d.truncated) return drop('truncated', `datagram longer than ${d.data.length} bytes`);
     const data = Buffer.from(d.data.buffer, d.data.byteOffset, d.data.byteLength);
     if (family === 4) {
-      const r = parseIpv4(data);
+      const r = parseIpv4(data, protocol);
       if (!r.ok) return drop(r.reason, r.detail);
       stats.received++;
-      onPacket({ family, src: r.packet.src, dst: r.packet.dst, ttl: r.packet.ttl, payload: r.packet.payload });
+      const p: ReceivedPacket = { family, src: r.packet.src, dst: r.packet.dst, ttl: r.packet.ttl, payload: r.packet.payload };
+      if (ah) p.packet = data.subarray(0, data.readUInt16BE(2));
+      onPacket(p);
       return;
     }
     if (d.src === undefined) return drop('no-source', 'recvmsg gave no IPv6 source address');

@@ -101,6 +101,12 @@ export type ToVrrp =
    */
   | { readonly type: 'vips-done'; readonly requestId: number; readonly ok: boolean; readonly error?: string; readonly announced?: boolean }
   | { readonly type: 'status-request'; readonly requestId: number }
+  /**
+   * a VIP, virtual route or virtual rule of the instance (without no_track) was deleted from
+   * the kernel by someone else: a MASTER steps down and comes back after the skew time
+   * (keepalived set_vrrp_backup), putting it back unless another router took over
+   */
+  | { readonly type: 'lost-owned'; readonly instance: string; readonly reason: string }
   /** graceful stop: priority 0 adverts from every MASTER, release, then `stopped` */
   | { readonly type: 'stop'; readonly requestId: number };
 

@@ -18,10 +18,10 @@
  * - The socket is referenced (it keeps the process alive) while anyone is subscribed and
  *   closed when the last subscriber leaves; its 'error' events are always handled.
  */
-import { RawNetlinkSocket, Protocol, parseMessages, rt } from 'netlink';
+import { rt } from 'netlink';
 import type { NetlinkMessage } from 'netlink';
 import { toLinkInfo, sameLinkState } from './links.ts';
-import { hardenRouteSocket, socketDrops } from './sockopt.ts';
+import { Listeners, openRouteEvents, type RouteEventSocket } from './event-socket.ts';
 import type { LinkInfo } from './net-control.ts';
 
 /** rtnetlink.h */
@@ -65,12 +65,14 @@ export class LinkWatch {
     listenerErrors: 0,
     socketErrors: 0,
   };
-  private readonly listeners = new Set<LinkListener>();
+  private readonly listeners = new Listeners<[LinkInfo, 'new' | 'del']>(
+    () => this.start(),
+    () => this.stop(),
+    () => this.counters.listenerErrors++,
+  );
   private readonly known = new Map<number, LinkInfo>();
-  private sock: RawNetlinkSocket | undefined;
+  private sock: RouteEventSocket | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
-  private dropTimer: NodeJS.Timeout | undefined;
-  private drops = 0;
   private generation = 0;
 
   private readonly rcvbuf: number;
@@ -88,15 +90,7 @@ export class LinkWatch {
   }
 
   subscribe(fn: LinkListener): () => void {
-    this.listeners.add(fn);
-    if (!this.sock) this.start();
-    let done = false;
-    return () => {
-      if (done) return;
-      done = true;
-      this.listeners.delete(fn);
-      if (this.listeners.size === 0) this.stop();
-    };
+    return this.listeners.add(fn);
   }
 
   stop(): void {
@@ -104,62 +98,27 @@ export class LinkWatch {
     this.generation++;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
-    if (this.dropTimer) clearInterval(this.dropTimer);
-    this.dropTimer = undefined;
-    const s = this.sock;
+    this.sock?.close();
     this.sock = undefined;
     this.known.clear();
-    if (s) {
-      try {
-        s.close();
-      } catch {
-        /* already closed */
-      }
-    }
   }
 
   private start(): void {
-    const s = new RawNetlinkSocket(Protocol.ROUTE);
-    s.on('error', (e: unknown) => this.onError(e));
-    s.on('message', (buf: Buffer) => this.onDatagram(buf));
-    const h = hardenRouteSocket(s.address().port, this.rcvbuf);
-    if (!h.noEnobufs) {
-      this.counters.unprotected = 1;
-      try {
-        s.setRecvBufferSize(this.rcvbuf);
-      } catch {
-        /* keep the default size */
-      }
-    }
-    if (h.inode !== undefined) {
-      const inode = h.inode;
-      this.drops = socketDrops(inode) ?? 0;
-      this.dropTimer = setInterval(() => this.checkDrops(inode), DROP_POLL_MS);
-      this.dropTimer.unref();
-    }
-    s.addMembership(RTNLGRP_LINK);
-    s.ref();
-    this.sock = s;
+    this.sock = openRouteEvents({
+      groups: [RTNLGRP_LINK],
+      rcvbufBytes: this.rcvbuf,
+      dropPollMs: DROP_POLL_MS,
+      onMessage: (m) => this.onMessage(m),
+      onMalformed: () => this.counters.malformed++,
+      onOverrun: () => {
+        this.counters.overruns++;
+        void this.resync(true);
+      },
+      onError: () => this.counters.socketErrors++,
+    });
+    if (this.sock.unprotected) this.counters.unprotected = 1;
     // Subscribed first, then read: a change between the two is seen as an event, not lost.
     void this.resync(false);
-  }
-
-  private onError(e: unknown): void {
-    const code = typeof e === 'object' && e !== null && 'code' in e ? (e as { code: unknown }).code : undefined;
-    if (code === 'ENOBUFS') {
-      this.counters.overruns++;
-      void this.resync(true);
-    } else {
-      this.counters.socketErrors++;
-    }
-  }
-
-  private checkDrops(inode: number): void {
-    const d = socketDrops(inode);
-    if (d === undefined || d <= this.drops) return;
-    this.drops = d;
-    this.counters.overruns++;
-    void this.resync(true);
   }
 
   /** Reads every link; with `report`, differences from what we knew are reported as events. */
@@ -199,32 +158,18 @@ export class LinkWatch {
     }
   }
 
-  private onDatagram(buf: Buffer): void {
-    let msgs: NetlinkMessage[];
-    try {
-      msgs = parseMessages(buf);
-    } catch {
-      this.counters.malformed++;
-      return;
-    }
-    for (const m of msgs) {
-      if (m.type !== RTM_NEWLINK && m.type !== RTM_DELLINK) continue;
-      let lm: rt.LinkMessage;
-      try {
-        lm = rt.parseLinkMessage(m.data);
-      } catch {
-        this.counters.malformed++;
-        continue;
-      }
-      if ((lm.data.family ?? AF_UNSPEC) !== AF_UNSPEC) continue;
-      const info = toLinkInfo(lm);
-      if (!info) continue;
-      if (m.type === RTM_DELLINK) {
-        this.known.delete(info.ifindex);
-        this.emit(info, 'del');
-      } else {
-        this.update(info);
-      }
+  /** A throw (a message that does not parse) is counted as malformed by event-socket.ts. */
+  private onMessage(m: NetlinkMessage): void {
+    if (m.type !== RTM_NEWLINK && m.type !== RTM_DELLINK) return;
+    const lm = rt.parseLinkMessage(m.data);
+    if ((lm.data.family ?? AF_UNSPEC) !== AF_UNSPEC) return;
+    const info = toLinkInfo(lm);
+    if (!info) return;
+    if (m.type === RTM_DELLINK) {
+      this.known.delete(info.ifindex);
+      this.emit(info, 'del');
+    } else {
+      this.update(info);
     }
   }
 
@@ -237,12 +182,6 @@ export class LinkWatch {
   }
 
   private emit(l: LinkInfo, kind: 'new' | 'del'): void {
-    for (const fn of [...this.listeners]) {
-      try {
-        fn(l, kind);
-      } catch {
-        this.counters.listenerErrors++;
-      }
-    }
+    this.listeners.emit(l, kind);
   }
 }

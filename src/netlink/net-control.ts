@@ -24,6 +24,7 @@ import {
   NL_TIMEOUT,
 } from './errors.ts';
 import { LinkWatch } from './link-watch.ts';
+import { DeletionWatch, type Deletion } from './deletion-watch.ts';
 import {
   addrGenModeNoneMessage,
   checkIfname,
@@ -96,12 +97,28 @@ export interface RouteSpec {
   onlink?: boolean;
   /** rtm_tos */
   tos?: number;
-  /** RTA_METRICS by ip-route(8) name: mtu, advmss, window, cwnd, ssthresh, initcwnd, initrwnd, hoplimit, reordering, quickack, fastopen_no_cookie */
+  /**
+   * RTA_METRICS by ip-route(8) name: mtu, advmss, window, cwnd, ssthresh, initcwnd, initrwnd,
+   * hoplimit, reordering, quickack, fastopen_no_cookie, and rtt (1/8 ms), rttvar (1/4 ms),
+   * rto_min (ms) in the kernel's units
+   */
   metrics?: Record<string, number>;
   /** metrics to lock (RTAX_LOCK) */
   lockedMetrics?: string[];
   /** RTAX_FEATURES ecn */
   ecn?: boolean;
+  /** RTA_FLOW: realms, FROM << 16 | TO (IPv4) */
+  realms?: number;
+  /** RTAX_CC_ALGO: TCP congestion control algorithm name (lockable as `congctl`) */
+  congctl?: string;
+  /** RTA_PREF: RFC 4191 preference as the kernel codes it, low 3, medium 0, high 1 (IPv6) */
+  pref?: number;
+  /** RTA_EXPIRES: seconds until the kernel removes the route (IPv6) */
+  expires?: number;
+  /** NLM_F_APPEND (`append`) or plain NLM_F_CREATE (`prepend`); default NLM_F_EXCL (`add`) */
+  insert?: 'append' | 'prepend';
+  /** RTA_ENCAP_TYPE / RTA_ENCAP: a lightweight IP tunnel (id as decimal text, u64) */
+  encap?: { type: 'ip' | 'ip6'; id?: string; dst?: string; src?: string; tos?: number; ttl?: number; flags?: number };
 }
 
 /** An `ip rule`: selectors, a preference and an action (table lookup, goto, or blackhole/unreachable/prohibit/nop). */
@@ -128,6 +145,12 @@ export interface RuleSpec {
   sport?: { start: number; end: number };
   dport?: { start: number; end: number };
   suppressPrefixLength?: number;
+  /** FRA_FLOW: realms, FROM << 16 | TO (IPv4) */
+  realms?: number;
+  /** FRA_SUPPRESS_IFGROUP */
+  suppressIfgroup?: number;
+  /** FRA_IP_PROTO */
+  ipProto?: number;
 }
 
 export interface NetControl {
@@ -138,6 +161,8 @@ export interface NetControl {
   listLinks(): Promise<LinkInfo[]>;
   /** link up/down/added/removed events (for track_interface); returns an unsubscribe */
   watchLinks(onChange: (l: LinkInfo, kind: 'new' | 'del') => void): () => void;
+  /** addresses, routes and rules the kernel deleted (deletion-watch.ts); returns an unsubscribe */
+  watchDeletions(onDelete: (d: Deletion) => void): () => void;
   addRoute(r: RouteSpec): Promise<'added' | 'present'>;
   removeRoute(r: RouteSpec): Promise<'removed' | 'absent'>;
   /** policy routing rules (virtual_rules, static_rules), protocol keepalived */
@@ -178,6 +203,7 @@ const M = rt.MessageType;
 export class RtNetControl implements NetControl {
   private readonly rtnl: Rtnl;
   private readonly watch: LinkWatch;
+  private readonly deletions = new DeletionWatch();
   /** Parent ifindex → its ARP sysctls before the first IPv4 VMAC went on it, to put back. */
   private readonly savedParentConf = new Map<number, Array<readonly [Ipv4ConfKey, string]>>();
 
@@ -280,6 +306,11 @@ export class RtNetControl implements NetControl {
     return this.watch.subscribe(onChange);
   }
 
+  watchDeletions(onDelete: (d: Deletion) => void): () => void {
+    if (this.rtnl.isClosed) throw new NetlinkError(NL_CLOSED, 'netlink channel closed', { op: 'watch', object: 'deletions' });
+    return this.deletions.subscribe(onDelete);
+  }
+
   async addRoute(r: RouteSpec): Promise<'added' | 'present'> {
     const op = 'add route';
     const object = describeRoute(r);
@@ -289,7 +320,8 @@ export class RtNetControl implements NetControl {
     for (const h of r.nexthops ?? []) hopIfs.push(h.ifname === undefined ? undefined : await this.ifindexOf(h.ifname, op, object));
     const msg = toRouteMessage(r, oif, 'add', hopIfs);
     try {
-      await this.rtnl.request({ type: M.NEWROUTE, body: encodeRtMessage(msg), kind: 'ack', flags: CREATE_EXCL, op, object });
+      const flags = r.insert === 'append' ? FlagsNew.CREATE | FlagsNew.APPEND : r.insert === 'prepend' ? FlagsNew.CREATE : CREATE_EXCL;
+      await this.rtnl.request({ type: M.NEWROUTE, body: encodeRtMessage(msg), kind: 'ack', flags, op, object });
       return 'added';
     } catch (e) {
       if (hasCode(e, NL_EEXIST)) return 'present';
@@ -416,6 +448,7 @@ export class RtNetControl implements NetControl {
 
   async close(): Promise<void> {
     this.watch.stop();
+    this.deletions.stop();
     await this.rtnl.close();
   }
 

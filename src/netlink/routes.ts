@@ -60,6 +60,15 @@ export function describeRoute(r: RouteSpec): string {
   if (r.tos !== undefined) parts.push(`tos ${r.tos}`);
   for (const [k, v] of Object.entries(r.metrics ?? {})) parts.push(`${k}${r.lockedMetrics?.includes(k) ? ' lock' : ''} ${v}`);
   if (r.ecn) parts.push('features ecn');
+  if (r.congctl !== undefined) parts.push(`congctl${r.lockedMetrics?.includes('congctl') ? ' lock' : ''} ${r.congctl}`);
+  if (r.realms !== undefined) parts.push(`realms ${r.realms >>> 16}/${r.realms & 0xffff}`);
+  if (r.pref !== undefined) parts.push(`pref ${r.pref}`);
+  if (r.expires !== undefined) parts.push(`expires ${r.expires}`);
+  if (r.insert !== undefined) parts.push(r.insert);
+  if (r.encap !== undefined) {
+    const e = r.encap;
+    parts.push(`encap ${e.type}${e.id !== undefined ? ` id ${e.id}` : ''}${e.dst ? ` dst ${e.dst}` : ''}${e.src ? ` src ${e.src}` : ''}${e.tos !== undefined ? ` tos ${e.tos}` : ''}${e.ttl !== undefined ? ` ttl ${e.ttl}` : ''}`);
+  }
   return parts.join(' ');
 }
 
@@ -152,7 +161,71 @@ export function toRouteMessage(r: RouteSpec, oif: number | undefined, op: 'add' 
   if (prefsrc) attrs.prefsrc = prefsrc;
   if (metrics !== undefined && op === 'add') attrs.metrics = metrics;
   if (r.metric !== undefined) attrs.priority = r.metric;
+  if (r.realms !== undefined) {
+    if (r.family !== 4) throw invalidSpec(opName, object, 'realms are IPv4 only');
+    if (!Number.isInteger(r.realms) || r.realms < 0 || r.realms > 0xffffffff) throw invalidSpec(opName, object, `realms ${r.realms} is not in 0..4294967295`);
+    attrs.flow = r.realms;
+  }
+  if ((r.pref !== undefined || r.expires !== undefined) && r.family !== 6) throw invalidSpec(opName, object, 'pref and expires are IPv6 only');
+  if (r.pref !== undefined) {
+    if (!Number.isInteger(r.pref) || r.pref < 0 || r.pref > 255) throw invalidSpec(opName, object, `pref ${r.pref} is not in 0..255`);
+    attrs.pref = Buffer.from([r.pref]);
+  }
+  if (r.expires !== undefined && op === 'add') {
+    if (!Number.isInteger(r.expires) || r.expires < 0 || r.expires > 0xffffffff) throw invalidSpec(opName, object, `expires ${r.expires} is not in 0..4294967295`);
+    attrs.expires = u32(r.expires);
+  }
+  if (r.encap !== undefined && op === 'add') {
+    attrs.encapType = r.encap.type === 'ip' ? LWTUNNEL_ENCAP_IP : LWTUNNEL_ENCAP_IP6;
+    attrs.encap = encapAttrs(r.encap, opName, object);
+  }
   return { kind: 'route', data, attrs };
+}
+
+/** linux/lwtunnel.h */
+const LWTUNNEL_ENCAP_IP = 2;
+const LWTUNNEL_ENCAP_IP6 = 4;
+/** LWTUNNEL_IP_* and LWTUNNEL_IP6_* share their numbers */
+const LWT_ID = 1;
+const LWT_DST = 2;
+const LWT_SRC = 3;
+const LWT_TTL = 4;
+const LWT_TOS = 5;
+const LWT_FLAGS = 6;
+
+function nlattr(type: number, payload: Buffer): Buffer {
+  const b = Buffer.alloc(4 + ((payload.length + 3) & ~3));
+  b.writeUInt16LE(4 + payload.length, 0);
+  b.writeUInt16LE(type, 2);
+  payload.copy(b, 4);
+  return b;
+}
+
+/** RTA_ENCAP's nested attributes for an ip / ip6 lightweight tunnel, as keepalived add_encap_ip/_ip6 writes them. */
+function encapAttrs(e: NonNullable<RouteSpec['encap']>, op: string, object: string): Buffer {
+  const fam = e.type === 'ip' ? 4 : 6;
+  const parts: Buffer[] = [];
+  if (e.id !== undefined) {
+    if (!/^\d+$/.test(e.id) || BigInt(e.id) > 0xffffffffffffffffn) throw invalidSpec(op, object, `encap id ${e.id} is not a u64`);
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64BE(BigInt(e.id));
+    parts.push(nlattr(LWT_ID, b));
+  }
+  if (e.dst !== undefined) parts.push(nlattr(LWT_DST, ipBytes(e.dst, fam, op, object, 'encap dst')));
+  if (e.src !== undefined) parts.push(nlattr(LWT_SRC, ipBytes(e.src, fam, op, object, 'encap src')));
+  const u8 = (v: number, what: string): Buffer => {
+    if (!Number.isInteger(v) || v < 0 || v > 255) throw invalidSpec(op, object, `encap ${what} ${v} is not in 0..255`);
+    return Buffer.from([v]);
+  };
+  if (e.tos !== undefined) parts.push(nlattr(LWT_TOS, u8(e.tos, 'tos')));
+  if (e.ttl !== undefined) parts.push(nlattr(LWT_TTL, u8(e.ttl, 'ttl')));
+  if (e.flags !== undefined) {
+    if (!Number.isInteger(e.flags) || e.flags < 0 || e.flags > 0xffff) throw invalidSpec(op, object, `encap flags ${e.flags} is not in 0..65535`);
+    const b = Buffer.alloc(2);
+    b.writeUInt16LE(e.flags);
+    parts.push(nlattr(LWT_FLAGS, b));
+  }
+  return Buffer.concat(parts);
 }
 
 /** linux/rtnetlink.h */
@@ -195,13 +268,17 @@ const RTAX: Readonly<Record<string, { key: keyof rt.RouteMetrics; n: number }>> 
   cwnd: { key: 'cwnd', n: 7 },
   advmss: { key: 'advmss', n: 8 },
   reordering: { key: 'reordering', n: 9 },
+  rtt: { key: 'rtt', n: 4 },
+  rttvar: { key: 'rttvar', n: 5 },
   hoplimit: { key: 'hoplimit', n: 10 },
   initcwnd: { key: 'initcwnd', n: 11 },
+  rto_min: { key: 'rtoMin', n: 13 },
   initrwnd: { key: 'initrwnd', n: 14 },
   quickack: { key: 'quickack', n: 15 },
   fastopen_no_cookie: { key: 'fastopenNoCookie', n: 17 },
 };
 const RTAX_FEATURE_ECN = 1;
+const RTAX_CC_ALGO = 16;
 
 function u32(v: number): Buffer {
   const b = Buffer.alloc(4);
@@ -222,8 +299,14 @@ function routeMetrics(r: RouteSpec, op: string, object: string): rt.RouteMetrics
     any = true;
   }
   for (const name of r.lockedMetrics ?? []) {
-    const m = RTAX[name];
-    if (m !== undefined) lock |= 1 << m.n;
+    const n = name === 'congctl' ? RTAX_CC_ALGO : RTAX[name]?.n;
+    if (n !== undefined) lock |= 1 << n;
+  }
+  if (r.congctl !== undefined) {
+    // a NUL-terminated name, as iproute2 sends it; the kernel looks it up (ENOENT if unknown)
+    if (!/^[\x21-\x7e]{1,15}$/.test(r.congctl)) throw invalidSpec(op, object, `congctl "${r.congctl}" is not a congestion control name`);
+    out.ccAlgo = Buffer.from(`${r.congctl}\0`);
+    any = true;
   }
   if (lock !== 0) out.lock = u32(lock);
   if (r.ecn) {

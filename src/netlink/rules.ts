@@ -36,6 +36,9 @@ export function describeRule(r: RuleSpec): string {
   if (r.sport) parts.push(`sport ${r.sport.start}-${r.sport.end}`);
   if (r.dport) parts.push(`dport ${r.dport.start}-${r.dport.end}`);
   if (r.suppressPrefixLength !== undefined) parts.push(`suppress_prefixlength ${r.suppressPrefixLength}`);
+  if (r.suppressIfgroup !== undefined) parts.push(`suppress_ifgroup ${r.suppressIfgroup}`);
+  if (r.realms !== undefined) parts.push(`realms ${r.realms >>> 16}/${r.realms & 0xffff}`);
+  if (r.ipProto !== undefined) parts.push(`ipproto ${r.ipProto}`);
   if (r.protocol !== undefined) parts.push(`proto ${r.protocol}`);
   return parts.join(' ');
 }
@@ -91,6 +94,15 @@ export function toRuleMessage(r: RuleSpec, op: 'add' | 'del'): rt.RuleMessage {
   if (r.sport) attrs.sportRange = { start: r.sport.start, end: r.sport.end };
   if (r.dport) attrs.dportRange = { start: r.dport.start, end: r.dport.end };
   if (r.suppressPrefixLength !== undefined) attrs.suppressPrefixlen = u32Bytes(r.suppressPrefixLength);
+  if (r.suppressIfgroup !== undefined) attrs.suppressIfgroup = u32Bytes(r.suppressIfgroup);
+  if (r.realms !== undefined) {
+    if (r.family !== 4) throw invalidSpec(opName, object, 'realms are IPv4 only');
+    attrs.flow = r.realms >>> 0;
+  }
+  if (r.ipProto !== undefined) {
+    if (!Number.isInteger(r.ipProto) || r.ipProto < 0 || r.ipProto > 255) throw invalidSpec(opName, object, `ipproto ${r.ipProto} is not in 0..255`);
+    attrs.ipProto = r.ipProto;
+  }
   if (table !== undefined) attrs.table = table;
   if (r.from !== undefined && r.from.prefixLen > 0) attrs.src = ipBytes(r.from.address, r.family, opName, object, 'from');
   if (r.to !== undefined && r.to.prefixLen > 0) attrs.dst = ipBytes(r.to.address, r.family, opName, object, 'to');

@@ -179,7 +179,7 @@ const STATS_DROPS: readonly (readonly [section: string, label: string, reasons: 
   ['Packet Errors', 'Address List', ['address-list', 'addr_list_err', 'addresses']],
   ['Authentication Errors', 'Invalid Type', ['auth-type', 'invalid_authtype']],
   ['Authentication Errors', 'Type Mismatch', ['auth-mismatch', 'authtype_mismatch']],
-  ['Authentication Errors', 'Failure', ['auth-failure', 'auth_failure', 'auth']],
+  ['Authentication Errors', 'Failure', ['auth-failure', 'auth_failure', 'auth', 'ah-replay']],
 ];
 
 /** SIGUSR2's text: keepalived's vrrp_print_stats layout, per instance. */

@@ -7,11 +7,16 @@
  *
  * Order as keepalived's: addresses, then routes (which may need them as source or on-link),
  * then rules; removal in reverse.
+ *
+ * One that someone else deletes is put back at once (keepalived reinstate_static_address /
+ * _route / _rule), unless it has `no_track`.
  */
 import type { Config, GlobalDefs, RouteNextHop, VirtualAddress, VirtualRoute, VirtualRule } from '../config/model.ts';
 import type { AddressSpec, NetControl, RouteSpec, RuleSpec } from '../netlink/net-control.ts';
 import { describeRoute } from '../netlink/routes.ts';
 import { describeRule } from '../netlink/rules.ts';
+import type { Deletion } from '../netlink/deletion-watch.ts';
+import { isDeletionOf } from './owned-deletion.ts';
 import type { Logger } from './logger.ts';
 
 /** The config's rule as the netlink layer takes it. */
@@ -35,6 +40,9 @@ export function ruleSpec(r: VirtualRule): RuleSpec {
   if (r.sport !== undefined) out.sport = { ...r.sport };
   if (r.dport !== undefined) out.dport = { ...r.dport };
   if (r.suppressPrefixLength !== undefined) out.suppressPrefixLength = r.suppressPrefixLength;
+  if (r.realms !== undefined) out.realms = r.realms;
+  if (r.suppressIfgroup !== undefined) out.suppressIfgroup = r.suppressIfgroup;
+  if (r.ipProto !== undefined) out.ipProto = r.ipProto;
   return out;
 }
 
@@ -60,6 +68,12 @@ export function routeSpec(r: VirtualRoute, dev?: string): RouteSpec {
     ...(r.metrics !== undefined ? { metrics: { ...r.metrics } } : {}),
     ...(r.lockedMetrics !== undefined ? { lockedMetrics: [...r.lockedMetrics] } : {}),
     ...(r.ecn ? { ecn: true } : {}),
+    ...(r.realms !== undefined ? { realms: r.realms } : {}),
+    ...(r.congctl !== undefined ? { congctl: r.congctl } : {}),
+    ...(r.pref !== undefined ? { pref: r.pref } : {}),
+    ...(r.expires !== undefined ? { expires: r.expires } : {}),
+    ...(r.insert !== undefined ? { insert: r.insert } : {}),
+    ...(r.encap !== undefined ? { encap: { ...r.encap } } : {}),
   };
 }
 
@@ -93,6 +107,7 @@ interface Held {
   readonly kind: Kind;
   readonly key: string;
   readonly spec: AddressSpec | RouteSpec | RuleSpec;
+  readonly noTrack: boolean;
 }
 
 const addrKey = (a: AddressSpec): string => `${a.ifname} ${a.address}/${a.prefixLen} ${JSON.stringify(a)}`;
@@ -100,6 +115,7 @@ const addrKey = (a: AddressSpec): string => `${a.ifname} ${a.address}/${a.prefix
 export class StaticState {
   /** what this process added, in the order it added it */
   private held: Held[] = [];
+  private unwatch: (() => void) | undefined;
 
   constructor(
     private readonly net: NetControl,
@@ -111,20 +127,30 @@ export class StaticState {
     const want: Held[] = [
       ...(config.staticIpaddress ?? []).map((v): Held => {
         const spec = staticAddressSpec(v, config.globalDefs);
-        return { kind: 'address', key: addrKey(spec), spec };
+        return { kind: 'address', key: addrKey(spec), spec, noTrack: v.noTrack === true };
       }),
       ...(config.staticRoutes ?? []).map((r): Held => {
         const spec = routeSpec(r);
-        return { kind: 'route', key: JSON.stringify(spec), spec };
+        return { kind: 'route', key: JSON.stringify(spec), spec, noTrack: r.noTrack === true };
       }),
       ...(config.staticRules ?? []).map((r): Held => {
         const spec = ruleSpec(r);
-        return { kind: 'rule', key: JSON.stringify(spec), spec };
+        return { kind: 'rule', key: JSON.stringify(spec), spec, noTrack: r.noTrack === true };
       }),
     ];
+    if (want.length > 0 && this.unwatch === undefined) {
+      try {
+        this.unwatch = this.net.watchDeletions((d) => void this.onDeletion(d));
+      } catch (e) {
+        this.log.warn({ event: 'static.watch-failed', err: (e as Error).message }, 'cannot watch the kernel for deletions; a deleted static address, route or rule is not put back');
+      }
+    }
     const wanted = new Set(want.map((w) => `${w.kind}:${w.key}`));
     const gone = this.held.filter((h) => !wanted.has(`${h.kind}:${h.key}`));
     await this.remove(gone);
+    // a reload may change no_track alone (not part of the key)
+    const byKey = new Map(want.map((w) => [`${w.kind}:${w.key}`, w]));
+    this.held = this.held.map((h) => byKey.get(`${h.kind}:${h.key}`) ?? h);
     const have = new Set(this.held.map((h) => `${h.kind}:${h.key}`));
     for (const w of want) {
       if (have.has(`${w.kind}:${w.key}`)) continue;
@@ -141,7 +167,23 @@ export class StaticState {
 
   /** Removes everything this process added (at stop). */
   async release(): Promise<void> {
+    this.unwatch?.();
+    this.unwatch = undefined;
     await this.remove(this.held);
+  }
+
+  /** Puts back a held, tracked one that someone else deleted. */
+  private async onDeletion(d: Deletion): Promise<void> {
+    for (const h of this.held) {
+      if (h.noTrack || !isDeletionOf(d, { kind: h.kind, spec: h.spec } as Parameters<typeof isDeletionOf>[1])) continue;
+      const what = describe(h);
+      try {
+        await this.add(h);
+        this.log.warn({ event: 'static.reinstated', kind: h.kind, what }, `static ${h.kind} ${what} was deleted by someone else; put back`);
+      } catch (e) {
+        this.log.error({ event: 'static.failed', kind: h.kind, what, err: (e as Error).message }, `static ${h.kind} ${what} was deleted and could not be put back`);
+      }
+    }
   }
 
   private async add(w: Held): Promise<'added' | 'present'> {
@@ -158,6 +200,8 @@ export class StaticState {
   private async remove(list: readonly Held[]): Promise<void> {
     const order: Kind[] = ['rule', 'route', 'address'];
     const drop = new Set(list);
+    // Not held from now on: our own deletions must not be put back (onDeletion).
+    this.held = this.held.filter((h) => !drop.has(h));
     for (const kind of order) {
       for (const h of [...list].reverse()) {
         if (h.kind !== kind) continue;
@@ -172,7 +216,6 @@ export class StaticState {
         }
       }
     }
-    this.held = this.held.filter((h) => !drop.has(h));
   }
 }
 

@@ -27,6 +27,8 @@ import { openSyncAddressAdder, type SyncAddressAdder } from '../netlink/sync-add
 import type { Logger } from './logger.ts';
 import { describeRule } from '../netlink/rules.ts';
 import { routeSpec, ruleSpec } from './static-state.ts';
+import { lostOwned } from './owned-deletion.ts';
+import type { Deletion } from '../netlink/deletion-watch.ts';
 import { closeLedgerFds } from '../io/fd-ledger.ts';
 import { openGarpSender, type GarpSender } from '../io/garp.ts';
 import { macBytes, macText } from '../io/wire.ts';
@@ -92,6 +94,8 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
   private adder: SyncAddressAdder | null | undefined;
   /** global_defs `nftables` (or vrrp_iptables): drop rules for the VIPs of a no-accept master */
   private firewall: { control: VipFirewallControl; key: string } | undefined;
+  /** unsubscribes from the kernel's deletions (owned-deletion.ts) */
+  private unwatchDeletions: (() => void) | undefined;
 
   constructor(
     private readonly net: NetControl,
@@ -112,6 +116,23 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
       throw e;
     }
     await this.spawn(booted);
+    try {
+      this.unwatchDeletions = this.net.watchDeletions((d) => this.onDeletion(d));
+    } catch (e) {
+      this.log.warn({ event: 'vrrp.deletion-watch-failed', err: (e as Error).message }, 'cannot watch the kernel for deleted VIPs, routes and rules; a deletion goes unnoticed');
+    }
+  }
+
+  /** keepalived: a tracked VIP, virtual route or rule deleted by someone else makes its master step down and come back. */
+  private onDeletion(d: Deletion): void {
+    for (const [name, held] of this.owned) {
+      const inst = this.instance(name);
+      const reason = inst && lostOwned(inst, held, d);
+      if (reason === undefined) continue;
+      this.log.warn({ event: 'vrrp.owned-deleted', instance: name, reason }, `${reason} by someone else; stepping down to put it back`);
+      const msg: ToVrrp = { type: 'lost-owned', instance: name, reason };
+      this.worker?.postMessage(msg);
+    }
   }
 
   /** Delivers what was held for the listeners now attached, and everything from now on as it comes. */
@@ -199,6 +220,8 @@ export class VrrpHost extends EventEmitter<VrrpHostEvents> {
   /** Graceful stop: priority 0 from every master, VIPs and VMACs removed. */
   async stop(timeoutMs = 3000): Promise<void> {
     this.stopping = true;
+    this.unwatchDeletions?.();
+    this.unwatchDeletions = undefined;
     if (this.worker) {
       try {
         await this.request({ type: 'stop', requestId: 0 }, timeoutMs);

@@ -17,9 +17,10 @@ import {
   type ToVrrp,
   type VrrpInstanceSpec,
 } from '../ipc/messages.ts';
+import { AH_HEADER_LEN, AhSequence, ahKey, encodeAhPacket, verifyAhPacket } from './ah.ts';
 import { decodeAdvert, encodeAdvert, sameAdvert, type Advert } from './packet.ts';
 import { decodeExpectFor, toRouterParams } from './params.ts';
-import { Router, type RouterEffect, type RouterEvent, type TimerName, type VrrpState } from './router.ts';
+import { Router, compareAddresses, type RouterEffect, type RouterEvent, type TimerName, type VrrpState } from './router.ts';
 import { SyncGroups } from './sync-group.ts';
 
 /** The socket the engine needs (src/io/vrrp-socket.ts provides it). */
@@ -38,13 +39,22 @@ export interface EngineSocketOptions {
   readonly src?: string;
   /** TTL / hop limit of unicast sends (unicast_ttl); absent: 255 */
   readonly ttl?: number;
+  /**
+   * VRRPv2 with IP AH (IPv4): a socket of protocol 51 whose send() takes whole IPv4 packets
+   * (IP_HDRINCL: the ICV covers the header, so vigil writes it) and whose packets carry
+   * `packet`.
+   */
+  readonly ah?: boolean;
 }
 export interface EnginePacket {
   readonly family: 4 | 6;
   readonly src: string;
   readonly dst: string;
   readonly ttl: number;
+  /** the IP payload: the VRRP message, or on an AH socket the AH header and the VRRP message */
   readonly payload: Buffer;
+  /** AH sockets: the whole IPv4 packet, header included */
+  readonly packet?: Buffer;
 }
 export interface EngineGarp {
   sendArp(vip: string): void;
@@ -140,6 +150,8 @@ interface Instance {
   masterAddress?: string;
   /** the last advert encoded, per destination (see `encoded`) */
   encoded?: { readonly spec: VrrpInstanceSpec; readonly advert: Advert; readonly payloads: Buffer[] };
+  /** `auth_type AH`: the HMAC key, the sequence counter and the IPv4 id of the last advert */
+  ah?: { readonly key: Buffer; readonly seq: AhSequence; ipId: number };
 }
 
 interface Counters {
@@ -224,6 +236,11 @@ export class VrrpEngine {
         if (!inst) return;
         this.dispatch(inst, { type: 'priority', priority: msg.priority });
         this.dispatch(inst, { type: 'fault', fault: msg.fault, reason: msg.reason });
+        return;
+      }
+      case 'lost-owned': {
+        const inst = this.instances.get(msg.instance);
+        if (inst) this.dispatch(inst, { type: 'lost-owned', reason: msg.reason });
         return;
       }
       case 'vips-done':
@@ -326,11 +343,12 @@ export class VrrpEngine {
       const inst: Instance = {
         spec,
         router,
-        socket: this.acquireSocket(spec),
+        socket: this.acquireSocket(spec, params.authAh !== undefined),
         timers: {},
         advert: { due: NaN, slot: -1, queued: false },
         stats: newCounters(),
       };
+      if (params.authAh !== undefined) inst.ah = { key: ahKey(params.authAh), seq: new AhSequence(), ipId: 0 };
       this.instances.set(spec.instance.name, inst);
       started.push(inst);
     }
@@ -356,6 +374,7 @@ export class VrrpEngine {
       a.version !== b.version ||
       a.family !== b.family ||
       a.unicastSrcIp !== b.unicastSrcIp ||
+      (a.authentication?.type === 'AH') !== (b.authentication?.type === 'AH') ||
       JSON.stringify(a.unicastPeers) !== JSON.stringify(b.unicastPeers) ||
       JSON.stringify(prev.link) !== JSON.stringify(next.link) ||
       prev.mcastGroup !== next.mcastGroup
@@ -373,14 +392,14 @@ export class VrrpEngine {
     this.instances.delete(inst.spec.instance.name);
   }
 
-  private socketKey(spec: VrrpInstanceSpec): string {
+  private socketKey(spec: VrrpInstanceSpec, ah: boolean): string {
     const i = spec.instance;
     const unicast = i.unicastPeers.length > 0;
-    return `${i.family}|${spec.link.ifname}|${unicast ? `u|${spec.link.primaryAddress}|${i.unicastTtl ?? 255}` : `m|${spec.mcastGroup}`}`;
+    return `${i.family}|${spec.link.ifname}|${unicast ? `u|${spec.link.primaryAddress}|${i.unicastTtl ?? 255}` : `m|${spec.mcastGroup}`}${ah ? '|ah' : ''}`;
   }
 
-  private acquireSocket(spec: VrrpInstanceSpec): SharedSocket {
-    const key = this.socketKey(spec);
+  private acquireSocket(spec: VrrpInstanceSpec, ah: boolean): SharedSocket {
+    const key = this.socketKey(spec, ah);
     let shared = this.sockets.get(key);
     if (!shared) {
       const unicast = spec.instance.unicastPeers.length > 0;
@@ -393,6 +412,7 @@ export class VrrpEngine {
           unicast,
           src: spec.link.primaryAddress,
           ...(unicast && spec.instance.unicastTtl !== undefined ? { ttl: spec.instance.unicastTtl } : {}),
+          ...(ah ? { ah } : {}),
         },
         (p) => this.receive(key, p),
         (e) =>
@@ -418,7 +438,8 @@ export class VrrpEngine {
 
   private receive(key: string, p: EnginePacket): void {
     // The VRID is byte 1 of both versions; pick the instance before the full validation.
-    const vrid = p.payload.length >= 2 ? p.payload[1] : undefined;
+    const at = p.packet !== undefined ? AH_HEADER_LEN : 0;
+    const vrid = p.payload.length >= at + 2 ? p.payload[at + 1] : undefined;
     let inst: Instance | undefined;
     for (const i of this.instances.values()) {
       if (i.socket.key === key && i.spec.instance.virtualRouterId === vrid) {
@@ -431,7 +452,20 @@ export class VrrpEngine {
       return;
     }
     const i = inst.spec.instance;
-    const decoded = decodeAdvert(p.payload, {
+    let payload = p.payload;
+    let seq: number | undefined;
+    if (inst.ah) {
+      const v = p.packet === undefined ? undefined : verifyAhPacket(p.packet, inst.ah.key, i.unicastPeers.length > 0);
+      if (!v?.ok) {
+        const reason = v?.reason ?? 'protocol';
+        inst.stats.dropped[reason] = (inst.stats.dropped[reason] ?? 0) + 1;
+        this.reportDrop(i.name, reason, v?.detail ?? 'no AH header', p.src);
+        return;
+      }
+      payload = v.value.vrrp;
+      seq = v.value.seq;
+    }
+    const decoded = decodeAdvert(payload, {
       family: p.family,
       src: p.src,
       dst: p.dst,
@@ -452,10 +486,26 @@ export class VrrpEngine {
       this.reportDrop(i.name, refused.reason, refused.detail, p.src);
       return;
     }
+    if (inst.ah && seq !== undefined && !this.acceptAhSeq(inst, inst.ah.seq, seq, decoded.value.priority, p.src)) return;
     inst.stats.advertsReceived++;
     if (decoded.value.priority === 0) inst.stats.priorityZeroReceived++;
     this.dispatch(inst, { type: 'advert', advert: decoded.value, source: p.src });
     if (inst.router.state === 'BACKUP') inst.masterAddress = p.src;
+  }
+
+  /** keepalived's anti-replay (ah.ts AhSequence); counts and reports a replay. */
+  private acceptAhSeq(inst: Instance, counter: AhSequence, seq: number, priority: number, src: string): boolean {
+    if (!counter.accept(seq)) {
+      inst.stats.dropped['ah-replay'] = (inst.stats.dropped['ah-replay'] ?? 0) + 1;
+      this.reportDrop(inst.spec.instance.name, 'ah-replay', `AH sequence number ${seq} not above ${counter.current}`, src);
+      return false;
+    }
+    // A master hearing a lower priority (not a priority-0 release) moves past its number.
+    const r = inst.router;
+    if (r.state === 'MASTER' && priority !== 0 && (priority < r.priority || (priority === r.priority && compareAddresses(src, inst.spec.link.primaryAddress) < 0))) {
+      counter.syncPast(seq);
+    }
+    return true;
   }
 
   private countDropGlobal(reason: string, detail: string): void {
@@ -534,6 +584,7 @@ export class VrrpEngine {
     if (to === 'MASTER') {
       inst.stats.becameMaster++;
       delete inst.masterAddress;
+      inst.ah?.seq.becomeMaster();
     }
     const i = inst.spec.instance;
     this.io.post({
@@ -676,6 +727,11 @@ export class VrrpEngine {
   }
 
   private sendAdvert(inst: Instance, advert: Advert): void {
+    if (inst.ah) {
+      // One sequence number and IP id per advert, whatever the number of peers (keepalived).
+      inst.ah.ipId = (inst.ah.ipId % 0xffff) + 1; // 1..65535: the kernel rewrites an id of 0
+      inst.ah.seq.next();
+    }
     const peers = inst.spec.instance.unicastPeers;
     if (peers.length === 0) this.sendTo(inst, advert, 0, inst.spec.mcastGroup);
     else for (let d = 0; d < peers.length; d++) this.sendTo(inst, advert, d, peers[d]!);
@@ -684,7 +740,14 @@ export class VrrpEngine {
   }
 
   private sendTo(inst: Instance, advert: Advert, d: number, dst: string): void {
-    const err = inst.socket.socket.send(this.encoded(inst, advert, d, dst), dst);
+    let bytes = this.encoded(inst, advert, d, dst);
+    const ah = inst.ah;
+    if (ah) {
+      // A new ICV every advert (sequence number, id): VRRPv2 sends at most one a second.
+      const unicast = inst.spec.instance.unicastPeers.length > 0;
+      bytes = encodeAhPacket(bytes, { src: inst.spec.link.primaryAddress, dst, id: ah.ipId, seq: ah.seq.current, key: ah.key, unicast });
+    }
+    const err = inst.socket.socket.send(bytes, dst);
     if (err) {
       inst.stats.dropped['send-error'] = (inst.stats.dropped['send-error'] ?? 0) + 1;
       this.reportDrop(inst.spec.instance.name, 'send-error', err.message, dst);

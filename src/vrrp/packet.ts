@@ -33,7 +33,7 @@ export interface Advert {
   /** ms; v2: whole seconds on the wire, v3: centiseconds */
   advertIntMs: number;
   addresses: readonly string[];
-  /** 0 none, 1 simple text password (v2 PASS), 2 IP AH (v2 only; vigil does not implement AH) */
+  /** 0 none, 1 simple text password (v2 PASS), 2 IP AH (v2 only; the AH header itself is ah.ts's) */
   authType: 0 | 1 | 2;
   /** v2 PASS, ≤8 bytes */
   authData?: string;
@@ -67,7 +67,7 @@ export const DROP_REASONS = [
   'ip-checksum',
   /** a fragment (the kernel reassembles before raw delivery, so only hostile input) */
   'fragment',
-  /** IPv4 protocol is not 112 (AH, 51, is not supported) */
+  /** IPv4 protocol is not 112 (or, on an AH instance's socket, not 51) */
   'protocol',
   /** TTL / hop limit not 255 (RFC 3768 §7.1, RFC 5798 §7.1); unicast: outside the peer's min_ttl..max_ttl */
   'ttl',
@@ -91,8 +91,12 @@ export const DROP_REASONS = [
   'advert-int',
   /** unknown auth type, or not the one configured */
   'auth-type',
-  /** v2 PASS: password differs */
+  /** v2 PASS: password differs; AH: HMAC-MD5 or SPI wrong (ah.ts) */
   'auth',
+  /** AH: next header not VRRP, or a payload length other than HMAC-MD5-96's (ah.ts) */
+  'ah-header',
+  /** AH: sequence number not above the instance's counter (a replay; ah.ts AhSequence) */
+  'ah-replay',
   /** ctx family not 4/6, or src/dst not addresses of that family */
   'family',
   /** multicast packet on a unicast instance or the reverse (keepalived does the same check) */
@@ -211,7 +215,7 @@ export function decodeIpv4Packet(
   const frag = buf.readUInt16BE(6);
   if (frag & 0x3fff) return bad('fragment', `fragment (flags/offset 0x${frag.toString(16)})`);
   const proto = buf[9] as number;
-  if (proto !== IPPROTO_VRRP) return bad('protocol', `IP protocol ${proto}; expected ${IPPROTO_VRRP}${proto === 51 ? ' (AH is not supported)' : ''}`);
+  if (proto !== IPPROTO_VRRP) return bad('protocol', `IP protocol ${proto}; expected ${IPPROTO_VRRP}${proto === 51 ? ' (AH: see ah.ts verifyAhPacket)' : ''}`);
   const ttl = buf[8] as number;
   if ((opts.checkTtl ?? true) && ttl !== VRRP_TTL) return bad('ttl', `TTL is ${ttl}; must be ${VRRP_TTL}`);
   return {
@@ -228,8 +232,8 @@ export function decodeIpv4Packet(
 export interface DecodeExpect {
   vrid: number;
   version: 2 | 3;
-  /** v2: 0 none, 1 PASS */
-  authType?: 0 | 1;
+  /** v2: 0 none, 1 PASS, 2 AH (the AH header was verified before: ah.ts) */
+  authType?: 0 | 1 | 2;
   authPass?: string;
   /** v2: must match (RFC 3768 §7.1); ignored for v3 (the backup learns it) */
   advertIntMs?: number;

@@ -6,7 +6,9 @@
  * - preempt_delay is meaningless with nopreempt;
  * - the advert interval is rounded as the wire carries it (v2 whole seconds, v3 centiseconds);
  * - VRRPv3 has no authentication: `authentication` is ignored for v3 (keepalived warns).
- *   AH is not implemented by vigil: an AH instance sends and expects no authentication.
+ * - AH (v2, IPv4) clears `state MASTER` below priority 255: a router must hear an advert, and
+ *   so the master's AH sequence number, before it takes over (keepalived "Initial state master
+ *   is incompatible with AH authentication - clearing").
  */
 import type { VrrpInstance } from '../config/model.ts';
 import type { RouterParams } from './router.ts';
@@ -14,7 +16,8 @@ import { normaliseAdvertIntMs } from './timers.ts';
 
 export function toRouterParams(inst: VrrpInstance, primaryAddress: string): RouterParams {
   const owner = inst.priority === 255;
-  const initialMaster = inst.initialState === 'MASTER';
+  const ah = inst.version === 2 && inst.family === 4 && inst.authentication?.type === 'AH' && inst.authentication.pass !== '';
+  const initialMaster = inst.initialState === 'MASTER' && (owner || !ah);
   const preempt = owner || initialMaster || !inst.nopreempt;
   const preemptDelayMs = !preempt || initialMaster ? 0 : Math.max(0, inst.preemptDelayMs);
   const params: RouterParams = {
@@ -26,7 +29,7 @@ export function toRouterParams(inst: VrrpInstance, primaryAddress: string): Rout
     advertIntMs: normaliseAdvertIntMs(inst.version, inst.advertIntMs),
     preempt,
     preemptDelayMs,
-    initialState: inst.initialState,
+    initialState: initialMaster ? 'MASTER' : 'BACKUP',
     addresses: inst.virtualIpaddress.filter((v) => v.family === inst.family).map((v) => v.address),
     primaryAddress,
     unicast: inst.unicastPeers.length > 0,
@@ -36,6 +39,7 @@ export function toRouterParams(inst: VrrpInstance, primaryAddress: string): Rout
   if (inst.version === 2 && inst.authentication?.type === 'PASS' && inst.authentication.pass !== '') {
     params.authPass = inst.authentication.pass;
   }
+  if (ah) params.authAh = inst.authentication!.pass;
   return params;
 }
 
@@ -43,7 +47,7 @@ export function toRouterParams(inst: VrrpInstance, primaryAddress: string): Rout
 export function decodeExpectFor(p: RouterParams): {
   vrid: number;
   version: 2 | 3;
-  authType: 0 | 1;
+  authType: 0 | 1 | 2;
   authPass?: string;
   advertIntMs?: number;
   addresses: readonly string[];
@@ -51,7 +55,7 @@ export function decodeExpectFor(p: RouterParams): {
   const e: ReturnType<typeof decodeExpectFor> = {
     vrid: p.vrid,
     version: p.version,
-    authType: p.authPass !== undefined ? 1 : 0,
+    authType: p.authAh !== undefined ? 2 : p.authPass !== undefined ? 1 : 0,
     addresses: p.addresses,
   };
   if (p.authPass !== undefined) e.authPass = p.authPass;

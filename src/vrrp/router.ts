@@ -44,6 +44,8 @@ export interface RouterParams {
   addresses: readonly string[];
   /** v2 PASS */
   authPass?: string;
+  /** v2 AH (IPv4): the auth_pass, key of the HMAC-MD5 in the AH header the engine adds (ah.ts) */
+  authAh?: string;
   /** our own primary address on the interface, for the tie-break and as the advert source */
   primaryAddress: string;
   unicast: boolean;
@@ -97,7 +99,9 @@ export type RouterEvent =
   /** tracked interface/script says fault or clear */
   | { type: 'fault'; fault: boolean; reason: string }
   /** from the sync group */
-  | { type: 'sync'; to: 'MASTER' | 'BACKUP' | 'FAULT'; reason: string };
+  | { type: 'sync'; to: 'MASTER' | 'BACKUP' | 'FAULT'; reason: string }
+  /** a tracked VIP / virtual route / rule was deleted by someone else (keepalived set_vrrp_backup) */
+  | { type: 'lost-owned'; reason: string };
 
 export type RouterEffect =
   /** priority 0 on stop/fault while master; `advert` is the whole message to encode */
@@ -273,6 +277,9 @@ export class Router {
         break;
       case 'sync':
         this.onSync(ev.to, ev.reason, fx);
+        break;
+      case 'lost-owned':
+        this.onLostOwned(ev.reason, fx);
         break;
       default: {
         const never: never = ev;
@@ -484,6 +491,17 @@ export class Router {
     this.leaveInitOrFault(`fault cleared (${reason})`, fx);
   }
 
+  /**
+   * keepalived set_vrrp_backup: a master whose VIP, route or rule was deleted sends priority 0
+   * (vrrp_restore_interface), releases, and waits only the skew time before it takes over
+   * again (putting back what was deleted), unless a backup was quicker.
+   */
+  private onLostOwned(reason: string, fx: RouterEffect[]): void {
+    if (this._state !== 'MASTER') return;
+    this.send(fx, PRIORITY_STOP);
+    this.changeState('BACKUP', `lost: ${reason}`, fx, this.skewMs());
+  }
+
   /** keepalived vrrp_sync_master / vrrp_sync_backup / vrrp_sync_fault, as seen by one member. */
   private onSync(to: 'MASTER' | 'BACKUP' | 'FAULT', reason: string, fx: RouterEffect[]): void {
     if (this._state === 'INIT') return;
@@ -625,7 +643,7 @@ export class Router {
       priority,
       advertIntMs: this.p.advertIntMs,
       addresses: this.p.addresses,
-      authType: pass ? 1 : 0,
+      authType: this.p.version === 2 && this.p.authAh !== undefined ? 2 : pass ? 1 : 0,
     };
     if (pass && this.p.authPass !== undefined) a.authData = this.p.authPass;
     this.lastAdvert = { priority, params: this.p, advert: a };

@@ -6,7 +6,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { NetnsLab, nsExec, waitFor } from './netns.ts';
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
@@ -114,6 +114,23 @@ export function reachVia(ns: string, address: string): string | undefined {
   return n?.lladdr;
 }
 
+/** What `vigil status --json` reports, the fields tests read. */
+export interface VigilStatus {
+  instances: Array<{ name: string; state: string; dropped: Record<string, number>; transitions: number; advertsReceived: number; advertsSent: number }>;
+  counters: Record<string, number>;
+}
+
+/** `vigil status --json` over the control socket of a router startVigil started in `dir`. */
+export function vigilStatus(r: Router, dir: RouterDir): VigilStatus {
+  const st = spawnSync(
+    'ip',
+    ['netns', 'exec', r.ns, process.execPath, ...vigilEntry(), 'status', '--json', '--control-socket', join(dir.dir, `${r.name}.sock`)],
+    { cwd: repoRoot, encoding: 'utf8', timeout: 30_000 },
+  );
+  if (st.status !== 0) throw new Error(`vigil status failed (${String(st.status)}): ${st.stderr}`);
+  return JSON.parse(st.stdout) as VigilStatus;
+}
+
 export function outputOf(r: Router): string {
   return r.output.join('');
 }
@@ -130,7 +147,10 @@ export interface InstanceOpts {
   nopreempt?: boolean;
   unicastSrc?: string;
   unicastPeers?: string[];
+  /** auth_pass */
   auth?: string;
+  /** auth_type (default PASS) */
+  authType?: 'PASS' | 'AH';
   extra?: string;
 }
 
@@ -144,7 +164,7 @@ export function instanceBlock(o: InstanceOpts): string {
     `    advert_int ${o.advertInt ?? '1'}`,
     ...(o.version ? [`    version ${o.version}`] : []),
     ...(o.nopreempt ? ['    nopreempt'] : []),
-    ...(o.auth ? ['    authentication {', '        auth_type PASS', `        auth_pass ${o.auth}`, '    }'] : []),
+    ...(o.auth ? ['    authentication {', `        auth_type ${o.authType ?? 'PASS'}`, `        auth_pass ${o.auth}`, '    }'] : []),
     ...(o.unicastSrc ? [`    unicast_src_ip ${o.unicastSrc}`] : []),
     ...(o.unicastPeers ? ['    unicast_peer {', ...o.unicastPeers.map((p) => `        ${p}`), '    }'] : []),
     '    virtual_ipaddress {',

@@ -41,8 +41,33 @@ export const ROUTE_PROTOCOLS: Readonly<Record<string, number>> = {
 };
 
 const ACTIONS = new Set(['blackhole', 'unreachable', 'prohibit', 'nop']);
-/** options keepalived knows that vigil does not model: one value each */
-const RULE_VALUE_OPTS = new Set(['realms', 'suppress_ifgroup', 'ip_proto', 'track_group', 'tun_id']);
+/** options keepalived knows that vigil does not build, one value each, and why */
+const RULE_VALUE_OPTS: ReadonlyMap<string, string> = new Map([
+  ['track_group', 'track groups are not built'],
+  ['tun_id', 'keepalived 2.2 does not parse it either'],
+]);
+/** IP protocol names ip-rule(8) takes for `ipproto` (/etc/protocols' common ones) */
+const IP_PROTOS: Readonly<Record<string, number>> = { icmp: 1, igmp: 2, tcp: 6, udp: 17, gre: 47, esp: 50, ah: 51, 'ipv6-icmp': 58, icmpv6: 58, sctp: 132, udplite: 136 };
+
+/** `N` or `FROM/TO`, realm numbers 0..65535 (rt_realms names other than cosmos are not read) */
+export function realmsValue(text: string): number | undefined {
+  const one = (x: string): number | undefined => {
+    if (x === 'cosmos') return 0;
+    const n = /^0x[0-9a-f]+$/i.test(x) ? Number.parseInt(x, 16) : /^\d+$/.test(x) ? Number(x) : NaN;
+    return Number.isInteger(n) && n >= 0 && n <= 0xffff ? n : undefined;
+  };
+  const parts = text.split('/');
+  if (parts.length > 2) return undefined;
+  const vals = parts.map(one);
+  if (vals.some((v) => v === undefined)) return undefined;
+  return vals.length === 2 ? (vals[0]! << 16) | vals[1]! : vals[0]!;
+}
+/** route metrics written as a plain integer (ip-route(8)); RTAX_* in the netlink layer */
+export const ROUTE_INT_METRICS = new Set(['mtu', 'advmss', 'window', 'cwnd', 'ssthresh', 'initcwnd', 'initrwnd', 'hoplimit', 'reordering', 'quickack', 'fastopen_no_cookie']);
+/** route metrics that ip(8) lets an operator `lock`: `mtu lock 1400` */
+const LOCKABLE = new Set(['mtu', 'advmss', 'rtt', 'rttvar', 'reordering', 'window', 'cwnd', 'ssthresh', 'initcwnd', 'initrwnd', 'hoplimit', 'rto_min']);
+/** what `features` takes */
+const ROUTE_FEATURES = new Set(['ecn']);
 
 /** `A` or `A-B` within 0..max */
 function range(t: Node['kw'], ctx: Ctx, what: string, max: number): { start: number; end: number } | undefined {
@@ -106,7 +131,7 @@ export function ruleLine(k: Node, ctx: Ctx, what: string): VirtualRule | undefin
         if (!setFamily(6, t)) return undefined;
         continue;
       case 'no_track':
-        // vigil does not watch its rules for deletion: what no_track asks for
+        r.noTrack = true;
         continue;
       case 'from':
       case 'to': {
@@ -208,9 +233,40 @@ export function ruleLine(k: Node, ctx: Ctx, what: string): VirtualRule | undefin
       r.suppressPrefixLength = n;
       continue;
     }
-    if (RULE_VALUE_OPTS.has(w)) {
+    if (w === 'realms') {
+      const v = need();
+      if (v === undefined) return undefined;
+      const n = realmsValue(v.text);
+      if (n === undefined) {
+        ctx.sink.error(tokLoc(v), 'bad-value', `${what} realms: \`${v.text}\` is not a realm or FROM/TO realms (0..65535)`);
+        return undefined;
+      }
+      // keepalived: "realms is only valid for IPv4"
+      if (!setFamily(4, t)) return undefined;
+      r.realms = n;
+      continue;
+    }
+    if (w === 'suppress_ifgroup' || w === 'sup_group') {
+      const v = need();
+      if (v === undefined) return undefined;
+      // /etc/iproute2/group names only `default` (0)
+      const n = v.text === 'default' ? 0 : num(v, ctx, `${what} suppress_ifgroup`, 0x7fffffff);
+      if (n === undefined) return undefined;
+      r.suppressIfgroup = n;
+      continue;
+    }
+    if (w === 'ipproto' || w === 'ip_proto') {
+      const v = need();
+      if (v === undefined) return undefined;
+      const n = IP_PROTOS[v.text.toLowerCase()] ?? num(v, ctx, `${what} ${w}`, 255);
+      if (n === undefined) return undefined;
+      r.ipProto = n;
+      continue;
+    }
+    const why = RULE_VALUE_OPTS.get(w);
+    if (why !== undefined) {
       if (need() === undefined) return undefined;
-      ctx.sink.warn(tokLoc(t), 'unsupported-option', `${what} option \`${t.text}\` is not implemented by vigil; ignored`);
+      ctx.sink.warn(tokLoc(t), 'unsupported-option', `${what} option \`${t.text}\` is not implemented by vigil (${why}); ignored`);
       continue;
     }
     ctx.sink.error(tokLoc(t), 'bad-value', `${what}: unexpected \`${t.text}\``);

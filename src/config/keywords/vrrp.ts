@@ -13,6 +13,7 @@ import type {
   SourceLoc,
   TrackRef,
   VirtualAddress,
+  RouteEncap,
   RouteNextHop,
   VirtualRoute,
   VirtualRule,
@@ -38,7 +39,7 @@ import {
   timerArg,
   type Ctx,
 } from '../values.ts';
-import { ROUTE_PROTOCOLS, ruleBlock } from './rules.ts';
+import { ROUTE_PROTOCOLS, realmsValue, ruleBlock } from './rules.ts';
 import { block, runBlock, simple, type BlockSpec, type Handler, type Mutable } from './table.ts';
 
 // ---------------------------------------------------------------- vrrp_script
@@ -356,7 +357,7 @@ export function newInstance(name: string, loc: SourceLoc): InstanceDraft {
 
 type I = InstanceDraft;
 
-const VIP_FLAGS = new Set(['home', '-nodad', 'nodad', 'mngtmpaddr', 'autojoin', 'no_track', 'use_vmac']);
+const VIP_FLAGS = new Set(['home', '-nodad', 'nodad', 'mngtmpaddr', 'autojoin', 'use_vmac']);
 
 /** `ADDR[/LEN] [brd B] [dev X] [scope S] [label L] [peer P] [noprefixroute] ...` */
 export function vipLine(k: Node, ctx: Ctx): VirtualAddress | undefined {
@@ -376,6 +377,10 @@ export function vipLine(k: Node, ctx: Ctx): VirtualAddress | undefined {
     const opt = t.text.toLowerCase();
     if (opt === 'noprefixroute') {
       v.noPrefixRoute = true;
+      continue;
+    }
+    if (opt === 'no_track') {
+      v.noTrack = true;
       continue;
     }
     if (VIP_FLAGS.has(opt)) {
@@ -424,15 +429,50 @@ function vipBlock(n: Node, ctx: Ctx, out: VirtualAddress[]): void {
 }
 
 const ROUTE_TYPES = new Set(['blackhole', 'unreachable', 'prohibit', 'throw', 'local', 'broadcast', 'anycast', 'multicast', 'nat', 'unicast']);
-/** route options that take one value and are not modelled */
-const ROUTE_VALUE_OPTS = new Set(['realms', 'rtt', 'rttvar', 'rto_min', 'congctl', 'pref', 'ttl-propagate', 'vrf', 'track_group', 'expires', 'encap']);
+/** route options that take one value and vigil does not build, and why */
+const ROUTE_VALUE_OPTS: ReadonlyMap<string, string> = new Map([
+  ['ttl-propagate', 'it applies to MPLS routes only, which vigil does not write'],
+  ['vrf', 'this kernel has no VRF devices to test it on; give the VRF\'s `table` instead'],
+  ['track_group', 'track groups are not built'],
+]);
+/** what `encap ip` / `encap ip6` takes, each with one value (keepalived parse_encap_ip/_ip6) */
+const ENCAP_KEYS = new Set(['id', 'dst', 'src', 'tos', 'ttl', 'hoplimit', 'tc', 'flags']);
+/** rtt, rttvar, rto_min: the kernel's units per millisecond (keepalived get_time_rtt) */
+const RTT_UNITS: Readonly<Record<string, number>> = { rtt: 8, rttvar: 4, rto_min: 1 };
+/** ms; the kernel's TCP_RTO_MIN and TCP_RTO_MAX, to which keepalived clamps rtt values */
+const RTT_MIN_MS = 200;
+const RTT_MAX_MS = 120_000;
+/** RFC 4191 preference as include/uapi/linux/icmpv6.h codes it */
+const ROUTE_PREFS: Readonly<Record<string, number>> = { low: 3, medium: 0, high: 1 };
+
+/**
+ * keepalived's get_time_rtt: `N` is in the kernel's units as is; `Nms`, `Ns` / `Nsec` / `Nsecs`
+ * (decimals allowed) are converted with `perMs`; either is clamped to 200 ms..120 s.
+ */
+export function rttValue(text: string, perMs: number): number | undefined {
+  const m = /^(\d+(?:\.\d*)?)(ms|m?s(?:ecs?)?)?$/i.exec(text.trim());
+  if (!m) return undefined;
+  const unit = m[2]?.toLowerCase();
+  let v: number;
+  if (unit === undefined) {
+    if (m[1]!.includes('.')) return undefined;
+    v = Number(m[1]);
+  } else {
+    const ms = unit.startsWith('m') ? Number(m[1]) : Number(m[1]) * 1000;
+    v = Math.ceil(ms * perMs);
+  }
+  return Math.min(Math.max(v, RTT_MIN_MS * perMs), RTT_MAX_MS * perMs);
+}
+
 /** route metrics written as a plain integer (ip-route(8)); RTAX_* in the netlink layer */
 export const ROUTE_INT_METRICS = new Set(['mtu', 'advmss', 'window', 'cwnd', 'ssthresh', 'initcwnd', 'initrwnd', 'hoplimit', 'reordering', 'quickack', 'fastopen_no_cookie']);
 /** route metrics that ip(8) lets an operator `lock`: `mtu lock 1400` */
-const LOCKABLE = new Set(['mtu', 'advmss', 'rtt', 'rttvar', 'reordering', 'window', 'cwnd', 'ssthresh', 'initcwnd', 'initrwnd', 'hoplimit', 'rto_min']);
+const LOCKABLE = new Set(['mtu', 'advmss', 'rtt', 'rttvar', 'reordering', 'window', 'cwnd', 'ssthresh', 'initcwnd', 'initrwnd', 'hoplimit', 'rto_min', 'congctl']);
 /** what `features` takes */
 const ROUTE_FEATURES = new Set(['ecn']);
 const ROUTE_FLAGS = new Set(['no_track', 'append', 'prepend', 'add']);
+/** route options whose value vigil parses below (not metrics) */
+const ROUTE_OWN_VALUES = new Set(['rtt', 'rttvar', 'rto_min', 'realms', 'congctl', 'pref', 'expires']);
 
 /** `[src IP] [to] PREFIX|default [via|gw IP [or IP]] [dev X] [scope S] [table N] [metric N] [proto P] ...` */
 export function routeLine(k: Node, ctx: Ctx): VirtualRoute | undefined {
@@ -528,7 +568,8 @@ export function routeLine(k: Node, ctx: Ctx): VirtualRoute | undefined {
       r.type = w;
       continue;
     }
-    if (ROUTE_INT_METRICS.has(w)) {
+    /** `NAME [lock] VALUE`: the value token, and whether `lock` came first (ip-route(8)) */
+    const lockable = (): { v: (typeof words)[number]; locked: boolean } | undefined => {
       const locked = LOCKABLE.has(w) && val?.text.toLowerCase() === 'lock';
       if (locked) i++;
       const v = words[i + 1];
@@ -537,6 +578,12 @@ export function routeLine(k: Node, ctx: Ctx): VirtualRoute | undefined {
         return undefined;
       }
       i++;
+      return { v, locked };
+    };
+    if (ROUTE_INT_METRICS.has(w)) {
+      const lv = lockable();
+      if (lv === undefined) return undefined;
+      const { v, locked } = lv;
       const n = intTok(v, ctx, `virtual route ${w}`);
       if (n === undefined) return undefined;
       if (n < 0 || n > 0xffffffff) {
@@ -559,20 +606,106 @@ export function routeLine(k: Node, ctx: Ctx): VirtualRoute | undefined {
       r.tos = n;
       continue;
     }
+    if (ROUTE_OWN_VALUES.has(w)) {
+      const lv = lockable();
+      if (lv === undefined) return undefined;
+      const { v, locked } = lv;
+      const badValue = (what: string): undefined => {
+        ctx.sink.error(tokLoc(v), 'bad-value', `virtual route ${w}: \`${v.text}\` is not ${what}`);
+        return undefined;
+      };
+      const perMs = RTT_UNITS[w];
+      if (perMs !== undefined) {
+        const n = rttValue(v.text, perMs);
+        if (n === undefined) return badValue('a time (N, Nms or Ns)');
+        r.metrics = { ...r.metrics, [w]: n };
+      } else if (w === 'realms') {
+        const n = realmsValue(v.text);
+        if (n === undefined) return badValue('a realm or FROM/TO realms (0..65535)');
+        r.realms = n;
+      } else if (w === 'congctl') {
+        r.congctl = v.text;
+      } else if (w === 'pref') {
+        const n = ROUTE_PREFS[v.text.toLowerCase()] ?? (/^\d+$/.test(v.text) && Number(v.text) <= 255 ? Number(v.text) : undefined);
+        if (n === undefined) return badValue('low, medium, high or 0..255');
+        r.pref = n;
+      } else {
+        const n = /^\d+$/.test(v.text) ? Number(v.text) : NaN;
+        if (!(n <= 0xffffffff)) return badValue('seconds in 0..4294967295');
+        r.expires = n;
+      }
+      if (locked) r.lockedMetrics = [...(r.lockedMetrics ?? []), w];
+      continue;
+    }
+    if (w === 'encap') {
+      if (!need()) return undefined;
+      const type = val!.text.toLowerCase();
+      if (type !== 'ip' && type !== 'ip6') {
+        // mpls, ila: this machine's kernel refuses them ("lwt encapsulation type not supported")
+        ctx.sink.warn(tokLoc(val!), 'unsupported-option', `virtual route: encap \`${val!.text}\` is not implemented by vigil (only ip and ip6: this kernel has no MPLS or ILA tunnels to test it on); route added without it`);
+        // mpls LABEL[/LABEL…] [ttl N], ila LOCATOR: the value, then key/value pairs
+        if (i + 1 < words.length) i++;
+        while (i + 2 < words.length && ENCAP_KEYS.has(words[i + 1]!.text.toLowerCase())) i += 2;
+        continue;
+      }
+      const e: { -readonly [K in keyof RouteEncap]: RouteEncap[K] } = { type };
+      const fam = type === 'ip' ? 4 : 6;
+      while (i + 2 < words.length && ENCAP_KEYS.has(words[i + 1]!.text.toLowerCase())) {
+        const key = words[i + 1]!;
+        const v = words[i + 2]!;
+        i += 2;
+        const k = key.text.toLowerCase();
+        if (k === 'dst' || k === 'src') {
+          const ip = ipTok(v, ctx, `virtual route encap ${k}`);
+          if (ip === undefined) return undefined;
+          if (ip.family !== fam) {
+            ctx.sink.error(tokLoc(v), 'family-mismatch', `virtual route: encap ${type} ${k} ${v.text} is not IPv${fam}`);
+            return undefined;
+          }
+          e[k] = ip.address;
+        } else if (k === 'id') {
+          if (!/^\d+$/.test(v.text) || BigInt(v.text) > 0xffffffffffffffffn) {
+            ctx.sink.error(tokLoc(v), 'bad-value', `virtual route: encap id \`${v.text}\` is not in 0..2^64-1`);
+            return undefined;
+          }
+          e.id = BigInt(v.text).toString();
+        } else {
+          const max = k === 'flags' ? 0xffff : 255;
+          const n = /^0x[0-9a-f]+$/i.test(v.text) ? Number.parseInt(v.text.slice(2), 16) : /^\d+$/.test(v.text) ? Number(v.text) : NaN;
+          if (!(n >= 0 && n <= max)) {
+            ctx.sink.error(tokLoc(v), 'bad-value', `virtual route: encap ${k} \`${v.text}\` is not in 0..${max}`);
+            return undefined;
+          }
+          if (k === 'flags') e.flags = n;
+          else if (k === 'tos' || k === 'tc') e.tos = n;
+          else e.ttl = n;
+        }
+      }
+      if (e.dst === undefined && e.id === undefined) {
+        ctx.sink.error(tokLoc(t), 'missing-value', `virtual route: encap ${type} needs a dst or an id (keepalived)`);
+        return undefined;
+      }
+      r.encap = e;
+      continue;
+    }
     if (w === 'features') {
       if (!need()) return undefined;
       if (ROUTE_FEATURES.has(val!.text.toLowerCase())) r.ecn = true;
       else ctx.sink.warn(tokLoc(val!), 'unsupported-option', `virtual route: feature \`${val!.text}\` is not implemented by vigil; ignored`);
       continue;
     }
-    if (ROUTE_VALUE_OPTS.has(w)) {
-      if (LOCKABLE.has(w) && val?.text.toLowerCase() === 'lock') i++;
+    const why = ROUTE_VALUE_OPTS.get(w);
+    if (why !== undefined) {
       if (!need()) return undefined;
-      ctx.sink.warn(tokLoc(t), 'unsupported-option', `virtual route option \`${t.text}\` is not implemented by vigil; ignored`);
+      ctx.sink.warn(tokLoc(t), 'unsupported-option', `virtual route option \`${t.text}\` is not implemented by vigil (${why}); ignored`);
       continue;
     }
     if (ROUTE_FLAGS.has(w)) {
-      if (w !== 'no_track') ctx.sink.warn(tokLoc(t), 'unsupported-option', `virtual route option \`${t.text}\` is not implemented by vigil; ignored`);
+      // keepalived: `add` is iproute2's (fails if the route exists), `prepend` the kernel's
+      // default, `append` adds after; the last one given counts.
+      if (w === 'append' || w === 'prepend') r.insert = w;
+      else if (w === 'add') delete r.insert;
+      else r.noTrack = true;
       continue;
     }
     if (dest === undefined) {
@@ -597,6 +730,15 @@ export function routeLine(k: Node, ctx: Ctx): VirtualRoute | undefined {
     r.to = p.address;
     r.prefixLen = p.prefixLen;
     r.family = p.family;
+  }
+  // keepalived: "realms are only valid for IPv4", "pref / expires is only valid for IPv6"
+  if (r.realms !== undefined && r.family === 6) {
+    ctx.sink.error(tokLoc(k.kw), 'bad-value', 'virtual route: realms are only valid for IPv4');
+    return undefined;
+  }
+  if ((r.pref !== undefined || r.expires !== undefined) && r.family === 4) {
+    ctx.sink.error(tokLoc(k.kw), 'bad-value', `virtual route: ${r.pref !== undefined ? 'pref' : 'expires'} is only valid for IPv6`);
+    return undefined;
   }
   if (r.orVia !== undefined && r.via === undefined) {
     ctx.sink.error(tokLoc(k.kw), 'missing-value', 'virtual route: `or` needs a `via` gateway before it');
@@ -977,6 +1119,11 @@ export function finishInstance(d: I, g: GlobalDefs, ctx: Ctx): VrrpInstance | un
         // keepalived: "(VI_1) Authentication specified but no password given. Ignoring"
         ctx.sink.warn(d.loc, 'missing-keyword', `${d.name}: authentication PASS has no \`auth_pass\`; no authentication, as keepalived does`);
       } else authentication = { type: a.type, pass: a.pass ?? '' };
+      if (authentication?.type === 'AH' && d.initialState === 'MASTER' && (d.priority ?? 100) !== 255) {
+        // keepalived: "(VI_1) Initial state master is incompatible with AH authentication - clearing";
+        // src/vrrp/params.ts starts it as BACKUP.
+        ctx.sink.warn(a.loc, 'ah-initial-master', `${d.name}: \`state MASTER\` is incompatible with AH authentication (it must hear the master's sequence number first); starts as BACKUP, as keepalived does`);
+      }
     }
   }
   if (!ok) return undefined;

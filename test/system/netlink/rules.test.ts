@@ -8,6 +8,9 @@ import type { ExecutionContext } from 'ava';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { NetnsLab, nsExec, requireRoot } from '../../helpers/netns.ts';
+import { parseConfigTextFull } from '../../../src/config/load.ts';
+import type { RouteSpec, RuleSpec } from '../../../src/netlink/net-control.ts';
+import { routeSpec, ruleSpec } from '../../../src/supervisor/static-state.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const FIX = fileURLToPath(new URL('./fixtures/', import.meta.url));
@@ -143,6 +146,70 @@ test('routes: table, metric, src, proto, onlink, `via A or B` and `nexthop` list
   t.deepEqual(
     ops(ns, [mp, pr, v6, mp].map((r) => ({ m: 'removeRoute', a: [r] }))),
     [ok('removed'), ok('removed'), ok('removed'), ok('absent')],
+  );
+  t.deepEqual(ipj(ns, ['route', 'show', 'table', '100']), []);
+});
+
+/** static_routes / static_rules as the config parser reads them, as the daemon hands them to NetControl. */
+function staticFromConfig(t: ExecutionContext, text: string): { routes: RouteSpec[]; rules: RuleSpec[] } {
+  const r = parseConfigTextFull(text, 't.conf', { configId: 'n1', interfaceExists: () => true });
+  t.deepEqual(r.diagnostics.map((d) => `${d.severity} ${d.code} ${d.message}`), []);
+  return { routes: (r.config?.staticRoutes ?? []).map((x) => routeSpec(x)), rules: (r.config?.staticRules ?? []).map(ruleSpec) };
+}
+
+test('static_routes rtt/rttvar/rto_min/congctl/realms, IPv6 pref/expires, add/append/prepend, encap ip/ip6; static_rules realms/suppress_ifgroup/ipproto: from the config to the kernel and back', (t) => {
+  const ns = lab(t);
+  if (!ns) return t.pass();
+  const { routes, rules } = staticFromConfig(
+    t,
+    `static_routes {
+  192.60.100.0/24 via 192.0.2.254 dev eth0 table 100 rtt 300ms rttvar lock 250ms rto_min 250ms congctl lock reno realms 30/20
+  2001:db8:60::/48 via 2001:db8::fe dev eth0 table 100 pref high expires 600
+  192.61.100.0/24 via 192.0.2.254 dev eth0 table 100
+  192.61.100.0/24 via 192.0.2.253 dev eth0 table 100 append
+  192.61.100.0/24 via 192.0.2.252 dev eth0 table 100 prepend
+  192.61.100.0/24 via 192.0.2.251 dev eth0 table 100 add
+  192.62.100.0/24 dev eth0 table 100 encap ip id 5 dst 192.0.2.9 ttl 9 tos 4
+  2001:db8:62::/48 dev eth0 table 100 encap ip6 id 7 dst 2001:db8::9 hoplimit 8
+}
+static_rules {
+  from 192.0.2.0/24 table 100 realms 30/20 preference 400
+  to 198.51.100.0/24 table 100 suppress_ifgroup 7 preference 401
+  from 192.0.2.0/24 ipproto udp table 100 preference 402
+}
+`,
+  );
+  t.deepEqual(
+    ops(ns, [...routes.map((r) => ({ m: 'addRoute', a: [r] })), ...rules.map((r) => ({ m: 'addRule', a: [r] }))]),
+    [ok('added'), ok('added'), ok('added'), ok('added'), ok('added'), ok('present'), ok('added'), ok('added'), ok('added'), ok('added'), ok('added')],
+  );
+  const v4 = ipj(ns, ['route', 'show', 'table', '100']);
+  t.like(v4.find((x) => x['dst'] === '192.60.100.0/24'), {
+    metrics: [{ rtt: 300, rttvar: 250, rto_min: 250 }],
+  } as Record<string, unknown>);
+  const text = nsExec(ns, ['ip', 'route', 'show', 'table', '100', '192.60.100.0/24']);
+  t.regex(text, /rttvar lock 250ms/);
+  t.regex(text, /congctl lock reno/);
+  t.regex(text, /realms 30\/20/);
+  // prepend goes before the route there already, append after; add of a fourth finds it there
+  t.deepEqual(
+    v4.filter((x) => x['dst'] === '192.61.100.0/24').map((x) => x['gateway']),
+    ['192.0.2.252', '192.0.2.254', '192.0.2.253'],
+  );
+  t.regex(nsExec(ns, ['ip', 'route', 'show', 'table', '100', '192.62.100.0/24']), /encap ip id 5 src 0\.0\.0\.0 dst 192\.0\.2\.9 ttl 9 tos (4|0x4)/);
+  t.regex(nsExec(ns, ['ip', '-6', 'route', 'show', 'table', '100', '2001:db8:62::/48']), /encap ip6 id 7 src :: dst 2001:db8::9 hoplimit 8/);
+  const six = nsExec(ns, ['ip', '-6', 'route', 'show', 'table', '100', '2001:db8:60::/48']);
+  t.regex(six, /pref high/);
+  const exp = /expires (\d+)sec/.exec(six);
+  t.true(exp !== null && Number(exp[1]) > 590 && Number(exp[1]) <= 600, six);
+  const rl = ipj(ns, ['rule', 'show']);
+  const byPref = (p: number): Record<string, unknown> | undefined => rl.find((x) => x['priority'] === p);
+  t.regex(nsExec(ns, ['ip', 'rule', 'show', 'pref', '400']), /realms 30\/20/);
+  t.like(byPref(401), { suppress_ifgroup: '7' } as Record<string, unknown>);
+  t.like(byPref(402), { ipproto: 'udp' } as Record<string, unknown>);
+  t.deepEqual(
+    ops(ns, [...routes.map((r) => ({ m: 'removeRoute', a: [r] })), ...rules.map((r) => ({ m: 'removeRule', a: [r] }))]).map((x) => ('ok' in x ? x.ok : x.code)),
+    ['removed', 'removed', 'removed', 'removed', 'removed', 'absent', 'removed', 'removed', 'removed', 'removed', 'removed'],
   );
   t.deepEqual(ipj(ns, ['route', 'show', 'table', '100']), []);
 });

@@ -6,9 +6,8 @@
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { NetnsLab, nsExec, requireRoot } from '../../helpers/netns.ts';
-import { globalDefs, hasAddress, instanceBlock, outputOf, repoRoot, RouterDir, startVigil, waitAddress } from '../../helpers/routers.ts';
+import { globalDefs, hasAddress, instanceBlock, outputOf, RouterDir, startVigil, vigilStatus, waitAddress } from '../../helpers/routers.ts';
 
 const VIP = '10.76.0.100';
 
@@ -70,7 +69,6 @@ test('thousands of random and mutated VRRP packets: vigil keeps running, keeps M
   nsExec(x, ['ip', 'addr', 'add', '10.76.0.66/24', 'dev', 'eth0']);
   nsExec(x, ['ip', 'route', 'add', '224.0.0.0/4', 'dev', 'eth0']);
   const conf = dir.file('r1.conf', globalDefs('r1') + instanceBlock({ state: 'MASTER', priority: 150, vip: `${VIP}/24`, advertInt: '1', version: 2, auth: 'pw' }));
-  const ctl = join(dir.dir, 'r1.sock');
   const r = startVigil(lab, r1, dir, 'r1', conf);
   try {
     await waitAddress(r1, 'eth0', VIP, true, 15_000);
@@ -84,16 +82,7 @@ test('thousands of random and mutated VRRP packets: vigil keeps running, keeps M
     await new Promise((res2) => setTimeout(res2, 1500));
     t.is(r.proc.exitCode, null, 'vigil died');
     t.true(hasAddress(r1, 'eth0', VIP));
-    const st = spawnSync(
-      'ip',
-      ['netns', 'exec', r1, process.execPath, '--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'status', '--json', '--control-socket', ctl],
-      { cwd: repoRoot, encoding: 'utf8', timeout: 30_000 },
-    );
-    t.is(st.status, 0, st.stderr);
-    const status = JSON.parse(st.stdout) as {
-      instances: Array<{ state: string; dropped: Record<string, number>; transitions: number }>;
-      counters: Record<string, number>;
-    };
+    const status = vigilStatus(r, dir);
     const inst = status.instances[0]!;
     t.is(inst.state, 'MASTER');
     const socketLevel = Object.entries(status.counters).filter(([k]) => k.startsWith('droppedUnattributed.'));

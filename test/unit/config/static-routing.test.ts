@@ -32,7 +32,7 @@ test('virtual_routes: `via A or B` and proto; virtual_rules with every modelled 
     [
       { family: 4, invert: true, from: { address: '10.0.0.0', prefixLen: 8 }, to: { address: '10.2.0.0', prefixLen: 16 }, iif: 'eth0', oif: 'eth1', fwmark: 16, fwmask: 255, tos: 4, priority: 50, table: 7 },
       { family: 6, to: { address: '2001:db8::', prefixLen: 32 }, priority: 51, goto: 60 },
-      { family: 4, priority: 52, action: 'blackhole' },
+      { family: 4, priority: 52, action: 'blackhole', noTrack: true },
       { family: 6, priority: 53, table: 254 },
     ],
   );
@@ -56,7 +56,7 @@ test('a reload that changes only static_* or track blocks is not an empty plan',
   t.false(diffConfigs(a, b).empty);
 });
 
-test('routes: nexthop lists with dev, weight and onlink; `mtu lock N`; keepalived\'s other options warn', (t) => {
+test('routes: nexthop lists with dev, weight and onlink; `mtu lock N`; `append`', (t) => {
   const r = parse(
     'static_routes {\n 192.168.100.0/24 table 6909 nexthop via 192.168.101.1 dev eth0 onlink weight 1 nexthop via 192.168.101.2 dev eth1 weight 2\n 10.0.0.0/8 via 10.1.1.1 onlink mtu lock 1400 append\n}\n' + instance('A', ''),
   );
@@ -65,8 +65,8 @@ test('routes: nexthop lists with dev, weight and onlink; `mtu lock N`; keepalive
     { via: '192.168.101.2', dev: 'eth1', weight: 2 },
   ]);
   t.like(r.config?.staticRoutes?.[1], { via: '10.1.1.1', onlink: true });
-  t.deepEqual(r.diagnostics.map((d) => [d.code, d.loc.line]), [['unsupported-option', 3]], 'append warns');
-  t.like(r.config?.staticRoutes?.[1], { metrics: { mtu: 1400 }, lockedMetrics: ['mtu'] });
+  t.deepEqual(r.diagnostics, []);
+  t.like(r.config?.staticRoutes?.[1], { metrics: { mtu: 1400 }, lockedMetrics: ['mtu'], insert: 'append' });
   t.deepEqual(diags('static_routes {\n 10.0.0.0/8 via 10.1.1.1 nexthop via 10.1.1.2\n}\n'), [['bad-value', 'error', 2, 2]]);
   t.deepEqual(diags('static_routes {\n 10.0.0.0/8 nexthop via 10.1.1.2 weight 0\n}\n'), [['range', 'error', 2, 41]]);
 });
@@ -86,4 +86,61 @@ test('rules: l3mdev, protocol, uidrange, sport, dport, suppress_prefixlength', (
 test('routes: tos, metrics (with lock) and features ecn', (t) => {
   const c = ok('static_routes {\n 10.0.0.0/8 via 10.1.1.1 tos 0x04 mtu 1000 advmss lock 101 window 105 initcwnd 10 hoplimit 64 features ecn\n}\n' + instance('A', ''));
   t.like(c.staticRoutes?.[0], { tos: 4, metrics: { mtu: 1000, advmss: 101, window: 105, initcwnd: 10, hoplimit: 64 }, lockedMetrics: ['advmss'], ecn: true });
+});
+
+test('routes: rtt/rttvar/rto_min in the kernel\'s units as keepalived converts and clamps them; congctl, realms, pref, expires, add/append/prepend', (t) => {
+  const c = ok(
+    'static_routes {\n 10.0.0.0/8 via 10.1.1.1 rtt 300ms rttvar lock 1.5s rto_min 250ms congctl lock reno realms 30/0x14 prepend\n' +
+      ' 10.2.0.0/16 via 10.1.1.1 rtt 1000 rttvar 50ms append add\n' +
+      ' 2001:db8::/32 via 2001:db8::fe pref high expires 600\n 2001:db9::/32 via 2001:db8::fe pref 2\n}\n' +
+      instance('A', ''),
+  );
+  const [a, b, c6, d6] = c.staticRoutes ?? [];
+  t.like(a, { metrics: { rtt: 2400, rttvar: 6000, rto_min: 250 }, lockedMetrics: ['rttvar', 'congctl'], congctl: 'reno', realms: (30 << 16) | 20, insert: 'prepend' });
+  // a bare number is the kernel's units (rtt 1000 = 125 ms), clamped to 200 ms = 1600; the last of append/add counts
+  t.like(b, { metrics: { rtt: 1600, rttvar: 800 } });
+  t.is(b?.insert, undefined);
+  t.like(c6, { pref: 1, expires: 600 });
+  t.like(d6, { pref: 2 });
+  t.deepEqual(diags('static_routes {\n 10.0.0.0/8 via 10.1.1.1 rtt 3e2\n}\n'), [['bad-value', 'error', 2, 30]]);
+  t.deepEqual(diags('static_routes {\n 10.0.0.0/8 via 10.1.1.1 pref high\n}\n'), [['bad-value', 'error', 2, 2]]);
+  t.deepEqual(diags('static_routes {\n 2001:db8::/32 via 2001:db8::1 realms 3\n}\n'), [['bad-value', 'error', 2, 2]]);
+  t.deepEqual(diags('static_routes {\n 10.0.0.0/8 via 10.1.1.1 realms 70000\n}\n'), [['bad-value', 'error', 2, 33]]);
+  // what stays unbuilt says why
+  const w = parse('static_routes {\n 10.0.0.0/8 via 10.1.1.1 vrf blue\n}\n').diagnostics;
+  t.deepEqual(w.map((d) => d.code), ['unsupported-option']);
+  t.regex(w[0]!.message, /no VRF devices/);
+});
+
+test('rules: realms (IPv4 only), suppress_ifgroup, ipproto / ip_proto by name or number', (t) => {
+  const c = ok(
+    'static_rules {\n from 10.0.0.0/8 table 1 realms 30/20 priority 5\n to 10.0.0.0/8 table 1 suppress_ifgroup 7 priority 6\n' +
+      ' from 10.0.0.0/8 ip_proto UDP table 1 priority 7\n from 10.0.0.0/8 ipproto 132 table 1 priority 8\n}\n' +
+      instance('A', ''),
+  );
+  t.like(c.staticRules?.[0], { realms: (30 << 16) | 20 });
+  t.like(c.staticRules?.[1], { suppressIfgroup: 7 });
+  t.like(c.staticRules?.[2], { ipProto: 17 });
+  t.like(c.staticRules?.[3], { ipProto: 132 });
+  t.deepEqual(diags('static_rules {\n from 2001:db8::/32 table 1 realms 3 priority 5\n}\n'), [['family-mismatch', 'error', 2, 29]]);
+});
+
+test('no_track on virtual addresses, routes and rules is kept (owned-deletion.ts acts on it)', (t) => {
+  const c = ok(instance('A', ' virtual_routes {\n  10.1.0.0/16 dev eth0 no_track\n }\n virtual_rules {\n  to 10.0.0.0/8 table 2 priority 9 no_track\n }', '10.0.0.1/24 no_track'));
+  const i = c.vrrpInstances[0]!;
+  t.true(i.virtualIpaddress[0]?.noTrack);
+  t.true(i.virtualRoutes[0]?.noTrack);
+  t.true(i.virtualRules?.[0]?.noTrack);
+});
+
+test('routes: encap ip / ip6 (id, dst, src, tos, ttl, flags); mpls and ila warn with the reason; a tunnel without dst or id is an error', (t) => {
+  const c = ok('static_routes {\n 10.0.0.0/8 dev eth0 encap ip id 18446744073709551615 dst 10.1.1.1 src 10.1.1.2 tos 0x10 ttl 9 flags 1 metric 5\n 2001:db8::/32 dev eth0 encap ip6 dst 2001:db8::9 hoplimit 8 tc 3\n}\n' + instance('A', ''));
+  t.deepEqual(c.staticRoutes?.[0]?.encap, { type: 'ip', id: '18446744073709551615', dst: '10.1.1.1', src: '10.1.1.2', tos: 16, ttl: 9, flags: 1 });
+  t.is(c.staticRoutes?.[0]?.metric, 5, 'route options after the tunnel ones');
+  t.deepEqual(c.staticRoutes?.[1]?.encap, { type: 'ip6', dst: '2001:db8::9', ttl: 8, tos: 3 });
+  const w = parse('static_routes {\n 10.0.0.0/8 dev eth0 encap mpls 100\n}\n').diagnostics;
+  t.deepEqual(w.map((d) => d.code), ['unsupported-option']);
+  t.regex(w[0]!.message, /no MPLS or ILA tunnels/);
+  t.deepEqual(diags('static_routes {\n 10.0.0.0/8 dev eth0 encap ip ttl 3\n}\n'), [['missing-value', 'error', 2, 22]]);
+  t.deepEqual(diags('static_routes {\n 10.0.0.0/8 dev eth0 encap ip dst 2001:db8::1\n}\n'), [['family-mismatch', 'error', 2, 35]]);
 });

@@ -48,3 +48,14 @@ test('v3: no authentication, interval in centiseconds; v2 interval in whole seco
   t.is(toRouterParams(instance({ advertIntMs: 1500 }), '10.0.0.1').advertIntMs, 2000);
   t.is(toRouterParams(instance({ authentication: { type: 'AH', pass: 'x' } }), '10.0.0.1').authPass, undefined);
 });
+
+test('AH: the key goes to authAh, adverts expect auth type 2, and state MASTER starts as BACKUP below 255 (keepalived)', (t) => {
+  const auth = { type: 'AH' as const, pass: 'secret12' };
+  const p = toRouterParams(instance({ authentication: auth, initialState: 'MASTER', priority: 200 }), '10.0.0.1');
+  t.is(p.authAh, 'secret12');
+  t.is(p.authPass, undefined);
+  t.is(p.initialState, 'BACKUP');
+  t.is(decodeExpectFor(p).authType, 2);
+  t.is(toRouterParams(instance({ authentication: auth, initialState: 'MASTER', priority: 255 }), '10.0.0.1').initialState, 'MASTER');
+  t.is(toRouterParams(instance({ version: 3, authentication: auth }), '10.0.0.1').authAh, undefined);
+});

@@ -655,3 +655,21 @@ test('joint start (regression: a keepalived peer flapped): exec\'d together, rea
     t.is(a.state, 'MASTER');
   }
 });
+
+test('lost-owned (a tracked VIP/route/rule deleted): a master sends priority 0, releases, and is MASTER again after the skew time; others ignore it', (t) => {
+  const sim = new Sim();
+  const a = sim.add('a', params({ priority: 100 }));
+  a.handle({ type: 'start' });
+  sim.runUntil(DOWN_100);
+  t.is(a.state, 'MASTER');
+  const fx = a.handle({ type: 'lost-owned', reason: 'virtual address 10.211.0.100 deleted' });
+  t.deepEqual(types(fx), ['send-advert 0', 'cancel-timer advert', 'transition MASTER->BACKUP', 'release', 'arm-timer master-down']);
+  t.regex((fx[2] as { reason: string }).reason, /lost: virtual address/);
+  sim.runUntil(DOWN_100 + SKEW_100 - 0.001);
+  t.is(a.state, 'BACKUP');
+  sim.runUntil(DOWN_100 + SKEW_100);
+  t.is(a.state, 'MASTER');
+  t.true(a.vips);
+  t.deepEqual(a.handle({ type: 'stop' }).length > 0, true);
+  t.deepEqual(a.handle({ type: 'lost-owned', reason: 'x' }), [], 'not MASTER: nothing');
+});
