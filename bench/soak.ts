@@ -13,7 +13,7 @@ import { readdirSync, readFileSync, writeFileSync, existsSync, rmSync, chmodSync
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { NetnsLab, nsExec, waitFor } from '../test/helpers/netns.ts';
-import { RouterDir, outputOf, startVigil } from '../test/helpers/routers.ts';
+import { RouterDir, outputOf, startVigil, vigilStatus } from '../test/helpers/routers.ts';
 import { memoryKb, sessionPids } from './proc-tree.ts';
 
 const { values } = parseArgs({ options: { minutes: { type: 'string', default: '30' } } });
@@ -102,12 +102,23 @@ interface Sample {
   /** private pages only: unlike PSS, it does not move when other processes sharing node's pages come and go */
   ussKb: number;
   processes: Array<{ pid: number; fds: number; threads: number; pssKb: number; ussKb: number; cmd: string }>;
+  /** V8 heap per isolate (kB used / reserved), from `vigil status --json`: JS or native growth? */
+  heaps?: Record<string, { usedKb: number; totalKb: number }>;
+}
+
+function heaps(): Sample['heaps'] {
+  try {
+    const m = (vigilStatus(d, dir) as unknown as { memory?: { isolates?: Record<string, { usedKb: number; totalKb: number }> } }).memory;
+    return Object.fromEntries(Object.entries(m?.isolates ?? {}).map(([k, v]) => [k, { usedKb: v.usedKb, totalKb: v.totalKb }]));
+  } catch {
+    return undefined;
+  }
 }
 function sample(atS: number): Sample {
   const processes = tree().flatMap((p) => {
     try {
       const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').filter(Boolean).slice(1, 2).join(' ');
-      // scripts the spawner runs come and go: only the long-lived processes count
+      // scripts come and go: only the long-lived processes count
       if (!cmd.includes('main.') && !cmd.includes('spawner.')) return [];
       const { pssKb, ussKb } = memoryKb(p);
       return [{ pid: p, fds: readdirSync(`/proc/${p}/fd`).length, threads: readdirSync(`/proc/${p}/task`).length, pssKb, ussKb, cmd }];
@@ -115,7 +126,8 @@ function sample(atS: number): Sample {
       return [];
     }
   });
-  return { atS, pssKb: processes.reduce((s, p) => s + p.pssKb, 0), ussKb: processes.reduce((s, p) => s + p.ussKb, 0), processes };
+  const h = heaps();
+  return { atS, pssKb: processes.reduce((s, p) => s + p.pssKb, 0), ussKb: processes.reduce((s, p) => s + p.ussKb, 0), processes, ...(h ? { heaps: h } : {}) };
 }
 
 const start = Date.now();
@@ -165,7 +177,7 @@ const result = {
   ussGrowthPct: Math.round(((last.ussKb - base.ussKb) / base.ussKb) * 1000) / 10,
   fdGrowth: last.processes.map((p) => ({ cmd: p.cmd, from: byPid(base, p.pid)?.fds ?? null, to: p.fds })),
   threadGrowth: last.processes.map((p) => ({ cmd: p.cmd, from: byPid(base, p.pid)?.threads ?? null, to: p.threads })),
-  perMinute: samples.map((s) => ({ atS: s.atS, pssKb: s.pssKb, ussKb: s.ussKb })),
+  perMinute: samples.map((s) => ({ atS: s.atS, pssKb: s.pssKb, ussKb: s.ussKb, ...(s.heaps ? { heaps: s.heaps } : {}) })),
 };
 const met =
   alive &&
