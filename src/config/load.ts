@@ -50,7 +50,8 @@ function finish(lex: LexResult, opts: LoadOptions): FullLoadResult {
   // With a stray brace (not a block left open at the end) the blocks are not what the operator
   // meant, and keepalived does not get to its whole-config checks; nor does this (the brace
   // errors already refuse the config).
-  const broken = sink.list.some((d) => d.code === 'syntax');
+  // Nor after a keyword missing its value: keepalived exits there (sink.stopped).
+  const broken = sink.stopped || sink.list.some((d) => d.code === 'syntax');
   const validation = broken ? [] : validateConfig(parsed.config, parsed.locs, opts.interfaceExists !== undefined ? { interfaceExists: opts.interfaceExists } : {});
   const diagnostics = sortDiagnostics([...lex.diagnostics, ...sink.list, ...validation], lex.files);
   if (hasErrors(diagnostics)) return { diagnostics, parsed: parsed.config, refusedInstances: parsed.refusedInstances };

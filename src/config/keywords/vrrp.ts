@@ -37,6 +37,7 @@ import {
   scriptArg,
   setLoc,
   timerArg,
+  wholeSecondsArg,
   type Ctx,
 } from '../values.ts';
 import { ROUTE_PROTOCOLS, realmsValue, ruleBlock } from './rules.ts';
@@ -54,24 +55,9 @@ export function newScript(name: string, loc: SourceLoc): ScriptDraft {
   return { name, loc, intervalMs: 1000, weight: 0, weightReverse: false, fall: 1, rise: 1, initFail: false };
 }
 
-/**
- * vrrp_script interval / timeout, ms: whole seconds 0..4294 as keepalived 2.2 reads them
- * ("(X): vrrp script interval 'V' must be between 1 and 4294 - ignoring"); 0 is 1 s
- * ("must be greater than 0, setting to 1").
- */
+/** vrrp_script interval / timeout, ms: keepalived's whole seconds (wholeSecondsArg). */
 function scriptSeconds(n: Node, s: ScriptDraft, ctx: Ctx, what: 'interval' | 'timeout'): number | undefined {
-  const t = arg(n, ctx, 0, 'whole seconds');
-  if (t === undefined) return undefined;
-  const v = parseIntStrict(t.text);
-  if (v === undefined || v < 0 || v > 4294 || t.text.startsWith('-') || t.text.startsWith('+')) {
-    ctx.sink.warn(tokLoc(t), 'range', `vrrp_script ${s.name}: ${what} \`${t.text}\` is not whole seconds in 1..4294; ignored, as keepalived does`);
-    return undefined;
-  }
-  if (v === 0) {
-    ctx.sink.warn(tokLoc(t), 'range', `vrrp_script ${s.name}: ${what} must be more than 0 s; using 1 s, as keepalived does`);
-    return 1000;
-  }
-  return v * 1000;
+  return wholeSecondsArg(n, ctx, `vrrp_script ${s.name}: ${what}`, 'ignored');
 }
 
 /** rise / fall: 1..2^31-1, else 1 ("rise value 'X' invalid, defaulting to 1"). */

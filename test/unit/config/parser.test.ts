@@ -95,7 +95,8 @@ test('global_defs: every modelled keyword, and keepalived defaults when absent',
 test('global_defs: bad values are errors at the value', (t) => {
   t.deepEqual(diags('global_defs {\n vrrp_version 4\n smtp_connect_timeout x\n vrrp_mcast_group4 ff02::12\n lvs_timeouts tcp\n smtp_alert maybe\n}\n'), [
     ['range', 'error', 2, 15],
-    ['bad-value', 'error', 3, 23],
+    // keepalived: "smtp_connect_timeout 'x' must be in [0, 4294] - ignoring"
+    ['range', 'warning', 3, 23],
     ['bad-address', 'error', 4, 20],
     ['missing-value', 'error', 5, 15],
     // keepalived: "Invalid value 'maybe' for global smtp_alert specified", and carries on
@@ -104,6 +105,22 @@ test('global_defs: bad values are errors at the value', (t) => {
   // vrrp_strict, vrrp_skip_check_adv_addr and enable_script_security read no value in keepalived
   t.deepEqual(diags('global_defs {\n vrrp_strict off\n vrrp_skip_check_adv_addr vrrp_skip_check_adv_addr\n}\n'), []);
   t.like(ok('global_defs {\n vrrp_strict off\n}\n').globalDefs, { vrrpStrict: true });
+});
+
+test('smtp_connect_timeout: whole seconds 0..4294 as keepalived reads them; 0 is 1 s, the rest ignored (30 s)', (t) => {
+  const g = (v: string): number => parse(`global_defs {\n smtp_connect_timeout ${v}\n}\n`).parsed.globalDefs.smtpConnectTimeoutMs;
+  t.is(g('4294'), 4_294_000);
+  t.deepEqual(diags('global_defs {\n smtp_connect_timeout 4294\n}\n'), []);
+  // keepalived: "smtp_conect_timeout must be greater than 0, setting to 1"
+  t.is(g('0'), 1000);
+  t.deepEqual(diags('global_defs {\n smtp_connect_timeout 0\n}\n'), [['range', 'warning', 2, 23]]);
+  // keepalived: "invalid number '1.5'", "number '4294967296' outside unsigned integer range",
+  // "negative number '-1'", each "... must be in [0, 4294] - ignoring"
+  for (const v of ['1.5', '4295', '4294967296', '-1', '+5']) {
+    t.is(g(v), 30_000, v);
+    t.deepEqual(diags(`global_defs {\n smtp_connect_timeout ${v}\n}\n`), [['range', 'warning', 2, 23]], v);
+    t.regex(parse(`global_defs {\n smtp_connect_timeout ${v}\n}\n`).diagnostics[0]?.message ?? '', /using 30 s/);
+  }
 });
 
 test('vrrp_script: keywords, defaults, user, argv split', (t) => {

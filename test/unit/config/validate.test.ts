@@ -145,7 +145,7 @@ test('LVS ranges: ports, weights, status codes, persistence, fwmark, quorum', (t
   t.deepEqual(diags(vs('10.0.0.1 80', ' sorry_server 10.0.0.9 70000\n' + rs())), [['range', 'error', 2, 24]]);
   t.deepEqual(diags('global_defs {\n smtp_server 127.0.0.1 0\n smtp_connect_timeout 0\n}\n'), [
     ['range', 'error', 2, 24],
-    ['range', 'error', 3, 23],
+    ['range', 'warning', 3, 23],
   ]);
 });
 
@@ -199,4 +199,16 @@ test('vrrp_strict / strict_mode: what keepalived forbids in RFC-strict operation
   t.deepEqual(diags(strict + instance('D', ' state MASTER\n priority 255')), []);
   t.deepEqual(diags(instance('E', ' strict_mode on\n state MASTER')), [['strict-mode', 'warning', 8, 8]]);
   t.deepEqual(diags(strict + instance('F', ' strict_mode off\n unicast_peer {\n  10.0.0.9\n }')), []);
+});
+
+test('a keyword missing its value stops the checks keepalived runs later (it exits there)', (t) => {
+  // keepalived: "*** Configuration line starting `lb_algo` is missing a parameter", exit 2: no
+  // "no scheduler set, setting default 'wlc'" for the block, no whole-config checks.
+  t.deepEqual(allDiags(vs('10.0.0.1 80', ' protocol TCP\n lb_algo\n' + rs())), [['missing-value', 'error', 3, 2]]);
+  t.deepEqual(allDiags(vs('10.0.0.1 80', ' lb_algo\n' + rs()) + instance('A', '', '')), [['missing-value', 'error', 2, 2]]);
+  // without the missing value, both are reported
+  t.deepEqual(allDiags(vs('10.0.0.1 80', ' protocol TCP\n lb_kind DR\n' + rs()) + instance('A', '', '')), [
+    ['default-scheduler', 'warning', 1, 16],
+    ['no-vip', 'warning', 8, 15],
+  ]);
 });
