@@ -90,6 +90,7 @@ const topSpec: BlockSpec<Top> = {
       const kids = block(n, ctx);
       if (name === undefined || kids === undefined) return;
       const d = newScript(name, tokLoc(n.args[0] ?? n.kw));
+      if (n.end !== undefined) d.endLoc = tokLoc(n.end);
       runBlock(kids, vrrpScriptSpec, d, ctx);
       top.scripts.push(d);
     },

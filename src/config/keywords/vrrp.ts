@@ -152,6 +152,7 @@ export function finishScript(d: ScriptDraft, ctx: Ctx): VrrpScript | undefined {
     rise: d.rise,
     initFail: d.initFail,
     loc: d.loc,
+    ...(d.endLoc !== undefined ? { endLoc: d.endLoc } : {}),
   };
   const l = ctx.locs.get(d);
   if (l !== undefined) ctx.locs.set(out, l);
