@@ -70,7 +70,7 @@ export function buildTree(tokens: readonly Token[], sink: DiagnosticSink): Node[
     if (t.kind === TokKind.Close) {
       i++;
       if (stack.length === 1) {
-        sink.error(tokLoc(t), 'syntax', 'unmatched `}`');
+        sink.error(tokLoc(t), 'extra-brace', 'unmatched `}`');
         continue;
       }
       stack.pop();

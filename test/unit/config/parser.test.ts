@@ -369,7 +369,7 @@ test('vrrp_instance: missing interface / virtual_router_id are errors (keepalive
   // a value block without its `{` reads the lines up to the next `}`, which closes the
   // instance too; the instance's own `}` is then the error, as in keepalived ("Extra '}' found")
   const vb = parse('vrrp_instance A {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress\n  10.0.0.1\n }\n}\n');
-  t.deepEqual(vb.diagnostics.map((d) => [d.code, d.severity, d.loc.line, d.loc.col]), [['syntax', 'error', 7, 1]]);
+  t.deepEqual(vb.diagnostics.map((d) => [d.code, d.severity, d.loc.line, d.loc.col]), [['extra-brace', 'error', 7, 1]]);
   t.is(vb.parsed.vrrpInstances[0]!.virtualIpaddress[0]!.address, '10.0.0.1');
   // keepalived runs an instance whose authentication has no auth_type without authentication,
   // silently; PASS without auth_pass: "(A) Authentication specified but no password given. Ignoring"
@@ -413,6 +413,8 @@ test('vrrp_instance: bad VIP, route and peer syntax is reported at the token', (
   // it says "Block X has extra parameters"
   t.deepEqual(diags(instance('A', ' priority 100 200')), []);
   t.deepEqual(diags(instance('A', '').replace('virtual_ipaddress {', 'virtual_ipaddress foo {')), [['extra-argument', 'warning', 4, 20]]);
+  t.deepEqual(diags(instance('A', '').replace('virtual_ipaddress {', 'virtual_ipaddress foo\n {')), [['extra-argument', 'warning', 4, 20]]);
+  t.deepEqual(diags(instance('A', ' track_script chk\n {\n }')), [['extra-argument', 'warning', 7, 15]]);
   t.deepEqual(diags(instance('A', ' notify_master /bin/echo hello')), [['script-user', 'warning', 7, 26]]);
 });
 
@@ -741,7 +743,28 @@ test('global_defs nftables keywords in any order make one VIP firewall; vrrp_ipt
 });
 
 test('structure: unmatched braces, misplaced blocks, stray blocks, unknown top-level keywords', (t) => {
-  t.deepEqual(diags('}\n'), [['syntax', 'error', 1, 1]]);
+  t.deepEqual(diags('}\n'), [['extra-brace', 'error', 1, 1]]);
+  // a `}` too many closes the instance early: keepalived says "Extra '}' found", carries on and
+  // still runs its checks ("(A) No VIP specified"); so does vigil
+  t.deepEqual(diags('vrrp_instance A {\n interface eth0\n virtual_router_id 1\n}\n}\n'), [
+    ['no-vip', 'warning', 1, 15],
+    ['extra-brace', 'error', 5, 1],
+  ]);
+  // a `{` without a keyword changes what keepalived sees as blocks: no whole-config checks
+  // nor with a block keyword missing its `{`: keepalived reads the lines after it as the block
+  // ("Missing '{' at beginning of configuration block"), so the instance keeps its VIP there
+  t.deepEqual(diags('vrrp_instance A {\n interface eth0\n virtual_router_id 1\n authentication\n  auth_type PASS\n }\n virtual_ipaddress {\n  10.0.0.1\n }\n}\n').map((d) => d[0]), [
+    'missing-block',
+    'unknown-keyword',
+    'unknown-keyword',
+    'extra-brace',
+  ]);
+  // (nor "No VIP"; what the anonymous block holds is not the instance's)
+  t.deepEqual(diags('vrrp_instance A {\n {\n interface eth0\n virtual_router_id 1\n }\n}\n'), [
+    ['missing-keyword', 'error', 1, 15],
+    ['missing-keyword', 'error', 1, 15],
+    ['syntax', 'error', 2, 2],
+  ]);
   t.deepEqual(diags('{\n}\n'), [['syntax', 'error', 1, 1]]);
   // reported where the input ends, as keepalived notices it ("There are 1 missing '}'s")
   t.deepEqual(diags('global_defs {\n router_id x\n'), [['unclosed', 'error', 2, 12]]);
