@@ -757,7 +757,7 @@ function secsField(field: 'preemptDelayMs' | 'garpMasterDelayMs' | 'garpMasterRe
   });
 }
 
-function intField(field: 'virtualRouterId' | 'garpMasterRepeat' | 'garpMasterRefreshRepeat' | 'garpLowerPrioRepeat'): Handler<I> {
+function intField(field: 'garpMasterRepeat' | 'garpMasterRefreshRepeat' | 'garpLowerPrioRepeat'): Handler<I> {
   return simple((n, d, ctx) => {
     const v = intArg(n, ctx);
     if (v !== undefined) {
@@ -843,10 +843,23 @@ export const instanceSpec: BlockSpec<I> = {
         setLoc(ctx, d, 'interface', t);
       }
     }),
-    virtual_router_id: (n, d, ctx) => {
+    virtual_router_id: simple((n, d, ctx) => {
+      const t = arg(n, ctx, 0, 'an integer');
+      if (t === undefined) {
+        d.vridSeen = true;
+        return;
+      }
+      const v = parseIntStrict(t.text);
+      if (v === undefined || v < 1 || v > 255 || t.text.startsWith('+')) {
+        // keepalived: "(VI_1): VRID 'X' not valid - must be between 1 & 255", the VRID stays
+        // unset, and after the file "(VI_1) the virtual router id must be set" (finishInstance)
+        ctx.sink.warn(tokLoc(t), 'range', `${d.name}: virtual_router_id \`${t.text}\` is not in 1..255; ignored, as keepalived does`);
+        return;
+      }
       d.vridSeen = true;
-      intField('virtualRouterId')(n, d, ctx);
-    },
+      d.virtualRouterId = v;
+      setLoc(ctx, d, 'virtualRouterId', t);
+    }),
     priority: simple((n, d, ctx) => {
       // keepalived: "Priority not valid! must be between 1 & 255. Using default 100"
       const t = arg(n, ctx, 0, 'an integer');
@@ -1058,7 +1071,8 @@ export function finishInstance(d: I, g: GlobalDefs, ctx: Ctx): VrrpInstance | un
     ok = false;
   }
   if (d.virtualRouterId === undefined) {
-    if (d.vridSeen !== true) ctx.sink.error(d.loc, 'missing-keyword', `vrrp_instance ${d.name} has no \`virtual_router_id\``);
+    // keepalived: "(VI_1) the virtual router id must be set", and the instance is dropped
+    if (d.vridSeen !== true) ctx.sink.error(d.loc, 'missing-keyword', `vrrp_instance ${d.name} has no valid \`virtual_router_id\``);
     ok = false;
   }
   const first = d.virtualIpaddress[0];

@@ -12,8 +12,16 @@ const vs = (head: string, body: string): string => `virtual_server ${head} {\n${
 const rs = (addr = '10.0.0.2 80', body = ''): string => ` real_server ${addr} {\n${body}\n }`;
 
 test('virtual_router_id and priority ranges, at the value', (t) => {
-  t.deepEqual(diags(instance('A', '').replace('virtual_router_id 51', 'virtual_router_id 256')), [['range', 'error', 3, 20]]);
-  t.deepEqual(diags(instance('A', '').replace('virtual_router_id 51', 'virtual_router_id 0')), [['range', 'error', 3, 20]]);
+  // keepalived: "(A): VRID '256' not valid - must be between 1 & 255" at the value, then "(A) the
+  // virtual router id must be set" for the instance, which it drops
+  for (const v of ['256', '0', 'abc', '4294967296', '+5']) {
+    t.deepEqual(diags(instance('A', '').replace('virtual_router_id 51', `virtual_router_id ${v}`)), [
+      ['missing-keyword', 'error', 1, 15],
+      ['range', 'warning', 3, 20],
+    ], v);
+  }
+  // a bad second virtual_router_id leaves the first, as in keepalived
+  t.is(parse(instance('A', ' virtual_router_id 300')).config?.vrrpInstances[0]?.virtualRouterId, 51);
   // keepalived: "Priority not valid! must be between 1 & 255. Using default 100"
   t.deepEqual(diags(instance('A', ' priority 0')), [['range', 'warning', 7, 11]]);
   t.deepEqual(diags(instance('A', ' priority 256')), [['range', 'warning', 7, 11]]);
