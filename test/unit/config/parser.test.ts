@@ -759,6 +759,12 @@ test('structure: unmatched braces, misplaced blocks, stray blocks, unknown top-l
     'unknown-keyword',
     'extra-brace',
   ]);
+  // keepalived creates an instance when it reads `vrrp_instance NAME`, before the missing `{`:
+  // a sync group naming it finds it (no "doesn't exist" for the member)
+  const sg = parse('vrrp_sync_group G {\n group {\n  A\n  B\n }\n}\nvrrp_instance A\n interface eth0\n}\n');
+  t.false(sg.diagnostics.some((d) => d.code === 'unknown-reference' && d.loc.line === 3));
+  t.true(sg.diagnostics.some((d) => d.code === 'unknown-reference' && d.loc.line === 4));
+  t.deepEqual(sg.refusedInstances, ['A']);
   // (nor "No VIP"; what the anonymous block holds is not the instance's)
   t.deepEqual(diags('vrrp_instance A {\n {\n interface eth0\n virtual_router_id 1\n }\n}\n'), [
     ['missing-keyword', 'error', 1, 15],
