@@ -40,11 +40,13 @@ interface Script {
   readonly loc: SourceLoc;
   /** set for a vrrp_script: keepalived disables it (and says so) when it cannot run */
   readonly trackName?: string;
+  /** where keepalived resolves the script's user (a vrrp_script's `}`), if not at `loc` */
+  readonly userLoc?: SourceLoc;
 }
 
 function scriptsOf(config: Config): Script[] {
   const out: Script[] = [];
-  for (const s of config.vrrpScripts) out.push({ cmd: s.script, loc: s.loc, trackName: s.name });
+  for (const s of config.vrrpScripts) out.push({ cmd: s.script, loc: s.loc, trackName: s.name, ...(s.endLoc !== undefined ? { userLoc: s.endLoc } : {}) });
   const notify = (o: { notifyMaster?: ScriptCommand; notifyBackup?: ScriptCommand; notifyFault?: ScriptCommand; notifyStop?: ScriptCommand; notify?: ScriptCommand }): void => {
     for (const c of [o.notifyMaster, o.notifyBackup, o.notifyFault, o.notifyStop, o.notify]) if (c !== undefined) out.push({ cmd: c, loc: c.loc });
   };
@@ -107,8 +109,9 @@ export async function checkConfigScripts(config: Config, loads = true, refusedIn
     const u = await userFor(s.cmd);
     const what = s.trackName !== undefined ? `vrrp_script ${s.trackName}` : `script \`${s.cmd.raw}\``;
     if (typeof u === 'string') {
-      // keepalived: "Unable to set default user for vrrp script X - removing"
-      sink.warn(s.loc, 'script-user', `${what}: ${u}; removed, as keepalived does`);
+      // keepalived: "(Line N) Unable to set default user for vrrp script X - removing", N the
+      // line of the block's `}`, where it resolves the user
+      sink.warn(s.cmd.user === undefined ? (s.userLoc ?? s.loc) : s.loc, 'script-user', `${what}: ${u}; removed, as keepalived does`);
       if (s.trackName !== undefined) removed.add(s.trackName);
       continue;
     }

@@ -17,8 +17,15 @@ export function hasErrors(diags: readonly Diagnostic[]): boolean {
 /** Collects diagnostics in the order they are found. */
 export class DiagnosticSink {
   readonly list: Diagnostic[] = [];
+  /**
+   * Set once a keyword is missing its value: keepalived stops reading there ("*** Configuration
+   * line starting `X` is missing a parameter", exit 2), so the checks it runs when a block or
+   * the file ends never run, and neither do ours.
+   */
+  stopped = false;
 
   add(loc: SourceLoc, severity: Severity, code: string, message: string): void {
+    if (severity === 'error' && code === 'missing-value') this.stopped = true;
     this.list.push({ loc: { file: loc.file, line: loc.line, col: loc.col }, severity, code, message });
   }
 

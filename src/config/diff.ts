@@ -68,6 +68,9 @@ export const RESTART_FIELDS: ReadonlySet<string> = new Set([
   'strictMode',
 ]);
 
+/** Source locations, not configuration: skipped when comparing. */
+const LOCATION_KEYS = new Set(['loc', 'endLoc']);
+
 /** Structural equality of plain data, skipping `loc` properties at any depth. */
 export function sameValue(a: unknown, b: unknown): boolean {
   if (a === b) return true;
@@ -83,7 +86,7 @@ export function sameValue(a: unknown, b: unknown): boolean {
   const bo = b as Record<string, unknown>;
   const keys = new Set([...Object.keys(ao), ...Object.keys(bo)]);
   for (const k of keys) {
-    if (k === 'loc') continue;
+    if (LOCATION_KEYS.has(k)) continue;
     if (!sameValue(ao[k], bo[k])) return false;
   }
   return true;
@@ -95,7 +98,7 @@ function changedFields(a: object, b: object): string[] {
   const out: string[] = [];
   const keys = [...Object.keys(ao), ...Object.keys(bo).filter((k) => !(k in ao))];
   for (const k of keys) {
-    if (k === 'loc') continue;
+    if (LOCATION_KEYS.has(k)) continue;
     if (!sameValue(ao[k], bo[k])) out.push(k);
   }
   return out;

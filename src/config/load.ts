@@ -47,10 +47,14 @@ function finish(lex: LexResult, opts: LoadOptions): FullLoadResult {
   const sink = new DiagnosticSink();
   const nodes = buildTree(lex.tokens, sink);
   const parsed = parseTree(nodes, lex.files, sink);
-  // With a stray brace (not a block left open at the end) the blocks are not what the operator
-  // meant, and keepalived does not get to its whole-config checks; nor does this (the brace
-  // errors already refuse the config).
-  const broken = sink.list.some((d) => d.code === 'syntax');
+  // The whole-config checks run on the blocks keepalived sees. They are not vigil's when a `{`
+  // has no keyword (keepalived ignores that `{` and closes the enclosing block at its `}`), nor
+  // when a block keyword lacks its `{` (keepalived reads the lines after it as its block, vigil
+  // at the outer level): then the checks would speak of blocks keepalived does not have, and
+  // the error already refuses the config. A `}` too many at the top level changes no block:
+  // keepalived says "Extra '}' found" and goes on to its checks, and so does this. Nothing
+  // after a keyword missing its value: keepalived exits there (sink.stopped).
+  const broken = sink.stopped || sink.list.some((d) => d.severity === 'error' && (d.code === 'syntax' || d.code === 'missing-block'));
   const validation = broken ? [] : validateConfig(parsed.config, parsed.locs, opts.interfaceExists !== undefined ? { interfaceExists: opts.interfaceExists } : {});
   const diagnostics = sortDiagnostics([...lex.diagnostics, ...sink.list, ...validation], lex.files);
   if (hasErrors(diagnostics)) return { diagnostics, parsed: parsed.config, refusedInstances: parsed.refusedInstances };

@@ -151,6 +151,11 @@ export interface VrrpScript {
   /** `init_fail`: start as failed */
   readonly initFail: boolean;
   readonly loc: SourceLoc;
+  /**
+   * The block's `}` (or where the input ends, if never closed): keepalived resolves the
+   * script's user when it reads it, and names that line when there is none.
+   */
+  readonly endLoc?: SourceLoc;
 }
 
 export interface TrackRef {

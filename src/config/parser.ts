@@ -44,6 +44,11 @@ interface Top {
   scripts: ScriptDraft[];
   groups: SyncGroupDraft[];
   instances: InstanceDraft[];
+  /**
+   * vrrp_instance names read without their `{`: keepalived creates the instance when it reads
+   * the keyword's line ("Missing '{'" comes after), so a sync group naming it finds it.
+   */
+  blockless: string[];
   vsGroups: VirtualServerGroup[];
   vss: VirtualServer[];
   trackFiles: TrackFile[];
@@ -90,6 +95,7 @@ const topSpec: BlockSpec<Top> = {
       const kids = block(n, ctx);
       if (name === undefined || kids === undefined) return;
       const d = newScript(name, tokLoc(n.args[0] ?? n.kw));
+      if (n.end !== undefined) d.endLoc = tokLoc(n.end);
       runBlock(kids, vrrpScriptSpec, d, ctx);
       top.scripts.push(d);
     },
@@ -104,6 +110,7 @@ const topSpec: BlockSpec<Top> = {
     vrrp_instance: (n, top, ctx) => {
       const name = named(n, ctx, 'vrrp_instance');
       const kids = block(n, ctx);
+      if (name !== undefined && kids === undefined) top.blockless.push(name);
       if (name === undefined || kids === undefined) return;
       const d = newInstance(name, tokLoc(n.args[0] ?? n.kw));
       runBlock(kids, instanceSpec, d, ctx);
@@ -223,7 +230,7 @@ export function parseTree(nodes: readonly Node[], files: readonly string[], sink
   // A Map, not a WeakMap: it lives as long as the parse, and ephemerons cost the GC more.
   const locs: FieldLocs = new Map();
   const ctx: Ctx = { sink, locs };
-  const top: Top = { globals: defaultGlobals(), scripts: [], groups: [], instances: [], vsGroups: [], vss: [], trackFiles: [], trackProcesses: [], garpGroups: [], staticIpaddress: [], staticRoutes: [], staticRules: [] };
+  const top: Top = { globals: defaultGlobals(), scripts: [], groups: [], instances: [], blockless: [], vsGroups: [], vss: [], trackFiles: [], trackProcesses: [], garpGroups: [], staticIpaddress: [], staticRoutes: [], staticRules: [] };
   runBlock(nodes, topSpec, top, ctx);
   const globalDefs: GlobalDefs = finishGlobals(top.globals);
 
@@ -261,7 +268,7 @@ export function parseTree(nodes: readonly Node[], files: readonly string[], sink
   // sync group G doesn't exist - ignoring"); one naming an instance refused for its own errors
   // (reported there) is left out in silence.
   const finished = new Set(vrrpInstances.map((i) => i.name));
-  const declared = new Set(top.instances.map((d) => d.name));
+  const declared = new Set([...top.instances.map((d) => d.name), ...top.blockless]);
   const groups = vrrpSyncGroups.map((g) => {
     const drop = new Set<string>();
     g.members.forEach((m, i) => {

@@ -18,6 +18,11 @@ export interface Node {
   readonly children?: readonly Node[];
   /** the `{` token, for "unclosed block" diagnostics */
   readonly open?: Token;
+  /**
+   * Where the block ends: its `}`, or the last token of the input when it is never closed
+   * (keepalived runs a block's end checks there and names that line).
+   */
+  readonly end?: Token;
 }
 
 export function tokLoc(t: Token): SourceLoc {
@@ -65,16 +70,16 @@ export function buildTree(tokens: readonly Token[], sink: DiagnosticSink): Node[
     if (t.kind === TokKind.Close) {
       i++;
       if (stack.length === 1) {
-        sink.error(tokLoc(t), 'syntax', 'unmatched `}`');
+        sink.error(tokLoc(t), 'extra-brace', 'unmatched `}`');
         continue;
       }
       stack.pop();
       const o = frame.owner;
-      if (o !== undefined) o.parent.push({ kw: o.kw, args: o.args, children: frame.nodes, open: o.open });
+      if (o !== undefined) o.parent.push({ kw: o.kw, args: o.args, children: frame.nodes, open: o.open, end: t });
       if (frame.implicit === true && stack.length > 1) {
         const outer = stack.pop() as Frame;
         const oo = outer.owner;
-        if (oo !== undefined) oo.parent.push({ kw: oo.kw, args: oo.args, children: outer.nodes, open: oo.open });
+        if (oo !== undefined) oo.parent.push({ kw: oo.kw, args: oo.args, children: outer.nodes, open: oo.open, end: t });
       }
       continue;
     }
@@ -119,7 +124,7 @@ export function buildTree(tokens: readonly Token[], sink: DiagnosticSink): Node[
     if (o === undefined) continue;
     const at = end !== undefined ? tokLoc(end) : tokLoc(o.open);
     sink.error(at, 'unclosed', `\`{\` of \`${o.kw.text}\` at line ${o.open.line} is never closed`);
-    o.parent.push({ kw: o.kw, args: o.args, children: frame.nodes, open: o.open });
+    o.parent.push({ kw: o.kw, args: o.args, children: frame.nodes, open: o.open, ...(end !== undefined ? { end } : {}) });
   }
   return root.nodes;
 }

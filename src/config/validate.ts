@@ -61,9 +61,6 @@ export function validateConfig(config: Config, locs: FieldLocs, opts: ValidateOp
   if (g.smtpServer !== undefined) {
     range(at(g, 'smtpServerPort', at(g, 'smtpServer', { file: config.files[0] ?? '', line: 1, col: 1 })), 'smtp_server port', g.smtpServer.port, 1, 65535);
   }
-  if (g.smtpConnectTimeoutMs <= 0) {
-    sink.error(at(g, 'smtpConnectTimeoutMs', { file: config.files[0] ?? '', line: 1, col: 1 }), 'range', 'smtp_connect_timeout must be more than 0 s');
-  }
 
   // ---------------------------------------------------------------- vrrp_script
   const scripts = new Map<string, SourceLoc>();

@@ -83,6 +83,27 @@ export function intArg(node: Node, ctx: Ctx, i = 0, last = true): number | undef
   return t === undefined ? undefined : intTok(t, ctx, node.kw.text);
 }
 
+/**
+ * Whole seconds 0..4294, in ms, as keepalived 2.2 reads a count of seconds it keeps in µs
+ * (vrrp_script interval / timeout, smtp_connect_timeout): a fraction, a sign or more than 4294
+ * is ignored with a warning ("… must be in [0, 4294] - ignoring"); 0 is 1 s ("must be greater
+ * than 0, setting to 1"). `label` names the setting, `ignored` says what is used instead.
+ */
+export function wholeSecondsArg(n: Node, ctx: Ctx, label: string, ignored: string): number | undefined {
+  const t = arg(n, ctx, 0, 'whole seconds');
+  if (t === undefined) return undefined;
+  const v = parseIntStrict(t.text);
+  if (v === undefined || v < 0 || v > 4294 || t.text.startsWith('-') || t.text.startsWith('+')) {
+    ctx.sink.warn(tokLoc(t), 'range', `${label} \`${t.text}\` is not whole seconds in 1..4294; ${ignored}, as keepalived does`);
+    return undefined;
+  }
+  if (v === 0) {
+    ctx.sink.warn(tokLoc(t), 'range', `${label} must be more than 0 s; using 1 s, as keepalived does`);
+    return 1000;
+  }
+  return v * 1000;
+}
+
 /** Seconds, possibly fractional (keepalived <TIMER>), to ms rounded to the microsecond. */
 export function parseSeconds(s: string): number | undefined {
   if (s.length === 0 || s.length > 20) return undefined;

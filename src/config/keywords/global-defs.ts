@@ -15,6 +15,7 @@ import {
   parseSeconds,
   setLoc,
   timerArg,
+  wholeSecondsArg,
   type Ctx,
 } from '../values.ts';
 import { block, simple, type BlockSpec, type Handler, type Mutable } from './table.ts';
@@ -78,7 +79,7 @@ function bool(field: 'smtpAlert' | 'smtpAlertVrrp' | 'smtpAlertChecker'): Handle
 }
 
 /** With `min`/`max` (ms): a value outside is keepalived's "'X' is invalid" and ignored. */
-function secs(field: 'vrrpGarpMasterDelayMs' | 'vrrpGarpMasterRefreshMs' | 'vrrpGarpLowerPrioDelayMs' | 'smtpConnectTimeoutMs' | 'vrrpGarpIntervalMs' | 'vrrpGnaIntervalMs', min?: number, max?: number): Handler<G> {
+function secs(field: 'vrrpGarpMasterDelayMs' | 'vrrpGarpMasterRefreshMs' | 'vrrpGarpLowerPrioDelayMs' | 'vrrpGarpIntervalMs' | 'vrrpGnaIntervalMs', min?: number, max?: number): Handler<G> {
   return simple((n, g, ctx) => {
     const v = timerArg(n, ctx);
     if (v !== undefined && ((min !== undefined && v < min) || (max !== undefined && v > max))) {
@@ -208,7 +209,12 @@ const keywords: Record<string, Handler<G>> = {
     setLoc(ctx, g, 'smtpServerPort', p ?? h);
   }),
   smtp_helo_name: str('smtpHeloName'),
-  smtp_connect_timeout: secs('smtpConnectTimeoutMs'),
+  smtp_connect_timeout: simple((n, g, ctx) => {
+    const v = wholeSecondsArg(n, ctx, 'smtp_connect_timeout', 'using 30 s');
+    if (v === undefined) return;
+    g.smtpConnectTimeoutMs = v;
+    setLoc(ctx, g, 'smtpConnectTimeoutMs', n.args[0] ?? n.kw);
+  }),
   smtp_alert: bool('smtpAlert'),
   smtp_alert_vrrp: bool('smtpAlertVrrp'),
   smtp_alert_checker: bool('smtpAlertChecker'),

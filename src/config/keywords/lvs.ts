@@ -967,6 +967,8 @@ export function parseVirtualServer(n: Node, ctx: Ctx): VirtualServer | undefined
   // keepalived check_data.c (validate_check_config): a virtual server without real servers
   // is dropped; missing protocol, scheduler and forwarding method get defaults, said aloud.
   const vsAt = tokLoc(a0);
+  // keepalived exited at the keyword missing its value before getting here
+  if (ctx.sink.stopped) return undefined;
   if (vs.realServers.length === 0) {
     ctx.sink.warn(vsAt, 'no-real-server', 'virtual_server has no real_server; ignored, as keepalived does');
     return undefined;

@@ -96,8 +96,9 @@ const BARE_BLOCKS = new Set([
 /** The `{ }` contents of a block keyword, or an error when the block is missing. */
 export function block(node: Node, ctx: Ctx): readonly Node[] | undefined {
   const extra = node.args[0];
-  if (extra !== undefined && node.children !== undefined && node.open !== undefined && node.open.line === node.kw.line && BARE_BLOCKS.has(node.kw.text)) {
-    // keepalived: "Block virtual_ipaddress has extra parameters X ..."
+  if (extra !== undefined && node.children !== undefined && BARE_BLOCKS.has(node.kw.text)) {
+    // keepalived: "Block virtual_ipaddress has extra parameters X ...", with the `{` on the
+    // keyword's line or on the next
     ctx.sink.warn(tokLoc(extra), 'extra-argument', `\`${node.kw.text}\` takes no parameters before its { } block; \`${extra.text}\` and what follows ignored, as keepalived does`);
   }
   if (node.children === undefined) {

@@ -37,6 +37,7 @@ import {
   scriptArg,
   setLoc,
   timerArg,
+  wholeSecondsArg,
   type Ctx,
 } from '../values.ts';
 import { ROUTE_PROTOCOLS, realmsValue, ruleBlock } from './rules.ts';
@@ -54,24 +55,9 @@ export function newScript(name: string, loc: SourceLoc): ScriptDraft {
   return { name, loc, intervalMs: 1000, weight: 0, weightReverse: false, fall: 1, rise: 1, initFail: false };
 }
 
-/**
- * vrrp_script interval / timeout, ms: whole seconds 0..4294 as keepalived 2.2 reads them
- * ("(X): vrrp script interval 'V' must be between 1 and 4294 - ignoring"); 0 is 1 s
- * ("must be greater than 0, setting to 1").
- */
+/** vrrp_script interval / timeout, ms: keepalived's whole seconds (wholeSecondsArg). */
 function scriptSeconds(n: Node, s: ScriptDraft, ctx: Ctx, what: 'interval' | 'timeout'): number | undefined {
-  const t = arg(n, ctx, 0, 'whole seconds');
-  if (t === undefined) return undefined;
-  const v = parseIntStrict(t.text);
-  if (v === undefined || v < 0 || v > 4294 || t.text.startsWith('-') || t.text.startsWith('+')) {
-    ctx.sink.warn(tokLoc(t), 'range', `vrrp_script ${s.name}: ${what} \`${t.text}\` is not whole seconds in 1..4294; ignored, as keepalived does`);
-    return undefined;
-  }
-  if (v === 0) {
-    ctx.sink.warn(tokLoc(t), 'range', `vrrp_script ${s.name}: ${what} must be more than 0 s; using 1 s, as keepalived does`);
-    return 1000;
-  }
-  return v * 1000;
+  return wholeSecondsArg(n, ctx, `vrrp_script ${s.name}: ${what}`, 'ignored');
 }
 
 /** rise / fall: 1..2^31-1, else 1 ("rise value 'X' invalid, defaulting to 1"). */
@@ -166,6 +152,7 @@ export function finishScript(d: ScriptDraft, ctx: Ctx): VrrpScript | undefined {
     rise: d.rise,
     initFail: d.initFail,
     loc: d.loc,
+    ...(d.endLoc !== undefined ? { endLoc: d.endLoc } : {}),
   };
   const l = ctx.locs.get(d);
   if (l !== undefined) ctx.locs.set(out, l);
@@ -770,7 +757,7 @@ function secsField(field: 'preemptDelayMs' | 'garpMasterDelayMs' | 'garpMasterRe
   });
 }
 
-function intField(field: 'virtualRouterId' | 'garpMasterRepeat' | 'garpMasterRefreshRepeat' | 'garpLowerPrioRepeat'): Handler<I> {
+function intField(field: 'garpMasterRepeat' | 'garpMasterRefreshRepeat' | 'garpLowerPrioRepeat'): Handler<I> {
   return simple((n, d, ctx) => {
     const v = intArg(n, ctx);
     if (v !== undefined) {
@@ -856,10 +843,23 @@ export const instanceSpec: BlockSpec<I> = {
         setLoc(ctx, d, 'interface', t);
       }
     }),
-    virtual_router_id: (n, d, ctx) => {
+    virtual_router_id: simple((n, d, ctx) => {
+      const t = arg(n, ctx, 0, 'an integer');
+      if (t === undefined) {
+        d.vridSeen = true;
+        return;
+      }
+      const v = parseIntStrict(t.text);
+      if (v === undefined || v < 1 || v > 255 || t.text.startsWith('+')) {
+        // keepalived: "(VI_1): VRID 'X' not valid - must be between 1 & 255", the VRID stays
+        // unset, and after the file "(VI_1) the virtual router id must be set" (finishInstance)
+        ctx.sink.warn(tokLoc(t), 'range', `${d.name}: virtual_router_id \`${t.text}\` is not in 1..255; ignored, as keepalived does`);
+        return;
+      }
       d.vridSeen = true;
-      intField('virtualRouterId')(n, d, ctx);
-    },
+      d.virtualRouterId = v;
+      setLoc(ctx, d, 'virtualRouterId', t);
+    }),
     priority: simple((n, d, ctx) => {
       // keepalived: "Priority not valid! must be between 1 & 255. Using default 100"
       const t = arg(n, ctx, 0, 'an integer');
@@ -1071,7 +1071,8 @@ export function finishInstance(d: I, g: GlobalDefs, ctx: Ctx): VrrpInstance | un
     ok = false;
   }
   if (d.virtualRouterId === undefined) {
-    if (d.vridSeen !== true) ctx.sink.error(d.loc, 'missing-keyword', `vrrp_instance ${d.name} has no \`virtual_router_id\``);
+    // keepalived: "(VI_1) the virtual router id must be set", and the instance is dropped
+    if (d.vridSeen !== true) ctx.sink.error(d.loc, 'missing-keyword', `vrrp_instance ${d.name} has no valid \`virtual_router_id\``);
     ok = false;
   }
   const first = d.virtualIpaddress[0];

@@ -95,7 +95,8 @@ test('global_defs: every modelled keyword, and keepalived defaults when absent',
 test('global_defs: bad values are errors at the value', (t) => {
   t.deepEqual(diags('global_defs {\n vrrp_version 4\n smtp_connect_timeout x\n vrrp_mcast_group4 ff02::12\n lvs_timeouts tcp\n smtp_alert maybe\n}\n'), [
     ['range', 'error', 2, 15],
-    ['bad-value', 'error', 3, 23],
+    // keepalived: "smtp_connect_timeout 'x' must be in [0, 4294] - ignoring"
+    ['range', 'warning', 3, 23],
     ['bad-address', 'error', 4, 20],
     ['missing-value', 'error', 5, 15],
     // keepalived: "Invalid value 'maybe' for global smtp_alert specified", and carries on
@@ -104,6 +105,22 @@ test('global_defs: bad values are errors at the value', (t) => {
   // vrrp_strict, vrrp_skip_check_adv_addr and enable_script_security read no value in keepalived
   t.deepEqual(diags('global_defs {\n vrrp_strict off\n vrrp_skip_check_adv_addr vrrp_skip_check_adv_addr\n}\n'), []);
   t.like(ok('global_defs {\n vrrp_strict off\n}\n').globalDefs, { vrrpStrict: true });
+});
+
+test('smtp_connect_timeout: whole seconds 0..4294 as keepalived reads them; 0 is 1 s, the rest ignored (30 s)', (t) => {
+  const g = (v: string): number => parse(`global_defs {\n smtp_connect_timeout ${v}\n}\n`).parsed.globalDefs.smtpConnectTimeoutMs;
+  t.is(g('4294'), 4_294_000);
+  t.deepEqual(diags('global_defs {\n smtp_connect_timeout 4294\n}\n'), []);
+  // keepalived: "smtp_conect_timeout must be greater than 0, setting to 1"
+  t.is(g('0'), 1000);
+  t.deepEqual(diags('global_defs {\n smtp_connect_timeout 0\n}\n'), [['range', 'warning', 2, 23]]);
+  // keepalived: "invalid number '1.5'", "number '4294967296' outside unsigned integer range",
+  // "negative number '-1'", each "... must be in [0, 4294] - ignoring"
+  for (const v of ['1.5', '4295', '4294967296', '-1', '+5']) {
+    t.is(g(v), 30_000, v);
+    t.deepEqual(diags(`global_defs {\n smtp_connect_timeout ${v}\n}\n`), [['range', 'warning', 2, 23]], v);
+    t.regex(parse(`global_defs {\n smtp_connect_timeout ${v}\n}\n`).diagnostics[0]?.message ?? '', /using 30 s/);
+  }
 });
 
 test('vrrp_script: keywords, defaults, user, argv split', (t) => {
@@ -352,7 +369,7 @@ test('vrrp_instance: missing interface / virtual_router_id are errors (keepalive
   // a value block without its `{` reads the lines up to the next `}`, which closes the
   // instance too; the instance's own `}` is then the error, as in keepalived ("Extra '}' found")
   const vb = parse('vrrp_instance A {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress\n  10.0.0.1\n }\n}\n');
-  t.deepEqual(vb.diagnostics.map((d) => [d.code, d.severity, d.loc.line, d.loc.col]), [['syntax', 'error', 7, 1]]);
+  t.deepEqual(vb.diagnostics.map((d) => [d.code, d.severity, d.loc.line, d.loc.col]), [['extra-brace', 'error', 7, 1]]);
   t.is(vb.parsed.vrrpInstances[0]!.virtualIpaddress[0]!.address, '10.0.0.1');
   // keepalived runs an instance whose authentication has no auth_type without authentication,
   // silently; PASS without auth_pass: "(A) Authentication specified but no password given. Ignoring"
@@ -396,6 +413,8 @@ test('vrrp_instance: bad VIP, route and peer syntax is reported at the token', (
   // it says "Block X has extra parameters"
   t.deepEqual(diags(instance('A', ' priority 100 200')), []);
   t.deepEqual(diags(instance('A', '').replace('virtual_ipaddress {', 'virtual_ipaddress foo {')), [['extra-argument', 'warning', 4, 20]]);
+  t.deepEqual(diags(instance('A', '').replace('virtual_ipaddress {', 'virtual_ipaddress foo\n {')), [['extra-argument', 'warning', 4, 20]]);
+  t.deepEqual(diags(instance('A', ' track_script chk\n {\n }')), [['extra-argument', 'warning', 7, 15]]);
   t.deepEqual(diags(instance('A', ' notify_master /bin/echo hello')), [['script-user', 'warning', 7, 26]]);
 });
 
@@ -724,7 +743,34 @@ test('global_defs nftables keywords in any order make one VIP firewall; vrrp_ipt
 });
 
 test('structure: unmatched braces, misplaced blocks, stray blocks, unknown top-level keywords', (t) => {
-  t.deepEqual(diags('}\n'), [['syntax', 'error', 1, 1]]);
+  t.deepEqual(diags('}\n'), [['extra-brace', 'error', 1, 1]]);
+  // a `}` too many closes the instance early: keepalived says "Extra '}' found", carries on and
+  // still runs its checks ("(A) No VIP specified"); so does vigil
+  t.deepEqual(diags('vrrp_instance A {\n interface eth0\n virtual_router_id 1\n}\n}\n'), [
+    ['no-vip', 'warning', 1, 15],
+    ['extra-brace', 'error', 5, 1],
+  ]);
+  // a `{` without a keyword changes what keepalived sees as blocks: no whole-config checks
+  // nor with a block keyword missing its `{`: keepalived reads the lines after it as the block
+  // ("Missing '{' at beginning of configuration block"), so the instance keeps its VIP there
+  t.deepEqual(diags('vrrp_instance A {\n interface eth0\n virtual_router_id 1\n authentication\n  auth_type PASS\n }\n virtual_ipaddress {\n  10.0.0.1\n }\n}\n').map((d) => d[0]), [
+    'missing-block',
+    'unknown-keyword',
+    'unknown-keyword',
+    'extra-brace',
+  ]);
+  // keepalived creates an instance when it reads `vrrp_instance NAME`, before the missing `{`:
+  // a sync group naming it finds it (no "doesn't exist" for the member)
+  const sg = parse('vrrp_sync_group G {\n group {\n  A\n  B\n }\n}\nvrrp_instance A\n interface eth0\n}\n');
+  t.false(sg.diagnostics.some((d) => d.code === 'unknown-reference' && d.loc.line === 3));
+  t.true(sg.diagnostics.some((d) => d.code === 'unknown-reference' && d.loc.line === 4));
+  t.deepEqual(sg.refusedInstances, ['A']);
+  // (nor "No VIP"; what the anonymous block holds is not the instance's)
+  t.deepEqual(diags('vrrp_instance A {\n {\n interface eth0\n virtual_router_id 1\n }\n}\n'), [
+    ['missing-keyword', 'error', 1, 15],
+    ['missing-keyword', 'error', 1, 15],
+    ['syntax', 'error', 2, 2],
+  ]);
   t.deepEqual(diags('{\n}\n'), [['syntax', 'error', 1, 1]]);
   // reported where the input ends, as keepalived notices it ("There are 1 missing '}'s")
   t.deepEqual(diags('global_defs {\n router_id x\n'), [['unclosed', 'error', 2, 12]]);
@@ -769,7 +815,7 @@ vrrp_instance VI_1 {
 });
 
 test('config is undefined when any diagnostic is an error, present with warnings only', (t) => {
-  const bad = parse(instance('A', ' virtual_router_id 0'));
+  const bad = parse(instance('A', '').replace('virtual_router_id 51', 'virtual_router_id 0'));
   t.is(bad.config, undefined);
   t.truthy(bad.parsed);
   const warn = parse(instance('A', ' bogus_keyword 1'));

@@ -12,8 +12,16 @@ const vs = (head: string, body: string): string => `virtual_server ${head} {\n${
 const rs = (addr = '10.0.0.2 80', body = ''): string => ` real_server ${addr} {\n${body}\n }`;
 
 test('virtual_router_id and priority ranges, at the value', (t) => {
-  t.deepEqual(diags(instance('A', '').replace('virtual_router_id 51', 'virtual_router_id 256')), [['range', 'error', 3, 20]]);
-  t.deepEqual(diags(instance('A', '').replace('virtual_router_id 51', 'virtual_router_id 0')), [['range', 'error', 3, 20]]);
+  // keepalived: "(A): VRID '256' not valid - must be between 1 & 255" at the value, then "(A) the
+  // virtual router id must be set" for the instance, which it drops
+  for (const v of ['256', '0', 'abc', '4294967296', '+5']) {
+    t.deepEqual(diags(instance('A', '').replace('virtual_router_id 51', `virtual_router_id ${v}`)), [
+      ['missing-keyword', 'error', 1, 15],
+      ['range', 'warning', 3, 20],
+    ], v);
+  }
+  // a bad second virtual_router_id leaves the first, as in keepalived
+  t.is(parse(instance('A', ' virtual_router_id 300')).config?.vrrpInstances[0]?.virtualRouterId, 51);
   // keepalived: "Priority not valid! must be between 1 & 255. Using default 100"
   t.deepEqual(diags(instance('A', ' priority 0')), [['range', 'warning', 7, 11]]);
   t.deepEqual(diags(instance('A', ' priority 256')), [['range', 'warning', 7, 11]]);
@@ -145,7 +153,7 @@ test('LVS ranges: ports, weights, status codes, persistence, fwmark, quorum', (t
   t.deepEqual(diags(vs('10.0.0.1 80', ' sorry_server 10.0.0.9 70000\n' + rs())), [['range', 'error', 2, 24]]);
   t.deepEqual(diags('global_defs {\n smtp_server 127.0.0.1 0\n smtp_connect_timeout 0\n}\n'), [
     ['range', 'error', 2, 24],
-    ['range', 'error', 3, 23],
+    ['range', 'warning', 3, 23],
   ]);
 });
 
@@ -199,4 +207,16 @@ test('vrrp_strict / strict_mode: what keepalived forbids in RFC-strict operation
   t.deepEqual(diags(strict + instance('D', ' state MASTER\n priority 255')), []);
   t.deepEqual(diags(instance('E', ' strict_mode on\n state MASTER')), [['strict-mode', 'warning', 8, 8]]);
   t.deepEqual(diags(strict + instance('F', ' strict_mode off\n unicast_peer {\n  10.0.0.9\n }')), []);
+});
+
+test('a keyword missing its value stops the checks keepalived runs later (it exits there)', (t) => {
+  // keepalived: "*** Configuration line starting `lb_algo` is missing a parameter", exit 2: no
+  // "no scheduler set, setting default 'wlc'" for the block, no whole-config checks.
+  t.deepEqual(allDiags(vs('10.0.0.1 80', ' protocol TCP\n lb_algo\n' + rs())), [['missing-value', 'error', 3, 2]]);
+  t.deepEqual(allDiags(vs('10.0.0.1 80', ' lb_algo\n' + rs()) + instance('A', '', '')), [['missing-value', 'error', 2, 2]]);
+  // without the missing value, both are reported
+  t.deepEqual(allDiags(vs('10.0.0.1 80', ' protocol TCP\n lb_kind DR\n' + rs()) + instance('A', '', '')), [
+    ['default-scheduler', 'warning', 1, 16],
+    ['no-vip', 'warning', 8, 15],
+  ]);
 });
