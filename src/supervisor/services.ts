@@ -92,13 +92,7 @@ export class Services {
    */
   configure(config: Config): void {
     this.config = config;
-    const prev = this.notifier === undefined ? undefined : { notifier: this.notifier, mailer: this.mailer };
-    if (prev) {
-      void Promise.all([prev.notifier.idle(), prev.mailer.idle()]).finally(() => {
-        prev.notifier.close();
-        prev.mailer.close();
-      });
-    }
+    if (this.notifier !== undefined) retire(this.notifier, this.mailer);
     this.notifier = createNotifier({
       globals: config.globalDefs,
       prepare: createScriptPreparer(config.globalDefs, child(this.deps.log, 'notify')),
@@ -431,4 +425,18 @@ export class Services {
       return { uid: u.uid, gid: u.gid };
     };
   }
+}
+
+/**
+ * A notifier and mailer replaced by a reload finish what they have queued, then close. A
+ * function of its own, not a closure inside configure(): V8 keeps one context for all the
+ * closures of a scope, so the new pair's callbacks, created beside this one, would hold the
+ * old pair, and every reload would keep the whole chain of its predecessors (bench/soak:
+ * the main heap grew by ~0.2 MB a minute under a reload every 10 s).
+ */
+function retire(notifier: Notifier, mailer: Mailer): void {
+  void Promise.all([notifier.idle(), mailer.idle()]).finally(() => {
+    notifier.close();
+    mailer.close();
+  });
 }
