@@ -23,6 +23,7 @@
  */
 import { Socket } from 'node:net';
 import { constants } from 'node:os';
+import { isMainThread } from 'node:worker_threads';
 import { cStrings, errnoName, koffi } from './libc.ts';
 
 export interface SpawnOptions {
@@ -138,6 +139,8 @@ function reap(): void {
  * signal, and Node delivers it on the main thread.
  */
 export function spawnDetached(opts: SpawnOptions): Spawned | { error: string } {
+  // A worker thread gets no SIGCHLD: a child whose pipe outlives it would never be reaped.
+  if (!isMainThread) throw new Error('spawnDetached runs on the main thread only (SIGCHLD)');
   const l = lib();
   const dropIds = opts.uid !== undefined || opts.gid !== undefined;
   const argv = dropIds
