@@ -244,7 +244,7 @@ for (const variant of variants) {
     for (let rep = 0; rep < reps; rep++) {
       const cap = await capture(obs);
       const t0 = epochNow();
-      const d = kind === 'vigil' ? startVigil(lab, r, dir, `v${variant}${rep}`, conf) : startKeepalived(lab, r, dir, `k${variant}${rep}`, conf);
+      const d = kind === 'vigil' ? startVigil(lab, r, dir, `v${variant}${rep}`, conf) : startKeepalived(lab, r, dir, `k${variant}${rep}`, conf, variant === 'lvs100');
       await waitFor(`${kind} first advert`, () => cap.firstAdvert(51) !== undefined, 15_000, 20);
       startup.push(Math.round((cap.firstAdvert(51)! - t0) * 10) / 10);
       if (rep === reps - 1) {

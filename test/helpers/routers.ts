@@ -76,9 +76,10 @@ export function startVigil(lab: NetnsLab, ns: string, dir: RouterDir, name: stri
   return { name, ns, kind: 'vigil', proc, ...collect(proc) };
 }
 
-export function startKeepalived(lab: NetnsLab, ns: string, dir: RouterDir, name: string, conf: string): Router {
+/** keepalived in `ns`: its VRRP process only (`-P`) unless `withChecker` (virtual servers, IPVS). */
+export function startKeepalived(lab: NetnsLab, ns: string, dir: RouterDir, name: string, conf: string, withChecker = false): Router {
   const p = (s: string): string => join(dir.dir, `${name}.${s}.pid`);
-  const proc = lab.spawnIn(ns, ['keepalived', '-n', '-l', '-D', '-P', '-f', conf, '-p', p('main'), '-r', p('vrrp'), '-c', p('check')]);
+  const proc = lab.spawnIn(ns, ['keepalived', '-n', '-l', '-D', ...(withChecker ? [] : ['-P']), '-f', conf, '-p', p('main'), '-r', p('vrrp'), '-c', p('check')]);
   return { name, ns, kind: 'keepalived', proc, ...collect(proc) };
 }
 
