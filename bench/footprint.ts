@@ -7,7 +7,8 @@
  *   startup   exec → first advert of VI_1 on the wire (ms), per rep; both daemons wait the
  *             master-down interval first (3 × 1 s + skew 414 ms at priority 150);
  *   idle      CPU (% of one core, every thread of every process of the daemon's session, from
- *             schedstat) over --idle seconds as master;
+ *             schedstat) over --idle seconds as master, --settle seconds (default 30) after its
+ *             first advert;
  *   memory    PSS / RSS / USS per process and in total (smaps_rollup), threads per process,
  *             and for vigil the V8 heaps per isolate (`vigil status --json`, `memory`).
  *
@@ -16,7 +17,7 @@
  * daemon can program IPVS (keepalived's checker process then exits, vigil keeps checking and
  * logs `lvs.ipvs-unavailable`): run it under ../shared/kernel-vm/run for a like-for-like pair.
  *
- *   sudo [VIGIL_TEST_DIST=1] node --import tsx bench/footprint.ts [--reps 3] [--idle 30]
+ *   sudo [VIGIL_TEST_DIST=1] node --import tsx bench/footprint.ts [--reps 3] [--idle 30] [--settle 30]
  *        [--variant vrrp|lvs100|both] [--daemons keepalived,vigil]
  * Targets: PSS ≤ 60 MB (vrrp), ≤ 80 MB (lvs100); idle CPU ≤ 2 × keepalived's + 0.1 %;
  * first advert within 50 ms of keepalived's.
@@ -33,12 +34,14 @@ const { values } = parseArgs({
   options: {
     reps: { type: 'string', default: '3' },
     idle: { type: 'string', default: '30' },
+    settle: { type: 'string', default: '30' },
     variant: { type: 'string', default: 'both' },
     daemons: { type: 'string', default: 'keepalived,vigil' },
   },
 });
 const reps = Number(values.reps);
 const idleS = Number(values.idle);
+const settleS = Number(values.settle);
 const variants = values.variant === 'both' ? ['vrrp', 'lvs100'] : [values.variant];
 const daemons = values.daemons.split(',') as Array<'keepalived' | 'vigil'>;
 
@@ -219,6 +222,7 @@ const result: Record<string, unknown> = {
   vigilEntry: vigilEntry().join(' '),
   reps,
   idleS,
+  settleS,
   variants: {} as Record<string, unknown>,
 };
 
@@ -248,7 +252,9 @@ for (const variant of variants) {
       await waitFor(`${kind} first advert`, () => cap.firstAdvert(51) !== undefined, 15_000, 20);
       startup.push(Math.round((cap.firstAdvert(51)! - t0) * 10) / 10);
       if (rep === reps - 1) {
-        await sleep(5000); // past start-up work: first checks, notify scripts, JIT
+        // Past start-up work (first checks, notify scripts, JIT, V8's memory reducer, which runs
+        // full collections for some seconds after start): idle is what `top` shows later on.
+        await sleep(settleS * 1000);
         const sid = d.proc.pid!;
         const pids = sessionPids(sid);
         const before = cpuNs(pids);

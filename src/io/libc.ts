@@ -125,23 +125,23 @@ export function lastErrno(): string {
 
 /** A NULL-terminated array of C strings in native memory; free() releases all of it. */
 export function cStrings(strs: readonly string[]): { ptr: unknown; free(): void } {
-  const keep = strs.map((s) => {
-    const n = Buffer.byteLength(s) + 1;
-    const p: unknown = koffi.alloc('char', n);
-    koffi.encode(p, 'char', s, n);
-    return p;
+  // One block for the pointers and the NUL-terminated strings after them: two koffi calls,
+  // not two per string (a script's environment is dozens of strings, bench/footprint).
+  const bytes = strs.map((x) => Buffer.from(`${x}\0`));
+  const table = 8 * (strs.length + 1);
+  const size = table + bytes.reduce((n, b) => n + b.length, 0);
+  const ptr: unknown = koffi.alloc('uint8_t', size);
+  const block = new Uint8Array(koffi.view(ptr, size));
+  const pointers = new BigUint64Array(block.buffer, block.byteOffset, strs.length + 1);
+  const base = BigInt(koffi.address(ptr));
+  let at = table;
+  bytes.forEach((b, i) => {
+    block.set(b, at);
+    pointers[i] = base + BigInt(at);
+    at += b.length;
   });
-  const ptr: unknown = koffi.alloc('void *', strs.length + 1);
-  const view = new BigUint64Array(koffi.view(ptr, 8 * (strs.length + 1)));
-  keep.forEach((p, i) => (view[i] = BigInt(koffi.address(p))));
-  view[strs.length] = 0n;
-  return {
-    ptr,
-    free: () => {
-      for (const p of keep) koffi.free(p);
-      koffi.free(ptr);
-    },
-  };
+  pointers[strs.length] = 0n;
+  return { ptr, free: () => koffi.free(ptr) };
 }
 
 

@@ -19,7 +19,8 @@
  *   `--reuid`, `--clear-groups`), which execs it; a program setpriv cannot start exits 127
  *   with setpriv's message on the pipe;
  * - tell the caller when the child exits: the children are not libuv's, so a SIGCHLD
- *   listener waitpid()s each pid started here (and only those), and so does the pipe's end.
+ *   listener waitpid()s each pid started here (and only those), and so do the pipe's end and,
+ *   while a child runs, a timer every second.
  */
 import { Socket } from 'node:net';
 import { constants } from 'node:os';
@@ -85,6 +86,15 @@ interface SpawnLib {
 }
 
 let bound: SpawnLib | undefined;
+let environSymbol: unknown;
+
+/** The current value of the C `environ` (Node's process.env writes go through setenv). */
+function environ(): unknown {
+  // Looked up in the process's global scope: libc's own `environ` is not the one in use once
+  // the executable has a copy of it.
+  environSymbol ??= koffi.load(null as unknown as string).symbol('environ', 'void *');
+  return koffi.decode(environSymbol, 'void *');
+}
 function lib(): SpawnLib {
   if (bound) return bound;
   const l = koffi.load('libc.so.6');
@@ -130,7 +140,23 @@ function reap(): void {
     // r === -1: ECHILD, someone else reaped it; its status is lost
     done(r === pid ? decodeStatus(statusBuf[0]!) : { code: null, signal: null });
   }
-  if (waiting.size === 0) process.off('SIGCHLD', reap);
+  if (waiting.size === 0) unlisten();
+}
+
+/** ms between reaps while a child runs: keeps the event loop alive for its exit (a signal
+ * listener does not) and catches an exit whose SIGCHLD was folded into another's. */
+const REAP_POLL_MS = 1000;
+let poll: NodeJS.Timeout | undefined;
+
+function listen(): void {
+  process.on('SIGCHLD', reap);
+  poll = setInterval(reap, REAP_POLL_MS);
+}
+
+function unlisten(): void {
+  process.off('SIGCHLD', reap);
+  clearInterval(poll);
+  poll = undefined;
 }
 
 /**
@@ -152,8 +178,8 @@ export function spawnDetached(opts: SpawnOptions): Spawned | { error: string } {
         ...opts.argv,
       ]
     : opts.argv;
-  const envList = Object.entries(opts.env ?? process.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
-  if (argv.some((a) => a.includes('\0')) || envList.some((e) => e.includes('\0'))) return { error: 'EINVAL' };
+  const envList = opts.env === undefined ? undefined : Object.entries(opts.env).map(([k, v]) => `${k}=${v}`);
+  if (argv.some((a) => a.includes('\0')) || envList?.some((e) => e.includes('\0'))) return { error: 'EINVAL' };
 
   const fds = new Int32Array(2);
   if (l.pipe2(fds, O_CLOEXEC) !== 0) return { error: errnoName(koffi.errno()) };
@@ -161,7 +187,8 @@ export function spawnDetached(opts: SpawnOptions): Spawned | { error: string } {
   const actions: unknown = koffi.alloc('uint8_t', ACTIONS_BYTES);
   const attr: unknown = koffi.alloc('uint8_t', ATTR_BYTES);
   const cArgv = cStrings(argv);
-  const cEnv = cStrings(envList);
+  // This process's environment is passed as it is (environ), not copied string by string.
+  const cEnv = envList === undefined ? { ptr: environ(), free: () => undefined } : cStrings(envList);
   const pid = new Int32Array(1);
   let rc: number;
   try {
@@ -178,7 +205,7 @@ export function spawnDetached(opts: SpawnOptions): Spawned | { error: string } {
     l.posix_spawnattr_setsigdefault(attr, Buffer.alloc(SIGSET_BYTES).fill(0xff, 0, 8));
     // Listening before the child exists: its SIGCHLD cannot come before the pid is waited for
     // (the listener runs on a later turn of the event loop, after the pid is in `waiting`).
-    if (waiting.size === 0) process.on('SIGCHLD', reap);
+    if (waiting.size === 0) listen();
     rc = l.posix_spawnp(pid, argv[0]!, actions, attr, cArgv.ptr, cEnv.ptr);
   } finally {
     l.posix_spawn_file_actions_destroy(actions);
@@ -191,7 +218,7 @@ export function spawnDetached(opts: SpawnOptions): Spawned | { error: string } {
   }
   if (rc !== 0) {
     l.close(readFd);
-    if (waiting.size === 0) process.off('SIGCHLD', reap);
+    if (waiting.size === 0) unlisten();
     return { error: errnoName(rc) };
   }
   const child = pid[0]!;
