@@ -113,7 +113,9 @@ test('--dump-conf prints the resolved model as JSON; -i selects @ conditional li
   const bad = vigil(['--dump-conf', '-f', 'test/fixtures/config/broken/bad-values.conf']);
   t.is(bad.code, 1);
   t.is(bad.stdout, '');
-  t.regex(bad.stderr, /bad-values\.conf:8:23: error: VI_1: virtual_router_id 300 is out of range 1\.\.255/);
+  // keepalived: "VRID not valid" at the value, then the instance is dropped for having none
+  t.regex(bad.stderr, /bad-values\.conf:8:23: warning: VI_1: virtual_router_id `300` is not in 1\.\.255; ignored/);
+  t.regex(bad.stderr, /bad-values\.conf:5:15: error: vrrp_instance VI_1 has no valid `virtual_router_id`/);
 });
 
 test('the default config id is the short host name', (t) => {
