@@ -4,7 +4,7 @@
  * (keepalived check_ping.c): that reply passes; silence fails with `timeout`; a destination
  * unreachable that quotes our request fails at once with `unreachable`.
  *
- * Where it runs: in the spawner process (src/check/spawner.ts), on its main thread. It needs
+ * Where it runs: in the PING_CHECK process (workers/spawner.ts, src/check/spawner.ts), on its main thread. It needs
  * a raw socket, and raw-socket (the package DESIGN.md names) is a NAN addon that is not
  * context-aware and polls on uv_default_loop(): loaded in a worker thread it fails to
  * register or crashes the process (measured on Node 20: "Module did not self-register", then

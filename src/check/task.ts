@@ -1,5 +1,5 @@
 /**
- * The plain-data tasks that cross into the checker pool and the spawner process. Types only:
+ * The plain-data tasks that cross into the checker pool and the spawner (src/check/spawner.ts). Types only:
  * each checker owns its task type (http.ts, tcp.ts, …) and registry.ts gathers them; this
  * file re-exports them for the code that schedules tasks, and holds the vrrp_script task.
  *
@@ -32,5 +32,5 @@ export interface ScriptTask {
   readonly env?: Record<string, string>;
 }
 
-/** What the spawner process runs: a MISC_CHECK attempt or a vrrp_script / notify script. */
+/** What the spawner starts through posix_spawn: a MISC_CHECK attempt or a vrrp_script / notify script. */
 export type ScriptPoolTask = MiscTask | ScriptTask;

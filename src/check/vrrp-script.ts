@@ -1,6 +1,6 @@
 /**
  * vrrp_script tracking: runs each script every `interval` (through an injected `run`, the
- * spawner process in the daemon) and turns exit statuses into ok/failed with fall/rise
+ * spawner in the daemon: posix_spawn) and turns exit statuses into ok/failed with fall/rise
  * hysteresis, reporting transitions only.
  *
  * The counter follows keepalived (vrrp_scheduler.c vrrp_script_child_thread): `result`

@@ -1,6 +1,6 @@
 /**
  * The supervisor's side of LVS: health checks (scheduled here, run in the checker pool
- * and the spawner process) decide which real servers are up; the desired IPVS table follows from the
+ * or through the spawner, src/check/spawner.ts) decide which real servers are up; the desired IPVS table follows from the
  * config and those results; the reconciler makes the kernel equal to it with the fewest
  * changes. Transitions run notify_up/notify_down, quorum_up/quorum_down and mail alerts.
  *

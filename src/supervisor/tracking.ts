@@ -1,5 +1,5 @@
 /**
- * Tracking for VRRP instances: vrrp_script results (run in the spawner process by the
+ * Tracking for VRRP instances: vrrp_script results (started through posix_spawn by the
  * ScriptTracker, with fall/rise), link state (track_interface, and the instance's own
  * interface), the numbers in track_file files (FileTracker, inotify) and the process
  * quorums of vrrp_track_process (ProcessTracker, process connector) become each

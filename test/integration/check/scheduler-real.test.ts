@@ -115,7 +115,7 @@ test.serial('thousands of checks keep a bounded number of sockets open, and rele
   t.pass();
 });
 
-test('as the daemon runs them: HTTP checks in the checker pool, MISC_CHECK and vrrp_script in the spawner process', async (t) => {
+test('as the daemon runs them: HTTP checks in the checker pool, MISC_CHECK and vrrp_script through the spawner (posix_spawn)', async (t) => {
   const checkerPool = new Piscina(checkerPoolOptions());
   const spawner = new SpawnerHost();
   t.is(checkerPoolOptions().filename, checkerWorkerFile());
