@@ -52,6 +52,8 @@ test.serial('vrrp_check_unicast_src: adverts from an address not in unicast_peer
     await waitReady(a, b);
     await waitAddress(p.r1, 'eth0', vip, true, 15_000);
     await waitAddress(p.r2, 'eth0', vip, true, 5000);
+    // r2 may have taken over before r1's first advert (a slow start): wait for the drop itself
+    await waitFor('the drop logged with its reason', () => /"reason":"unicast-src"/.test(outputOf(b)), 3000);
     t.regex(outputOf(b), /"reason":"unicast-src"/);
     p.dir.file('r2.conf', r2conf(false));
     reloadVigil(p.dir, 'r2');
