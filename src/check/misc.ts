@@ -3,7 +3,7 @@
  * (keepalived check_misc.c): exit 0 passes; with misc_dynamic, exit 2–255 passes and sets
  * the real server's weight to exit−2; any other exit, a signal or the timeout fails.
  */
-import { runScript } from './script-runner.ts';
+import { runScript, scriptRunOptions } from './script-runner.ts';
 import { fail, pass, type AttemptResult } from './result.ts';
 
 export interface MiscTask {
@@ -22,13 +22,7 @@ export interface MiscTask {
 
 export async function miscAttempt(task: MiscTask): Promise<AttemptResult> {
   const started = performance.now();
-  const r = await runScript(task.argv, {
-    timeoutMs: task.timeoutMs,
-    ...(task.graceMs !== undefined ? { graceMs: task.graceMs } : {}),
-    ...(task.uid !== undefined ? { uid: task.uid } : {}),
-    ...(task.gid !== undefined ? { gid: task.gid } : {}),
-    ...(task.env !== undefined ? { env: task.env } : {}),
-  });
+  const r = await runScript(task.argv, scriptRunOptions(task));
   const out = r.output.trim().slice(0, 200);
   if (r.error !== undefined) return fail(started, `spawn ${r.error}`, `${task.argv[0] ?? ''}: ${r.error}`);
   if (r.timedOut) return fail(started, 'timeout', `no exit within ${task.timeoutMs} ms; killed`);

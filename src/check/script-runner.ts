@@ -50,6 +50,17 @@ export interface RunScriptOptions {
   maxOutputBytes?: number;
 }
 
+/** The run options a script or MISC_CHECK task carries (timeout, grace, uid/gid, env). */
+export function scriptRunOptions(t: { timeoutMs: number; graceMs?: number; uid?: number; gid?: number; env?: Record<string, string> }): RunScriptOptions {
+  return {
+    timeoutMs: t.timeoutMs,
+    ...(t.graceMs !== undefined ? { graceMs: t.graceMs } : {}),
+    ...(t.uid !== undefined ? { uid: t.uid } : {}),
+    ...(t.gid !== undefined ? { gid: t.gid } : {}),
+    ...(t.env !== undefined ? { env: t.env } : {}),
+  };
+}
+
 /** ms after the script exits that we still wait for its stdout/stderr to close. */
 const STDIO_LINGER_MS = 100;
 const DEFAULT_GRACE_MS = 2000;

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import type { AttemptResult, ScriptTask, SpawnerCheckTask } from './task.ts';
 import type { PingTask } from './ping.ts';
 import { miscAttempt } from './misc.ts';
-import { runScript, type ScriptResult } from './script-runner.ts';
+import { runScript, scriptRunOptions, type ScriptResult } from './script-runner.ts';
 
 export interface SpawnerRequest {
   readonly id: number;
@@ -38,27 +38,16 @@ export class SpawnerHost {
   private readonly pending = new Map<number, { resolve: (r: AttemptResult) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   private nextId = 1;
   private stopped = false;
-
-  constructor(private readonly onEvent: (event: string, detail: string) => void = () => undefined) {}
-
   /** tasks running in this process (scripts), waited for by stop() */
   private readonly local = new Set<Promise<unknown>>();
+
+  constructor(private readonly onEvent: (event: string, detail: string) => void = () => undefined) {}
 
   run(task: SpawnerCheckTask): Promise<AttemptResult>;
   run(task: ScriptTask): Promise<ScriptResult>;
   run(task: SpawnerCheckTask | ScriptTask): Promise<AttemptResult | ScriptResult> {
     if (this.stopped) return Promise.reject(new Error('spawner stopped'));
-    if (task.kind === 'script') {
-      return this.inProcess(
-        runScript(task.argv, {
-          timeoutMs: task.timeoutMs,
-          ...(task.graceMs !== undefined ? { graceMs: task.graceMs } : {}),
-          ...(task.uid !== undefined ? { uid: task.uid } : {}),
-          ...(task.gid !== undefined ? { gid: task.gid } : {}),
-          ...(task.env !== undefined ? { env: task.env } : {}),
-        }),
-      );
-    }
+    if (task.kind === 'script') return this.inProcess(runScript(task.argv, scriptRunOptions(task)));
     if (task.kind === 'misc') return this.inProcess(miscAttempt(task));
     return this.ping(task);
   }

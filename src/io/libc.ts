@@ -113,12 +113,12 @@ export function libc(): Libc {
 
 const errnoNames = new Map<number, string>(Object.entries(koffi.os.errno).map(([k, v]) => [v, k]));
 
-/** The symbolic name of the calling thread's errno (read right after the failed call). */
 /** An errno number's name (ENOENT, …). */
 export function errnoName(n: number): string {
   return errnoNames.get(n) ?? `errno ${n}`;
 }
 
+/** The symbolic name of the calling thread's errno (read right after the failed call). */
 export function lastErrno(): string {
   return errnoName(koffi.errno());
 }
@@ -143,7 +143,6 @@ export function cStrings(strs: readonly string[]): { ptr: unknown; free(): void 
   pointers[strs.length] = 0n;
   return { ptr, free: () => koffi.free(ptr) };
 }
-
 
 /** Throws an IoError if a libc call returned < 0; returns its result otherwise. */
 export function check(ret: number, code: IoErrorCode, syscall: string, what: string): number {

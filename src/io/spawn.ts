@@ -25,7 +25,7 @@
 import { Socket } from 'node:net';
 import { constants } from 'node:os';
 import { isMainThread } from 'node:worker_threads';
-import { cStrings, errnoName, koffi } from './libc.ts';
+import { cStrings, errnoName, koffi, libc } from './libc.ts';
 
 export interface SpawnOptions {
   readonly argv: readonly string[];
@@ -82,7 +82,6 @@ interface SpawnLib {
   posix_spawnattr_setsigdefault(a: unknown, set: Buffer): number;
   pipe2(fds: Int32Array, flags: number): number;
   waitpid(pid: number, status: Int32Array, options: number): number;
-  close(fd: number): number;
 }
 
 let bound: SpawnLib | undefined;
@@ -95,6 +94,7 @@ function environ(): unknown {
   environSymbol ??= koffi.load(null as unknown as string).symbol('environ', 'void *');
   return koffi.decode(environSymbol, 'void *');
 }
+
 function lib(): SpawnLib {
   if (bound) return bound;
   const l = koffi.load('libc.so.6');
@@ -113,7 +113,6 @@ function lib(): SpawnLib {
     posix_spawnattr_setsigdefault: l.func('int posix_spawnattr_setsigdefault(void *a, const void *set)'),
     pipe2: l.func('int pipe2(_Out_ int *fds, int flags)'),
     waitpid: l.func('int waitpid(int pid, _Out_ int *status, int options)'),
-    close: l.func('int close(int fd)'),
   } as unknown as SpawnLib;
   return bound;
 }
@@ -214,10 +213,10 @@ export function spawnDetached(opts: SpawnOptions): Spawned | { error: string } {
     koffi.free(attr);
     cArgv.free();
     cEnv.free();
-    l.close(writeFd);
+    libc().close(writeFd);
   }
   if (rc !== 0) {
-    l.close(readFd);
+    libc().close(readFd);
     if (waiting.size === 0) unlisten();
     return { error: errnoName(rc) };
   }

@@ -45,10 +45,9 @@ export interface Metrics {
  * are served (startMetricsServer).
  */
 export const EVENT_LOOP_SAMPLE_MS = 1000;
-const withDefaults = new WeakSet<Registry>();
 function collectDefaults(registry: Registry): void {
-  if (withDefaults.has(registry)) return;
-  withDefaults.add(registry);
+  // once per registry: prom-client refuses a metric name registered twice
+  if (registry.getSingleMetric('vigil_process_cpu_user_seconds_total') !== undefined) return;
   collectDefaultMetrics({ register: registry, prefix: 'vigil_', eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
 }
 
