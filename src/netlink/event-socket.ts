@@ -10,7 +10,43 @@
  */
 import { RawNetlinkSocket, Protocol, parseMessages } from 'netlink';
 import type { NetlinkMessage } from 'netlink';
-import { hardenRouteSocket, socketDrops } from './sockopt.ts';
+import { hardenRouteSocket, netlinkDrops } from './sockopt.ts';
+
+/**
+ * The drop counters of every open event socket, read from one /proc/self/net/netlink per
+ * tick (the file lists every netlink socket of the namespace: one read serves all of ours),
+ * at the shortest period any of them asked for.
+ */
+interface DropWatch {
+  drops: number;
+  readonly everyMs: number;
+  readonly onOverrun: (n: number) => void;
+}
+const dropWatches = new Map<number, DropWatch>();
+let dropPoll: { timer: NodeJS.Timeout; everyMs: number } | undefined;
+
+function pollDrops(): void {
+  const table = netlinkDrops();
+  if (table === undefined) return;
+  for (const [inode, w] of dropWatches) {
+    const d = table.get(inode);
+    if (d === undefined || d <= w.drops) continue;
+    const n = d - w.drops;
+    w.drops = d;
+    w.onOverrun(n);
+  }
+}
+
+function reschedulePoll(): void {
+  const everyMs = Math.min(...[...dropWatches.values()].map((w) => w.everyMs));
+  if (dropPoll?.everyMs === everyMs) return;
+  if (dropPoll) clearInterval(dropPoll.timer);
+  dropPoll = undefined;
+  if (dropWatches.size === 0) return;
+  const timer = setInterval(pollDrops, everyMs);
+  timer.unref();
+  dropPoll = { timer, everyMs };
+}
 
 export interface RouteEventSocket {
   /** NETLINK_NO_ENOBUFS could not be set: an overflow would abort the process */
@@ -63,26 +99,17 @@ export function openRouteEvents(o: {
       /* keep the default size */
     }
   }
-  let timer: NodeJS.Timeout | undefined;
-  if (h.inode !== undefined) {
-    const inode = h.inode;
-    let drops = socketDrops(inode) ?? 0;
-    timer = setInterval(() => {
-      const d = socketDrops(inode);
-      if (d === undefined || d <= drops) return;
-      const n = d - drops;
-      drops = d;
-      o.onOverrun(n);
-    }, o.dropPollMs);
-    timer.unref();
+  const inode = h.inode;
+  if (inode !== undefined) {
+    dropWatches.set(inode, { drops: netlinkDrops()?.get(inode) ?? 0, everyMs: o.dropPollMs, onOverrun: (n) => o.onOverrun(n) });
+    reschedulePoll();
   }
   for (const g of o.groups) s.addMembership(g);
   s.ref();
   return {
     unprotected: !h.noEnobufs,
     close() {
-      if (timer) clearInterval(timer);
-      timer = undefined;
+      if (inode !== undefined && dropWatches.delete(inode)) reschedulePoll();
       try {
         s.close();
       } catch {

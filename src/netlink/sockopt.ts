@@ -99,10 +99,10 @@ export function hardenRouteSocket(portid: number, rcvbufBytes: number): HardenRe
   }
 }
 
-/** sk_drops of the socket with `inode` (notifications the kernel could not queue), or undefined. */
-export function socketDrops(inode: number): number | undefined {
+/** sk_drops of every netlink socket of this namespace by inode (notifications the kernel could not queue), or undefined. */
+export function netlinkDrops(): Map<number, number> | undefined {
   try {
-    return parseProcNetlink(readFileSync('/proc/self/net/netlink', 'utf8')).find((e) => e.inode === inode)?.drops;
+    return new Map(parseProcNetlink(readFileSync('/proc/self/net/netlink', 'utf8')).map((e) => [e.inode, e.drops]));
   } catch {
     return undefined;
   }
