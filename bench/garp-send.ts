@@ -3,7 +3,7 @@
  *   - sendArp() / sendNa(): per call (frame build + non-blocking sendto over AF_PACKET)
  *   - VrrpSocket.send(): per call (non-blocking sendto on the raw socket)
  *   - receive path: send() on one end to onPacket() on the other, through the kernel, the
- *     reader thread and its MessagePort (what a received advert waits before the FSM sees it)
+ *     receiving thread's poll handle (what a received advert waits before the FSM sees it)
  * Prints one JSON object (µs; min/p50/p99/max). Needs root.
  *
  *   sudo node --import tsx bench/garp-send.ts [--n 20000]
@@ -54,7 +54,7 @@ async function inner(): Promise<void> {
   }, (e) => console.error(e));
   const a = openVrrpSocket({ family: 4, ifname: 'v0', group: '224.0.0.18', unicast: false, src: '10.99.0.1' }, () => {}, (e) => console.error(e));
   const send = time(N, () => a.send(payload, '224.0.0.18'));
-  await new Promise((r) => setTimeout(r, 1000)); // the reader thread starts and drains the burst
+  await new Promise((r) => setTimeout(r, 1000)); // the receiver drains the burst
   for (let i = 0; i < 2000; i++) {
     const got = new Promise<void>((r) => (resolveOne = r));
     pendingAt = performance.now();

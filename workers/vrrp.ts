@@ -17,8 +17,7 @@ if (!port) throw new Error('workers/vrrp.ts must run as a worker thread');
 
 const data = workerData as VrrpWorkerData;
 
-// Adverts first: this thread (and the socket reader it starts, which inherits this thread's
-// environment) runs ahead of checks, scripts and the main thread — SCHED_RR at
+// Adverts first: this thread (which reads its own sockets) runs ahead of checks, scripts and the main thread — SCHED_RR at
 // global_defs `vrrp_rt_priority` when set, the nice value of `vrrp_priority` when only that
 // is set, else SCHED_RR 1 (see thread-priority.ts). Failure (no CAP_SYS_NICE,
 // RestrictRealtime) is logged, and nice −10 applies instead.
@@ -29,12 +28,11 @@ if (!applied.ok) port.postMessage({ type: 'event', level: 'warn', event: 'vrrp.p
 
 // The rest loads at that priority: on a busy host the thread's start-up is on the path to the
 // first advert (see src/supervisor/vrrp-boot.ts).
-const [{ VrrpEngine }, { QUIET_GC_CHECK_MS, newQuietGcState, quietGcTick }, { openVrrpSocket, readerReady }, { prestartReader }, { openGarpSender }, { macBytes }, { installFdLedger }, { isolateHeap }] =
+const [{ VrrpEngine }, { QUIET_GC_CHECK_MS, newQuietGcState, quietGcTick }, { openVrrpSocket }, { openGarpSender }, { macBytes }, { installFdLedger }, { isolateHeap }] =
   await Promise.all([
     import('../src/vrrp/engine.ts'),
     import('../src/vrrp/quiet-gc.ts'),
     import('../src/io/vrrp-socket.ts'),
-    import('../src/io/reader.ts'),
     import('../src/io/garp.ts'),
     import('../src/io/wire.ts'),
     import('../src/io/fd-ledger.ts'),
@@ -65,7 +63,7 @@ function waitUntil(dueMs: number): void {
  * global_defs `max_auto_priority`, as keepalived's scheduler does it (lib/process.c
  * increment_process_priority): an advert timer that fires more than min_auto_priority_delay
  * late raises this thread's SCHED_RR priority by one (from normal scheduling: to 1), up to
- * the maximum. The socket reader thread keeps its priority.
+ * the maximum.
  */
 let rtPriority = applied.ok ? Number(/^SCHED_RR (\d+)$/.exec(applied.policy)?.[1] ?? '0') : 0;
 function raiseWhenLate(lateMs: number): void {
@@ -101,7 +99,6 @@ const engine = new VrrpEngine({
   post: (msg: FromVrrp) => port.postMessage(msg),
   now: () => performance.now(),
   wallNow: () => Date.now(),
-  socketsReady: () => readerReady(),
   setTimer: (fn, ms) => setTimeout(fn, ms),
   clearTimer: (h) => clearTimeout(h as NodeJS.Timeout),
   spinMs,
@@ -140,6 +137,3 @@ const lookSoon = (): void => {
 lookSoon();
 port.on('message', lookSoon);
 
-// The socket reader boots now (after the priority above, which it inherits), while the
-// supervisor resolves the instances' links.
-if (data.prestartReader) prestartReader();

@@ -4,11 +4,11 @@
  * system call failed, so a supervisor can tell "not root" from "no such interface".
  */
 export type IoErrorCode =
-  /** socket(), setsockopt(), bind() or the reader thread could not set the socket up. */
+  /** socket(), setsockopt(), bind() or the event-loop watch (fd-poll.ts) could not set the socket up. */
   | 'VIGIL_SOCK_OPEN'
   /** sendto() failed (EAGAIN when the socket buffer is full, ENETDOWN, …) or the socket is closed. */
   | 'VIGIL_SOCK_SEND'
-  /** recvmsg()/poll() failed in the reader thread, or the reader thread died. */
+  /** recvmsg() failed, or the packet handler threw. */
   | 'VIGIL_SOCK_RECV'
   /** An address or interface argument is not usable (not an IPv4/IPv6 literal, unknown interface). */
   | 'VIGIL_SOCK_ARG';

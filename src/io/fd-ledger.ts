@@ -3,7 +3,7 @@
  * them when the VRRP worker dies.
  *
  * fds are process-wide, but a worker_threads Worker that is terminated or crashes runs no
- * more JavaScript: its reader thread is terminated with it, and the raw sockets it held (with
+ * more JavaScript, and the raw sockets it held (with
  * their multicast memberships) would stay open until the process exits — one set more per
  * worker restart. With a ledger the supervisor closes them once the worker's 'exit' event
  * has fired, when no thread of that worker can touch them any more:
@@ -25,7 +25,7 @@ export function createFdLedger(slots = 1024): SharedArrayBuffer {
 
 let installed: Int32Array | undefined;
 
-/** Records this thread's sockets (and its reader thread's) in `ledger` from now on. */
+/** Records this thread's sockets in `ledger` from now on. */
 export function installFdLedger(ledger: SharedArrayBuffer): void {
   installed = new Int32Array(ledger);
 }

@@ -3,8 +3,7 @@
  * libc calls no package wraps"). Loaded lazily and once per thread: koffi keeps per-thread
  * (per-isolate) state, and every worker that uses this module loads its own binding.
  *
- * Only non-blocking use is made of these from an event-loop thread; the one blocking call,
- * poll(), runs in the dedicated reader thread (reader-thread.ts).
+ * Only non-blocking use is made of these from an event-loop thread.
  *
  * Constants are Linux's (asm-generic / x86_64 and aarch64 share them); sources are the
  * kernel's include/uapi headers named next to each group.
@@ -61,14 +60,6 @@ export const IPV6_TCLASS = 67;
 export const ETH_P_IP = 0x0800;
 export const ETH_P_ARP = 0x0806;
 export const ETH_P_IPV6 = 0x86dd;
-// include/uapi/asm-generic/poll.h
-export const POLLIN = 0x001;
-export const POLLERR = 0x008;
-export const POLLHUP = 0x010;
-export const POLLNVAL = 0x020;
-// include/uapi/linux/eventfd.h
-export const EFD_NONBLOCK = 0o4000;
-export const EFD_CLOEXEC = 0o2000000;
 
 /** The libc functions, typed. Pointers are passed as Buffers or koffi pointers. */
 export interface Libc {
@@ -78,10 +69,7 @@ export interface Libc {
   sendto(fd: number, buf: Buffer, len: number, flags: number, addr: Buffer, alen: number): number;
   /** `msg` is a koffi pointer to a struct msghdr in native memory. */
   recvmsg(fd: number, msg: unknown, flags: number): number;
-  /** `fds` is an array of struct pollfd (8 bytes each). Blocks: reader thread only. */
-  poll(fds: Buffer, nfds: number, timeoutMs: number): number;
   close(fd: number): number;
-  eventfd(initval: number, flags: number): number;
   read(fd: number, buf: Buffer, len: number): number;
   write(fd: number, buf: Buffer, len: number): number;
   if_nametoindex(name: string): number;
@@ -100,9 +88,7 @@ export function libc(): Libc {
     bind: lib.func('int bind(int fd, const void *addr, uint32_t len)'),
     sendto: lib.func('intptr_t sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t alen)'),
     recvmsg: lib.func('intptr_t recvmsg(int fd, void *msg, int flags)'),
-    poll: lib.func('int poll(void *fds, unsigned long nfds, int timeout)'),
     close: lib.func('int close(int fd)'),
-    eventfd: lib.func('int eventfd(unsigned int initval, int flags)'),
     read: lib.func('intptr_t read(int fd, void *buf, size_t len)'),
     write: lib.func('intptr_t write(int fd, const void *buf, size_t len)'),
     if_nametoindex: lib.func('unsigned int if_nametoindex(const char *name)'),

@@ -1,8 +1,8 @@
 /**
  * The process connector socket (NETLINK_CONNECTOR bound to CN_IDX_PROC, subscribed with
  * PROC_CN_MCAST_LISTEN): the kernel sends one datagram per fork, exec, comm change and exit
- * of any process on the host. Datagrams are read by the reader thread (reader.ts), so they
- * reach this thread's event loop without polling.
+ * of any process on the host. Datagrams are read on this thread's event loop as they come
+ * (reader.ts), without polling.
  *
  * The connector exists in the initial network namespace only: a socket opened in another
  * one (vigil under `ip netns exec`) binds, but its subscription is refused with
@@ -20,7 +20,7 @@
 import { closeSync, openSync, statSync } from 'node:fs';
 import { IoError } from './errors.ts';
 import { AF_NETLINK, SOCK_CLOEXEC, SOCK_NONBLOCK, SOL_SOCKET, SO_RCVBUF, intOpt, koffi, lastErrno, libc } from './libc.ts';
-import { readerReady, watchFd, type Watch } from './reader.ts';
+import { watchFd, type Watch } from './reader.ts';
 import { CN_IDX_PROC, NETLINK_CONNECTOR, procSubscribeMessage } from '../netlink/proc-events.ts';
 
 const SOCK_DGRAM = 2;
@@ -106,8 +106,6 @@ function openInNamespace(nsPath: string): number | undefined {
 }
 
 export interface ProcConnector {
-  /** settles once the reader thread polls the socket (events that came before wait in the socket, none is lost) */
-  readonly ready: Promise<void>;
   close(): void;
 }
 
@@ -133,9 +131,8 @@ export function openProcConnector(onDatagram: (d: Uint8Array) => void, onError: 
   }
   const w: Watch = watchFd(fd, -1, (d) => onDatagram(d.data), onError);
   return {
-    ready: readerReady(),
     close() {
-      // older kernels count listeners, not sockets: say goodbye before the reader closes the fd
+      // older kernels count listeners, not sockets: say goodbye before the watch closes the fd
       subscribe(fd, false);
       w.close();
     },

@@ -1,191 +1,137 @@
 /**
- * The owner side of the reader thread (see reader-thread.ts for why it exists): one reader
- * thread per thread that owns sockets, started with the first watched fd and stopped when
- * the last one is unwatched, so an idle process holds no thread and no fd.
+ * Datagrams from raw and netlink sockets, read on the owning thread's own event loop: a
+ * libuv poll handle says when an fd is readable (fd-poll.ts) and recvmsg() reads it, with
+ * its source address and IPv6 ancillary data (IPV6_HOPLIMIT, IPV6_PKTINFO), which raw-socket
+ * cannot give. raw-socket is not used for reading: it puts its poll handle on the main
+ * thread's loop, and inside a worker it crashes the process (SIGSEGV, raw-socket 1.8.1).
  *
- * An fd handed to watchFd() belongs to the reader from then on: the reader closes it when
- * it is unwatched, so its number cannot be reused while the reader may still read it.
+ * An fd handed to watchFd() belongs to the watch from then on: close() stops watching and
+ * closes it (after clearing its fd-ledger slot), so its number cannot be reused while a read
+ * may still be scheduled.
  */
-import { Worker } from 'node:worker_threads';
 import { IoError } from './errors.ts';
-import { currentLedger, forgetFd, recordFd } from './fd-ledger.ts';
-import { EFD_CLOEXEC, EFD_NONBLOCK, check, libc } from './libc.ts';
-import type { FromReader, RawDatagram, ReaderData, ToReader } from './reader-protocol.ts';
+import { forgetFd } from './fd-ledger.ts';
+import { pollReadable } from './fd-poll.ts';
+import { MSG_DONTWAIT, MSG_TRUNC, koffi, lastErrno, libc } from './libc.ts';
+import { parseIpv6Cmsgs, parseSockaddr } from './wire.ts';
 
-export type { RawDatagram } from './reader-protocol.ts';
+/** One datagram as recvmsg() returned it. */
+export interface RawDatagram {
+  readonly data: Uint8Array;
+  /** Source address from msg_name. */
+  readonly src: string | undefined;
+  /** IPV6_HOPLIMIT ancillary data (IPv6 sockets only). */
+  readonly hopLimit: number | undefined;
+  /** IPV6_PKTINFO destination address (IPv6 sockets only). */
+  readonly dst: string | undefined;
+  /** The datagram was longer than the receive buffer (MSG_TRUNC). */
+  readonly truncated: boolean;
+}
 
 export interface Watch {
-  /** Stops watching; the reader closes the fd. Idempotent. */
+  /** Stops watching and closes the fd. Idempotent. */
   close(): void;
 }
 
-interface Watcher {
-  readonly fd: number;
-  /** fd-ledger.ts slot of `fd` (-1: not recorded) */
-  readonly slot: number;
-  readonly onDatagram: (d: RawDatagram) => void;
-  readonly onError: (e: IoError) => void;
-}
-
-class Reader {
-  readonly worker: Worker;
-  readonly efd: number;
-  readonly pending: Int32Array;
-  /** settles when the thread polls (or has died): see readerReady() */
-  readonly ready: Promise<void>;
-  private markReady: () => void = () => undefined;
-  readonly watchers = new Map<number, Watcher>();
-  private stopped = false;
-  private readonly one = Buffer.from([1, 0, 0, 0, 0, 0, 0, 0]);
-
-  constructor(onGone: (r: Reader) => void) {
-    const c = libc();
-    this.efd = check(c.eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), 'VIGIL_SOCK_OPEN', 'eventfd', 'reader thread');
-    const efdSlot = recordFd(this.efd);
-    const sab = new SharedArrayBuffer(4);
-    this.pending = new Int32Array(sab);
-    const data: ReaderData = { efd: this.efd, pending: sab, ledger: currentLedger() };
-    // Compiled, reader-thread.js sits next to this file. Under tsx (development, tests) a
-    // Worker does not inherit the tsx loader, so a one-line trampoline registers it first
-    // (as src/supervisor/threads.ts does for the VRRP worker).
-    const compiled = import.meta.url.endsWith('.js');
-    const url = new URL(`./reader-thread.${compiled ? 'js' : 'ts'}`, import.meta.url);
-    const options = {
-      workerData: data,
-      name: 'vrrp-reader',
-      // Its heap holds a few buffers; keep a runaway from eating the process.
-      resourceLimits: { maxOldGenerationSizeMb: 64 },
-    };
-    this.worker = compiled
-      ? new Worker(url, options)
-      : new Worker(
-          // Resolved here, so the trampoline does not depend on the process's cwd.
-          `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((api) => { api.register(); return import(${JSON.stringify(url.href)}); })`,
-          { ...options, eval: true },
-        );
-    this.ready = new Promise<void>((resolve) => (this.markReady = resolve));
-    this.worker.on('message', (msg: FromReader) => this.onMessage(msg));
-    this.worker.on('error', (e: Error) => this.fail(`reader thread failed: ${e.message}`));
-    this.worker.on('exit', (code) => {
-      forgetFd(efdSlot);
-      c.close(this.efd);
-      if (!this.stopped) this.fail(`reader thread exited with code ${code}`);
-      onGone(this);
-    });
-  }
-
-  send(msg: ToReader): void {
-    this.worker.postMessage(msg);
-    libc().write(this.efd, this.one, 8);
-  }
-
-  stop(): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.send({ type: 'stop' });
-  }
-
-  private onMessage(msg: FromReader): void {
-    switch (msg.type) {
-      case 'datagrams': {
-        for (const d of msg.items) {
-          const w = this.watchers.get(d.id);
-          if (!w) continue;
-          try {
-            w.onDatagram(d);
-          } catch (e) {
-            w.onError(new IoError('VIGIL_SOCK_RECV', `packet handler threw: ${(e as Error).message}`));
-          }
-        }
-        Atomics.sub(this.pending, 0, msg.items.length);
-        Atomics.notify(this.pending, 0);
-        break;
-      }
-      case 'recv-error':
-        this.watchers.get(msg.id)?.onError(
-          new IoError('VIGIL_SOCK_RECV', `${msg.syscall} failed: ${msg.errno}`, { errno: msg.errno, syscall: msg.syscall }),
-        );
-        break;
-      case 'removed':
-        break;
-      case 'ready':
-        this.markReady();
-        break;
-    }
-  }
-
-  /** The thread died: nobody reads or will close these fds, so close them here and tell each owner. */
-  private fail(why: string): void {
-    this.markReady();
-    if (this.stopped && this.watchers.size === 0) return;
-    this.stopped = true;
-    const c = libc();
-    for (const [id, w] of this.watchers) {
-      this.watchers.delete(id);
-      forgetFd(w.slot);
-      c.close(w.fd);
-      w.onError(new IoError('VIGIL_SOCK_RECV', why, { syscall: READER_GONE }));
-    }
-  }
-}
-
-/** `syscall` of the IoError an owner gets when the reader died and its fd is already closed. */
-export const READER_GONE = 'reader-thread';
-
-let current: Reader | undefined;
-let nextId = 1;
-
-function startReader(): Reader {
-  return (current ??= new Reader((r) => {
-    if (current === r) current = undefined;
-  }));
-}
-
 /**
- * Starts this thread's reader thread before the first socket, so that its start-up (an
- * isolate and its modules, ~100 ms) overlaps the owner's own. Throws IoError
- * VIGIL_SOCK_OPEN if it cannot be started.
+ * Datagrams read from one fd per wake-up: a flooded socket then yields to the rest of the
+ * loop (its timers, its other sockets) and is read again on the next turn, while the
+ * kernel's socket buffer bounds what waits (and counts what it drops).
  */
-export function prestartReader(): void {
-  startReader();
+const BURST = 64;
+
+// Native memory for recvmsg, one block per thread (a read completes before the next starts):
+// msghdr(56) | iovec(16) | name(32) | control(256) | data(64 KiB).
+const MSGHDR = 0;
+const IOVEC = 56;
+const NAME = 72;
+const NAME_LEN = 32;
+const CONTROL = 104;
+const CONTROL_LEN = 256;
+const DATA = 360;
+const DATA_LEN = 65536;
+
+interface RecvBuffer {
+  readonly mem: unknown;
+  readonly base: bigint;
+  readonly view: DataView;
+  readonly bytes: Uint8Array;
+}
+let buffer: RecvBuffer | undefined;
+
+function recvBuffer(): RecvBuffer {
+  if (buffer) return buffer;
+  const mem: unknown = koffi.alloc('uint8_t', DATA + DATA_LEN);
+  const view = new DataView(koffi.view(mem, DATA + DATA_LEN));
+  buffer = { mem, base: BigInt(koffi.address(mem)), view, bytes: new Uint8Array(view.buffer) };
+  return buffer;
 }
 
-/**
- * Delivers every datagram that arrives on `fd` to `onDatagram`, on this thread's event loop.
- * Takes ownership of `fd` (and of its fd-ledger `slot`, -1 if none). Throws IoError
- * VIGIL_SOCK_OPEN if the reader cannot be started.
- */
-export function watchFd(fd: number, slot: number, onDatagram: (d: RawDatagram) => void, onError: (e: IoError) => void): Watch {
-  const reader = startReader();
-  const id = nextId++;
-  reader.watchers.set(id, { fd, slot, onDatagram, onError });
-  reader.send({ type: 'add', id, fd, slot });
-  let closed = false;
+function recvOne(fd: number): RawDatagram | 'again' | { errno: string } {
+  const { mem, base, view, bytes } = recvBuffer();
+  view.setBigUint64(MSGHDR + 0, base + BigInt(NAME), true); // msg_name
+  view.setUint32(MSGHDR + 8, NAME_LEN, true); // msg_namelen
+  view.setBigUint64(MSGHDR + 16, base + BigInt(IOVEC), true); // msg_iov
+  view.setBigUint64(MSGHDR + 24, 1n, true); // msg_iovlen
+  view.setBigUint64(MSGHDR + 32, base + BigInt(CONTROL), true); // msg_control
+  view.setBigUint64(MSGHDR + 40, BigInt(CONTROL_LEN), true); // msg_controllen
+  view.setInt32(MSGHDR + 48, 0, true); // msg_flags
+  view.setBigUint64(IOVEC + 0, base + BigInt(DATA), true);
+  view.setBigUint64(IOVEC + 8, BigInt(DATA_LEN), true);
+  const n = Number(libc().recvmsg(fd, mem, MSG_DONTWAIT));
+  if (n < 0) {
+    const errno = lastErrno();
+    return errno === 'EAGAIN' || errno === 'EWOULDBLOCK' || errno === 'EINTR' ? 'again' : { errno };
+  }
+  const namelen = Math.min(view.getUint32(MSGHDR + 8, true), NAME_LEN);
+  const controllen = Math.min(Number(view.getBigUint64(MSGHDR + 40, true)), CONTROL_LEN);
+  const flags = view.getInt32(MSGHDR + 48, true);
+  const anc = parseIpv6Cmsgs(bytes.subarray(CONTROL, CONTROL + controllen));
   return {
-    close() {
-      if (closed) return;
-      closed = true;
-      if (!reader.watchers.delete(id)) return; // the reader died and already closed it
-      reader.send({ type: 'remove', id });
-      if (reader.watchers.size === 0) {
-        if (current === reader) current = undefined;
-        reader.stop();
-      }
-    },
+    data: bytes.slice(DATA, DATA + Math.min(n, DATA_LEN)),
+    src: parseSockaddr(bytes.subarray(NAME, NAME + namelen)),
+    hopLimit: anc.hopLimit,
+    dst: anc.dst,
+    truncated: (flags & MSG_TRUNC) !== 0,
   };
 }
 
 /**
- * Settles once this thread's reader thread polls its sockets (at once when there is none).
- * The reader starts with the first socket and, run through tsx, may take hundreds of ms to
- * load: the VRRP engine waits on this before starting its routers, so that a backup does not
- * time out its master-down interval on adverts that are only waiting in the socket buffer.
+ * Delivers every datagram that arrives on `fd` to `onDatagram`, on this thread's event loop
+ * (never inside another callback). Takes ownership of `fd` (and of its fd-ledger `slot`, -1
+ * if none). A receive error goes to `onError` once, until a read succeeds again. Throws
+ * IoError VIGIL_SOCK_OPEN if the fd cannot be watched (the fd is then still the caller's).
  */
-export function readerReady(): Promise<void> {
-  return current?.ready ?? Promise.resolve();
-}
-
-/** Test hook: whether this thread currently runs a reader thread. */
-export function readerRunning(): boolean {
-  return current !== undefined;
+export function watchFd(fd: number, slot: number, onDatagram: (d: RawDatagram) => void, onError: (e: IoError) => void): Watch {
+  let failing = false;
+  let closed = false;
+  const read = (): void => {
+    for (let k = 0; k < BURST && !closed; k++) {
+      const r = recvOne(fd);
+      if (r === 'again') return;
+      if ('errno' in r) {
+        if (!failing) onError(new IoError('VIGIL_SOCK_RECV', `recvmsg failed: ${r.errno}`, { errno: r.errno, syscall: 'recvmsg' }));
+        failing = true;
+        // The fd is not (or no longer) a socket: it would stay "readable" and spin the loop.
+        if (r.errno === 'EBADF' || r.errno === 'ENOTSOCK') poll.stop();
+        return;
+      }
+      failing = false;
+      try {
+        onDatagram(r);
+      } catch (e) {
+        onError(new IoError('VIGIL_SOCK_RECV', `packet handler threw: ${(e as Error).message}`));
+      }
+    }
+  };
+  const poll = pollReadable(fd, read);
+  return {
+    close() {
+      if (closed) return;
+      closed = true;
+      poll.stop();
+      forgetFd(slot); // before close: fd-ledger.ts says why
+      libc().close(fd);
+    },
+  };
 }

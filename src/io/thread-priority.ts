@@ -1,5 +1,5 @@
 /**
- * Scheduling priority of the calling thread. The VRRP worker and its socket reader run at a
+ * Scheduling priority of the calling thread. The VRRP worker (which reads its own sockets) runs at a
  * raised priority (SCHED_RR 1 by default, or what keepalived's `vrrp_rt_priority` /
  * `vrrp_priority` say), so that on a busy host — checks, scripts, the main thread — the
  * kernel runs them first and adverts stay on time. Linux applies setpriority(PRIO_PROCESS,
@@ -128,7 +128,7 @@ export function startupRealtimePriority(): number | undefined {
 
 /**
  * The priority the VRRP threads ask for, from the environment the VRRP worker sets for
- * itself and its reader: VIGIL_VRRP_RT_PRIORITY (1–99; 0 = none), else VIGIL_VRRP_NICE
+ * itself: VIGIL_VRRP_RT_PRIORITY (1–99; 0 = none), else VIGIL_VRRP_NICE
  * alone when only that is set, else SCHED_RR at DEFAULT_VRRP_RT_PRIORITY. When realtime
  * is refused (no CAP_SYS_NICE, RestrictRealtime=yes) the nice value applies (default −10).
  */

@@ -24,7 +24,7 @@
  * in a namespace: test/fixtures/vrrp-ah/README.md). Its send() takes whole IPv4 packets
  * (IP_HDRINCL), since the AH ICV covers the IP header and vigil must know every byte of it.
  *
- * Reading is done by the reader thread (reader-thread.ts explains why raw-socket is not
+ * Reading is done on this thread's event loop (reader.ts explains why raw-socket is not
  * used: it crashes inside a worker thread). Sending is a non-blocking sendto() on this
  * thread: it returns at once, EAGAIN included, and never waits.
  */
@@ -69,8 +69,7 @@ import {
   libc,
 } from './libc.ts';
 import { forgetFd, recordFd } from './fd-ledger.ts';
-import { READER_GONE, watchFd, type RawDatagram, type Watch } from './reader.ts';
-export { readerReady } from './reader.ts';
+import { watchFd, type RawDatagram, type Watch } from './reader.ts';
 import {
   addrBytes,
   in6Pktinfo,
@@ -274,7 +273,6 @@ export function openVrrpSocket(
   try {
     watch = watchFd(fd, slot, deliver, (e) => {
       stats.recvErrors++;
-      if (e.syscall === READER_GONE) closed = true; // the reader closed our fd: never touch it again
       onError(e);
     });
   } catch (e) {

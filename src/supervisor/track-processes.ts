@@ -85,7 +85,7 @@ export interface ProcessTrackerEvents {
   status: [name: string, up: boolean, count: number];
   /** something an operator should hear of */
   problem: [message: string];
-  /** process events flow: the reader thread polls the connector (or the /proc fallback runs) */
+  /** process events flow: the connector socket is watched (or the /proc fallback runs) */
   live: [source: 'connector' | 'polling'];
 }
 
@@ -165,7 +165,9 @@ export class ProcessTracker extends EventEmitter<ProcessTrackerEvents> {
         (e) => this.onRecvError(e),
       );
       this.connector = c;
-      void c.ready.then(() => {
+      // Events from now on wait in the socket until read: none is lost. Said after start()
+      // returns, so that a listener attached just after it hears it.
+      queueMicrotask(() => {
         if (this.connector === c) this.emit('live', 'connector');
       });
     } catch (e) {

@@ -1,8 +1,8 @@
 /**
  * Starting the VRRP worker thread. The daemon boots it first, right after the config is
  * read and before it loads the rest of itself (logger, netlink, checkers, mail, metrics:
- * ~380 ms of module loading, bench/footprint), so that the thread's isolate, its modules and
- * its socket reader come up on the other core meanwhile; VrrpHost sends `init` once the
+ * ~380 ms of module loading, bench/footprint), so that the thread's isolate and its modules
+ * come up on the other core meanwhile; VrrpHost sends `init` once the
  * specs are resolved. A restarted worker boots through the same function.
  */
 import v8 from 'node:v8';
@@ -44,8 +44,6 @@ export interface VrrpWorkerData {
   /** global_defs max_auto_priority (≤ 0: off) and min_auto_priority_delay in ms */
   readonly maxAutoPriority?: number;
   readonly minAutoPriorityDelayMs?: number;
-  /** start the socket reader thread at once: the init will open sockets */
-  readonly prestartReader: boolean;
 }
 
 export function bootVrrpWorker(config: Config): BootedVrrpWorker {
@@ -62,7 +60,6 @@ export function bootVrrpWorker(config: Config): BootedVrrpWorker {
     fdLedger,
     ...threadPriority(config),
     ...(g.maxAutoPriority !== undefined && g.maxAutoPriority > 0 ? { maxAutoPriority: g.maxAutoPriority, minAutoPriorityDelayMs: (g.minAutoPriorityDelayUs ?? 1_000_000) / 1000 } : {}),
-    prestartReader: config.vrrpInstances.length > 0,
   };
   const worker = startWorker('vrrp', {
     name: 'vrrp',

@@ -71,8 +71,6 @@ export interface EngineIo {
   now(): number;
   /** wall clock for messages, ms since the epoch */
   wallNow(): number;
-  /** settles when newly opened sockets deliver packets without a start-up delay */
-  socketsReady(): Promise<void>;
   setTimer(fn: () => void, ms: number): unknown;
   clearTimer(handle: unknown): void;
   /**
@@ -352,16 +350,12 @@ export class VrrpEngine {
       this.instances.set(spec.instance.name, inst);
       started.push(inst);
     }
-    // Routers start once their sockets deliver: a backup must not time out its master-down
-    // interval on adverts that only wait for the socket reader to come up.
-    const begin = (): void => {
-      const sinceMs = daemonStartedAt === undefined ? undefined : this.io.wallNow() - daemonStartedAt;
-      const start = sinceMs === undefined ? { type: 'start' as const } : { type: 'start' as const, sinceMs };
-      for (const inst of started) if (this.instances.get(inst.spec.instance.name) === inst) this.dispatch(inst, start);
-      done();
-    };
-    if (started.length === 0) begin();
-    else void this.io.socketsReady().then(begin);
+    // The sockets are read on this thread's loop from the moment they are open (reader.ts):
+    // the routers start at once.
+    const sinceMs = daemonStartedAt === undefined ? undefined : this.io.wallNow() - daemonStartedAt;
+    const start = sinceMs === undefined ? { type: 'start' as const } : { type: 'start' as const, sinceMs };
+    for (const inst of started) this.dispatch(inst, start);
+    done();
   }
 
   /** Changes the protocol cannot absorb in place: the instance stops (priority 0 if master) and starts again. */

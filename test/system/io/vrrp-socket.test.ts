@@ -64,7 +64,7 @@ for (const thread of ['worker', 'main'] as const) {
       t.like(ipv4Of(f.data), { tos: 0xc0, ttl: 255, df: false, proto: 112, src: '10.211.0.1', dst: '224.0.0.18' });
       t.is(ipv4Of(f.data)?.payload.toString('hex'), V2_ADVERT);
     }
-    // close() releases the raw socket (the reader thread closes it, then exits).
+    // close() releases the raw socket.
     await Promise.all([terminate(tx.child), terminate(rx.child)]);
     for (const out of [tx.out, rx.out]) {
       const closed = events(out, 'closed')[0];
@@ -171,7 +171,7 @@ test.serial('hostile datagrams: the receiver keeps running, delivers or counts e
   const sent = (done?.['sent'] as number) + 1; // + the marker
   t.is(done?.['failed'], 0);
   // What the kernel dropped because the socket buffer was full (the drops column of
-  // /proc/net/raw): a flood may overrun a reader; nothing may vanish without a count.
+  // /proc/net/raw): a flood may overrun the receiver; nothing may vanish without a count.
   const kernelDrops = nsExec(pair.b, ['cat', '/proc/net/raw'])
     .split('\n')
     .filter((l) => /^\s*\d+: [0-9A-F]+:0070 /.test(l))
@@ -190,7 +190,6 @@ test.serial('the receiver reports the TTL and hop limit it really got; error pat
   const rx4 = runFixture(pair, pair.b, 'vrrp-peer', { thread: 'worker', socket: { family: 4, ifname: 'eth0', group: '224.0.0.18', unicast: false } });
   const rx6 = runFixture(pair, pair.b, 'vrrp-peer', { thread: 'worker', socket: { family: 6, ifname: 'eth0', group: 'ff02::12', unicast: false } });
   await waitFor('receivers ready', () => events(rx4.out, 'ready').length > 0 && events(rx6.out, 'ready').length > 0, 20_000);
-  // The readers may still be starting: what arrives meanwhile waits in the socket buffer.
   const odd = runFixture(pair, pair.a, 'odd-sender', { ttl4: 7, hops6: 9, payloadHex: 'deadbeef' });
   await waitFor('both odd packets', () => events(rx4.out, 'packet').length > 0 && events(rx6.out, 'packet').length > 0, 20_000);
   t.like(events(rx4.out, 'packet')[0], { family: 4, src: '10.211.0.1', ttl: 7, payload: 'deadbeef' });

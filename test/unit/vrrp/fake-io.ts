@@ -40,7 +40,6 @@ export function fakeIo(): { io: EngineIo; sends: FakeSend[]; run(untilMs: number
     post: (m) => posts.push(m),
     now: () => now,
     wallNow: () => now,
-    socketsReady: () => Promise.resolve(),
     setTimer: (fn, ms) => {
       const p = { at: now + ms, seq: seq++, fn };
       timers.add(p);
