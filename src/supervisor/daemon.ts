@@ -20,6 +20,7 @@ import type { DaemonOptions } from './options.ts';
 import { bootVrrpWorker, vrrpRealtimePriority } from './vrrp-boot.ts';
 import { applyProcessLimits } from './process-limits.ts';
 import { withdrawGraceMs } from '../lvs/announce.ts';
+import { applyOptimizer } from './v8-tiering.ts';
 
 /** ms: a stop that takes longer than this exits anyway */
 const STOP_DEADLINE_MS = 8000;
@@ -134,7 +135,8 @@ export async function runDaemon(opts: DaemonOptions, normalPriority: () => void 
 
   sdNotify(`${SdState.ready}\n${SdState.status}running ${config.vrrpInstances.length} VRRP instance(s)`);
   const watchdog = startWatchdog();
-  dlog.info({ event: LogEvent.ready, sinceExecMs: Math.round(performance.now()) }, 'vigil running');
+  const optimizer = applyOptimizer(config);
+  dlog.info({ event: LogEvent.ready, sinceExecMs: Math.round(performance.now()), optimizer }, 'vigil running');
 
   let reloading: Promise<void> | undefined;
   const reload = async (): Promise<{ ok: boolean; diagnostics: string[] }> => {
@@ -177,6 +179,7 @@ export async function runDaemon(opts: DaemonOptions, normalPriority: () => void 
       await vrrp?.reconfigure(config);
       await services.reconfigure(prev, config);
       applyProcessLimits(config, dlog);
+      applyOptimizer(config);
       services.countReload('ok');
       dlog.info({ event: LogEvent.reloadDone, ms: Math.round(performance.now() - started) }, 'configuration reloaded');
     } catch (e) {
