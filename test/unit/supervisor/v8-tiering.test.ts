@@ -4,7 +4,7 @@ import type { Config } from '../../../src/config/model.ts';
 import { attemptsPerSecond, optimizerWanted } from '../../../src/supervisor/v8-tiering.ts';
 
 function config(text: string): Config {
-  const r = parseConfigText(text, 'test.conf', { configId: undefined });
+  const r = parseConfigText(text, 'test.conf', { configId: 'n', interfaceExists: () => true });
   if (!r.config) throw new Error(JSON.stringify(r.diagnostics));
   return r.config;
 }
