@@ -24,10 +24,8 @@ setTimeout(tick, 10);`;
 
 const spawners = {
   childProcess: (): void => void spawn('/bin/sleep', ['0']).on('error', () => undefined),
-  posixSpawn: (): void => {
-    const c = spawnDetached({ argv: ['/bin/sleep', '0'] });
-    if (!('error' in c)) c.output.resume();
-  },
+  // its output is read (and dropped) as it comes
+  posixSpawn: (): void => void spawnDetached({ argv: ['/bin/sleep', '0'] }),
 };
 
 async function measure(how: keyof typeof spawners | undefined): Promise<{ p50: number; p99: number; max: number }> {

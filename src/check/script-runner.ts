@@ -146,7 +146,6 @@ export function runScript(argv: readonly string[], opts: RunScriptOptions): Prom
     };
 
     child.output.on('data', keep);
-    child.output.on('error', () => {});
     child.output.once('close', () => {
       outputOpen = false;
       maybeFinish();
