@@ -71,9 +71,6 @@ export async function main(argv: readonly string[]): Promise<number> {
       return runControlCommand(plan.command, plan.socketPath, { json: plan.json });
     }
     case 'daemon': {
-      // Interpreted until the config says otherwise (v8-tiering.ts).
-      const { optimizerOffForStartup } = await import('../supervisor/v8-tiering.ts');
-      optimizerOffForStartup();
       // From exec until the VRRP worker has its instances, this thread is on the path to the
       // first advert: it runs at the VRRP threads' default realtime priority (threads it
       // creates start normal), so that a busy host cannot stretch the start-up past a peer's

@@ -20,7 +20,7 @@ import type { DaemonOptions } from './options.ts';
 import { bootVrrpWorker, vrrpRealtimePriority } from './vrrp-boot.ts';
 import { applyProcessLimits } from './process-limits.ts';
 import { withdrawGraceMs } from '../lvs/announce.ts';
-import { applyOptimizer } from './v8-tiering.ts';
+import { TRIM_AFTER_MS, applyOptimizer, releaseFreeMemory } from './v8-tiering.ts';
 
 /** ms: a stop that takes longer than this exits anyway */
 const STOP_DEADLINE_MS = 8000;
@@ -136,6 +136,7 @@ export async function runDaemon(opts: DaemonOptions, normalPriority: () => void 
   sdNotify(`${SdState.ready}\n${SdState.status}running ${config.vrrpInstances.length} VRRP instance(s)`);
   const watchdog = startWatchdog();
   const optimizer = applyOptimizer(config);
+  setTimeout(releaseFreeMemory, TRIM_AFTER_MS).unref();
   dlog.info({ event: LogEvent.ready, sinceExecMs: Math.round(performance.now()), optimizer }, 'vigil running');
 
   let reloading: Promise<void> | undefined;
@@ -180,6 +181,7 @@ export async function runDaemon(opts: DaemonOptions, normalPriority: () => void 
       await services.reconfigure(prev, config);
       applyProcessLimits(config, dlog);
       applyOptimizer(config);
+      setTimeout(releaseFreeMemory, TRIM_AFTER_MS).unref();
       services.countReload('ok');
       dlog.info({ event: LogEvent.reloadDone, ms: Math.round(performance.now() - started) }, 'configuration reloaded');
     } catch (e) {

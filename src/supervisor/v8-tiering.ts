@@ -1,25 +1,34 @@
 /**
- * Whether V8's optimizing compiler (TurboFan) runs in this process. It is off from exec
- * (main.ts): start-up code (module loading, the config parser, the workers' own start) is
- * hot for a moment and never again, and what TurboFan compiled for it stayed resident —
- * its code, the compiler's zone memory kept by malloc, and the compiler's own pages of
- * node's text. Measured with bench/footprint's node A config (alone on the host): RSS 82 →
- * 71 MB with TurboFan off throughout, 82 → 76 MB with it off only until start-up is over.
+ * What the daemon keeps of its start-up (and of each reload) once it runs: V8's optimizing
+ * compiler (TurboFan) and the memory malloc holds on to.
  *
- * The price is in what runs hot for good: HTTP checks cost about twice the CPU interpreted
- * (bench/checks: 4,785 → 2,132 attempts per core-second), and so would adverts of hundreds
- * of instances. So the config decides, at start and at each reload: TurboFan comes on where
- * the steady load is more than a few dozen instances or checks a second, and stays off for
+ * Start-up code (module loading, the config parser, the workers' own start) is hot for a
+ * moment and never again; what TurboFan compiled for it stayed resident: its code, the
+ * compiler's zone memory, freed but kept by glibc's malloc, and the compiler's own pages of
+ * node's text. Measured with bench/footprint's node A config, vigil alone on the host: RSS
+ * 82 MB as it was; 71 MB with TurboFan off from exec; 76 MB with TurboFan on for start-up,
+ * then off, and malloc_trim(0) a few seconds after. The last is what runs: start-up keeps
+ * TurboFan, because in the IPVS test VM (an emulated CPU) an interpreted start-up put the
+ * first advert 4 s later (14.7 s against 10.7 s, lvs100), and a late first advert is the
+ * joint-start flap this daemon must not cause.
+ *
+ * Once running, the config decides, at start and at each reload: TurboFan stays on where the
+ * steady load is more than a few dozen instances or checks a second (interpreted, HTTP checks
+ * cost twice the CPU: bench/checks, 4,785 → 2,132 attempts per core-second) and goes off for
  * the small configs where it would only hold memory. V8 reads the flag each time it decides
  * whether to optimize a function, in every isolate, so switching it takes effect at once.
  */
 import v8 from 'node:v8';
+import koffi from 'koffi';
 import type { Config } from '../config/model.ts';
 
 /** More VRRP instances than this (adverts both ways every advert_int) want the optimizer. */
 const MAX_INTERPRETED_INSTANCES = 32;
 /** More check attempts a second than this (health checks and vrrp_scripts) want it too. */
 const MAX_INTERPRETED_ATTEMPTS_PER_S = 50;
+/** ms after start-up or a reload before malloc's free memory is given back: the burst's
+ * collections and the workers' start are over by then. */
+export const TRIM_AFTER_MS = 5000;
 
 /** Check attempts a second the config asks for, failures and retries aside. */
 export function attemptsPerSecond(config: Config): number {
@@ -34,14 +43,27 @@ export function optimizerWanted(config: Config): boolean {
   return config.vrrpInstances.length > MAX_INTERPRETED_INSTANCES || attemptsPerSecond(config) > MAX_INTERPRETED_ATTEMPTS_PER_S;
 }
 
-/** Start-up: interpreted (and baseline-compiled) JavaScript only. */
-export function optimizerOffForStartup(): void {
-  v8.setFlagsFromString('--no-opt');
-}
-
-/** Once running, and after each reload: as `config` wants. Returns whether it is on. */
+/** Once running, and after each reload: TurboFan as `config` wants. Returns whether it is on. */
 export function applyOptimizer(config: Config): boolean {
   const on = optimizerWanted(config);
   v8.setFlagsFromString(on ? '--opt' : '--no-opt');
   return on;
+}
+
+let trim: ((pad: number) => number) | undefined;
+
+/**
+ * Gives the memory malloc keeps free (in every thread's arena) back to the system: glibc's
+ * malloc_trim(0). Each arena is locked while it is trimmed; threads allocate from arenas of
+ * their own, so the VRRP thread does not wait on the main thread's. Returns false where
+ * there is no glibc.
+ */
+export function releaseFreeMemory(): boolean {
+  try {
+    trim ??= koffi.load('libc.so.6').func('int malloc_trim(size_t pad)') as (pad: number) => number;
+    trim(0);
+    return true;
+  } catch {
+    return false;
+  }
 }
