@@ -3,12 +3,16 @@
  * attempt per task. Stateless: the scheduler on the main thread owns timing and results.
  */
 import { runAttempt } from '../src/check/registry.ts';
+import { collectWhileIdle } from '../src/io/isolate-heap.ts';
 
 // No stack traces in this thread: undici creates several Errors per request even when it
 // succeeds (socket reset after `Connection: close`, client destroyed), and capturing and
 // source-mapping their stacks was ~25% of a check's CPU. Results carry codes and messages,
 // never stacks.
 Error.stackTraceLimit = 0;
+
+// Garbage out once a minute: an idle pool allocates too slowly for V8 to collect on its own.
+collectWhileIdle();
 
 export default runAttempt;
 

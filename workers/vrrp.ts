@@ -5,7 +5,6 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import v8 from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { performance } from 'node:perf_hooks';
 import type { FromVrrp, ToVrrp } from '../src/ipc/messages.ts';
 import type { QuietGcIo } from '../src/vrrp/quiet-gc.ts';
@@ -28,7 +27,7 @@ if (!applied.ok) port.postMessage({ type: 'event', level: 'warn', event: 'vrrp.p
 
 // The rest loads at that priority: on a busy host the thread's start-up is on the path to the
 // first advert (see src/supervisor/vrrp-boot.ts).
-const [{ VrrpEngine }, { QUIET_GC_CHECK_MS, newQuietGcState, quietGcTick }, { openVrrpSocket }, { openGarpSender }, { macBytes }, { installFdLedger }, { isolateHeap }] =
+const [{ VrrpEngine }, { QUIET_GC_CHECK_MS, newQuietGcState, quietGcTick }, { openVrrpSocket }, { openGarpSender }, { macBytes }, { installFdLedger }, { isolateHeap, threadGc }] =
   await Promise.all([
     import('../src/vrrp/engine.ts'),
     import('../src/vrrp/quiet-gc.ts'),
@@ -109,12 +108,8 @@ const engine = new VrrpEngine({
 
 port.on('message', (msg: ToVrrp) => engine.handle(msg));
 
-// Collections in the quiet between adverts (see quiet-gc.ts). `gc` comes from a context made
-// while --expose-gc is on (the node documentation's way to reach it without the command-line
-// flag); it collects this thread's heap. The flag is switched off again at once.
-v8.setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as (opts: { type: 'minor' | 'major' }) => void;
-v8.setFlagsFromString('--no-expose-gc');
+// Collections in the quiet between adverts (see quiet-gc.ts).
+const gc = threadGc();
 const quietGc = newQuietGcState();
 const quietGcIo: QuietGcIo = {
   msToNextAdvert: () => engine.msToNextAdvert(),

@@ -21,6 +21,7 @@ import { bootVrrpWorker, vrrpRealtimePriority } from './vrrp-boot.ts';
 import { applyProcessLimits } from './process-limits.ts';
 import { withdrawGraceMs } from '../lvs/announce.ts';
 import { TRIM_AFTER_MS, applyOptimizer, releaseFreeMemory } from './v8-tiering.ts';
+import { collectWhileIdle } from '../io/isolate-heap.ts';
 
 /** ms: a stop that takes longer than this exits anyway */
 const STOP_DEADLINE_MS = 8000;
@@ -137,6 +138,7 @@ export async function runDaemon(opts: DaemonOptions, normalPriority: () => void 
   const watchdog = startWatchdog();
   const optimizer = applyOptimizer(config);
   setTimeout(releaseFreeMemory, TRIM_AFTER_MS).unref();
+  collectWhileIdle(releaseFreeMemory);
   dlog.info({ event: LogEvent.ready, sinceExecMs: Math.round(performance.now()), optimizer }, 'vigil running');
 
   let reloading: Promise<void> | undefined;

@@ -34,3 +34,13 @@ test('more than 32 VRRP instances want the optimizer', (t) => {
   t.false(optimizerWanted(config(Array.from({ length: 32 }, (_, i) => instance(i + 1)).join(''))));
   t.true(optimizerWanted(config(Array.from({ length: 33 }, (_, i) => instance(i + 1)).join(''))));
 });
+
+test('threadGc collects this thread\'s heap: an unreachable object is gone after gc()', async (t) => {
+  const { threadGc } = await import('../../../src/io/isolate-heap.ts');
+  const gc = threadGc();
+  const ref = (() => new WeakRef({ big: new Array(1000).fill(1) }))();
+  await new Promise((r) => setTimeout(r, 10)); // a WeakRef holds its target until the job ends
+  gc();
+  t.is(ref.deref(), undefined);
+  t.is(typeof (globalThis as { gc?: unknown }).gc, 'undefined', 'the flag was switched off again: no global gc');
+});
