@@ -11,7 +11,7 @@ import { collectWhileIdle } from '../src/io/isolate-heap.ts';
 // never stacks.
 Error.stackTraceLimit = 0;
 
-// Garbage out once a minute: an idle pool allocates too slowly for V8 to collect on its own.
+// Garbage out every 2 minutes: an idle pool allocates too slowly for V8 to collect on its own.
 collectWhileIdle();
 
 export default runAttempt;

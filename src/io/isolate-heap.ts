@@ -41,8 +41,14 @@ export function threadGc(): (opts?: { type: 'minor' | 'major' }) => void {
   }
 }
 
-/** ms between the idle collections of collectWhileIdle(). */
-export const IDLE_COLLECT_MS = 60_000;
+/**
+ * ms between the idle collections of collectWhileIdle(). Each one also wakes V8's helper
+ * threads for parallel marking: once a minute the whole cost read ~0.03 % of a core
+ * (bench/footprint, node A), against a target of 0.3 % for everything; every 2 minutes
+ * halves that, while the garbage between two collections stays well under a MB per heap
+ * under bench/soak's reloads.
+ */
+export const IDLE_COLLECT_MS = 120_000;
 
 /**
  * A full collection of this thread's heap every IDLE_COLLECT_MS (then `after`, if given),
@@ -50,7 +56,7 @@ export const IDLE_COLLECT_MS = 60_000;
  * daemon allocates slowly: under bench/soak (reloads every 10 s, a flapping script and real
  * server) the main and checker heaps held 4-5 MB more garbage after 20 minutes, with their
  * live data flat once collected (checker 10.43 -> 10.49 MB over 12 minutes). A full
- * collection of these ~12 MB heaps takes a few ms, once a minute, on threads no advert
+ * collection of these ~12 MB heaps takes a few ms, every 2 minutes, on threads no advert
  * waits for (the VRRP thread collects in its own quiet: src/vrrp/quiet-gc.ts).
  */
 export function collectWhileIdle(after?: () => void): void {
