@@ -16,10 +16,10 @@ if (!port) throw new Error('workers/vrrp.ts must run as a worker thread');
 
 const data = workerData as VrrpWorkerData;
 
-// Adverts first: this thread (which reads its own sockets) runs ahead of checks, scripts and the main thread — SCHED_RR at
-// global_defs `vrrp_rt_priority` when set, the nice value of `vrrp_priority` when only that
-// is set, else SCHED_RR 1 (see thread-priority.ts). Failure (no CAP_SYS_NICE,
-// RestrictRealtime) is logged, and nice −10 applies instead.
+// Adverts first: this thread (which reads its own sockets) runs ahead of checks, scripts
+// and the main thread — SCHED_RR at global_defs `vrrp_rt_priority` when set, the nice
+// value of `vrrp_priority` when only that is set, else SCHED_RR 1 (see thread-priority.ts).
+// Failure (no CAP_SYS_NICE, RestrictRealtime) is logged, and nice −10 applies instead.
 if (data.rtPriority !== undefined) process.env['VIGIL_VRRP_RT_PRIORITY'] = String(data.rtPriority);
 if (data.nice !== undefined) process.env['VIGIL_VRRP_NICE'] = String(data.nice);
 const applied = applyVrrpThreadPriority();

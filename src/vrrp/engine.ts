@@ -224,10 +224,12 @@ export class VrrpEngine {
   handle(msg: ToVrrp): void {
     switch (msg.type) {
       case 'init':
-        this.configure(msg.instances, msg.syncGroups, () => this.io.post({ type: 'ready', version: IPC_VERSION }), [], msg.daemonStartedAt);
+        this.configure(msg.instances, msg.syncGroups, [], msg.daemonStartedAt);
+        this.io.post({ type: 'ready', version: IPC_VERSION });
         return;
       case 'reconfigure':
-        this.configure(msg.instances, msg.syncGroups, () => this.io.post({ type: 'reconfigured', requestId: msg.requestId }), msg.keep);
+        this.configure(msg.instances, msg.syncGroups, msg.keep);
+        this.io.post({ type: 'reconfigured', requestId: msg.requestId });
         return;
       case 'track': {
         const inst = this.instances.get(msg.instance);
@@ -305,7 +307,6 @@ export class VrrpEngine {
   private configure(
     specs: readonly VrrpInstanceSpec[],
     syncGroups: readonly VrrpSyncGroup[],
-    done: () => void,
     keep: readonly string[] = [],
     daemonStartedAt?: number,
   ): void {
@@ -355,7 +356,6 @@ export class VrrpEngine {
     const sinceMs = daemonStartedAt === undefined ? undefined : this.io.wallNow() - daemonStartedAt;
     const start = sinceMs === undefined ? { type: 'start' as const } : { type: 'start' as const, sinceMs };
     for (const inst of started) this.dispatch(inst, start);
-    done();
   }
 
   /** Changes the protocol cannot absorb in place: the instance stops (priority 0 if master) and starts again. */

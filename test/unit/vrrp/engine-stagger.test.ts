@@ -17,7 +17,6 @@ test('200 instances that start together spread to ≤ 8 adverts per ms, then hol
     engineSpec(instance({ name: `VI_${k}`, virtualRouterId: k + 1, priority: 255, initialState: 'MASTER', advertIntMs: 1000 })),
   );
   engine.handle({ type: 'init', version: IPC_VERSION, instances: specs, syncGroups: [] });
-  await new Promise((r) => setImmediate(r)); // socketsReady() settles, routers start
   f.run(1000 + 10_500);
 
   const byVrid = new Map<number, number[]>();
