@@ -21,6 +21,7 @@
  */
 import koffi from 'koffi';
 import { IoError } from './errors.ts';
+import { libc } from './libc.ts';
 
 /** libuv's uv_handle_type: UV_POLL */
 const UV_POLL = 8;
@@ -69,12 +70,11 @@ function bind(): Binding {
     const loop = node.func('void *_ZN4node19GetCurrentEventLoopEPN2v87IsolateE(void *)')(isolate);
     const typeName = node.func('const char *uv_handle_type_name(int)')(UV_POLL);
     if (typeName !== 'poll' || !loop) throw new Error(`libuv handle type ${UV_POLL} is ${String(typeName)}, not poll`);
-    const dlsym = koffi.load('libc.so.6').func('void *dlsym(void *handle, const char *name)');
     const b: Binding = {
       loop,
       isolate,
       handleSize: Number(node.func('size_t uv_handle_size(int)')(UV_POLL)),
-      pollStopAddr: dlsym(null, 'uv_poll_stop'),
+      pollStopAddr: libc().dlsym(null, 'uv_poll_stop'),
       Ready: koffi.pointer(Void),
       pollInit: node.func('int uv_poll_init(void *loop, void *handle, int fd)'),
       pollStart: node.func('int uv_poll_start(void *handle, int events, vigil_uv_cb *cb)'),

@@ -73,6 +73,10 @@ export interface Libc {
   read(fd: number, buf: Buffer, len: number): number;
   write(fd: number, buf: Buffer, len: number): number;
   if_nametoindex(name: string): number;
+  /** The address of a symbol in the process's global scope (`handle` null: RTLD_DEFAULT). */
+  dlsym(handle: null, name: string): unknown;
+  /** Gives the memory malloc keeps free, in every arena, back to the system. */
+  malloc_trim(pad: number): number;
 }
 
 let bound: Libc | undefined;
@@ -92,6 +96,8 @@ export function libc(): Libc {
     read: lib.func('intptr_t read(int fd, void *buf, size_t len)'),
     write: lib.func('intptr_t write(int fd, const void *buf, size_t len)'),
     if_nametoindex: lib.func('unsigned int if_nametoindex(const char *name)'),
+    dlsym: lib.func('void *dlsym(void *handle, const char *name)'),
+    malloc_trim: lib.func('int malloc_trim(size_t pad)'),
   };
   bound = l as unknown as Libc;
   return bound;

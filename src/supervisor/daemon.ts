@@ -20,7 +20,7 @@ import type { DaemonOptions } from './options.ts';
 import { bootVrrpWorker, vrrpRealtimePriority } from './vrrp-boot.ts';
 import { applyProcessLimits } from './process-limits.ts';
 import { withdrawGraceMs } from '../lvs/announce.ts';
-import { TRIM_AFTER_MS, applyOptimizer, releaseFreeMemory } from './v8-tiering.ts';
+import { releaseFreeMemory, settleAfterBurst } from './v8-tiering.ts';
 import { collectWhileIdle } from '../io/isolate-heap.ts';
 
 /** ms: a stop that takes longer than this exits anyway */
@@ -136,8 +136,7 @@ export async function runDaemon(opts: DaemonOptions, normalPriority: () => void 
 
   sdNotify(`${SdState.ready}\n${SdState.status}running ${config.vrrpInstances.length} VRRP instance(s)`);
   const watchdog = startWatchdog();
-  const optimizer = applyOptimizer(config);
-  setTimeout(releaseFreeMemory, TRIM_AFTER_MS).unref();
+  const optimizer = settleAfterBurst(config);
   collectWhileIdle(releaseFreeMemory);
   dlog.info({ event: LogEvent.ready, sinceExecMs: Math.round(performance.now()), optimizer }, 'vigil running');
 
@@ -182,8 +181,7 @@ export async function runDaemon(opts: DaemonOptions, normalPriority: () => void 
       await vrrp?.reconfigure(config);
       await services.reconfigure(prev, config);
       applyProcessLimits(config, dlog);
-      applyOptimizer(config);
-      setTimeout(releaseFreeMemory, TRIM_AFTER_MS).unref();
+      settleAfterBurst(config);
       services.countReload('ok');
       dlog.info({ event: LogEvent.reloadDone, ms: Math.round(performance.now() - started) }, 'configuration reloaded');
     } catch (e) {

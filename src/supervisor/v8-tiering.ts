@@ -19,8 +19,8 @@
  * whether to optimize a function, in every isolate, so switching it takes effect at once.
  */
 import v8 from 'node:v8';
-import koffi from 'koffi';
 import type { Config } from '../config/model.ts';
+import { libc } from '../io/libc.ts';
 
 /** More VRRP instances than this (adverts both ways every advert_int) want the optimizer. */
 const MAX_INTERPRETED_INSTANCES = 32;
@@ -28,7 +28,7 @@ const MAX_INTERPRETED_INSTANCES = 32;
 const MAX_INTERPRETED_ATTEMPTS_PER_S = 50;
 /** ms after start-up or a reload before malloc's free memory is given back: the burst's
  * collections and the workers' start are over by then. */
-export const TRIM_AFTER_MS = 5000;
+const TRIM_AFTER_MS = 5000;
 
 /** Check attempts a second the config asks for, failures and retries aside. */
 export function attemptsPerSecond(config: Config): number {
@@ -43,25 +43,26 @@ export function optimizerWanted(config: Config): boolean {
   return config.vrrpInstances.length > MAX_INTERPRETED_INSTANCES || attemptsPerSecond(config) > MAX_INTERPRETED_ATTEMPTS_PER_S;
 }
 
-/** Once running, and after each reload: TurboFan as `config` wants. Returns whether it is on. */
-export function applyOptimizer(config: Config): boolean {
+/**
+ * Once running, and after each reload: TurboFan as `config` wants, and malloc's free memory
+ * given back TRIM_AFTER_MS later. Returns whether TurboFan is on.
+ */
+export function settleAfterBurst(config: Config): boolean {
   const on = optimizerWanted(config);
   v8.setFlagsFromString(on ? '--opt' : '--no-opt');
+  setTimeout(releaseFreeMemory, TRIM_AFTER_MS).unref();
   return on;
 }
-
-let trim: ((pad: number) => number) | undefined;
 
 /**
  * Gives the memory malloc keeps free (in every thread's arena) back to the system: glibc's
  * malloc_trim(0). Each arena is locked while it is trimmed; threads allocate from arenas of
  * their own, so the VRRP thread does not wait on the main thread's. Returns false where
- * there is no glibc.
+ * there is no glibc to ask.
  */
 export function releaseFreeMemory(): boolean {
   try {
-    trim ??= koffi.load('libc.so.6').func('int malloc_trim(size_t pad)') as (pad: number) => number;
-    trim(0);
+    libc().malloc_trim(0);
     return true;
   } catch {
     return false;
