@@ -2,7 +2,7 @@
  * Checker pool entry point (piscina): one HTTP_GET / SSL_GET / TCP_CHECK / DNS_CHECK
  * attempt per task. Stateless: the scheduler on the main thread owns timing and results.
  */
-import { runAttempt } from '../src/check/registry.ts';
+import { runPoolAttempt } from '../src/check/pool-checkers.ts';
 import { collectWhileIdle } from '../src/io/isolate-heap.ts';
 
 // No stack traces in this thread: undici creates several Errors per request even when it
@@ -14,7 +14,7 @@ Error.stackTraceLimit = 0;
 // Garbage out every 2 minutes: an idle pool allocates too slowly for V8 to collect on its own.
 collectWhileIdle();
 
-export default runAttempt;
+export default runPoolAttempt;
 
 /** `pool.run(null, { name: 'threadCpuMs' })`: CPU ms this worker thread has used. */
 export { threadCpuMs } from '../src/check/thread-cpu.ts';

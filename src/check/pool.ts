@@ -1,7 +1,7 @@
 /**
  * Glue between the check scheduler and where attempts run, kept here so that the supervisor
  * only wires things together: the checker pool (piscina, workers/checker.ts, which runs
- * registry.ts `runAttempt`) and the spawner (src/check/spawner.ts: posix_spawn, or the
+ * pool-checkers.ts `runPoolAttempt`) and the spawner (src/check/spawner.ts: posix_spawn, or the
  * PING_CHECK process), each task going
  * where its registry entry says.
  *

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { CHECKERS, runAttempt, runsIn, type CheckKind, type CheckTask, type SpawnerCheckTask } from '../../../src/check/registry.ts';
+import { POOL_CHECKERS, runPoolAttempt } from '../../../src/check/pool-checkers.ts';
 
 test('every task kind has one entry; only checks that fork or need a main thread run in the spawner', (t) => {
   const kinds = Object.keys(CHECKERS).sort();
@@ -21,4 +22,12 @@ test('runAttempt refuses a bad endpoint or an unknown kind with a reason, never 
   const unknown = await runAttempt({ kind: 'nope' } as unknown as CheckTask);
   t.like(unknown, { ok: false, reason: 'bad-task' });
   t.regex(unknown.detail ?? '', /unknown task kind "nope"/);
+});
+
+test('the checker threads\' table holds exactly the checker-pool kinds, and refuses a spawner task', async (t) => {
+  const pool = Object.keys(CHECKERS).filter((k) => CHECKERS[k as CheckKind].runsIn === 'checker-pool');
+  t.deepEqual(Object.keys(POOL_CHECKERS).sort(), pool.sort());
+  const misc = await runPoolAttempt({ kind: 'misc', argv: ['true'], timeoutMs: 1000, dynamic: false } as unknown as Parameters<typeof runPoolAttempt>[0]);
+  t.like(misc, { ok: false, reason: 'bad-task' });
+  t.regex(misc.detail ?? '', /unknown task kind "misc"/);
 });
