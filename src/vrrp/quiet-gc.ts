@@ -19,9 +19,11 @@ export const QUIET_GC_CHECK_MS = 20;
 /**
  * ms between looks at most, when the heap barely grows: an idle node with a few instances
  * allocates a few kB a second, and 50 looks a second were most of its VRRP thread's CPU
- * (bench/footprint). Each look plans the next one from the growth it saw (quietGcNextMs).
+ * (bench/footprint); one a second was still a tenth of it (perf, node A idle as master).
+ * Each look plans the next one from the growth it saw (quietGcNextMs), and a message from
+ * the supervisor brings the next one forward (workers/vrrp.ts).
  */
-export const QUIET_GC_MAX_CHECK_MS = 1000;
+export const QUIET_GC_MAX_CHECK_MS = 4000;
 /**
  * ms with no advert wake-up due, for a scavenge: it must be over before the next one. The
  * slowest measured during a reload was 1.5 ms; 3.2 ms once while 500 instances started.
