@@ -21,7 +21,7 @@
  */
 import koffi from 'koffi';
 import { IoError } from './errors.ts';
-import { libc } from './libc.ts';
+import { libc, processSymbols } from './libc.ts';
 
 /** libuv's uv_handle_type: UV_POLL */
 const UV_POLL = 8;
@@ -64,7 +64,7 @@ let closingLeft = 0;
 function bind(): Binding {
   if (bound) return bound;
   try {
-    const node = koffi.load(null as unknown as string);
+    const node = processSymbols();
     const Void = koffi.proto('void vigil_uv_cb()');
     const isolate = node.func('void *_ZN2v87Isolate10GetCurrentEv()')();
     const loop = node.func('void *_ZN4node19GetCurrentEventLoopEPN2v87IsolateE(void *)')(isolate);

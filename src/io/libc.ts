@@ -79,13 +79,32 @@ export interface Libc {
   malloc_trim(pad: number): number;
 }
 
+type Library = ReturnType<typeof koffi.load>;
+let libcLib: Library | undefined;
+let globalLib: Library | undefined;
+
+/**
+ * libc.so.6, loaded once per thread: the modules that need a call this binding does not
+ * declare (posix_spawn, setns, mlock2, …) bind it from here, next to their use.
+ */
+export function libcLibrary(): Library {
+  libcLib ??= koffi.load('libc.so.6');
+  return libcLib;
+}
+
+/** The process's global scope (dlopen(NULL)): node's own exported symbols and the executable's `environ`. */
+export function processSymbols(): Library {
+  globalLib ??= koffi.load(null as unknown as string);
+  return globalLib;
+}
+
 let bound: Libc | undefined;
 
 export function libc(): Libc {
   if (bound) return bound;
   // wire.ts lays host-order fields out little-endian (x86_64, aarch64).
   if (endianness() !== 'LE') throw new IoError('VIGIL_SOCK_OPEN', 'vigil’s socket layer supports little-endian hosts only');
-  const lib = koffi.load('libc.so.6');
+  const lib = libcLibrary();
   const l = {
     socket: lib.func('int socket(int domain, int type, int protocol)'),
     setsockopt: lib.func('int setsockopt(int fd, int level, int name, const void *value, uint32_t len)'),

@@ -13,7 +13,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, statSync } from 'node:fs';
-import { cStrings, koffi } from './libc.ts';
+import { cStrings, koffi, libcLibrary } from './libc.ts';
 
 /** linux/sched.h */
 export const CLONE_NEWNET = 0x40000000;
@@ -27,7 +27,7 @@ interface Calls {
 let calls: Calls | undefined;
 function libcCalls(): Calls {
   if (calls) return calls;
-  const lib = koffi.load('libc.so.6');
+  const lib = libcLibrary();
   calls = {
     setns: lib.func('int setns(int fd, int nstype)') as Calls['setns'],
     execve: lib.func('int execve(const char *path, void *argv, void *envp)') as Calls['execve'],

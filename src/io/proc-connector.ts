@@ -19,7 +19,7 @@
  */
 import { closeSync, openSync, statSync } from 'node:fs';
 import { IoError } from './errors.ts';
-import { AF_NETLINK, SOCK_CLOEXEC, SOCK_NONBLOCK, SOL_SOCKET, SO_RCVBUF, intOpt, koffi, lastErrno, libc } from './libc.ts';
+import { AF_NETLINK, SOCK_CLOEXEC, SOCK_NONBLOCK, SOL_SOCKET, SO_RCVBUF, intOpt, lastErrno, libc, libcLibrary } from './libc.ts';
 import { watchFd, type Watch } from './reader.ts';
 import { CN_IDX_PROC, NETLINK_CONNECTOR, procSubscribeMessage } from '../netlink/proc-events.ts';
 
@@ -31,7 +31,7 @@ const RCVBUF = 1 << 20;
 
 let setnsFn: ((fd: number, nstype: number) => number) | undefined;
 function setns(fd: number): number {
-  setnsFn ??= koffi.load('libc.so.6').func('int setns(int fd, int nstype)') as (fd: number, nstype: number) => number;
+  setnsFn ??= libcLibrary().func('int setns(int fd, int nstype)') as (fd: number, nstype: number) => number;
   return setnsFn(fd, CLONE_NEWNET);
 }
 

@@ -11,8 +11,7 @@
  * busy host evicts first) and the main stack, at the time of the call.
  */
 import { readFileSync } from 'node:fs';
-import koffi from 'koffi';
-import { lastErrno } from './libc.ts';
+import { lastErrno, libcLibrary } from './libc.ts';
 
 // include/uapi/asm-generic/mman-common.h
 /** lock pages as they are faulted in, not the whole mapping at once (Linux ≥ 4.4), as keepalived does */
@@ -29,7 +28,7 @@ let bound: Calls | undefined;
 
 function calls(): Calls {
   if (bound) return bound;
-  const lib = koffi.load('libc.so.6');
+  const lib = libcLibrary();
   bound = {
     mlock2: lib.func('int mlock2(uintptr_t addr, size_t len, unsigned int flags)') as Calls['mlock2'],
     munlockall: lib.func('int munlockall()') as Calls['munlockall'],

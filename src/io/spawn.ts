@@ -25,7 +25,7 @@
 import { EventEmitter } from 'node:events';
 import { constants } from 'node:os';
 import { isMainThread } from 'node:worker_threads';
-import { cStrings, errnoName, koffi, libc } from './libc.ts';
+import { cStrings, errnoName, koffi, libc, libcLibrary, processSymbols } from './libc.ts';
 import { pollReadable, type FdPoll } from './fd-poll.ts';
 
 export interface SpawnOptions {
@@ -133,13 +133,13 @@ let environSymbol: unknown;
 function environ(): unknown {
   // Looked up in the process's global scope: libc's own `environ` is not the one in use once
   // the executable has a copy of it.
-  environSymbol ??= koffi.load(null as unknown as string).symbol('environ', 'void *');
+  environSymbol ??= processSymbols().symbol('environ', 'void *');
   return koffi.decode(environSymbol, 'void *');
 }
 
 function lib(): SpawnLib {
   if (bound) return bound;
-  const l = koffi.load('libc.so.6');
+  const l = libcLibrary();
   bound = {
     posix_spawnp: l.func('int posix_spawnp(_Out_ int *pid, const char *file, void *actions, void *attr, void *argv, void *envp)'),
     posix_spawn_file_actions_init: l.func('int posix_spawn_file_actions_init(void *a)'),

@@ -5,8 +5,7 @@
  * kernel runs them first and adverts stay on time. Linux applies setpriority(PRIO_PROCESS,
  * tid) and sched_setscheduler(tid) to the one thread.
  */
-import koffi from 'koffi';
-import { lastErrno } from './libc.ts';
+import { lastErrno, libcLibrary } from './libc.ts';
 
 /** x86_64 / aarch64 syscall numbers of gettid */
 const SYS_GETTID: Partial<Record<string, number>> = { x64: 186, arm64: 178 };
@@ -26,7 +25,7 @@ let bound: SchedCalls | undefined;
 /** The libc calls this file makes, bound once per thread. */
 function sched(): SchedCalls {
   if (bound) return bound;
-  const lib = koffi.load('libc.so.6');
+  const lib = libcLibrary();
   bound = {
     syscall: lib.func('long syscall(long number)') as SchedCalls['syscall'],
     setpriority: lib.func('int setpriority(int which, unsigned int who, int prio)') as SchedCalls['setpriority'],

@@ -20,7 +20,7 @@
  *   RS [10.0.1.1]:tcp:80 [10.0.0.1]:tcp:80 UP     VS [10.0.0.1]:tcp:80 DOWN   (notify_fifo, lvs_notify_fifo)
  */
 import { closeSync, constants, fstatSync, openSync, writeSync } from 'node:fs';
-import koffi from 'koffi';
+import { koffi, libcLibrary } from '../io/libc.ts';
 import { runScript, type RunScriptOptions, type ScriptResult } from '../check/script-runner.ts';
 import type { GlobalDefs, ScriptCommand } from '../config/model.ts';
 import { LogEvent, type Logger } from './logger.ts';
@@ -261,7 +261,7 @@ let mkfifoFn: ((path: string, mode: number) => number) | undefined;
 
 /** mkfifo(3): Node has no binding for it. */
 function mkfifo(path: string, mode: number): number {
-  if (!mkfifoFn) mkfifoFn = koffi.load('libc.so.6').func('mkfifo', 'int', ['str', 'uint32_t']) as (p: string, m: number) => number;
+  if (!mkfifoFn) mkfifoFn = libcLibrary().func('mkfifo', 'int', ['str', 'uint32_t']) as (p: string, m: number) => number;
   return mkfifoFn(path, mode) === 0 ? 0 : koffi.errno();
 }
 

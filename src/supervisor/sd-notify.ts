@@ -9,7 +9,7 @@
  * Without $NOTIFY_SOCKET (not under systemd, or NotifyAccess=none) every call is a no-op
  * returning false: vigil runs the same with or without systemd.
  */
-import koffi from 'koffi';
+import { koffi, libcLibrary } from '../io/libc.ts';
 
 const AF_UNIX = 1;
 const SOCK_DGRAM = 2;
@@ -32,7 +32,7 @@ let libc: Libc | undefined;
 
 function getLibc(): Libc {
   if (libc) return libc;
-  const lib = koffi.load('libc.so.6');
+  const lib = libcLibrary();
   // Anonymous struct: koffi's type names are process-wide and another module may define `timespec`.
   const timespec = koffi.struct({ tv_sec: 'int64_t', tv_nsec: 'long' });
   libc = {
