@@ -139,9 +139,14 @@ interface Proc {
   ussKb: number;
 }
 
-function memory(pid: number): Proc {
-  const comm = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).slice(0, 3).join(' ');
-  return { pid, comm, threads: readdirSync(`/proc/${pid}/task`).length, ...memoryKb(pid) };
+/** undefined when the process has exited since it was listed (a script's or a checker's child). */
+function memory(pid: number): Proc | undefined {
+  try {
+    const comm = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).slice(0, 3).join(' ');
+    return { pid, comm, threads: readdirSync(`/proc/${pid}/task`).length, ...memoryKb(pid) };
+  } catch {
+    return undefined;
+  }
 }
 
 /** ns of CPU per thread (schedstat's first field), keyed pid/tid, with the thread's name. */
@@ -269,7 +274,7 @@ for (const variant of variants) {
           total += dns;
           perThread[`${k} ${a.comm}`] = Math.round((dns / wallNs) * 100 * 1000) / 1000;
         }
-        const procs = sessionPids(sid).map(memory);
+        const procs = sessionPids(sid).flatMap((pid) => memory(pid) ?? []);
         idle = {
           cpuPctOfCore: Math.round((total / wallNs) * 100 * 1000) / 1000,
           cpuPerThread: Object.fromEntries(Object.entries(perThread).filter(([, p]) => p > 0.001)),
