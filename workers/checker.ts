@@ -3,7 +3,7 @@
  * attempt per task. Stateless: the scheduler on the main thread owns timing and results.
  */
 import { runPoolAttempt } from '../src/check/pool-checkers.ts';
-import { collectWhileIdle } from '../src/io/isolate-heap.ts';
+import { collectOnGrowth } from '../src/io/isolate-heap.ts';
 
 // No stack traces in this thread: undici creates several Errors per request even when it
 // succeeds (socket reset after `Connection: close`, client destroyed), and capturing and
@@ -11,8 +11,8 @@ import { collectWhileIdle } from '../src/io/isolate-heap.ts';
 // never stacks.
 Error.stackTraceLimit = 0;
 
-// Garbage out every 2 minutes: an idle pool allocates too slowly for V8 to collect on its own.
-collectWhileIdle();
+// A full collection whenever the heap has grown by 2 MB: V8 lets it reach twice its live data.
+collectOnGrowth();
 
 export default runPoolAttempt;
 

@@ -41,30 +41,68 @@ export function threadGc(): (opts?: { type: 'minor' | 'major' }) => void {
   }
 }
 
+/** ms between looks at the heap (collectOnGrowth): one getHeapStatistics() call each */
+export const GROWTH_LOOK_MS = 10_000;
 /**
- * ms between the idle collections of collectWhileIdle(). Each one also wakes V8's helper
- * threads for parallel marking: once a minute the whole cost read ~0.03 % of a core
- * (bench/footprint, node A), against a target of 0.3 % for everything; every 2 minutes
- * halves that, while the garbage between two collections stays well under a MB per heap
- * under bench/soak's reloads.
+ * bytes the heap in use may grow by, over the least it was since the last full collection,
+ * before collectOnGrowth runs one.
  */
-export const IDLE_COLLECT_MS = 120_000;
+export const GROWTH_BUDGET_BYTES = 2 * 1024 * 1024;
+
+export interface GrowthState {
+  /**
+   * the least heap in use seen since the last full collection (bytes); 0 before the first,
+   * so that the first look collects what start-up left
+   */
+  floor: number;
+  /** full collections run */
+  collections: number;
+}
+
+export function newGrowthState(): GrowthState {
+  return { floor: 0, collections: 0 };
+}
 
 /**
- * A full collection of this thread's heap every IDLE_COLLECT_MS (then `after`, if given),
- * on an unref'd timer. V8 collects when allocation pushes a heap to its limit, and an idle
- * daemon allocates slowly: under bench/soak (reloads every 10 s, a flapping script and real
- * server) the main and checker heaps held 4-5 MB more garbage after 20 minutes, with their
- * live data flat once collected (checker 10.43 -> 10.49 MB over 12 minutes). A full
- * collection of these ~12 MB heaps takes a few ms, every 2 minutes, on threads no advert
- * waits for (the VRRP thread collects in its own quiet: src/vrrp/quiet-gc.ts).
+ * One look: whether the heap in use (`used`, bytes) has grown by the budget over its floor.
+ * A heap smaller than the floor (V8 collected on its own) lowers it. Pure: the caller
+ * collects and then calls collected().
  */
-export function collectWhileIdle(after?: () => void): void {
+export function growthDue(st: GrowthState, used: number, budget = GROWTH_BUDGET_BYTES): boolean {
+  if (used < st.floor) st.floor = used;
+  return used - st.floor >= budget;
+}
+
+export function collected(st: GrowthState, usedAfter: number): void {
+  st.floor = usedAfter;
+  st.collections++;
+}
+
+/**
+ * A full collection of this thread's heap whenever what it holds has grown by
+ * GROWTH_BUDGET_BYTES since the last one (then `after`, if given), looked at every
+ * GROWTH_LOOK_MS on an unref'd timer.
+ *
+ * V8 collects the old generation when it reaches a limit set from the live data, about twice
+ * it for these heaps, and a daemon allocates slowly: with 100 real servers under HTTP_GET the
+ * checker thread's heap climbed from 8.5 to 16 MB in use between V8's own collections, once a
+ * minute, and the main thread's from 12.6 to 16 (`vigil status` every 10 s); under bench/soak
+ * both held 4-5 MB of garbage after 20 minutes. A fixed timer (every 2 minutes, as before)
+ * collected too seldom for the checker thread and too often for an idle main thread, whose
+ * heap grows by a few MB an hour; the budget follows the allocation instead. A full
+ * collection of these ~10 MB heaps takes a few ms, on threads no advert waits for (the VRRP
+ * thread collects in its own quiet: src/vrrp/quiet-gc.ts).
+ */
+export function collectOnGrowth(after?: () => void): GrowthState {
   const gc = threadGc();
+  const st = newGrowthState();
   setInterval(() => {
+    if (!growthDue(st, v8.getHeapStatistics().used_heap_size)) return;
     // gc() with no options: on node 20, gc({ type: 'major' }) left a heap of 24 MB with 23 MB
     // of garbage as it was, where gc() took it to 3 MB.
     gc();
+    collected(st, v8.getHeapStatistics().used_heap_size);
     after?.();
-  }, IDLE_COLLECT_MS).unref();
+  }, GROWTH_LOOK_MS).unref();
+  return st;
 }
