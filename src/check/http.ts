@@ -63,8 +63,8 @@ const DEFAULT_STATUS: readonly StatusRange[] = [{ from: 200, to: 299 }];
 const URL_DEADLINE_FACTOR = 3;
 
 // undici's Client and its request() only, not its index: the index loads every dispatcher,
-// fetch, WebSocket, the cache and the mocks (110 modules), which took a checker thread's heap
-// from 3.4 to 8.5 MB; these two take it to 4.8 (a worker importing each, after a full GC).
+// fetch, WebSocket, the cache and the mocks (110 modules), which took a bare worker's heap
+// from 3.3 to 7.9 MB in use; these two (21 modules) take it to 4.8 (after a full GC).
 // undici has no `exports` map, so these paths are its published files.
 const requireUndici = createRequire(import.meta.url);
 const Client = requireUndici('undici/lib/dispatcher/client.js') as typeof UndiciClient;
