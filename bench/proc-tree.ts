@@ -21,9 +21,14 @@ export function sessionPids(sid: number): number[] {
   return out;
 }
 
-/** PSS, RSS and USS (private clean + dirty) of `pid`, kB. Throws if it is gone. */
-export function memoryKb(pid: number): { pssKb: number; rssKb: number; ussKb: number } {
+/**
+ * PSS, RSS, USS (private clean + dirty) and anonymous memory of `pid`, kB. Throws if it is
+ * gone. Only the last is the process's own whatever else runs: PSS and USS both move when
+ * another process that maps node's pages starts or exits (a page shared by two is private to
+ * the one left).
+ */
+export function memoryKb(pid: number): { pssKb: number; rssKb: number; ussKb: number; anonKb: number } {
   const s = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
   const kb = (k: string): number => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(s)?.[1] ?? 0);
-  return { pssKb: kb('Pss'), rssKb: kb('Rss'), ussKb: kb('Private_Clean') + kb('Private_Dirty') };
+  return { pssKb: kb('Pss'), rssKb: kb('Rss'), ussKb: kb('Private_Clean') + kb('Private_Dirty'), anonKb: kb('Anonymous') };
 }

@@ -99,9 +99,11 @@ const tree = (): number[] => sessionPids(pid);
 interface Sample {
   atS: number;
   pssKb: number;
-  /** private pages only: unlike PSS, it does not move when other processes sharing node's pages come and go */
+  /** private pages (a page of node's that another process stops sharing becomes private) */
   ussKb: number;
-  processes: Array<{ pid: number; fds: number; threads: number; pssKb: number; ussKb: number; cmd: string }>;
+  /** anonymous memory (heaps, malloc, stacks): vigil's own, whatever else runs on the host */
+  anonKb: number;
+  processes: Array<{ pid: number; fds: number; threads: number; pssKb: number; ussKb: number; anonKb: number; cmd: string }>;
   /** V8 heap per isolate (kB used / reserved), from `vigil status --json`: JS or native growth? */
   heaps?: Record<string, { usedKb: number; totalKb: number }>;
 }
@@ -120,14 +122,15 @@ function sample(atS: number): Sample {
       const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').filter(Boolean).slice(1, 2).join(' ');
       // scripts come and go: only the long-lived processes count
       if (!cmd.includes('main.') && !cmd.includes('spawner.')) return [];
-      const { pssKb, ussKb } = memoryKb(p);
-      return [{ pid: p, fds: readdirSync(`/proc/${p}/fd`).length, threads: readdirSync(`/proc/${p}/task`).length, pssKb, ussKb, cmd }];
+      const { pssKb, ussKb, anonKb } = memoryKb(p);
+      return [{ pid: p, fds: readdirSync(`/proc/${p}/fd`).length, threads: readdirSync(`/proc/${p}/task`).length, pssKb, ussKb, anonKb, cmd }];
     } catch {
       return [];
     }
   });
   const h = heaps();
-  return { atS, pssKb: processes.reduce((s, p) => s + p.pssKb, 0), ussKb: processes.reduce((s, p) => s + p.ussKb, 0), processes, ...(h ? { heaps: h } : {}) };
+  const sum = (k: 'pssKb' | 'ussKb' | 'anonKb'): number => processes.reduce((s, p) => s + p[k], 0);
+  return { atS, pssKb: sum('pssKb'), ussKb: sum('ussKb'), anonKb: sum('anonKb'), processes, ...(h ? { heaps: h } : {}) };
 }
 
 const start = Date.now();
@@ -162,6 +165,7 @@ const alive = d.proc.exitCode === null;
 d.proc.kill('SIGTERM');
 await d.exited;
 const base = first ?? samples[0] ?? last;
+const growthPct = (from: number, to: number): number => Math.round(((to - from) / from) * 1000) / 10;
 const byPid = (s: Sample, p: number): Sample['processes'][number] | undefined => s.processes.find((x) => x.pid === p);
 const result = {
   bench: 'soak',
@@ -173,11 +177,12 @@ const result = {
   alive,
   atOneMinute: base,
   atEnd: last,
-  pssGrowthPct: Math.round(((last.pssKb - base.pssKb) / base.pssKb) * 1000) / 10,
-  ussGrowthPct: Math.round(((last.ussKb - base.ussKb) / base.ussKb) * 1000) / 10,
+  pssGrowthPct: growthPct(base.pssKb, last.pssKb),
+  ussGrowthPct: growthPct(base.ussKb, last.ussKb),
+  anonGrowthPct: growthPct(base.anonKb, last.anonKb),
   fdGrowth: last.processes.map((p) => ({ cmd: p.cmd, from: byPid(base, p.pid)?.fds ?? null, to: p.fds })),
   threadGrowth: last.processes.map((p) => ({ cmd: p.cmd, from: byPid(base, p.pid)?.threads ?? null, to: p.threads })),
-  perMinute: samples.map((s) => ({ atS: s.atS, pssKb: s.pssKb, ussKb: s.ussKb, ...(s.heaps ? { heaps: s.heaps } : {}) })),
+  perMinute: samples.map((s) => ({ atS: s.atS, pssKb: s.pssKb, ussKb: s.ussKb, anonKb: s.anonKb, ...(s.heaps ? { heaps: s.heaps } : {}) })),
 };
 const met =
   alive &&

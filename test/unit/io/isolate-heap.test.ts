@@ -14,14 +14,15 @@ test('the first look collects what start-up left; after that, only growth over t
 });
 
 test('a heap V8 collected on its own lowers the floor, and growth counts from there', (t) => {
+  const B = GROWTH_BUDGET_BYTES;
   const st = newGrowthState();
   growthDue(st, 10 * MB);
   collected(st, 8 * MB);
-  t.false(growthDue(st, 9.5 * MB));
+  t.false(growthDue(st, 8 * MB + B - 1));
   t.false(growthDue(st, 7 * MB)); // V8 collected: the floor is 7 MB now
   t.is(st.floor, 7 * MB);
-  t.false(growthDue(st, 8.5 * MB));
-  t.true(growthDue(st, 9 * MB));
+  t.false(growthDue(st, 7 * MB + B - 1));
+  t.true(growthDue(st, 7 * MB + B));
 });
 
 test('a budget of its own', (t) => {
