@@ -49,9 +49,17 @@ export const GROWTH_LOOK_MS = 10_000;
  * 2 MB, bench/soak's main and checker heaps reserved 1.3 and 1.8 MB more after 7 minutes than
  * after one (V8's pages were all of the process's growth). With 1 MB the checker pool lab
  * (17 HTTP attempts a second, 60 s, three runs each) reserved 10.4–10.9 MB instead of
- * 11.9–12.2, for 640–760 ms of the thread's CPU against 650–700.
+ * 11.9–12.2, for 640–760 ms of the thread's CPU against 650–700; bench/soak's checker heap
+ * stayed at 8.6–8.8 MB reserved for 30 minutes.
  */
 export const GROWTH_BUDGET_BYTES = 1024 * 1024;
+/**
+ * the main thread's budget. 1 MB gained it nothing under bench/soak (13.7 → 15.2 MB reserved
+ * after 5 minutes, as with 2), and cost node A's idle daemon, which runs a vrrp_script every
+ * second, collections whose marking helpers were 0.05 % of a core (bench/footprint, one run
+ * each: 0.343 % of a core in all with 1 MB, 0.266 with 2 MB, keepalived 0.10).
+ */
+export const MAIN_GROWTH_BUDGET_BYTES = 2 * 1024 * 1024;
 
 export interface GrowthState {
   /**
@@ -83,8 +91,8 @@ export function collected(st: GrowthState, usedAfter: number): void {
 }
 
 /**
- * A full collection of this thread's heap whenever what it holds has grown by
- * GROWTH_BUDGET_BYTES since the last one (then `after`, if given), looked at every
+ * A full collection of this thread's heap whenever what it holds has grown by `budget`
+ * since the last one (then `after`, if given), looked at every
  * GROWTH_LOOK_MS on an unref'd timer.
  *
  * V8 collects the old generation when it reaches a limit set from the live data, about twice
@@ -97,11 +105,11 @@ export function collected(st: GrowthState, usedAfter: number): void {
  * collection of these ~10 MB heaps takes a few ms, on threads no advert waits for (the VRRP
  * thread collects in its own quiet: src/vrrp/quiet-gc.ts).
  */
-export function collectOnGrowth(after?: () => void): GrowthState {
+export function collectOnGrowth(after?: () => void, budget = GROWTH_BUDGET_BYTES): GrowthState {
   const gc = threadGc();
   const st = newGrowthState();
   setInterval(() => {
-    if (!growthDue(st, v8.getHeapStatistics().used_heap_size)) return;
+    if (!growthDue(st, v8.getHeapStatistics().used_heap_size, budget)) return;
     // gc() with no options: on node 20, gc({ type: 'major' }) left a heap of 24 MB with 23 MB
     // of garbage as it was, where gc() took it to 3 MB.
     gc();

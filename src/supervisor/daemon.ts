@@ -21,7 +21,7 @@ import { bootVrrpWorker, vrrpRealtimePriority } from './vrrp-boot.ts';
 import { applyProcessLimits } from './process-limits.ts';
 import { withdrawGraceMs } from '../lvs/announce.ts';
 import { releaseFreeMemory, settleAfterBurst } from './v8-tiering.ts';
-import { collectOnGrowth } from '../io/isolate-heap.ts';
+import { collectOnGrowth, MAIN_GROWTH_BUDGET_BYTES } from '../io/isolate-heap.ts';
 
 /** ms: a stop that takes longer than this exits anyway */
 const STOP_DEADLINE_MS = 8000;
@@ -137,7 +137,7 @@ export async function runDaemon(opts: DaemonOptions, normalPriority: () => void 
   sdNotify(`${SdState.ready}\n${SdState.status}running ${config.vrrpInstances.length} VRRP instance(s)`);
   const watchdog = startWatchdog();
   const optimizer = settleAfterBurst(config);
-  collectOnGrowth(releaseFreeMemory);
+  collectOnGrowth(releaseFreeMemory, MAIN_GROWTH_BUDGET_BYTES);
   dlog.info({ event: LogEvent.ready, sinceExecMs: Math.round(performance.now()), optimizer }, 'vigil running');
 
   let reloading: Promise<void> | undefined;
