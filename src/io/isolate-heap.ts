@@ -54,10 +54,11 @@ export const GROWTH_LOOK_MS = 10_000;
  */
 export const GROWTH_BUDGET_BYTES = 1024 * 1024;
 /**
- * the main thread's budget. 1 MB gained it nothing under bench/soak (13.7 → 15.2 MB reserved
- * after 5 minutes, as with 2), and cost node A's idle daemon, which runs a vrrp_script every
- * second, collections whose marking helpers were 0.05 % of a core (bench/footprint, one run
- * each: 0.343 % of a core in all with 1 MB, 0.266 with 2 MB, keepalived 0.10).
+ * the main thread's budget. 1 MB saved it ~0.8 MB of reserved heap under bench/soak (15.2
+ * against 16.0 MB after 30 minutes, one run each) and cost node A's idle daemon, which runs a
+ * vrrp_script every second, collections whose marking helpers were 0.05 % of a core
+ * (bench/footprint, one run each: 0.343 % of a core in all with 1 MB, 0.266 with 2 MB,
+ * keepalived 0.10, the issue's limit 2 × keepalived + 0.1).
  */
 export const MAIN_GROWTH_BUDGET_BYTES = 2 * 1024 * 1024;
 
