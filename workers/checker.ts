@@ -11,7 +11,8 @@ import { collectOnGrowth } from '../src/io/isolate-heap.ts';
 // never stacks.
 Error.stackTraceLimit = 0;
 
-// A full collection whenever the heap has grown by 1 MB: V8 lets it reach twice its live data.
+// A full collection whenever the heap has grown by GROWTH_BUDGET_BYTES (isolate-heap.ts, the
+// default budget): V8 lets it reach twice its live data.
 collectOnGrowth();
 
 export default runPoolAttempt;
