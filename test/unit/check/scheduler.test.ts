@@ -1,5 +1,5 @@
 import test from 'ava';
-import { CheckScheduler, type CheckerSpec, type TransitionEvent } from '../../../src/check/scheduler.ts';
+import { alignUp, CheckScheduler, MAX_SLACK_MS, slackMs, type CheckerSpec, type TransitionEvent } from '../../../src/check/scheduler.ts';
 import type { AttemptResult, CheckTask } from '../../../src/check/task.ts';
 import { FakeClock, settle } from './fake-clock.ts';
 
@@ -13,7 +13,8 @@ function spec(port: number, over: Partial<CheckerSpec> = {}): CheckerSpec {
 }
 
 /** Recording runner: results come from `script[port]`, a function of the attempt number. */
-function harness(opts: { maxConcurrent?: number; random?: () => number } = {}) {
+/** Exact timing unless `maxSlackMs` is given: the slack has tests of its own (end of file). */
+function harness(opts: { maxConcurrent?: number; random?: () => number; maxSlackMs?: number } = {}) {
   const clock = new FakeClock();
   const calls: Array<{ at: number; port: number }> = [];
   const outcome = new Map<number, (n: number) => boolean>();
@@ -31,6 +32,7 @@ function harness(opts: { maxConcurrent?: number; random?: () => number } = {}) {
     now: clock.now,
     setTimer: clock.setTimer,
     random: opts.random ?? (() => 0),
+    maxSlackMs: opts.maxSlackMs ?? 0,
     ...(opts.maxConcurrent !== undefined ? { maxConcurrent: opts.maxConcurrent } : {}),
   });
   const events: Array<TransitionEvent & { at: number }> = [];
@@ -291,4 +293,60 @@ test('reload with only the timing changed keeps the checker state and applies th
   h.outcome.set(2, () => true);
   h.sched.setTargets([{ key: 'a', checkers: [spec(2, { retry: 0 })] }]);
   t.like(h.events.at(-1), { key: 'a', up: true, reason: 'reload' });
+});
+
+test('slack: a delay is rounded up to a grid of 1/20 of itself, at most 250 ms', (t) => {
+  t.is(MAX_SLACK_MS, 250);
+  t.is(slackMs(6000), 250);
+  t.is(slackMs(3000), 150);
+  t.is(slackMs(1000), 50);
+  t.is(slackMs(10), 0);
+  t.is(slackMs(6000, 0), 0, 'maxSlackMs 0: no slack');
+  t.is(alignUp(1234, 250), 1250);
+  t.is(alignUp(1250, 250), 1250);
+  t.is(alignUp(1234.5, 0), 1234.5);
+});
+
+test('slack: servers whose delays end in the same slot share one timer, none early, none more than the slack late', async (t) => {
+  let seed = 7;
+  const random = (): number => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+  const h = harness({ random, maxSlackMs: MAX_SLACK_MS });
+  const targets = Array.from({ length: 100 }, (_, i) => ({ key: `rs${i}`, checkers: [spec(1000 + i, { delayLoopMs: 6000, warmupMs: undefined })] }));
+  // the warmup of each server, drawn in setTargets order: the same sequence again
+  seed = 7;
+  const warmups = targets.map(() => random() * 6000);
+  seed = 7;
+  h.sched.setTargets(targets);
+  t.true(h.clock.armed() <= 6000 / 250, `${h.clock.armed()} timers for 100 servers`);
+  await h.clock.advance(30_000);
+  const byPort = new Map<number, number[]>();
+  for (const c of h.calls) byPort.set(c.port, [...(byPort.get(c.port) ?? []), c.at]);
+  for (let i = 0; i < 100; i++) {
+    const at = byPort.get(1000 + i)!;
+    t.true(at[0]! >= warmups[i]! && at[0]! < warmups[i]! + 250, `first attempt of rs${i} at ${at[0]} for a warmup of ${warmups[i]}`);
+    for (let k = 1; k < at.length; k++) {
+      const gap = at[k]! - at[k - 1]!;
+      t.true(gap >= 6000 && gap < 6250, `rs${i}: ${gap} ms between attempts`);
+    }
+  }
+  const instants = new Set(h.calls.map((c) => c.at));
+  t.true(instants.size <= h.calls.length / 3, `${h.calls.length} attempts at ${instants.size} instants`);
+  h.sched.stop();
+  t.is(h.clock.armed(), 0, 'stop cancels the shared timers');
+});
+
+test('slack: a checker retired from a shared slot leaves the others armed', async (t) => {
+  // first attempts at 0.5 × warmup: 100 and 200 ms, both in the slot at 250
+  const h = harness({ random: () => 0.5, maxSlackMs: MAX_SLACK_MS });
+  h.sched.setTargets([
+    { key: 'a', checkers: [spec(1, { delayLoopMs: 6000, warmupMs: 200 })] },
+    { key: 'b', checkers: [spec(2, { delayLoopMs: 6000, warmupMs: 400 })] },
+  ]);
+  t.is(h.clock.armed(), 1, 'both wait for the slot at 250');
+  h.sched.setTargets([{ key: 'b', checkers: [spec(2, { delayLoopMs: 6000, warmupMs: 400 })] }]);
+  t.is(h.clock.armed(), 1);
+  await h.clock.advance(300);
+  t.deepEqual(h.calls, [{ at: 250, port: 2 }]);
+  h.sched.setTargets([]);
+  t.is(h.clock.armed(), 0, 'the last member gone, the slot timer is cancelled');
 });
