@@ -311,7 +311,7 @@ test('slack: servers whose delays end in the same slot share one timer, none ear
   let seed = 7;
   const random = (): number => ((seed = (seed * 48271) % 2147483647) / 2147483647);
   const h = harness({ random, maxSlackMs: MAX_SLACK_MS });
-  const targets = Array.from({ length: 100 }, (_, i) => ({ key: `rs${i}`, checkers: [spec(1000 + i, { delayLoopMs: 6000, warmupMs: undefined })] }));
+  const targets = Array.from({ length: 100 }, (_, i) => ({ key: `rs${i}`, checkers: [{ task: tcp(1000 + i), delayLoopMs: 6000, retry: 2, delayBeforeRetryMs: 1000, alpha: false }] }));
   // the warmup of each server, drawn in setTargets order: the same sequence again
   seed = 7;
   const warmups = targets.map(() => random() * 6000);
