@@ -146,7 +146,7 @@ const SLACK_FRACTION = 1 / 20;
 
 /**
  * ms: the grid that a delay of `nominalMs` is rounded up to (timer slack, as the kernel's
- * timerslack): 1/20 of the delay, at most `maxMs`, none below 1 ms.
+ * timerslack): 1/20 of the delay, at most `maxMs`; under 1 ms, none (0).
  *
  * Each attempt wakes the checker thread several times (the task, connect, response, close)
  * and the main thread twice (timer, result). Woken for one attempt at a time, a thread pays
@@ -360,32 +360,33 @@ export class CheckScheduler {
     const now = this.now();
     const due = alignUp(now + Math.max(0, delayMs), slackMs(nominalMs, this.maxSlackMs));
     c.dueAt = due;
-    let slot = this.slots.get(due);
-    if (slot === undefined) {
-      const members = new Set<CheckerState>();
-      const fresh: Slot = {
-        members,
-        cancel: this.setTimer(() => {
-          this.slots.delete(due);
-          for (const m of members) {
-            m.cancel = undefined;
-            m.dueAt = undefined;
-            this.enqueue(m);
-          }
-        }, due - now),
-      };
-      this.slots.set(due, fresh);
-      slot = fresh;
-    }
-    const mine = slot;
-    mine.members.add(c);
+    const slot = this.slots.get(due) ?? this.openSlot(due, due - now);
+    slot.members.add(c);
     c.cancel = () => {
-      mine.members.delete(c);
-      if (mine.members.size === 0 && this.slots.get(due) === mine) {
-        mine.cancel();
+      slot.members.delete(c);
+      if (slot.members.size === 0 && this.slots.get(due) === slot) {
+        slot.cancel();
         this.slots.delete(due);
       }
     };
+  }
+
+  /** A slot for the checkers due at `due`, `ms` from now: its timer queues them all. */
+  private openSlot(due: number, ms: number): Slot {
+    const members = new Set<CheckerState>();
+    const slot: Slot = {
+      members,
+      cancel: this.setTimer(() => {
+        this.slots.delete(due);
+        for (const m of members) {
+          m.cancel = undefined;
+          m.dueAt = undefined;
+          this.enqueue(m);
+        }
+      }, ms),
+    };
+    this.slots.set(due, slot);
+    return slot;
   }
 
   private retime(c: CheckerState, spec: CheckerSpec): void {
@@ -450,8 +451,7 @@ export class CheckScheduler {
     this.counters.attempts++;
     c.lastResult = r;
     c.lastAt = this.now();
-    let delay = Math.max(MIN_DELAY_MS, s.delayLoopMs);
-    let nominal = s.delayLoopMs;
+    let delay = s.delayLoopMs;
     if (r.ok) {
       c.retryIt = 0;
       c.up = true;
@@ -462,8 +462,7 @@ export class CheckScheduler {
       if (c.up) {
         if (c.retryIt < s.retry) {
           c.retryIt++;
-          delay = Math.max(MIN_DELAY_MS, s.delayBeforeRetryMs);
-          nominal = s.delayBeforeRetryMs;
+          delay = s.delayBeforeRetryMs;
         } else {
           c.retryIt = 0;
           c.up = false;
@@ -471,7 +470,7 @@ export class CheckScheduler {
       }
     }
     c.hasRun = true;
-    this.schedule(c, delay, nominal);
+    this.schedule(c, Math.max(MIN_DELAY_MS, delay), delay);
     const index = c.target.checkers.indexOf(c);
     this.reevaluate(c.target, {
       reason: r.ok ? 'ok' : (r.reason ?? 'failed'),

@@ -12,8 +12,10 @@ function spec(port: number, over: Partial<CheckerSpec> = {}): CheckerSpec {
   return { task: tcp(port), delayLoopMs: 5000, retry: 2, delayBeforeRetryMs: 1000, warmupMs: 0, alpha: false, ...over };
 }
 
-/** Recording runner: results come from `script[port]`, a function of the attempt number. */
-/** Exact timing unless `maxSlackMs` is given: the slack has tests of its own (end of file). */
+/**
+ * Recording runner: results come from `script[port]`, a function of the attempt number.
+ * Exact timing unless `maxSlackMs` is given: the slack has tests of its own (end of file).
+ */
 function harness(opts: { maxConcurrent?: number; random?: () => number; maxSlackMs?: number } = {}) {
   const clock = new FakeClock();
   const calls: Array<{ at: number; port: number }> = [];
