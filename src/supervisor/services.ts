@@ -204,8 +204,10 @@ export class Services {
         // Tasks reach the thread as port messages, not through piscina's Atomics.wait loop:
         // that loop costs the main thread a futex wake per task, and it blocks the thread's
         // event loop between tasks, so its own timers (collectOnGrowth) run only while a task
-        // does. 100 real servers under HTTP_GET, on the 2-core host: main thread 1.01–1.06 →
-        // 0.89–0.92 % of a core, the checker thread unchanged (2.1–2.4 %).
+        // does. 100 real servers under HTTP_GET, on the 2-core host with a second vigil running
+        // beside it: main thread 1.01–1.06 → 0.89–0.92 % of a core, the checker thread
+        // unchanged (2.1–2.4 %). Measured alone, only together with the check scheduler's slack
+        // (README, "wake-ups per health check").
         atomics: 'disabled',
       });
       return this.checkerPool;
