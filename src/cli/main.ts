@@ -2,13 +2,13 @@
 /**
  * The `vigil` command. `-t` and `--dump-conf` only read the configuration (they never load
  * the daemon, the checkers or the control client: those are imported dynamically, on the
- * paths that need them). The exit status is set through process.exitCode so pending output
- * is flushed: 0 success, 1 configuration unusable or bad usage (permanent, not retried).
+ * paths that need them). The daemon path loads nothing before it raises its priority, not
+ * even the config reader (see `daemon` below). The exit status is set through
+ * process.exitCode so pending output is flushed: 0 success, 1 configuration unusable or bad
+ * usage (permanent, not retried).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { formatDiagnostic, hasErrors } from '../config/diagnostics.ts';
-import { loadConfigFull, sortDiagnostics } from '../config/load.ts';
 import { parseArgs, shortHostname, USAGE, type CliPlan } from './args.ts';
 
 function readVersion(): string {
@@ -28,7 +28,11 @@ function readVersion(): string {
  * network namespace (rtnetlink), and whether the scripts exist and may run.
  */
 async function checkConfig(plan: Extract<CliPlan, { kind: 'check' }>): Promise<number> {
-  const host = await import('./host-check.ts');
+  const [host, { formatDiagnostic, hasErrors }, { loadConfigFull, sortDiagnostics }] = await Promise.all([
+    import('./host-check.ts'),
+    import('../config/diagnostics.ts'),
+    import('../config/load.ts'),
+  ]);
   let names: Set<string> | undefined;
   try {
     names = await host.listInterfaceNames();

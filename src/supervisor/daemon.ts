@@ -19,9 +19,11 @@ import type { Logger } from './logger.ts';
 import type { DaemonOptions } from './options.ts';
 import { bootVrrpWorker, vrrpRealtimePriority } from './vrrp-boot.ts';
 import { applyProcessLimits } from './process-limits.ts';
-import { withdrawGraceMs } from '../lvs/announce.ts';
 import { releaseFreeMemory, settleAfterBurst } from './v8-tiering.ts';
 import { collectOnGrowth, MAIN_GROWTH_BUDGET_BYTES } from '../io/isolate-heap.ts';
+// What is imported above loads before the VRRP worker boots: keep it light. (lvs/announce.ts,
+// for one function, brought the netlink package: ~60 ms before the boot, on the path to the
+// first advert.)
 
 /** ms: a stop that takes longer than this exits anyway */
 const STOP_DEADLINE_MS = 8000;
@@ -208,7 +210,7 @@ export async function runDaemon(opts: DaemonOptions, normalPriority: () => void 
       watchdog?.stop();
       // announce_route: routes go first, IPVS keeps serving for withdraw_grace (inside the deadline)
       const withdrawing = services.withdrawAnnouncements().catch((e: Error) => dlog.error({ event: 'announce.withdraw-failed', err: e.message }, 'withdrawal failed'));
-      const limitMs = STOP_DEADLINE_MS + withdrawGraceMs(config);
+      const limitMs = STOP_DEADLINE_MS + services.withdrawGraceMs();
       const deadline = setTimeout(() => {
         dlog.error({ event: 'daemon.stop-timeout' }, `stop took longer than ${limitMs} ms; exiting anyway`);
         resolve(ExitCode.FATAL);

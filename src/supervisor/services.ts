@@ -16,6 +16,7 @@ import type { NetControl } from '../netlink/net-control.ts';
 import { startControlServer, type ControlServer } from './control-socket.ts';
 import { writeDump, type InstanceView, type VigilStatus } from './dumps.ts';
 import { child, LogEvent, type Logger } from './logger.ts';
+import { withdrawGraceMs } from '../lvs/announce.ts';
 import { LvsHost } from './lvs-host.ts';
 import { createMailer, effectiveRouterId, vrrpInstanceAlert, vrrpGroupAlert, type Mailer } from './mail.ts';
 import { createMetrics, startMetricsServer, type Metrics, type MetricsServer, type VrrpStateName } from './metrics.ts';
@@ -247,6 +248,11 @@ export class Services {
   /** Stop, first step: withdraw announced routes (announce_route) before anything else stops. */
   async withdrawAnnouncements(): Promise<void> {
     await this.lvs?.withdraw();
+  }
+
+  /** ms a stop keeps serving after the withdrawal: the longest withdraw_grace (0 without announcements). */
+  withdrawGraceMs(): number {
+    return withdrawGraceMs(this.config);
   }
 
   setReloadHandler(h: ReloadHandler): void {
