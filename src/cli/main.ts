@@ -75,12 +75,14 @@ export async function main(argv: readonly string[]): Promise<number> {
       return runControlCommand(plan.command, plan.socketPath, { json: plan.json });
     }
     case 'daemon': {
-      // From exec until the VRRP worker has its instances, this thread is on the path to the
+      // From exec until the VRRP worker has its instances, this process is on the path to the
       // first advert: it runs at the VRRP threads' default realtime priority (threads it
       // creates start normal), so that a busy host cannot stretch the start-up past a peer's
       // master-down interval; runDaemon puts it back (test/system/vrrp/joint-start).
-      const { realtimeUntil, startupRealtimePriority } = await import('../io/thread-priority.ts');
+      // vigil.service starts it there already, for Node's own start before this line.
+      const { normalScheduling, realtimeUntil, startupRealtimePriority } = await import('../io/thread-priority.ts');
       const rt = startupRealtimePriority();
+      if (rt === undefined) normalScheduling();
       const normalPriority = rt === undefined ? () => undefined : realtimeUntil(rt);
       const { runDaemon } = await import('../supervisor/daemon.ts');
       const code = await runDaemon(plan.options, normalPriority);

@@ -5,6 +5,7 @@
  * kernel runs them first and adverts stay on time. Linux applies setpriority(PRIO_PROCESS,
  * tid) and sched_setscheduler(tid) to the one thread.
  */
+import { readdirSync } from 'node:fs';
 import { lastErrno, libcLibrary } from './libc.ts';
 
 /** x86_64 / aarch64 syscall numbers of gettid */
@@ -86,22 +87,69 @@ export function withRealtimeBoost<T>(priority: number, fn: () => T): T {
   }
 }
 
+/** The start-up's realtime priority while realtimeUntil holds it on this thread. */
+let startupPriority: number | undefined;
+
 /**
- * Puts the calling thread at SCHED_RR `priority` until the returned function puts it back
- * to normal scheduling: for the daemon's start-up, which must reach the VRRP worker's
- * `init` before a peer started in the same instant times out. Threads created meanwhile
- * (the VRRP worker, libuv's pool) start at normal scheduling (SCHED_RESET_ON_FORK); the
- * VRRP worker raises itself. A refusal (no CAP_SYS_NICE) leaves the thread as it was; the
- * restore is then a no-op.
+ * Puts the process's start-up at SCHED_RR `priority` until the returned function puts it
+ * back to normal scheduling: the daemon's start-up must reach the VRRP worker's `init`
+ * before a peer started in the same instant times out. That is the calling thread and the
+ * threads Node started before it: V8's helpers, which compile and collect for it, and
+ * libuv's pool, which reads each module file the start-up loads (at normal scheduling, on a
+ * busy host, every read waited for a pool thread). Threads created meanwhile start at normal
+ * scheduling (SCHED_RESET_ON_FORK), except the VRRP worker (startingAtStartupPriority). A
+ * refusal (no CAP_SYS_NICE) leaves the threads as they were; the restore is then a no-op.
  */
 export function realtimeUntil(priority: number): () => void {
-  const boosted = sched().setscheduler(0, SCHED_RR | SCHED_RESET_ON_FORK, schedParam(priority)) === 0;
-  let done = !boosted;
+  const rr = schedParam(priority);
+  if (sched().setscheduler(0, SCHED_RR | SCHED_RESET_ON_FORK, rr) !== 0) return () => undefined;
+  startupPriority = priority;
+  const self = gettid();
+  const helpers = otherThreads(self.ok ? self.tid : process.pid).filter((tid) => sched().setscheduler(tid, SCHED_RR | SCHED_RESET_ON_FORK, rr) === 0);
+  let done = false;
   return () => {
     if (done) return;
     done = true;
+    startupPriority = undefined;
     sched().setscheduler(0, SCHED_OTHER, schedParam(0));
+    for (const tid of helpers) sched().setscheduler(tid, SCHED_OTHER, schedParam(0));
   };
+}
+
+/**
+ * Puts the calling thread at normal scheduling: a daemon whose start-up runs without
+ * realtime priority may still have been started at it (vigil.service's CPUSchedulingPolicy).
+ */
+export function normalScheduling(): void {
+  sched().setscheduler(0, SCHED_OTHER, schedParam(0));
+}
+
+/** This process's threads but `self`, from /proc; none when it cannot be read. */
+function otherThreads(self: number): number[] {
+  try {
+    return readdirSync('/proc/self/task').map(Number).filter((tid) => tid !== self);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Runs `create`, which starts a thread, so that the thread begins at the start-up's
+ * realtime priority (realtimeUntil) instead of normal scheduling: SCHED_RESET_ON_FORK is
+ * off for the call. For the VRRP worker, whose isolate and modules come up on the path to
+ * the first advert: at normal scheduling, beside six busy processes on a 2-core host, its
+ * isolate took ~230 ms to come online instead of ~35 (test/system/vrrp/joint-start.test.ts
+ * starts it on a busy host). Outside the start-up (a restarted worker) it simply runs `create`.
+ */
+export function startingAtStartupPriority<T>(create: () => T): T {
+  const priority = startupPriority;
+  if (priority === undefined) return create();
+  const inherit = sched().setscheduler(0, SCHED_RR, schedParam(priority)) === 0;
+  try {
+    return create();
+  } finally {
+    if (inherit) sched().setscheduler(0, SCHED_RR | SCHED_RESET_ON_FORK, schedParam(priority));
+  }
 }
 
 /**

@@ -9,7 +9,7 @@ import v8 from 'node:v8';
 import type { Worker } from 'node:worker_threads';
 import type { Config } from '../config/model.ts';
 import { createFdLedger } from '../io/fd-ledger.ts';
-import { startupRealtimePriority } from '../io/thread-priority.ts';
+import { startingAtStartupPriority, startupRealtimePriority } from '../io/thread-priority.ts';
 import { startWorker } from './threads.ts';
 
 /**
@@ -61,14 +61,17 @@ export function bootVrrpWorker(config: Config): BootedVrrpWorker {
     ...threadPriority(config),
     ...(g.maxAutoPriority !== undefined && g.maxAutoPriority > 0 ? { maxAutoPriority: g.maxAutoPriority, minAutoPriorityDelayMs: (g.minAutoPriorityDelayUs ?? 1_000_000) / 1000 } : {}),
   };
-  const worker = startWorker('vrrp', {
-    name: 'vrrp',
-    workerData,
-    // An upper bound only: V8 starts the young generation at about 1 MB and grows it when
-    // much survives. What keeps scavenges from pausing the advert clock is that the
-    // thread allocates little per advert and collects between adverts (quiet-gc.ts).
-    resourceLimits: { maxYoungGenerationSizeMb: vrrpYoungGenerationMb(config.vrrpInstances.length) },
-  });
+  // On the path to the first advert: the thread starts at the start-up's realtime priority.
+  const worker = startingAtStartupPriority(() =>
+    startWorker('vrrp', {
+      name: 'vrrp',
+      workerData,
+      // An upper bound only: V8 starts the young generation at about 1 MB and grows it when
+      // much survives. What keeps scavenges from pausing the advert clock is that the
+      // thread allocates little per advert and collects between adverts (quiet-gc.ts).
+      resourceLimits: { maxYoungGenerationSizeMb: vrrpYoungGenerationMb(config.vrrpInstances.length) },
+    }),
+  );
   const restoreReducer = (): void => void v8.setFlagsFromString('--memory-reducer');
   worker.once('online', restoreReducer);
   worker.once('exit', restoreReducer);

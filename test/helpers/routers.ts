@@ -56,10 +56,12 @@ export function vigilEntry(): string[] {
   return ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts')];
 }
 
-export function startVigil(lab: NetnsLab, ns: string, dir: RouterDir, name: string, conf: string, extra: string[] = []): Router {
+/** vigil in `ns`; `launcher` runs it (say `chrt … env …`), which must exec it in place. */
+export function startVigil(lab: NetnsLab, ns: string, dir: RouterDir, name: string, conf: string, extra: string[] = [], launcher: readonly string[] = []): Router {
   const proc = lab.spawnIn(
     ns,
     [
+      ...launcher,
       process.execPath,
       ...vigilEntry(),
       '-n',
