@@ -388,9 +388,11 @@ test.serial('global_defs vrrp_rt_priority puts the VRRP threads under SCHED_RR a
     const pid = a.proc.pid!;
     const threads = threadScheduling(pid);
     const rt = threads.filter((x) => x.policy === 2);
-    // the VRRP worker (it reads its own sockets); under tsx also the module-hooks thread it starts
-    t.true(rt.length >= 1, `SCHED_RR threads: ${JSON.stringify(rt)}`);
-    t.true(rt.every((x) => x.rtPriority === 42));
+    // the VRRP worker (it reads its own sockets); under tsx also the module-hooks thread it
+    // starts before it takes its own priority, at the start-up's (1)
+    t.true(rt.filter((x) => x.rtPriority === 42).length === 1, `SCHED_RR threads: ${JSON.stringify(rt)}`);
+    t.true(rt.length <= (process.env['VIGIL_TEST_DIST'] === '1' ? 1 : 2), `SCHED_RR threads: ${JSON.stringify(rt)}`);
+    t.true(rt.every((x) => x.rtPriority === 42 || x.rtPriority === 1), `SCHED_RR threads: ${JSON.stringify(rt)}`);
     t.true(threads.some((x) => x.tid === pid && x.policy === 0), 'the main thread must stay SCHED_OTHER');
     t.false(outputOf(a).includes('vrrp.priority-failed'));
   } catch (e) {
