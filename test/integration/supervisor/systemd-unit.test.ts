@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExitCode } from '../../../src/supervisor/exit-codes.ts';
+import { DEFAULT_VRRP_RT_PRIORITY } from '../../../src/io/thread-priority.ts';
 
 const unitPath = fileURLToPath(new URL('../../../systemd/vigil.service', import.meta.url));
 const unitText = readFileSync(unitPath, 'utf8');
@@ -61,4 +62,9 @@ test('the unit agrees with the code: exit codes not retried, notify type, reload
   ]);
   t.deepEqual(directive('PrivateTmp'), ['no'], 'dumps go to /tmp where operators look for them');
   t.regex(directive('WatchdogSec')[0] ?? '', /^\d+s$/);
+  // started where main.ts would raise it (the start-up's realtime priority), children normal
+  t.deepEqual(directive('CPUSchedulingPolicy'), ['rr']);
+  t.deepEqual(directive('CPUSchedulingPriority'), [String(DEFAULT_VRRP_RT_PRIORITY)]);
+  t.deepEqual(directive('CPUSchedulingResetOnFork'), ['yes']);
+  t.deepEqual(directive('RestrictRealtime'), ['no']);
 });
