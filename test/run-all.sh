@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every suite and prints the closing line `N passed, N failed, N skipped`.
-#  1. unit, integration and system tests (ava, TAP output);
+#  1. unit, integration and system tests (ava, TAP output), then those that load the host on
+#     purpose, alone;
 #  2. kernel tests (IPVS): directly when this kernel has IPVS, else inside ../shared/kernel-vm/run.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +10,9 @@ trap 'rm -rf "$out_dir"' EXIT
 
 npx ava --tap 2>&1 | tee "$out_dir/main.tap"
 main_rc=${PIPESTATUS[0]}
+# tests that load the host on purpose, with nothing beside them
+npx ava --config ava.alone.config.js --tap 2>&1 | tee "$out_dir/alone.tap"
+alone_rc=${PIPESTATUS[0]}
 
 kernel_rc=0
 if ls test/kernel/*.test.ts >/dev/null 2>&1; then
@@ -30,6 +34,7 @@ sum() { awk -v k="$1" '$1=="#" && $2==k {n+=$3} END {print n+0}' "$out_dir"/*.ta
 pass=$(sum pass); fail=$(sum fail); skip=$(sum skip); todo=$(sum todo)
 # ava reports a crashed or timed-out file without a "not ok" line; count a non-zero exit with no failure as one.
 if [ "$main_rc" -ne 0 ] && [ "$fail" -eq 0 ]; then fail=1; fi
+if [ "$alone_rc" -ne 0 ] && [ "$fail" -eq 0 ]; then fail=1; fi
 if [ "$kernel_rc" -ne 0 ] && [ "$fail" -eq 0 ]; then fail=1; fi
 echo "$pass passed, $fail failed, $((skip + todo)) skipped"
 [ "$fail" -eq 0 ]
