@@ -83,7 +83,7 @@ export function withRealtimeBoost<T>(priority: number, fn: () => T): T {
   try {
     return fn();
   } finally {
-    if (boosted) sched().setscheduler(0, SCHED_OTHER, schedParam(0));
+    if (boosted) toNormal(0);
   }
 }
 
@@ -111,8 +111,7 @@ export function realtimeUntil(priority: number): () => void {
     if (done) return;
     done = true;
     startupPriority = undefined;
-    sched().setscheduler(0, SCHED_OTHER, schedParam(0));
-    for (const tid of helpers) sched().setscheduler(tid, SCHED_OTHER, schedParam(0));
+    for (const tid of [0, ...helpers]) toNormal(tid);
   };
 }
 
@@ -121,7 +120,12 @@ export function realtimeUntil(priority: number): () => void {
  * realtime priority may still have been started at it (vigil.service's CPUSchedulingPolicy).
  */
 export function normalScheduling(): void {
-  sched().setscheduler(0, SCHED_OTHER, schedParam(0));
+  toNormal(0);
+}
+
+/** Puts thread `tid` (0: the calling one) at normal scheduling; its nice value is kept. */
+function toNormal(tid: number): void {
+  sched().setscheduler(tid, SCHED_OTHER, schedParam(0));
 }
 
 /** This process's threads but `self`, from /proc; none when it cannot be read. */
