@@ -96,7 +96,10 @@ test.serial('notify scripts, sd_notify, SIGHUP reloads (VIP added without a flap
     await waitAddress(p.r1, 'eth0', VIP, true, 15_000);
     await waitFor('READY=1', () => sd.messages.some((m) => m.startsWith('READY=1')), 5000);
     // notify_master and the generic notify run side by side: either may finish first
-    const bothRan = (): boolean => existsSync(notifyLog) && /master-only/.test(readFileSync(notifyLog, 'utf8')) && /^INSTANCE VI_1 MASTER 150$/m.test(readFileSync(notifyLog, 'utf8'));
+    const bothRan = (): boolean => {
+      const log = existsSync(notifyLog) ? readFileSync(notifyLog, 'utf8') : '';
+      return /master-only/.test(log) && /^INSTANCE VI_1 MASTER 150$/m.test(log);
+    };
     await waitFor('notify scripts', bothRan, 5000).catch(() => undefined);
     t.regex(readFileSync(notifyLog, 'utf8'), /master-only/);
     t.regex(readFileSync(notifyLog, 'utf8'), /^INSTANCE VI_1 MASTER 150$/m);
