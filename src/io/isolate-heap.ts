@@ -77,7 +77,7 @@ export const GROWTH_BUDGET_BYTES = 1024 * 1024;
  * (bench/footprint, one run each: 0.343 % of a core in all with 1 MB, 0.266 with 2 MB,
  * keepalived 0.10, the issue's limit 2 × keepalived + 0.1).
  */
-export const MAIN_GROWTH_BUDGET_BYTES = 2 * 1024 * 1024;
+export const MAIN_GROWTH_BUDGET_BYTES = 1024 * 1024;
 
 export interface GrowthState {
   /**
