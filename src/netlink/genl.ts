@@ -16,33 +16,11 @@ import { endianness } from 'node:os';
 import { getSystemErrorName } from 'node:util';
 import { createGenericNetlink, genl, formatMessage, Flags, FlagsGet, GENL_ID_CTRL, MessageType } from 'netlink';
 import type { GenericNetlinkSocket, GenericNetlinkMessage, NetlinkMessage } from 'netlink';
+import { NetlinkError } from './genl-error.ts';
 
-export type NetlinkErrorCode =
-  /** The kernel answered with a negative errno; `errno` holds its name (EEXIST, ENOENT…). */
-  | 'VIGIL_NETLINK_REJECTED'
-  /** No answer before the deadline. */
-  | 'VIGIL_NETLINK_TIMEOUT'
-  /** sendmsg/recvmsg failed, or the socket reported an error (e.g. ENOBUFS on overrun). */
-  | 'VIGIL_NETLINK_SOCKET'
-  /** The channel was closed while the request was queued or pending. */
-  | 'VIGIL_NETLINK_CLOSED'
-  /** The kernel has no generic netlink family of that name (module missing). */
-  | 'VIGIL_GENL_NO_FAMILY'
-  /** A reply we could not make sense of. */
-  | 'VIGIL_NETLINK_BAD_REPLY';
-
-export class NetlinkError extends Error {
-  override readonly name = 'NetlinkError';
-  readonly code: NetlinkErrorCode;
-  /** errno name for VIGIL_NETLINK_REJECTED / VIGIL_NETLINK_SOCKET, e.g. `EEXIST` */
-  readonly errno: string | undefined;
-
-  constructor(code: NetlinkErrorCode, message: string, errno?: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-    this.errno = errno;
-  }
-}
+// The error type lives in a module of its own so that code which only names it (the IPVS
+// error mapping, and through it the pure LVS model) does not load the `netlink` package.
+export { NetlinkError, type NetlinkErrorCode } from './genl-error.ts';
 
 /**
  * The one place where the package's errors become typed: a rejected request, a timeout, a

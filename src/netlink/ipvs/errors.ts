@@ -2,7 +2,7 @@
  * Typed IPVS errors. The code says what went wrong, the message names the object
  * (`VIGIL_IPVS_EEXIST`: `service 10.0.0.1:80/tcp already exists`). Match on `code`.
  */
-import { NetlinkError } from '../genl.ts';
+import { NetlinkError } from '../genl-error.ts';
 
 export type IpvsErrorCode =
   /** the kernel has no "IPVS" generic netlink family: ip_vs not built or not loadable */
