@@ -41,28 +41,11 @@ export function threadGc(): (opts?: { type: 'minor' | 'major' }) => void {
   }
 }
 
-/** ms between looks at the heap (collectOnGrowth): one getHeapSpaceStatistics() call each */
+/** ms between looks at the heap (collectOnGrowth): one getHeapStatistics() call each */
 export const GROWTH_LOOK_MS = 10_000;
-
-/** V8's young generation: what scavenges collect, reserved whole whatever it holds. */
-const YOUNG_SPACES = new Set(['new_space', 'new_large_object_space']);
-
 /**
- * Bytes in use in the calling thread's old generation: every heap space but the young
- * generation's. What a full collection can give back is there; young garbage goes at the
- * next scavenge for nothing, and counting it made an idle main thread (node A: ~0.8 MB of
- * short-lived objects between scavenges, ~45 s apart) look grown by most of a 1 MB budget
- * when its old generation had not moved.
- */
-export function oldGenerationUsed(): number {
-  let n = 0;
-  for (const s of v8.getHeapSpaceStatistics()) if (!YOUNG_SPACES.has(s.space_name)) n += s.space_used_size;
-  return n;
-}
-/**
- * bytes the old generation in use may grow by, over the least it was since the last full
- * collection, before collectOnGrowth runs one (the figures below are from when the budget
- * counted the young generation too). What V8 has reserved follows the peaks, and keeps them: with
+ * bytes the heap in use may grow by, over the least it was since the last full collection,
+ * before collectOnGrowth runs one. What V8 has reserved follows the peaks, and keeps them: with
  * 2 MB, bench/soak's main and checker heaps reserved 1.3 and 1.8 MB more after 7 minutes than
  * after one (V8's pages were all of the process's growth). With 1 MB the checker pool lab
  * (17 HTTP attempts a second, 60 s, three runs each) reserved 10.4–10.9 MB instead of
@@ -77,7 +60,7 @@ export const GROWTH_BUDGET_BYTES = 1024 * 1024;
  * (bench/footprint, one run each: 0.343 % of a core in all with 1 MB, 0.266 with 2 MB,
  * keepalived 0.10, the issue's limit 2 × keepalived + 0.1).
  */
-export const MAIN_GROWTH_BUDGET_BYTES = 1024 * 1024;
+export const MAIN_GROWTH_BUDGET_BYTES = 2 * 1024 * 1024;
 
 export interface GrowthState {
   /**
@@ -109,7 +92,7 @@ export function collected(st: GrowthState, usedAfter: number): void {
 }
 
 /**
- * A full collection of this thread's heap whenever its old generation has grown by `budget`
+ * A full collection of this thread's heap whenever what it holds has grown by `budget`
  * since the last one (then `after`, if given), looked at every
  * GROWTH_LOOK_MS on an unref'd timer.
  *
@@ -127,11 +110,11 @@ export function collectOnGrowth(after?: () => void, budget = GROWTH_BUDGET_BYTES
   const gc = threadGc();
   const st = newGrowthState();
   setInterval(() => {
-    if (!growthDue(st, oldGenerationUsed(), budget)) return;
+    if (!growthDue(st, v8.getHeapStatistics().used_heap_size, budget)) return;
     // gc() with no options: on node 20, gc({ type: 'major' }) left a heap of 24 MB with 23 MB
     // of garbage as it was, where gc() took it to 3 MB.
     gc();
-    collected(st, oldGenerationUsed());
+    collected(st, v8.getHeapStatistics().used_heap_size);
     after?.();
   }, GROWTH_LOOK_MS).unref();
   return st;
