@@ -200,7 +200,10 @@ test('vrrp_script fall/rise with real scripts and a hung run killed by its timeo
   const sev: Array<ScriptTransition & { runs: number }> = [];
   tracker.on('transition', (e) => sev.push({ ...e, runs: tracker.states()[0]!.runs }));
   const script = `case "$(cat ${mode})" in ok) exit 0;; hang) sleep 1000;; *) exit 1;; esac`;
-  tracker.setScripts([{ name: 's', task: { kind: 'script', argv: ['/bin/sh', '-c', script], timeoutMs: 150 }, intervalMs: 60, fall: 3, rise: 2, initFail: false }]);
+  // The timeout must leave a healthy run room on a loaded host: with 150 ms, a run of `sh`
+  // and `cat` that took longer under the CI suite's load failed as a hung one, and the
+  // rise below took 4 runs instead of at most 3.
+  tracker.setScripts([{ name: 's', task: { kind: 'script', argv: ['/bin/sh', '-c', script], timeoutMs: 600 }, intervalMs: 60, fall: 3, rise: 2, initFail: false }]);
   await until('ok', () => sev.length >= 1);
   t.like(sev[0], { from: 'init', to: 'ok', runs: 1 });
   // hung runs count as failures: fall = 3 of them
