@@ -168,8 +168,8 @@ function makeConnector(o: HttpFetchOptions, onConnected: () => void): buildConne
  * The request goes through `Client.dispatch` with a handler of our own, not undici's
  * `request()`: that one wraps every response in a Readable stream, an AsyncResource and an
  * AbortSignal listener. A lab checker pool (one thread, 17 attempts a second to 100 loopback
- * addresses, three interleaved 30 s windows each): user CPU per attempt 1.55–1.7 → 1.35–1.4
- * ms on the dev host, 17.2–18.2 → 15.7–16.2 ms in the emulated IPVS VM.
+ * addresses, interleaved 30 s windows): user CPU per attempt 1.55–1.7 → 1.35–1.4 ms on the
+ * dev host (three windows each), 17.2–18.2 → 15.7–16.2 ms in the emulated IPVS VM (two each).
  */
 export function httpFetch(o: HttpFetchOptions): Promise<HttpFetchResult> {
   const origin = `${o.ssl ? 'https' : 'http'}://${net.isIPv6(o.address) ? `[${o.address}]` : o.address}:${o.port}`;
