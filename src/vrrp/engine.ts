@@ -128,6 +128,15 @@ const ADVERT_TIMER: RouterEvent = { type: 'timer', timer: 'advert' };
  */
 const ADVERTS_PER_MS = 8;
 
+/** garp pacing on one interface or garp_group, one family: who waits, and when the next may go */
+interface GarpLane {
+  /** io.now() from which the next gratuitous ARP (NA) may go out */
+  nextFree: number;
+  queue: { inst: Instance; intervalMs: number; send: () => void }[];
+  /** armed while the queue is not empty */
+  timer?: unknown;
+}
+
 interface Instance {
   spec: VrrpInstanceSpec;
   router: Router;
@@ -138,8 +147,7 @@ interface Instance {
    */
   timers: { [K in Exclude<TimerName, 'advert'>]?: unknown };
   advert: AdvertTimer;
-  /** `paced`: gratuitous ARPs / NAs waiting for their turn (garp pacing), each removed when sent */
-  garp?: { sender: EngineGarp; timers: unknown[]; paced?: Set<unknown> };
+  garp?: { sender: EngineGarp; timers: unknown[] };
   stats: Counters;
   /** the advert timer's previous due time: re-arming from it, not from `now`, keeps the schedule from drifting */
   lastAdvertDue?: number;
@@ -199,8 +207,8 @@ export class VrrpEngine {
   private readonly instances = new Map<string, Instance>();
   /** instances with a delayed lower-priority gratuitous ARP round pending */
   private readonly lowerPrioPending = new Set<Instance>();
-  /** garp pacing: when the next gratuitous ARP (NA) may go out, by `group|family` (ms, io.now()) */
-  private readonly garpNextFree = new Map<string, number>();
+  /** garp pacing: one lane per `group|family` (see pacedSend) */
+  private readonly garpLanes = new Map<string, GarpLane>();
   private readonly sockets = new Map<string, SharedSocket>();
   private syncGroups = new SyncGroups([]);
   private nextRequestId = 1;
@@ -827,8 +835,8 @@ export class VrrpEngine {
    */
   private startGarp(inst: Instance, alreadySent = 0): void {
     const i = inst.spec.instance;
-    if (inst.garp) for (const h of [...inst.garp.timers, ...(inst.garp.paced ?? [])]) this.io.clearTimer(h);
-    inst.garp?.paced?.clear();
+    if (inst.garp) for (const h of inst.garp.timers) this.io.clearTimer(h);
+    this.dropPaced(inst);
     this.prepareGarp(inst);
     const garp = inst.garp;
     if (!garp) return;
@@ -871,25 +879,48 @@ export class VrrpEngine {
 
   /**
    * vrrp_garp_interval / vrrp_gna_interval / garp_group: one gratuitous ARP (NA) per
-   * interval on an interface or group, across every instance that announces there; the
-   * ones that must wait go on the instance's garp timers (cleared when it releases).
+   * interval on an interface or group, across every instance that announces there. The ones
+   * that must wait queue on the lane, which has one timer; the next free time counts from
+   * the send that happened, so a timer that fires late never brings the next send closer
+   * than the interval.
    */
   private pacedSend(inst: Instance, key: string, intervalMs: number, send: () => void): void {
     const now = this.io.now();
-    const at = Math.max(now, this.garpNextFree.get(key) ?? -Infinity);
-    this.garpNextFree.set(key, at + intervalMs);
-    if (at <= now) {
+    let lane = this.garpLanes.get(key);
+    if (!lane) this.garpLanes.set(key, (lane = { nextFree: -Infinity, queue: [] }));
+    if (lane.timer === undefined && lane.queue.length === 0 && now >= lane.nextFree) {
       send();
+      lane.nextFree = now + intervalMs;
       return;
     }
-    const garp = inst.garp;
-    if (!garp) return;
-    const paced = (garp.paced ??= new Set());
-    const h = this.io.setTimer(() => {
-      paced.delete(h);
-      if (inst.garp === garp) send();
-    }, at - now);
-    paced.add(h);
+    lane.queue.push({ inst, intervalMs, send });
+    this.armLane(lane, now);
+  }
+
+  private armLane(lane: GarpLane, now: number): void {
+    if (lane.timer !== undefined || lane.queue.length === 0) return;
+    lane.timer = this.io.setTimer(() => {
+      lane.timer = undefined;
+      const next = lane.queue.shift();
+      if (!next) return;
+      const at = this.io.now();
+      next.send();
+      lane.nextFree = at + next.intervalMs;
+      this.armLane(lane, at);
+    }, Math.max(0, lane.nextFree - now));
+  }
+
+  /** An instance's queued gratuitous ARPs (NAs) leave every lane without using up an interval. */
+  private dropPaced(inst: Instance): void {
+    for (const lane of this.garpLanes.values()) {
+      const kept = lane.queue.filter((p) => p.inst !== inst);
+      if (kept.length === lane.queue.length) continue;
+      lane.queue = kept;
+      if (kept.length === 0 && lane.timer !== undefined) {
+        this.io.clearTimer(lane.timer);
+        lane.timer = undefined;
+      }
+    }
   }
 
   /**
@@ -919,8 +950,9 @@ export class VrrpEngine {
 
   private clearGarp(inst: Instance): void {
     this.lowerPrioPending.delete(inst);
+    this.dropPaced(inst);
     if (!inst.garp) return;
-    for (const h of [...inst.garp.timers, ...(inst.garp.paced ?? [])]) this.io.clearTimer(h);
+    for (const h of inst.garp.timers) this.io.clearTimer(h);
     inst.garp.sender.close();
     delete inst.garp;
   }
