@@ -105,13 +105,13 @@ interface Sample {
   anonKb: number;
   processes: Array<{ pid: number; fds: number; threads: number; pssKb: number; ussKb: number; anonKb: number; cmd: string }>;
   /** V8 heap per isolate (kB used / reserved), from `vigil status --json`: JS or native growth? */
-  heaps?: Record<string, { usedKb: number; totalKb: number }>;
+  heaps?: Record<string, { usedKb: number; totalKb: number; youngKb: number }>;
 }
 
 function heaps(): Sample['heaps'] {
   try {
-    const m = (vigilStatus(d, dir) as unknown as { memory?: { isolates?: Record<string, { usedKb: number; totalKb: number }> } }).memory;
-    return Object.fromEntries(Object.entries(m?.isolates ?? {}).map(([k, v]) => [k, { usedKb: v.usedKb, totalKb: v.totalKb }]));
+    const m = (vigilStatus(d, dir) as unknown as { memory?: { isolates?: Record<string, { usedKb: number; totalKb: number; youngKb: number }> } }).memory;
+    return Object.fromEntries(Object.entries(m?.isolates ?? {}).map(([k, v]) => [k, { usedKb: v.usedKb, totalKb: v.totalKb, youngKb: v.youngKb }]));
   } catch {
     return undefined;
   }

@@ -1,7 +1,8 @@
 /**
  * The calling thread's V8 heap, in kB, for the `memory` part of `vigil status` (each isolate
  * reports its own: Node 20 cannot read another thread's heap). `usedKb` is live data,
- * `totalKb` what the heap has reserved from the system, `codeKb` bytecode and machine code.
+ * `totalKb` what the heap has reserved from the system, `youngKb` the young generation's part
+ * of it, `codeKb` bytecode and machine code.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import v8 from 'node:v8';
@@ -12,9 +13,12 @@ export function isolateHeap(): IsolateHeap {
   const h = v8.getHeapStatistics();
   const code = v8.getHeapCodeStatistics();
   const kb = (n: number): number => Math.round(n / 1024);
+  let young = 0;
+  for (const s of v8.getHeapSpaceStatistics()) if (s.space_name === 'new_space' || s.space_name === 'new_large_object_space') young += s.space_size;
   return {
     usedKb: kb(h.used_heap_size),
     totalKb: kb(h.total_heap_size),
+    youngKb: kb(young),
     codeKb: kb(code.code_and_metadata_size + code.bytecode_and_metadata_size),
     externalKb: kb(h.external_memory),
   };

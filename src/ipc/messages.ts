@@ -52,10 +52,12 @@ export interface InstanceStatus {
   readonly advertLateMs?: { readonly p50: number; readonly p99: number; readonly max: number; readonly n: number };
 }
 
-/** one thread's V8 heap, kB (src/check/isolate-heap.ts) */
+/** one thread's V8 heap, kB (src/io/isolate-heap.ts) */
 export interface IsolateHeap {
   readonly usedKb: number;
   readonly totalKb: number;
+  /** of totalKb: the young generation's reservation (new space and its large objects) */
+  readonly youngKb: number;
   readonly codeKb: number;
   readonly externalKb: number;
 }
