@@ -90,7 +90,7 @@ function failureText(reason: string): string {
 
 function headerText(res: HttpFetchResult): string {
   let s = `HTTP/1.1 ${res.status} ${STATUS_CODES[res.status] ?? ''}\r\n`;
-  for (const [k, v] of Object.entries(res.headers)) {
+  for (const [k, v] of Object.entries(res.headers ?? {})) {
     if (v === undefined) continue;
     for (const one of Array.isArray(v) ? v : [v]) s += `${k}: ${one}\r\n`;
   }
@@ -181,6 +181,7 @@ export async function runGenhash(argv: string[], io: GenhashIo = { stdout: proce
       readBody: true,
       maxBodyBytes: 64 << 20,
       keepBody: verbose,
+      keepHeaders: verbose,
     });
   } catch (err) {
     io.stdout.write(`${failureText(httpReason(err))}\n`);

@@ -89,13 +89,16 @@ export interface HttpFetchOptions {
   /** read the body and compute its MD5 */
   readonly readBody: boolean;
   readonly maxBodyBytes?: number;
-  /** return the body bytes too (genhash -v) */
+  /** return the body bytes too (genhash -v, a url's regex) */
   readonly keepBody?: boolean;
+  /** return the response headers too (genhash -v): a health check never reads them */
+  readonly keepHeaders?: boolean;
 }
 
 export interface HttpFetchResult {
   readonly status: number;
-  readonly headers: Record<string, string | string[] | undefined>;
+  /** with keepHeaders */
+  readonly headers?: Record<string, string | string[] | undefined>;
   /** lowercase hex MD5 of the body (undefined when the body was not read) */
   readonly digest?: string;
   readonly bodyBytes: number;
@@ -206,7 +209,7 @@ export function httpFetch(o: HttpFetchOptions): Promise<HttpFetchResult> {
         .then(() => (res === undefined ? reject(err) : resolve(res)));
     }
     let status = 0;
-    let headers: HttpFetchResult['headers'] = {};
+    let headers: HttpFetchResult['headers'];
     let n = 0;
     const md5 = o.readBody ? createHash('md5') : undefined;
     const kept: Buffer[] = [];
@@ -225,10 +228,10 @@ export function httpFetch(o: HttpFetchOptions): Promise<HttpFetchResult> {
         onHeaders: (statusCode, rawHeaders) => {
           if (statusCode < 200) return true; // 1xx: the final response follows
           status = statusCode;
-          headers = parseHeaders(rawHeaders);
+          if (o.keepHeaders === true) headers = parseHeaders(rawHeaders);
           if (md5 === undefined) {
             // without a digest the body is never read
-            end(undefined, { status, headers, bodyBytes: 0 });
+            end(undefined, { status, ...(headers ? { headers } : {}), bodyBytes: 0 });
             return false;
           }
           arm('VIGIL_READ_TIMEOUT', 'no body data');
@@ -248,7 +251,7 @@ export function httpFetch(o: HttpFetchOptions): Promise<HttpFetchResult> {
         },
         onComplete: () => {
           if (md5 === undefined) return;
-          const out = { status, headers, digest: md5.digest('hex'), bodyBytes: n };
+          const out = { status, ...(headers ? { headers } : {}), digest: md5.digest('hex'), bodyBytes: n };
           end(undefined, o.keepBody === true ? { ...out, body: Buffer.concat(kept) } : out);
         },
         onError: (err) => end(err),

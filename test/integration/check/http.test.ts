@@ -172,7 +172,10 @@ test('SSL_GET: self-signed accepted as keepalived does, SNI only with enable_sni
 
 test('genhash prints the digest of the body, like keepalived\'s genhash', async (t) => {
   const body = Buffer.from('genhash body\n'.repeat(500));
-  const port = await httpServer(t, (_req, res) => res.end(body));
+  const port = await httpServer(t, (_req, res) => {
+    res.setHeader('x-vigil-test', 'genhash');
+    res.end(body);
+  });
   let out = '';
   let err = '';
   const io = { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } };
@@ -188,6 +191,7 @@ test('genhash prints the digest of the body, like keepalived\'s genhash', async 
   out = '';
   t.is(await runGenhash(['--verbose', '--server', '127.0.0.1', '--port', String(port), '--url', '/page'], io), 0);
   t.regex(out, /HTML hash final resulting/);
+  t.regex(out, /\r?\nx-vigil-test: genhash\r\n/, 'the response headers, in the header dump');
   t.regex(out, new RegExp(`\\n${md5(body)}\\n`));
   t.regex(out, /Global response time for \[\/page\] = \d+ usecs/);
   // failures: genhash's message on stdout, exit 1; bad usage: exit 1 with usage
