@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { modulesResolved } from '../../helpers/resolved.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -127,14 +128,9 @@ test('the default config id is the short host name', (t) => {
 });
 
 test('-t does not load the daemon, checker or control modules', (t) => {
-  // Run -t with a loader hook that records every vigil module resolved.
-  const d = tmp(t, {
-    'hook.mjs': "export async function resolve(s, c, next) { const r = await next(s, c); if (r.url.includes('/src/')) process.stderr.write('LOADED ' + r.url + '\\n'); return r; }\n",
-    'reg.mjs': "import { register } from 'node:module'; register(new URL('./hook.mjs', import.meta.url));\n",
-  });
-  const r = spawnSync(process.execPath, ['--import', path.join(d, 'reg.mjs'), '--import', 'tsx', 'src/cli/main.ts', '-t', '-f', 'conf/keepalived.conf'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  const r = modulesResolved(['src/cli/main.ts', '-t', '-f', 'conf/keepalived.conf']);
   t.is(r.status, 0, r.stderr);
-  const loaded = r.stderr.split('\n').filter((l) => l.startsWith('LOADED '));
+  const loaded = r.urls.filter((u) => u.includes('/src/'));
   t.true(loaded.some((l) => l.includes('/src/config/load.ts')), r.stderr);
   // -t asks the kernel for the namespace's interfaces (rtnetlink) and checks scripts as the
   // daemon would (script-security.ts); nothing else of the daemon.

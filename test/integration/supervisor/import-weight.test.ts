@@ -5,26 +5,14 @@
  * only the supervisor's kernel side needs.
  */
 import test from 'ava';
-import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { modulesResolved, repoRoot } from '../../helpers/resolved.ts';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-
-/** Every module `entry` resolves, as URLs, recorded by a loader hook in a fresh node. */
+/** Every module `entry` resolves, as URLs. */
 function resolvedBy(entry: string): string[] {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-imports-'));
-  try {
-    fs.writeFileSync(path.join(d, 'hook.mjs'), "export async function resolve(s, c, next) { const r = await next(s, c); process.stderr.write('RESOLVED ' + r.url + '\\n'); return r; }\n");
-    fs.writeFileSync(path.join(d, 'reg.mjs'), "import { register } from 'node:module'; register(new URL('./hook.mjs', import.meta.url));\n");
-    const r = spawnSync(process.execPath, ['--import', path.join(d, 'reg.mjs'), '--import', 'tsx', '-e', `await import(${JSON.stringify(path.join(root, entry))})`, '--input-type=module'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
-    if (r.status !== 0) throw new Error(`importing ${entry} failed: ${r.stderr}`);
-    return r.stderr.split('\n').filter((l) => l.startsWith('RESOLVED ')).map((l) => l.slice('RESOLVED '.length));
-  } finally {
-    fs.rmSync(d, { recursive: true, force: true });
-  }
+  const r = modulesResolved(['-e', `await import(${JSON.stringify(path.join(repoRoot, entry))})`, '--input-type=module']);
+  if (r.status !== 0) throw new Error(`importing ${entry} failed: ${r.stderr}`);
+  return r.urls;
 }
 
 for (const entry of ['src/lvs/desired.ts', 'src/lvs/announce.ts', 'src/supervisor/daemon.ts']) {
