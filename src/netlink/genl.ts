@@ -6,7 +6,7 @@
  *
  * Sharp edges of netlink@0.3.0 handled here (see STYLE.md):
  * - errors are `Error('Request rejected: EEXIST')` / `Error('Timeout has been reached')`:
- *   wrapped once, in `wrapNetlinkError`, into a `NetlinkError` with a stable `code`;
+ *   wrapped once, in `wrapGenlError`, into a `GenlError` with a stable `code`;
  * - a request pending at close never settles: the channel tracks its own pending requests
  *   and rejects them on close or on a socket error;
  * - multipart grouping is per socket, so a dump must not overlap any other request;
@@ -16,36 +16,36 @@ import { endianness } from 'node:os';
 import { getSystemErrorName } from 'node:util';
 import { createGenericNetlink, genl, formatMessage, Flags, FlagsGet, GENL_ID_CTRL, MessageType } from 'netlink';
 import type { GenericNetlinkSocket, GenericNetlinkMessage, NetlinkMessage } from 'netlink';
-import { NetlinkError } from './genl-error.ts';
+import { GenlError } from './genl-error.ts';
 
 // The error type lives in a module of its own so that code which only names it (the IPVS
 // error mapping, and through it the pure LVS model) does not load the `netlink` package.
-export { NetlinkError, type NetlinkErrorCode } from './genl-error.ts';
+export { GenlError, type GenlErrorCode } from './genl-error.ts';
 
 /**
  * The one place where the package's errors become typed: a rejected request, a timeout, a
  * socket errno exception, or anything else (kept as the cause).
  */
-export function wrapNetlinkError(err: unknown, what: string): NetlinkError {
-  if (err instanceof NetlinkError) return err;
+export function wrapGenlError(err: unknown, what: string): GenlError {
+  if (err instanceof GenlError) return err;
   const message = err instanceof Error ? err.message : String(err);
   const rejected = /^Request rejected: (\w+)/.exec(message);
   if (rejected) {
     const errno = rejected[1]!;
-    return new NetlinkError('VIGIL_NETLINK_REJECTED', `${what}: kernel rejected the request (${errno})`, errno, {
+    return new GenlError('VIGIL_NETLINK_REJECTED', `${what}: kernel rejected the request (${errno})`, errno, {
       cause: err,
     });
   }
   if (message.startsWith('Timeout has been reached')) {
-    return new NetlinkError('VIGIL_NETLINK_TIMEOUT', `${what}: no answer from the kernel before the deadline`, undefined, {
+    return new GenlError('VIGIL_NETLINK_TIMEOUT', `${what}: no answer from the kernel before the deadline`, undefined, {
       cause: err,
     });
   }
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && /^E[A-Z0-9]+$/.test(code)) {
-    return new NetlinkError('VIGIL_NETLINK_SOCKET', `${what}: netlink socket error ${code}`, code, { cause: err });
+    return new GenlError('VIGIL_NETLINK_SOCKET', `${what}: netlink socket error ${code}`, code, { cause: err });
   }
-  return new NetlinkError('VIGIL_NETLINK_BAD_REPLY', `${what}: ${message}`, undefined, { cause: err });
+  return new GenlError('VIGIL_NETLINK_BAD_REPLY', `${what}: ${message}`, undefined, { cause: err });
 }
 
 export interface GenlFamily {
@@ -77,9 +77,9 @@ export async function resolveGenlFamily(
   try {
     replies = await sock.ctrlRequest(genl.Commands.GET_FAMILY, { familyName: name }, { timeout: opts.timeoutMs });
   } catch (err) {
-    const e = wrapNetlinkError(err, `generic netlink family ${name}`);
+    const e = wrapGenlError(err, `generic netlink family ${name}`);
     if (e.code === 'VIGIL_NETLINK_REJECTED' && e.errno === 'ENOENT') {
-      throw new NetlinkError('VIGIL_GENL_NO_FAMILY', `generic netlink family ${name} does not exist in this kernel`, 'ENOENT', {
+      throw new GenlError('VIGIL_GENL_NO_FAMILY', `generic netlink family ${name} does not exist in this kernel`, 'ENOENT', {
         cause: err,
       });
     }
@@ -87,7 +87,7 @@ export async function resolveGenlFamily(
   }
   const m = replies.find((r) => r.familyName === name);
   if (!m || m.familyId === undefined || m.familyId < GENL_ID_CTRL) {
-    throw new NetlinkError('VIGIL_NETLINK_BAD_REPLY', `generic netlink family ${name}: reply without a family id`);
+    throw new GenlError('VIGIL_NETLINK_BAD_REPLY', `generic netlink family ${name}: reply without a family id`);
   }
   return { id: m.familyId, name, version: m.version ?? 1, maxAttr: m.maxattr ?? 0 };
 }
@@ -125,14 +125,14 @@ type Job =
       readonly payload: Uint8Array[];
       readonly what: string;
       readonly resolve: (msgs: GenericNetlinkMessage[]) => void;
-      readonly reject: (err: NetlinkError) => void;
+      readonly reject: (err: GenlError) => void;
     }
   | {
       readonly kind: 'batch';
       readonly items: readonly BatchItem[];
       readonly what: string;
-      readonly resolve: (errors: Array<NetlinkError | undefined>) => void;
-      readonly reject: (err: NetlinkError) => void;
+      readonly resolve: (errors: Array<GenlError | undefined>) => void;
+      readonly reject: (err: GenlError) => void;
     };
 
 /**
@@ -150,7 +150,7 @@ export class GenlChannel {
   private readonly inFlight = new Set<Job>();
   /** a dump or a batch holds the socket */
   private exclusive = false;
-  private broken: NetlinkError | undefined;
+  private broken: GenlError | undefined;
   private closed = false;
 
   constructor(sock: GenericNetlinkSocket, family: GenlFamily, opts: GenlChannelOptions) {
@@ -158,12 +158,12 @@ export class GenlChannel {
     this.family = family;
     this.timeoutMs = opts.timeoutMs;
     this.window = Math.max(1, opts.window ?? 64);
-    sock.socket.on('error', (err) => this.fail(wrapNetlinkError(err, `generic netlink ${family.name} socket`)));
+    sock.socket.on('error', (err) => this.fail(wrapGenlError(err, `generic netlink ${family.name} socket`)));
   }
 
   /** Sends `cmd` with `payload` (attributes after the genl header); resolves with the replies. */
   request(cmd: number, payload: Uint8Array[], what: string, opts: { dump?: boolean } = {}): Promise<GenericNetlinkMessage[]> {
-    if (this.closed) return Promise.reject(new NetlinkError('VIGIL_NETLINK_CLOSED', `${what}: channel closed`));
+    if (this.closed) return Promise.reject(new GenlError('VIGIL_NETLINK_CLOSED', `${what}: channel closed`));
     if (this.broken) return Promise.reject(this.broken);
     return new Promise((resolve, reject) => {
       this.queue.push({ kind: opts.dump === true ? 'dump' : 'request', cmd, payload, what, resolve, reject });
@@ -178,8 +178,8 @@ export class GenlChannel {
    * sendmsg), so when it arrives the chunk's outcome is known. Resolves with one entry per
    * item: undefined for success, the typed error otherwise.
    */
-  batch(items: readonly BatchItem[], what: string): Promise<Array<NetlinkError | undefined>> {
-    if (this.closed) return Promise.reject(new NetlinkError('VIGIL_NETLINK_CLOSED', `${what}: channel closed`));
+  batch(items: readonly BatchItem[], what: string): Promise<Array<GenlError | undefined>> {
+    if (this.closed) return Promise.reject(new GenlError('VIGIL_NETLINK_CLOSED', `${what}: channel closed`));
     if (this.broken) return Promise.reject(this.broken);
     if (items.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
@@ -192,13 +192,13 @@ export class GenlChannel {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const err = new NetlinkError('VIGIL_NETLINK_CLOSED', `generic netlink ${this.family.name}: channel closed`);
+    const err = new GenlError('VIGIL_NETLINK_CLOSED', `generic netlink ${this.family.name}: channel closed`);
     for (const job of [...this.inFlight, ...this.queue.splice(0)]) job.reject(err);
     this.inFlight.clear();
     this.sock.socket.close();
   }
 
-  private fail(err: NetlinkError): void {
+  private fail(err: GenlError): void {
     this.broken = err;
     for (const job of [...this.inFlight, ...this.queue.splice(0)]) job.reject(err);
     this.inFlight.clear();
@@ -231,7 +231,7 @@ export class GenlChannel {
           if (done()) job.resolve(errors);
         },
         (err: unknown) => {
-          if (done()) job.reject(wrapNetlinkError(err, job.what));
+          if (done()) job.reject(wrapGenlError(err, job.what));
         },
       );
       return;
@@ -243,7 +243,7 @@ export class GenlChannel {
         timeout: this.timeoutMs,
       });
     } catch (err) {
-      if (done()) job.reject(wrapNetlinkError(err, job.what));
+      if (done()) job.reject(wrapGenlError(err, job.what));
       return;
     }
     sent.then(
@@ -251,16 +251,16 @@ export class GenlChannel {
         if (done()) job.resolve(msgs);
       },
       (err: unknown) => {
-        if (done()) job.reject(wrapNetlinkError(err, job.what));
+        if (done()) job.reject(wrapGenlError(err, job.what));
       },
     );
   }
 
-  private async runBatch(items: readonly BatchItem[]): Promise<Array<NetlinkError | undefined>> {
+  private async runBatch(items: readonly BatchItem[]): Promise<Array<GenlError | undefined>> {
     const nl = this.sock.socket;
-    const results: Array<NetlinkError | undefined> = new Array(items.length).fill(undefined);
+    const results: Array<GenlError | undefined> = new Array(items.length).fill(undefined);
     for (let off = 0; off < items.length; off += BATCH_CHUNK) {
-      if (this.closed || this.broken) throw this.broken ?? new NetlinkError('VIGIL_NETLINK_CLOSED', 'batch: channel closed');
+      if (this.closed || this.broken) throw this.broken ?? new GenlError('VIGIL_NETLINK_CLOSED', 'batch: channel closed');
       const bySeq = new Map<number, number>();
       const bufs: Uint8Array[] = [];
       const end = Math.min(items.length, off + BATCH_CHUNK);
@@ -285,7 +285,7 @@ export class GenlChannel {
           } catch {
             /* unknown errno: keep the number */
           }
-          results[i] = new NetlinkError('VIGIL_NETLINK_REJECTED', `${items[i]!.what}: kernel rejected the request (${name})`, name);
+          results[i] = new GenlError('VIGIL_NETLINK_REJECTED', `${items[i]!.what}: kernel rejected the request (${name})`, name);
         }
       };
       nl.on('message', onMessage);

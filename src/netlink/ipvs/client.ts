@@ -7,7 +7,7 @@
  *
  * Keep it on the main thread (STYLE: closing netlink in an exiting worker can abort).
  */
-import { createGenlSocket, GenlChannel, NetlinkError, resolveGenlFamily, type BatchItem } from '../genl.ts';
+import { createGenlSocket, GenlChannel, GenlError, resolveGenlFamily, type BatchItem } from '../genl.ts';
 import { fromIpvsAttrs, IPVS_GENL_NAME, toIpvsAttrs, type DecodeContext, type IpvsReply, type IpvsRequest } from './attrs.ts';
 import { IpvsError, ipvsErrorFrom } from './errors.ts';
 import type {
@@ -39,7 +39,7 @@ export async function openIpvs(opts: OpenIpvsOptions = {}): Promise<IpvsControl>
   try {
     sock = createGenlSocket();
   } catch (err) {
-    throw ipvsErrorFrom(err instanceof NetlinkError ? err : new NetlinkError('VIGIL_NETLINK_SOCKET', `generic netlink socket: ${String(err)}`, (err as { code?: string }).code, { cause: err }), 'ipvs');
+    throw ipvsErrorFrom(err instanceof GenlError ? err : new GenlError('VIGIL_NETLINK_SOCKET', `generic netlink socket: ${String(err)}`, (err as { code?: string }).code, { cause: err }), 'ipvs');
   }
   // Errors before the channel exists must not be thrown from the emitter.
   const early = (): void => {};

@@ -2,7 +2,7 @@
  * Typed IPVS errors. The code says what went wrong, the message names the object
  * (`VIGIL_IPVS_EEXIST`: `service 10.0.0.1:80/tcp already exists`). Match on `code`.
  */
-import { NetlinkError } from '../genl-error.ts';
+import { GenlError } from '../genl-error.ts';
 
 export type IpvsErrorCode =
   /** the kernel has no "IPVS" generic netlink family: ip_vs not built or not loadable */
@@ -76,7 +76,7 @@ export class IpvsError extends Error {
 /** Maps a channel error to an IpvsError naming `object` (e.g. `service 10.0.0.1:80/tcp`). */
 export function ipvsErrorFrom(err: unknown, object: string): IpvsError {
   if (err instanceof IpvsError) return err;
-  if (err instanceof NetlinkError) {
+  if (err instanceof GenlError) {
     switch (err.code) {
       case 'VIGIL_NETLINK_REJECTED': {
         const errno = err.errno ?? 'UNKNOWN';

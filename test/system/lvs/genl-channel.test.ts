@@ -4,7 +4,7 @@
  * attributed to the right request. The IPVS client uses exactly these paths.
  */
 import test from 'ava';
-import { createGenlSocket, GenlChannel, NetlinkError, resolveGenlFamily } from '../../../src/netlink/genl.ts';
+import { createGenlSocket, GenlChannel, GenlError, resolveGenlFamily } from '../../../src/netlink/genl.ts';
 import { nlaString, parseAttrs, getString } from '../../../src/netlink/ipvs/nlattr.ts';
 
 const CTRL_CMD_GETFAMILY = 3;
@@ -35,7 +35,7 @@ test('requests, dumps and requests again, all issued at once: every answer compl
     const missing = get('VIGIL_NO_SUCH');
     for (const r of [...before, ...after]) t.deepEqual(familyNames(await r), ['nlctrl']);
     for (const d of dumps) t.deepEqual(familyNames(await d), alone);
-    const err = await t.throwsAsync(missing, { instanceOf: NetlinkError });
+    const err = await t.throwsAsync(missing, { instanceOf: GenlError });
     t.is(err?.code, 'VIGIL_NETLINK_REJECTED');
     t.is(err?.errno, 'ENOENT');
     t.is(err?.message, 'family VIGIL_NO_SUCH: kernel rejected the request (ENOENT)');

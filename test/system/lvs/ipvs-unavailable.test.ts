@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { existsSync } from 'node:fs';
-import { createGenlSocket, GenlChannel, NetlinkError, resolveGenlFamily } from '../../../src/netlink/genl.ts';
+import { createGenlSocket, GenlChannel, GenlError, resolveGenlFamily } from '../../../src/netlink/genl.ts';
 import { openIpvs } from '../../../src/netlink/ipvs/client.ts';
 import { IpvsError } from '../../../src/netlink/ipvs/errors.ts';
 
@@ -14,7 +14,7 @@ test('generic netlink: the controller resolves itself; an unknown family is VIGI
   try {
     const ctrl = await resolveGenlFamily(sock, 'nlctrl', { timeoutMs: 2000 });
     t.is(ctrl.id, 16);
-    const err = await t.throwsAsync(resolveGenlFamily(sock, 'VIGIL_NO_SUCH', { timeoutMs: 2000 }), { instanceOf: NetlinkError });
+    const err = await t.throwsAsync(resolveGenlFamily(sock, 'VIGIL_NO_SUCH', { timeoutMs: 2000 }), { instanceOf: GenlError });
     t.is(err?.code, 'VIGIL_GENL_NO_FAMILY');
   } finally {
     sock.socket.close();
@@ -31,9 +31,9 @@ test('a closed channel rejects queued and later requests with VIGIL_NETLINK_CLOS
   const first = await dump;
   t.true(first.length > 1);
   await ch.close();
-  const e1 = await t.throwsAsync(queued, { instanceOf: NetlinkError });
+  const e1 = await t.throwsAsync(queued, { instanceOf: GenlError });
   t.is(e1?.code, 'VIGIL_NETLINK_CLOSED');
-  const e2 = await t.throwsAsync(ch.request(3, [], 'after close', { dump: true }), { instanceOf: NetlinkError });
+  const e2 = await t.throwsAsync(ch.request(3, [], 'after close', { dump: true }), { instanceOf: GenlError });
   t.is(e2?.code, 'VIGIL_NETLINK_CLOSED');
 });
 
