@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { NetnsLab, nsExec, waitFor } from '../test/helpers/netns.ts';
 import { RouterDir, outputOf, startVigil, vigilStatus } from '../test/helpers/routers.ts';
+import type { IsolateHeap } from '../src/ipc/messages.ts';
 import { memoryKb, sessionPids } from './proc-tree.ts';
 
 const { values } = parseArgs({ options: { minutes: { type: 'string', default: '30' } } });
@@ -104,14 +105,14 @@ interface Sample {
   /** anonymous memory (heaps, malloc, stacks): vigil's own, whatever else runs on the host */
   anonKb: number;
   processes: Array<{ pid: number; fds: number; threads: number; pssKb: number; ussKb: number; anonKb: number; cmd: string }>;
-  /** V8 heap per isolate (kB used / reserved), from `vigil status --json`: JS or native growth? */
-  heaps?: Record<string, { usedKb: number; totalKb: number; youngKb: number }>;
+  /** V8 heap per isolate (kB used / reserved / young generation / code), from `vigil status --json`: JS or native growth? */
+  heaps?: Record<string, { usedKb: number; totalKb: number; youngKb: number; codeKb: number }>;
 }
 
 function heaps(): Sample['heaps'] {
   try {
-    const m = (vigilStatus(d, dir) as unknown as { memory?: { isolates?: Record<string, { usedKb: number; totalKb: number; youngKb: number }> } }).memory;
-    return Object.fromEntries(Object.entries(m?.isolates ?? {}).map(([k, v]) => [k, { usedKb: v.usedKb, totalKb: v.totalKb, youngKb: v.youngKb }]));
+    const m = (vigilStatus(d, dir) as unknown as { memory?: { isolates?: Record<string, IsolateHeap> } }).memory;
+    return Object.fromEntries(Object.entries(m?.isolates ?? {}).map(([k, v]) => [k, { usedKb: v.usedKb, totalKb: v.totalKb, youngKb: v.youngKb, codeKb: v.codeKb }]));
   } catch {
     return undefined;
   }
