@@ -15,7 +15,7 @@
  * - Without IPVS nothing is announced (reason `ipvs`): announcing would draw traffic into a
  *   director that cannot forward it.
  */
-import { Counter, Gauge } from 'prom-client';
+import { Counter, Gauge } from './prom.ts';
 import type { Family } from '../config/model.ts';
 import { announcements, announceTables, describeAnnounced, vipsOnLo, type Announcement, type WithdrawReason } from '../lvs/announce.ts';
 import { Announcer, type AnnounceEvent, type RouteWriter } from '../lvs/announcer.ts';

@@ -6,9 +6,9 @@
  * receives (transitions, counters pushed by the VRRP worker, check results); nothing here
  * polls.
  */
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from './prom.ts';
 
 /**
  * Numeric value of `vigil_vrrp_state`: keepalived's state numbers (vrrp.h VRRP_STATE_*),
@@ -162,6 +162,8 @@ export interface MetricsServer {
 export async function startMetricsServer(listen: string, registry: Registry): Promise<MetricsServer> {
   const { host, port } = parseListen(listen);
   collectDefaults(registry);
+  // node's http server only for an operator who asked for metrics
+  const { createServer } = await import('node:http');
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
