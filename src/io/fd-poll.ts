@@ -19,7 +19,8 @@
  * Measured before adoption, with a flood on the fd while the worker was terminated or the
  * process exited: without the hook and the flag 58 of 60 runs crashed; with them 60 of 60 ok.
  */
-import koffi from 'koffi';
+import type { IKoffiCType, KoffiFunction } from 'koffi';
+import koffi from './koffi.ts';
 import { IoError } from './errors.ts';
 import { libc, processSymbols } from './libc.ts';
 
@@ -46,13 +47,13 @@ interface Binding {
   readonly isolate: unknown;
   readonly handleSize: number;
   readonly pollStopAddr: unknown;
-  readonly Ready: koffi.IKoffiCType;
-  readonly pollInit: koffi.KoffiFunction;
-  readonly pollStart: koffi.KoffiFunction;
-  readonly pollStop: koffi.KoffiFunction;
-  readonly close: koffi.KoffiFunction;
-  readonly addHook: koffi.KoffiFunction;
-  readonly removeHook: koffi.KoffiFunction;
+  readonly Ready: IKoffiCType;
+  readonly pollInit: KoffiFunction;
+  readonly pollStart: KoffiFunction;
+  readonly pollStop: KoffiFunction;
+  readonly close: KoffiFunction;
+  readonly addHook: KoffiFunction;
+  readonly removeHook: KoffiFunction;
   readonly closed: unknown;
 }
 

@@ -8,7 +8,7 @@
  * Constants are Linux's (asm-generic / x86_64 and aarch64 share them); sources are the
  * kernel's include/uapi headers named next to each group.
  */
-import koffi from 'koffi';
+import koffi from './koffi.ts';
 import { endianness } from 'node:os';
 import { IoError, type IoErrorCode } from './errors.ts';
 

@@ -5,6 +5,7 @@
  * only the supervisor's kernel side needs.
  */
 import test from 'ava';
+import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { modulesResolved, repoRoot } from '../../helpers/resolved.ts';
 
@@ -22,3 +23,22 @@ for (const entry of ['src/lvs/desired.ts', 'src/lvs/announce.ts', 'src/superviso
     t.false(urls.some((u) => u.includes('/node_modules/netlink/')), urls.filter((u) => u.includes('netlink')).join('\n'));
   });
 }
+
+test("libc's binding and the metrics load none of node's https, tls, http or zlib", (t) => {
+  // koffi's index brings its build tool (https, zlib); prom-client's index its Pushgateway
+  // (http, https). Every thread loads libc.ts, the main thread metrics.ts, whatever the config.
+  const code = [
+    'const before = new Set(process.moduleLoadList);',
+    `await import(${JSON.stringify(path.join(repoRoot, 'src/io/libc.ts'))});`,
+    `await import(${JSON.stringify(path.join(repoRoot, 'src/supervisor/metrics.ts'))});`,
+    'console.log(JSON.stringify(process.moduleLoadList.filter((m) => !before.has(m))));',
+  ].join('\n');
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
+  t.is(r.status, 0, r.stderr);
+  const loaded = JSON.parse(r.stdout) as string[];
+  t.true(loaded.length > 0, 'the modules did load something');
+  t.deepEqual(
+    loaded.filter((m) => /^NativeModule (https|tls|http|zlib)$/.test(m)),
+    [],
+  );
+});
