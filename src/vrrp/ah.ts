@@ -16,9 +16,14 @@
  * TOS, flags/fragment offset and checksum always; TTL only for unicast (a multicast advert's
  * TTL 255 is covered). test/fixtures/vrrp-ah/ holds adverts captured from keepalived.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import type * as NodeCrypto from 'node:crypto';
+import { createRequire } from 'node:module';
 import { IPPROTO_VRRP, internetChecksum } from './checksum.ts';
-import { VrrpCodecError, addrBytes, type Decoded, type DropReason } from './packet.ts';
+import { VrrpCodecError, addrBytes, sameBytes, type Decoded, type DropReason } from './packet.ts';
+
+// node's crypto loads with the first AH advert, not into every VRRP thread (see sameBytes)
+const requireNode = createRequire(import.meta.url);
+let createHmac: typeof NodeCrypto.createHmac | undefined;
 
 /** IANA protocol number of AH (RFC 2402). */
 export const IPPROTO_AH = 51;
@@ -49,6 +54,7 @@ function icv(key: Buffer, ip: Buffer, ah: Buffer, vrrp: Buffer, unicast: boolean
   if (unicast) h[8] = 0; // TTL
   const a = Buffer.from(ah);
   a.fill(0, ICV_AT, ICV_AT + AH_ICV_LEN);
+  createHmac ??= (requireNode('node:crypto') as typeof NodeCrypto).createHmac;
   return createHmac('md5', key).update(h).update(a).update(vrrp).digest().subarray(0, AH_ICV_LEN);
 }
 
@@ -118,7 +124,7 @@ export function verifyAhPacket(pkt: Buffer, key: Buffer, unicast: boolean): Deco
   if (ah[1] !== AH_PAYLOAD_LEN) return bad('ah-header', `AH payload length ${String(ah[1])}; HMAC-MD5-96 needs ${AH_PAYLOAD_LEN}`);
   const vrrp = pkt.subarray(ihl + AH_HEADER_LEN);
   const want = icv(key, pkt.subarray(0, ihl), ah, vrrp, unicast);
-  if (!timingSafeEqual(want, ah.subarray(ICV_AT, ICV_AT + AH_ICV_LEN))) return bad('auth', 'AH HMAC-MD5 mismatch (wrong auth_pass, or altered in transit)');
+  if (!sameBytes(want, ah.subarray(ICV_AT, ICV_AT + AH_ICV_LEN))) return bad('auth', 'AH HMAC-MD5 mismatch (wrong auth_pass, or altered in transit)');
   if (!ah.subarray(4, 8).equals(pkt.subarray(12, 16))) return bad('auth', 'AH SPI is not the source address');
   return { ok: true, value: { seq: ah.readUInt32BE(8), vrrp } };
 }

@@ -7,6 +7,7 @@ import {
   decodeIpv4Packet,
   encodeAdvert,
   sameAdvert,
+  sameBytes,
   type Advert,
   type DecodeCtx,
   type Decoded,
@@ -333,4 +334,16 @@ test('sameAdvert: equal fields (addresses compared by value) are the same advert
     t.false(sameAdvert(a, b), JSON.stringify(b));
   }
   t.false(sameAdvert({ ...a, version: 2, authType: 1, authData: 'one' }, { ...a, version: 2, authType: 1, authData: 'two' }));
+});
+
+test('sameBytes: equal bytes only, wherever they differ, and never across lengths', (t) => {
+  const a = Buffer.from('31313131000000', 'hex');
+  t.true(sameBytes(a, Buffer.from(a)));
+  t.true(sameBytes(new Uint8Array(0), new Uint8Array(0)));
+  for (let i = 0; i < a.length; i++) {
+    const b = Buffer.from(a);
+    b[i]! ^= 0x80;
+    t.false(sameBytes(a, b), `byte ${i}`);
+  }
+  t.false(sameBytes(a, a.subarray(0, 6)));
 });
