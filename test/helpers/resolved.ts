@@ -13,15 +13,22 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 
 const MARK = 'RESOLVED ';
 
-/** `args` after node's own (`--import tsx` is given), run in the repository's root. */
-export function modulesResolved(args: readonly string[]): { status: number | null; stderr: string; urls: string[] } {
+/**
+ * `args` after node's own (`--import tsx` is given), run in the repository's root. `urls`: each
+ * module resolved; `importers`: the same, with the URL of the module that imported it.
+ */
+export function modulesResolved(args: readonly string[]): { status: number | null; stderr: string; urls: string[]; importers: Array<{ url: string; parent: string }> } {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-imports-'));
   try {
-    fs.writeFileSync(path.join(d, 'hook.mjs'), `export async function resolve(s, c, next) { const r = await next(s, c); process.stderr.write(${JSON.stringify(MARK)} + r.url + '\\n'); return r; }\n`);
+    fs.writeFileSync(path.join(d, 'hook.mjs'), `export async function resolve(s, c, next) { const r = await next(s, c); process.stderr.write(${JSON.stringify(MARK)} + r.url + ' ' + (c.parentURL ?? '') + '\\n'); return r; }\n`);
     fs.writeFileSync(path.join(d, 'reg.mjs'), "import { register } from 'node:module'; register(new URL('./hook.mjs', import.meta.url));\n");
     const r = spawnSync(process.execPath, ['--import', path.join(d, 'reg.mjs'), '--import', 'tsx', ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
-    const urls = r.stderr.split('\n').flatMap((l) => (l.startsWith(MARK) ? [l.slice(MARK.length)] : []));
-    return { status: r.status, stderr: r.stderr, urls };
+    const importers = r.stderr.split('\n').flatMap((l) => {
+      if (!l.startsWith(MARK)) return [];
+      const [url = '', parent = ''] = l.slice(MARK.length).split(' ');
+      return [{ url, parent }];
+    });
+    return { status: r.status, stderr: r.stderr, urls: importers.map((i) => i.url), importers };
   } finally {
     fs.rmSync(d, { recursive: true, force: true });
   }

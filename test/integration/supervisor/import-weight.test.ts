@@ -24,21 +24,38 @@ for (const entry of ['src/lvs/desired.ts', 'src/lvs/announce.ts', 'src/superviso
   });
 }
 
-test("libc's binding and the metrics load none of node's https, tls, http or zlib", (t) => {
-  // koffi's index brings its build tool (https, zlib); prom-client's index its Pushgateway
-  // (http, https). Every thread loads libc.ts, the main thread metrics.ts, whatever the config.
+/** The built-in modules node loads for importing `entries` (in order), beyond its own start's. */
+function builtinsLoadedBy(entries: readonly string[]): string[] {
   const code = [
     'const before = new Set(process.moduleLoadList);',
-    `await import(${JSON.stringify(path.join(repoRoot, 'src/io/libc.ts'))});`,
-    `await import(${JSON.stringify(path.join(repoRoot, 'src/supervisor/metrics.ts'))});`,
+    ...entries.map((e) => `await import(${JSON.stringify(path.join(repoRoot, e))});`),
     'console.log(JSON.stringify(process.moduleLoadList.filter((m) => !before.has(m))));',
   ].join('\n');
   const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
-  t.is(r.status, 0, r.stderr);
-  const loaded = JSON.parse(r.stdout) as string[];
+  if (r.status !== 0) throw new Error(`importing ${entries.join(', ')} failed: ${r.stderr}`);
+  return (JSON.parse(r.stdout) as string[]).flatMap((m) => (m.startsWith('NativeModule ') ? [m.slice('NativeModule '.length)] : []));
+}
+
+test("libc's binding and the metrics load none of node's https, tls, http or zlib", (t) => {
+  // koffi's index brings its build tool (https, zlib); prom-client's index its Pushgateway
+  // (http, https). Every thread loads libc.ts, the main thread metrics.ts, whatever the config.
+  const loaded = builtinsLoadedBy(['src/io/libc.ts', 'src/supervisor/metrics.ts']);
   t.true(loaded.length > 0, 'the modules did load something');
   t.deepEqual(
-    loaded.filter((m) => /^NativeModule (https|tls|http|zlib)$/.test(m)),
+    loaded.filter((m) => ['https', 'tls', 'http', 'zlib'].includes(m)),
+    [],
+  );
+});
+
+test("the VRRP engine and the state dumps do not import node's crypto", (t) => {
+  // crypto comes with the first AH advert or the first dump (SIGUSR1), not with every start.
+  // tsx loads crypto itself, so what counts is which of vigil's modules import it.
+  const r = modulesResolved(['--input-type=module', '-e', ['src/vrrp/engine.ts', 'src/supervisor/dumps.ts'].map((e) => `await import(${JSON.stringify(path.join(repoRoot, e))});`).join('\n')]);
+  t.is(r.status, 0, r.stderr);
+  const ours = r.importers.filter((i) => i.parent.startsWith(`file://${repoRoot}/src/`));
+  t.true(ours.some((i) => i.url.endsWith('/src/vrrp/ah.ts')), 'the engine and its codecs were imported');
+  t.deepEqual(
+    ours.filter((i) => i.url === 'node:crypto').map((i) => i.parent),
     [],
   );
 });
