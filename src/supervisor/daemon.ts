@@ -138,9 +138,9 @@ export async function runDaemon(opts: DaemonOptions, normalPriority: () => void 
 
   sdNotify(`${SdState.ready}\n${SdState.status}running ${config.vrrpInstances.length} VRRP instance(s)`);
   const watchdog = startWatchdog();
-  const optimizer = settleAfterBurst(config);
+  const { optimizer, baseline } = settleAfterBurst(config);
   collectOnGrowth(releaseFreeMemory, MAIN_GROWTH_BUDGET_BYTES);
-  dlog.info({ event: LogEvent.ready, sinceExecMs: Math.round(performance.now()), optimizer }, 'vigil running');
+  dlog.info({ event: LogEvent.ready, sinceExecMs: Math.round(performance.now()), optimizer, baseline }, 'vigil running');
 
   let reloading: Promise<void> | undefined;
   const reload = async (): Promise<{ ok: boolean; diagnostics: string[] }> => {
