@@ -103,7 +103,7 @@ let bound: Libc | undefined;
 export function libc(): Libc {
   if (bound) return bound;
   // wire.ts lays host-order fields out little-endian (x86_64, aarch64).
-  if (endianness() !== 'LE') throw new IoError('VIGIL_SOCK_OPEN', 'vigil’s socket layer supports little-endian hosts only');
+  if (endianness() !== 'LE') throw new IoError('VIGIL_SOCK_OPEN', "vigil's socket layer supports little-endian hosts only");
   const lib = libcLibrary();
   const l = {
     socket: lib.func('int socket(int domain, int type, int protocol)'),

@@ -35,7 +35,7 @@ export function applyProcessLimits(config: Config, log: Logger): void {
     const r = setRealtimeCpuLimit(us);
     if (r.ok) {
       rttimeUs = us;
-      log.info({ event: 'daemon.rlimit-rttime', us }, `realtime CPU limit ${us} µs (SIGXCPU at ${Math.floor(us / 2)} µs)`);
+      log.info({ event: 'daemon.rlimit-rttime', us }, `realtime CPU limit ${us} us (SIGXCPU at ${Math.floor(us / 2)} us)`);
       // keepalived's SIGXCPU handler logs; without one the signal would end the daemon
       if (!sigxcpuWatched) {
         sigxcpuWatched = true;

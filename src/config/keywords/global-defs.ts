@@ -131,7 +131,7 @@ function rlimit(field: 'vrrpRlimitRttimeUs'): Handler<G> {
     const t = n.args[0];
     const v = t === undefined ? undefined : parseIntStrict(t.text);
     if (v === undefined || v < 1 || v > 0xffff_ffff) {
-      ctx.sink.warn(tokLoc(t ?? n.kw), 'range', `${kw}: \`${t?.text ?? ''}\` is not a realtime limit in µs (1..4294967295); ignored, as keepalived does`);
+      ctx.sink.warn(tokLoc(t ?? n.kw), 'range', `${kw}: \`${t?.text ?? ''}\` is not a realtime limit in microseconds (1..4294967295); ignored, as keepalived does`);
       return;
     }
     g[field] = Math.max(2, v);
@@ -327,7 +327,7 @@ const keywords: Record<string, Handler<G>> = {
     const t = n.args[0];
     const v = t === undefined ? undefined : parseIntStrict(t.text);
     if (v === undefined || v < 1 || v > 10_000_000) {
-      ctx.sink.warn(tokLoc(t ?? n.kw), 'range', `min_auto_priority_delay \`${t?.text ?? ''}\` must be in [1, 10000000] µs; ignored, as keepalived does`);
+      ctx.sink.warn(tokLoc(t ?? n.kw), 'range', `min_auto_priority_delay \`${t?.text ?? ''}\` must be in [1, 10000000] microseconds; ignored, as keepalived does`);
       return;
     }
     g.minAutoPriorityDelayUs = v;

@@ -1114,7 +1114,7 @@ export function finishInstance(d: I, g: GlobalDefs, ctx: Ctx): VrrpInstance | un
     } else if (strictMode) {
       ctx.sink.warn(a.loc, 'strict-mode', `${d.name}: strict mode does not support authentication; ignored (as keepalived does)`);
     } else if (version === 3) {
-      ctx.sink.warn(a.loc, 'auth-v3', `${d.name}: VRRPv3 has no authentication (RFC 5798 §9); authentication ignored`);
+      ctx.sink.warn(a.loc, 'auth-v3', `${d.name}: VRRPv3 has no authentication (RFC 5798 section 9); authentication ignored`);
     } else {
       if (a.pass === undefined && a.type === 'PASS' && a.passSeen !== true) {
         // keepalived: "(VI_1) Authentication specified but no password given. Ignoring"

@@ -6,6 +6,7 @@
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { modulesResolved, repoRoot } from '../../helpers/resolved.ts';
 
@@ -58,4 +59,20 @@ test("the VRRP engine and the state dumps do not import node's crypto", (t) => {
     ours.filter((i) => i.url === 'node:crypto').map((i) => i.parent),
     [],
   );
+});
+
+test("the daemon's built modules are ASCII: V8 keeps each source at one byte a character", async (t) => {
+  // A module's source stays in its isolate's heap for lazy compilation. One character past
+  // ASCII in it (a comment's arrow, a message's µ) stores the whole file at two bytes a
+  // character: the build removes comments (tsconfig removeComments), messages stay ASCII.
+  const ts = (await import('typescript')).default;
+  const config = JSON.parse(fs.readFileSync(path.join(repoRoot, 'tsconfig.json'), 'utf8')) as { compilerOptions: { removeComments?: boolean } };
+  t.true(config.compilerOptions.removeComments, 'the build removes comments');
+  const files = ['src', 'workers'].flatMap((d) => (fs.readdirSync(path.join(repoRoot, d), { recursive: true }) as string[]).filter((f) => f.endsWith('.ts')).map((f) => path.join(d, f)));
+  t.true(files.length > 100, `${files.length} modules`);
+  const wide = files.filter((f) => {
+    const out = ts.transpileModule(fs.readFileSync(path.join(repoRoot, f), 'utf8'), { compilerOptions: { removeComments: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } });
+    return /[^\x00-\x7f]/.test(out.outputText);
+  });
+  t.deepEqual(wide, []);
 });
