@@ -17,7 +17,7 @@ const MARK = 'RESOLVED ';
  * `args` after node's own (`--import tsx` is given), run in the repository's root. `urls`: each
  * module resolved; `importers`: the same, with the URL of the module that imported it.
  */
-export function modulesResolved(args: readonly string[]): { status: number | null; stderr: string; urls: string[]; importers: Array<{ url: string; parent: string }> } {
+export function modulesResolved(args: readonly string[]): { status: number | null; stdout: string; stderr: string; urls: string[]; importers: Array<{ url: string; parent: string }> } {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-imports-'));
   try {
     fs.writeFileSync(path.join(d, 'hook.mjs'), `export async function resolve(s, c, next) { const r = await next(s, c); process.stderr.write(${JSON.stringify(MARK)} + r.url + ' ' + (c.parentURL ?? '') + '\\n'); return r; }\n`);
@@ -28,8 +28,14 @@ export function modulesResolved(args: readonly string[]): { status: number | nul
       const [url = '', parent = ''] = l.slice(MARK.length).split(' ');
       return [{ url, parent }];
     });
-    return { status: r.status, stderr: r.stderr, urls: importers.map((i) => i.url), importers };
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr, urls: importers.map((i) => i.url), importers };
   } finally {
     fs.rmSync(d, { recursive: true, force: true });
   }
+}
+
+/** `args` for modulesResolved: run `before`, import each of `entries` (paths in the repository) in order, run `after`. */
+export function importing(entries: readonly string[], code: { before?: string; after?: string } = {}): string[] {
+  const imports = entries.map((e) => `await import(${JSON.stringify(path.join(repoRoot, e))});`);
+  return ['--input-type=module', '-e', [code.before ?? '', ...imports, code.after ?? ''].join('\n')];
 }

@@ -5,14 +5,13 @@
  * only the supervisor's kernel side needs.
  */
 import test from 'ava';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { modulesResolved, repoRoot } from '../../helpers/resolved.ts';
+import { importing, modulesResolved, repoRoot } from '../../helpers/resolved.ts';
 
 /** Every module `entry` resolves, as URLs. */
 function resolvedBy(entry: string): string[] {
-  const r = modulesResolved(['-e', `await import(${JSON.stringify(path.join(repoRoot, entry))})`, '--input-type=module']);
+  const r = modulesResolved(importing([entry]));
   if (r.status !== 0) throw new Error(`importing ${entry} failed: ${r.stderr}`);
   return r.urls;
 }
@@ -27,12 +26,12 @@ for (const entry of ['src/lvs/desired.ts', 'src/lvs/announce.ts', 'src/superviso
 
 /** The built-in modules node loads for importing `entries` (in order), beyond its own start's. */
 function builtinsLoadedBy(entries: readonly string[]): string[] {
-  const code = [
-    'const before = new Set(process.moduleLoadList);',
-    ...entries.map((e) => `await import(${JSON.stringify(path.join(repoRoot, e))});`),
-    'console.log(JSON.stringify(process.moduleLoadList.filter((m) => !before.has(m))));',
-  ].join('\n');
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
+  const r = modulesResolved(
+    importing(entries, {
+      before: 'const before = new Set(process.moduleLoadList);',
+      after: 'console.log(JSON.stringify(process.moduleLoadList.filter((m) => !before.has(m))));',
+    }),
+  );
   if (r.status !== 0) throw new Error(`importing ${entries.join(', ')} failed: ${r.stderr}`);
   return (JSON.parse(r.stdout) as string[]).flatMap((m) => (m.startsWith('NativeModule ') ? [m.slice('NativeModule '.length)] : []));
 }
@@ -51,7 +50,7 @@ test("libc's binding and the metrics load none of node's https, tls, http or zli
 test("the VRRP engine and the state dumps do not import node's crypto", (t) => {
   // crypto comes with the first AH advert or the first dump (SIGUSR1), not with every start.
   // tsx loads crypto itself, so what counts is which of vigil's modules import it.
-  const r = modulesResolved(['--input-type=module', '-e', ['src/vrrp/engine.ts', 'src/supervisor/dumps.ts'].map((e) => `await import(${JSON.stringify(path.join(repoRoot, e))});`).join('\n')]);
+  const r = modulesResolved(importing(['src/vrrp/engine.ts', 'src/supervisor/dumps.ts']));
   t.is(r.status, 0, r.stderr);
   const ours = r.importers.filter((i) => i.parent.startsWith(`file://${repoRoot}/src/`));
   t.true(ours.some((i) => i.url.endsWith('/src/vrrp/ah.ts')), 'the engine and its codecs were imported');
