@@ -20,14 +20,15 @@
  *   sudo [VIGIL_TEST_DIST=1] node --import tsx bench/footprint.ts [--reps 3] [--idle 30] [--settle 30]
  *        [--variant vrrp|lvs100|both] [--daemons keepalived,vigil]
  * Targets: PSS ≤ 60 MB (vrrp), ≤ 80 MB (lvs100); idle CPU ≤ 2 × keepalived's + 0.1 %;
- * first advert within 50 ms of keepalived's.
+ * first advert within 50 ms of keepalived's. vigil runs with a service's environment
+ * (SERVICE_ENV: PATH and LANG, as vigil.service), not the caller's.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { NetnsLab, nsExec, waitFor } from '../test/helpers/netns.ts';
-import { RouterDir, outputOf, startKeepalived, startVigil, vigilEntry, type Router } from '../test/helpers/routers.ts';
+import { RouterDir, SERVICE_ENV, outputOf, startKeepalived, startVigil, vigilEntry, type Router } from '../test/helpers/routers.ts';
 import { memoryKb, sessionPids } from './proc-tree.ts';
 
 const { values } = parseArgs({
@@ -225,6 +226,7 @@ const result: Record<string, unknown> = {
   kernel: execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim(),
   keepalived: execFileSync('keepalived', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n')[0] ?? '',
   vigilEntry: vigilEntry().join(' '),
+  vigilEnv: SERVICE_ENV,
   reps,
   idleS,
   settleS,
@@ -254,7 +256,7 @@ for (const variant of variants) {
     for (let rep = 0; rep < reps; rep++) {
       const cap = await capture(obs);
       const t0 = epochNow();
-      const d = kind === 'vigil' ? startVigil(lab, r, dir, `v${variant}${rep}`, conf) : startKeepalived(lab, r, dir, `k${variant}${rep}`, conf, variant === 'lvs100');
+      const d = kind === 'vigil' ? startVigil(lab, r, dir, `v${variant}${rep}`, conf, [], [], SERVICE_ENV) : startKeepalived(lab, r, dir, `k${variant}${rep}`, conf, variant === 'lvs100');
       await waitFor(`${kind} first advert`, () => cap.firstAdvert(51) !== undefined, 15_000, 20);
       startup.push(Math.round((cap.firstAdvert(51)! - t0) * 10) / 10);
       if (kind === 'vigil') {

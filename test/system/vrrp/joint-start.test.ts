@@ -28,18 +28,12 @@ import {
   outputOf,
   repoRoot,
   routerLab,
+  SERVICE_ENV,
   startKeepalived,
   type Router,
 } from '../../helpers/routers.ts';
 
 const VIP = '10.79.0.100';
-/**
- * vigil's environment: what systemd gives a service (vigil.service sets nothing else), not
- * the test runner's. A sandbox that exports NODE_EXTRA_CA_CERTS makes Node read that bundle
- * before any of vigil's code runs: `node -e 0` 100–160 ms against 50–70 without it, and the
- * busy starts here 823–870 ms after exec against 596–742 (one run each, the same build).
- */
-const SERVICE_ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' };
 const REPS = 5;
 const BUSY_REPS = 3;
 
@@ -87,6 +81,8 @@ test.serial(`joint start with keepalived, ${REPS} times and ${BUSY_REPS} more on
     // back to back, as `systemctl start` of both would: vigil first, keepalived ~1 ms later
     const vProc = p.lab.spawnIn(p.r1, [process.execPath, built, '-n', '-f', c1, '-p', join(p.dir.dir, `v${rep}.pid`), '--control-socket', join(p.dir.dir, `v${rep}.sock`)], {
       cwd: repoRoot,
+      // a service's environment: with the sandbox's NODE_EXTRA_CA_CERTS the busy starts came
+      // 823–870 ms after exec against 596–742 (one run each, the same build)
       env: SERVICE_ENV,
     });
     const vOut: string[] = [];
