@@ -5,7 +5,6 @@
  * only the supervisor's kernel side needs.
  */
 import test from 'ava';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { importing, modulesResolved, repoRoot } from '../../helpers/resolved.ts';
 
@@ -60,18 +59,73 @@ test("the VRRP engine and the state dumps do not import node's crypto", (t) => {
   );
 });
 
-test("the daemon's built modules are ASCII: V8 keeps each source at one byte a character", async (t) => {
+/** The build (esbuild.config.js), in memory: each output's text and the outputs each one imports. */
+async function buildInMemory(): Promise<{ text: Map<string, string>; imports: Map<string, Array<{ path: string; external: boolean; dynamic: boolean }>> }> {
+  const { build } = await import('esbuild');
+  const { buildOptions } = (await import('../../../esbuild.config.js')) as { buildOptions: Parameters<typeof build>[0] };
+  const r = await build({ ...buildOptions, write: false, metafile: true, logLevel: 'silent' });
+  const rel = (f: string): string => path.relative(repoRoot, f);
+  return {
+    text: new Map(r.outputFiles.filter((f) => f.path.endsWith('.js')).map((f) => [rel(f.path), f.text])),
+    imports: new Map(
+      Object.entries(r.metafile.outputs).map(([out, o]) => [
+        out,
+        o.imports.map((i) => ({ path: i.path, external: i.external === true, dynamic: i.kind === 'dynamic-import' })),
+      ]),
+    ),
+  };
+}
+
+/** What `entry` of the build loads: its outputs and the packages/builtins they import (`lazy`: dynamic imports too). */
+function reach(imports: Awaited<ReturnType<typeof buildInMemory>>['imports'], entry: string, lazy: boolean): { outputs: string[]; external: string[] } {
+  const seen = new Set<string>();
+  const external = new Set<string>();
+  const todo = [entry];
+  while (todo.length > 0) {
+    const o = todo.pop()!;
+    if (seen.has(o)) continue;
+    seen.add(o);
+    for (const i of imports.get(o) ?? []) {
+      if (i.dynamic && !lazy) continue;
+      if (i.external) external.add(i.path);
+      else todo.push(i.path);
+    }
+  }
+  return { outputs: [...seen], external: [...external].sort() };
+}
+
+test('the build: entries where the code looks for them, chunks beside them, ASCII only', async (t) => {
+  const { text } = await buildInMemory();
+  for (const e of ['dist/src/cli/main.js', 'dist/workers/vrrp.js', 'dist/workers/checker.js', 'dist/workers/spawner.js']) t.true(text.has(e), e);
+  // threads.ts, pool.ts and spawner.ts find the workers at ../../workers/ from wherever they
+  // end up: every output but the workers' entries sits two levels below dist/
+  t.deepEqual(
+    [...text.keys()].filter((f) => !f.startsWith('dist/workers/') && path.dirname(path.relative('dist', f)).split('/').length !== 2),
+    [],
+  );
   // A module's source stays in its isolate's heap for lazy compilation. One character past
-  // ASCII in it (a comment's arrow, a message's µ) stores the whole file at two bytes a
-  // character: the build removes comments (tsconfig removeComments), messages stay ASCII.
-  const ts = (await import('typescript')).default;
-  const config = JSON.parse(fs.readFileSync(path.join(repoRoot, 'tsconfig.json'), 'utf8')) as { compilerOptions: { removeComments?: boolean } };
-  t.true(config.compilerOptions.removeComments, 'the build removes comments');
-  const files = ['src', 'workers'].flatMap((d) => (fs.readdirSync(path.join(repoRoot, d), { recursive: true }) as string[]).filter((f) => f.endsWith('.ts')).map((f) => path.join(d, f)));
-  t.true(files.length > 100, `${files.length} modules`);
-  const wide = files.filter((f) => {
-    const out = ts.transpileModule(fs.readFileSync(path.join(repoRoot, f), 'utf8'), { compilerOptions: { removeComments: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } });
-    return /[^\x00-\x7f]/.test(out.outputText);
-  });
-  t.deepEqual(wide, []);
+  // ASCII in it (a comment's arrow, a message's µ) stores the whole file at two bytes a character.
+  t.deepEqual(
+    [...text].filter(([, s]) => /[^\x00-\x7f]/.test(s)).map(([f]) => f),
+    [],
+  );
+  t.deepEqual(
+    [...text].filter(([, s]) => /(^|[;{}])\s*\/\*\*/m.test(s)).map(([f]) => f),
+    [],
+    'no doc comments in the build',
+  );
+});
+
+test("the bundle keeps the sources' lazy loads: main.js loads nothing before the priority, the VRRP thread no crypto, http or tls", async (t) => {
+  const { imports } = await buildInMemory();
+  // main.ts raises the process's priority before it imports the daemon (see main.ts)
+  t.deepEqual(reach(imports, 'dist/src/cli/main.js', false), { outputs: ['dist/src/cli/main.js'], external: ['node:fs', 'node:os'] });
+  // the VRRP thread, everything it may ever import: crypto comes through createRequire with
+  // the first AH advert, never as an import
+  const vrrp = reach(imports, 'dist/workers/vrrp.js', true);
+  t.true(vrrp.external.includes('node:worker_threads'), vrrp.external.join(' '));
+  t.deepEqual(
+    vrrp.external.filter((m) => ['node:crypto', 'node:http', 'node:https', 'node:tls', 'node:zlib', 'node:net', 'node:child_process', 'pino', 'netlink', 'piscina', 'undici'].includes(m)),
+    [],
+  );
 });
