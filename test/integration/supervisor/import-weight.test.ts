@@ -6,6 +6,7 @@
  */
 import test from 'ava';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { importing, modulesResolved, repoRoot } from '../../helpers/resolved.ts';
 
 /** Every module `entry` resolves, as URLs. */
@@ -62,7 +63,8 @@ test("the VRRP engine and the state dumps do not import node's crypto", (t) => {
 /** The build (esbuild.config.js), in memory: each output's text and the outputs each one imports. */
 async function buildInMemory(): Promise<{ text: Map<string, string>; imports: Map<string, Array<{ path: string; external: boolean; dynamic: boolean }>> }> {
   const { build } = await import('esbuild');
-  const { buildOptions } = (await import('../../../esbuild.config.js')) as { buildOptions: Parameters<typeof build>[0] };
+  const config = pathToFileURL(path.join(repoRoot, 'esbuild.config.js')).href;
+  const { buildOptions } = (await import(config)) as { buildOptions: Parameters<typeof build>[0] };
   const r = await build({ ...buildOptions, write: false, metafile: true, logLevel: 'silent' });
   const rel = (f: string): string => path.relative(repoRoot, f);
   return {
