@@ -11,17 +11,40 @@
 // Layout: entries keep their source paths (dist/src/cli/main.js, dist/workers/*.js) and
 // chunks sit two levels down (dist/src/chunks/), so `new URL('../../workers/x.js',
 // import.meta.url)` and `../../../package.json` resolve from any of them as from tsc's files.
-// Comments and indentation go (minifyWhitespace; names are kept, so a stack trace still
-// names its functions, at line 1 and a column) and the output is ASCII (charset): V8 keeps
-// each module's source in its isolate's heap, at two bytes a character where one character
-// is past ASCII, and esbuild keeps comments unless it minifies whitespace.
+// Comments go and the output is ASCII: V8 keeps each module's source in its isolate's heap,
+// at two bytes a character where one character is past ASCII (charset escapes the rest).
+// esbuild keeps comments unless it minifies whitespace, and a minified chunk is one line,
+// which node prints whole above an uncaught exception's stack: each source goes through
+// TypeScript's transpiler with removeComments first (an inline source map carries its
+// lines through), and the bundle keeps its lines.
 //
 //   node esbuild.config.js        (npm run build: after `tsc --noEmit`, which type-checks)
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import ts from 'typescript';
 
 export const root = fileURLToPath(new URL('.', import.meta.url));
+
+/** Every TypeScript source without its comments (TypeScript's own transpiler), as JavaScript. */
+const withoutComments = {
+  name: 'without-comments',
+  setup(b) {
+    b.onLoad({ filter: /\.ts$/ }, ({ path }) => ({
+      contents: ts.transpileModule(readFileSync(path, 'utf8'), {
+        fileName: path,
+        compilerOptions: {
+          removeComments: true,
+          target: ts.ScriptTarget.ES2022,
+          module: ts.ModuleKind.ESNext,
+          verbatimModuleSyntax: true,
+          inlineSourceMap: true,
+        },
+      }).outputText,
+      loader: 'js',
+    }));
+  },
+};
 
 /** esbuild's options for dist/ (the tests build in memory with them too). */
 export const buildOptions = {
@@ -38,7 +61,7 @@ export const buildOptions = {
   packages: 'external',
   charset: 'ascii',
   legalComments: 'none',
-  minifyWhitespace: true,
+  plugins: [withoutComments],
   sourcemap: 'linked',
   sourcesContent: false,
   logLevel: 'warning',
