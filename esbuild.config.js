@@ -1,6 +1,7 @@
 // The build: the daemon's sources bundled by esbuild into dist/, one module per entry point
 // (the command, each worker thread, the ICMP helper process) and shared chunks, loaded on
-// demand where the sources import them dynamically. Packages stay in node_modules.
+// demand where the sources import them dynamically. pino and ipaddr.js are bundled too (see
+// `external`); the packages that find files of their own at run time stay in node_modules.
 //
 // Why a bundle: every module is a file to find, open and read, in every thread that loads it.
 // The seed's node A loaded 185 JavaScript files at start from tsc's one-file-per-module
@@ -58,7 +59,16 @@ export const buildOptions = {
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  packages: 'external',
+  // What stays in node_modules: native bindings found beside their package (koffi, netlink,
+  // raw-socket), piscina (which starts its own worker file), nodemailer (loaded with the first
+  // mail), and what the sources load by published path through createRequire (prom-client,
+  // undici). Everything else is bundled: pino took 1.0-1.6 s to import from node_modules in
+  // the emulated IPVS VM (29 files, each found and read over 9p) and 0.16-0.35 s bundled,
+  // on the main thread's way to the VRRP worker's `init`. pino's transports (worker files it
+  // finds through __dirname) cannot start from the bundle; vigil's logger never uses one.
+  external: ['koffi', 'netlink', 'nodemailer', 'piscina', 'prom-client', 'raw-socket', 'undici'],
+  // CommonJS code in an ES module bundle calls `require` for node's modules
+  banner: { js: "import { createRequire as __vigilCreateRequire } from 'node:module'; const require = __vigilCreateRequire(import.meta.url);" },
   charset: 'ascii',
   legalComments: 'none',
   plugins: [withoutComments],

@@ -61,7 +61,11 @@ test("the VRRP engine and the state dumps do not import node's crypto", (t) => {
 });
 
 /** The build (esbuild.config.js), in memory: each output's text and the outputs each one imports. */
-async function buildInMemory(): Promise<{ text: Map<string, string>; imports: Map<string, Array<{ path: string; external: boolean; dynamic: boolean }>> }> {
+async function buildInMemory(): Promise<{
+  text: Map<string, string>;
+  imports: Map<string, Array<{ path: string; external: boolean; dynamic: boolean }>>;
+  inputs: Map<string, string[]>;
+}> {
   const { build } = await import('esbuild');
   const config = pathToFileURL(path.join(repoRoot, 'esbuild.config.js')).href;
   const { buildOptions } = (await import(config)) as { buildOptions: Parameters<typeof build>[0] };
@@ -75,6 +79,7 @@ async function buildInMemory(): Promise<{ text: Map<string, string>; imports: Ma
         o.imports.map((i) => ({ path: i.path, external: i.external === true, dynamic: i.kind === 'dynamic-import' })),
       ]),
     ),
+    inputs: new Map(Object.entries(r.metafile.outputs).map(([out, o]) => [out, Object.keys(o.inputs)])),
   };
 }
 
@@ -119,15 +124,27 @@ test('the build: entries where the code looks for them, chunks beside them, ASCI
 });
 
 test("the bundle keeps the sources' lazy loads: main.js loads nothing before the priority, the VRRP thread no crypto, http or tls", async (t) => {
-  const { imports } = await buildInMemory();
+  const { imports, inputs } = await buildInMemory();
   // main.ts raises the process's priority before it imports the daemon (see main.ts)
-  t.deepEqual(reach(imports, 'dist/src/cli/main.js', false), { outputs: ['dist/src/cli/main.js'], external: ['node:fs', 'node:os'] });
+  // (and esbuild's helpers for the CommonJS it bundles, which have no source of their own)
+  const first = reach(imports, 'dist/src/cli/main.js', false);
+  t.deepEqual(first.external, ['node:fs', 'node:os']);
+  t.deepEqual(first.outputs.flatMap((o) => inputs.get(o) ?? []).sort(), ['src/cli/args.ts', 'src/cli/main.ts']);
   // the VRRP thread, everything it may ever import: crypto comes through createRequire with
   // the first AH advert, never as an import
   const vrrp = reach(imports, 'dist/workers/vrrp.js', true);
   t.true(vrrp.external.includes('node:worker_threads'), vrrp.external.join(' '));
   t.deepEqual(
-    vrrp.external.filter((m) => ['node:crypto', 'node:http', 'node:https', 'node:tls', 'node:zlib', 'node:net', 'node:child_process', 'pino', 'netlink', 'piscina', 'undici'].includes(m)),
+    vrrp.external.filter((m) => ['node:crypto', 'node:http', 'node:https', 'node:tls', 'node:zlib', 'node:net', 'node:child_process', 'netlink', 'piscina', 'undici'].includes(m)),
     [],
   );
+  // pino is bundled (esbuild.config.js): the logger's chunk is the main thread's alone
+  const vrrpInputs = vrrp.outputs.flatMap((o) => inputs.get(o) ?? []);
+  t.true(vrrpInputs.some((i) => i.startsWith('src/vrrp/')), 'inputs are source paths');
+  t.deepEqual(
+    vrrpInputs.filter((i) => i.startsWith('node_modules/pino') || i === 'src/supervisor/logger.ts'),
+    [],
+  );
+  const mainInputs = reach(imports, 'dist/src/cli/main.js', true).outputs.flatMap((o) => inputs.get(o) ?? []);
+  t.true(mainInputs.some((i) => i.startsWith('node_modules/pino/')), 'pino is bundled');
 });
