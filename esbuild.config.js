@@ -1,7 +1,8 @@
 // The build: the daemon's sources bundled by esbuild into dist/, one module per entry point
 // (the command, each worker thread, the ICMP helper process) and shared chunks, loaded on
-// demand where the sources import them dynamically. pino and ipaddr.js are bundled too (see
-// `external`); the packages that find files of their own at run time stay in node_modules.
+// demand where the sources import them dynamically. pino, netlink and ipaddr.js are bundled
+// too (see `external`); the packages that find files of their own at run time stay in
+// node_modules.
 //
 // Why a bundle: every module is a file to find, open and read, in every thread that loads it.
 // The seed's node A loaded 185 JavaScript files at start from tsc's one-file-per-module
@@ -27,12 +28,23 @@ import ts from 'typescript';
 
 export const root = fileURLToPath(new URL('.', import.meta.url));
 
-/** Every TypeScript source without its comments (TypeScript's own transpiler), as JavaScript. */
+/** netlink finds its native binding from its own directory: from the bundle, through the package's path. */
+function netlinkBinding(path, src) {
+  if (!/node_modules[\\/]netlink[\\/]dist[\\/]raw\.js$/.test(path)) return src;
+  const from = "require('node-gyp-build')(__dirname + '/..')";
+  if (!src.includes(from)) throw new Error(`${path}: no ${from} (netlink changed: see esbuild.config.js)`);
+  return src.replace(from, "require('node-gyp-build')(require('node:path').dirname(require.resolve('netlink/package.json')))");
+}
+
+/**
+ * Every module of the bundle, vigil's TypeScript and the packages' JavaScript, without its
+ * comments (TypeScript's own transpiler; an inline source map carries the lines through).
+ */
 const withoutComments = {
   name: 'without-comments',
   setup(b) {
-    b.onLoad({ filter: /\.ts$/ }, ({ path }) => ({
-      contents: ts.transpileModule(readFileSync(path, 'utf8'), {
+    b.onLoad({ filter: /\.[cm]?[jt]s$/ }, ({ path }) => ({
+      contents: ts.transpileModule(netlinkBinding(path, readFileSync(path, 'utf8')), {
         fileName: path,
         compilerOptions: {
           removeComments: true,
@@ -59,14 +71,17 @@ export const buildOptions = {
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  // What stays in node_modules: native bindings found beside their package (koffi, netlink,
-  // raw-socket), piscina (which starts its own worker file), nodemailer (loaded with the first
-  // mail), and what the sources load by published path through createRequire (prom-client,
-  // undici). Everything else is bundled: pino took 1.0-1.6 s to import from node_modules in
-  // the emulated IPVS VM (29 files, each found and read over 9p) and 0.16-0.35 s bundled,
-  // on the main thread's way to the VRRP worker's `init`. pino's transports (worker files it
+  // What stays in node_modules: native bindings found beside their package (koffi, raw-socket,
+  // and node-gyp-build, which finds netlink's: see netlinkBinding), piscina (which starts its
+  // own worker file), nodemailer (loaded with the first mail), and what the sources load by
+  // published path through createRequire (prom-client, undici). Everything else is bundled:
+  // pino and netlink are on the main thread's way to the VRRP worker's `init`, and took
+  // 1.0-1.6 s and 1.0-1.2 s to import from node_modules in the emulated IPVS VM (29 and 16
+  // files, each found and read over 9p; pino 0.16-0.35 s bundled). Node A's instance started
+  // 6.0-8.9 s after exec there with both external, 4.1-7.6 s with pino bundled, 2.5-4.1 s
+  // with both (six starts of each, interleaved, two VMs). pino's transports (worker files it
   // finds through __dirname) cannot start from the bundle; vigil's logger never uses one.
-  external: ['koffi', 'netlink', 'nodemailer', 'piscina', 'prom-client', 'raw-socket', 'undici'],
+  external: ['koffi', 'node-gyp-build', 'nodemailer', 'piscina', 'prom-client', 'raw-socket', 'undici'],
   // CommonJS code in an ES module bundle calls `require` for node's modules
   banner: { js: "import { createRequire as __vigilCreateRequire } from 'node:module'; const require = __vigilCreateRequire(import.meta.url);" },
   charset: 'ascii',

@@ -135,16 +135,18 @@ test("the bundle keeps the sources' lazy loads: main.js loads nothing before the
   const vrrp = reach(imports, 'dist/workers/vrrp.js', true);
   t.true(vrrp.external.includes('node:worker_threads'), vrrp.external.join(' '));
   t.deepEqual(
-    vrrp.external.filter((m) => ['node:crypto', 'node:http', 'node:https', 'node:tls', 'node:zlib', 'node:net', 'node:child_process', 'netlink', 'piscina', 'undici'].includes(m)),
+    vrrp.external.filter((m) => ['node:crypto', 'node:http', 'node:https', 'node:tls', 'node:zlib', 'node:net', 'node:child_process', 'node-gyp-build', 'piscina', 'undici'].includes(m)),
     [],
   );
-  // pino is bundled (esbuild.config.js): the logger's chunk is the main thread's alone
+  // pino and netlink are bundled (esbuild.config.js): the logger's and rtnetlink's chunks are
+  // the main thread's alone
   const vrrpInputs = vrrp.outputs.flatMap((o) => inputs.get(o) ?? []);
   t.true(vrrpInputs.some((i) => i.startsWith('src/vrrp/')), 'inputs are source paths');
   t.deepEqual(
-    vrrpInputs.filter((i) => i.startsWith('node_modules/pino') || i === 'src/supervisor/logger.ts'),
+    vrrpInputs.filter((i) => i.startsWith('node_modules/pino') || i.startsWith('node_modules/netlink/') || i === 'src/supervisor/logger.ts'),
     [],
   );
   const mainInputs = reach(imports, 'dist/src/cli/main.js', true).outputs.flatMap((o) => inputs.get(o) ?? []);
   t.true(mainInputs.some((i) => i.startsWith('node_modules/pino/')), 'pino is bundled');
+  t.true(mainInputs.includes('node_modules/netlink/dist/raw.js'), 'netlink is bundled');
 });
