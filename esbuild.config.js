@@ -5,10 +5,11 @@
 // node_modules.
 //
 // Why a bundle: every module is a file to find, open and read, in every thread that loads it.
-// The seed's node A loaded 185 JavaScript files at start from tsc's one-file-per-module
-// build, 103 from this one; in the emulated IPVS VM, whose files come over 9p, its first
-// advert came 8.5-10.3 s after exec against 6.1-8.3 s (bench/footprint, three starts each,
-// two runs interleaved).
+// The seed's node A opened 185 JavaScript files at start from tsc's one-file-per-module
+// build, 61 from this one. In the emulated IPVS VM, whose files come over 9p, its instance
+// started 2.5-4.1 s after exec bundled, against 6.0-8.9 s for a bundle that left pino and
+// netlink in node_modules, whose first adverts already came 1-2 s before tsc's files' (see
+// README, "How it is built").
 //
 // Layout: entries keep their source paths (dist/src/cli/main.js, dist/workers/*.js) and
 // chunks sit two levels down (dist/src/chunks/), so `new URL('../../workers/x.js',
