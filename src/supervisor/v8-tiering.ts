@@ -49,13 +49,14 @@ export function attemptsPerSecond(config: Config): number {
   return n;
 }
 
-export function optimizerWanted(config: Config): boolean {
-  return config.vrrpInstances.length > MAX_INTERPRETED_INSTANCES || attemptsPerSecond(config) > MAX_INTERPRETED_ATTEMPTS_PER_S;
-}
-
-/** Sparkplug: wherever TurboFan is, and for more than a few check attempts a second. */
-export function baselineWanted(config: Config): boolean {
-  return optimizerWanted(config) || attemptsPerSecond(config) > MAX_UNCOMPILED_ATTEMPTS_PER_S;
+/**
+ * The compilers `config` wants once running: TurboFan for many instances or check attempts,
+ * Sparkplug wherever TurboFan is and for more than a few check attempts a second.
+ */
+export function tiersWanted(config: Config): { optimizer: boolean; baseline: boolean } {
+  const perS = attemptsPerSecond(config);
+  const optimizer = config.vrrpInstances.length > MAX_INTERPRETED_INSTANCES || perS > MAX_INTERPRETED_ATTEMPTS_PER_S;
+  return { optimizer, baseline: optimizer || perS > MAX_UNCOMPILED_ATTEMPTS_PER_S };
 }
 
 /**
@@ -63,8 +64,7 @@ export function baselineWanted(config: Config): boolean {
  * runs with both), and malloc's free memory given back TRIM_AFTER_MS later. Returns which are on.
  */
 export function settleAfterBurst(config: Config): { optimizer: boolean; baseline: boolean } {
-  const optimizer = optimizerWanted(config);
-  const baseline = baselineWanted(config);
+  const { optimizer, baseline } = tiersWanted(config);
   v8.setFlagsFromString(optimizer ? '--opt' : '--no-opt');
   v8.setFlagsFromString(baseline ? '--sparkplug' : '--no-sparkplug');
   setTimeout(releaseFreeMemory, TRIM_AFTER_MS).unref();

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { parseConfigText } from '../../../src/config/load.ts';
 import type { Config } from '../../../src/config/model.ts';
-import { attemptsPerSecond, baselineWanted, optimizerWanted } from '../../../src/supervisor/v8-tiering.ts';
+import { attemptsPerSecond, tiersWanted } from '../../../src/supervisor/v8-tiering.ts';
 
 function config(text: string): Config {
   const r = parseConfigText(text, 'test.conf', { configId: 'n', interfaceExists: () => true });
@@ -18,26 +18,26 @@ const realServers = (n: number, delayLoop: number): string =>
 test('the seed node A shape (two instances, one script a second) runs interpreted', (t) => {
   const c = config(instance(1) + instance(2) + 'vrrp_script chk {\n  script "/bin/true"\n  interval 1\n}\n');
   t.is(attemptsPerSecond(c), 1);
-  t.false(optimizerWanted(c));
-  t.false(baselineWanted(c), 'nor Sparkplug');
+  t.false(tiersWanted(c).optimizer);
+  t.false(tiersWanted(c).baseline, 'nor Sparkplug');
 });
 
 test('100 real servers checked every 6 s (17 a second) run interpreted; every second (100 a second) optimized', (t) => {
   const slow = config(realServers(100, 6));
   t.is(Math.round(attemptsPerSecond(slow)), 17);
-  t.false(optimizerWanted(slow));
-  t.true(baselineWanted(slow), 'with Sparkplug');
-  t.false(baselineWanted(config(realServers(30, 6))), '5 a second: interpreted only');
+  t.false(tiersWanted(slow).optimizer);
+  t.true(tiersWanted(slow).baseline, 'with Sparkplug');
+  t.false(tiersWanted(config(realServers(30, 6))).baseline, '5 a second: interpreted only');
   const fast = config(realServers(100, 1));
   t.is(attemptsPerSecond(fast), 100);
-  t.true(optimizerWanted(fast));
-  t.true(baselineWanted(fast));
+  t.true(tiersWanted(fast).optimizer);
+  t.true(tiersWanted(fast).baseline);
 });
 
 test('more than 32 VRRP instances want the optimizer', (t) => {
-  t.false(optimizerWanted(config(Array.from({ length: 32 }, (_, i) => instance(i + 1)).join(''))));
-  t.true(optimizerWanted(config(Array.from({ length: 33 }, (_, i) => instance(i + 1)).join(''))));
-  t.true(baselineWanted(config(Array.from({ length: 33 }, (_, i) => instance(i + 1)).join(''))));
+  t.false(tiersWanted(config(Array.from({ length: 32 }, (_, i) => instance(i + 1)).join(''))).optimizer);
+  t.true(tiersWanted(config(Array.from({ length: 33 }, (_, i) => instance(i + 1)).join(''))).optimizer);
+  t.true(tiersWanted(config(Array.from({ length: 33 }, (_, i) => instance(i + 1)).join(''))).baseline);
 });
 
 test('threadGc collects this thread\'s heap: an unreachable object is gone after gc()', async (t) => {
