@@ -60,12 +60,23 @@ test("the VRRP engine and the state dumps do not import node's crypto", (t) => {
   );
 });
 
-/** The build (esbuild.config.js), in memory: each output's text and the outputs each one imports. */
-async function buildInMemory(): Promise<{
+interface Built {
+  /** each .js output's text */
   text: Map<string, string>;
+  /** each output's imports */
   imports: Map<string, Array<{ path: string; external: boolean; dynamic: boolean }>>;
+  /** each output's source files */
   inputs: Map<string, string[]>;
-}> {
+}
+
+/** The build (esbuild.config.js), in memory, once for the tests below. */
+let built: Promise<Built> | undefined;
+function buildInMemory(): Promise<Built> {
+  built ??= runBuild();
+  return built;
+}
+
+async function runBuild(): Promise<Built> {
   const { build } = await import('esbuild');
   const config = pathToFileURL(path.join(repoRoot, 'esbuild.config.js')).href;
   const { buildOptions } = (await import(config)) as { buildOptions: Parameters<typeof build>[0] };
@@ -83,8 +94,8 @@ async function buildInMemory(): Promise<{
   };
 }
 
-/** What `entry` of the build loads: its outputs and the packages/builtins they import (`lazy`: dynamic imports too). */
-function reach(imports: Awaited<ReturnType<typeof buildInMemory>>['imports'], entry: string, lazy: boolean): { outputs: string[]; external: string[] } {
+/** What `entry` of the build loads: its outputs, their sources, and the packages/builtins they import (`lazy`: dynamic imports too). */
+function reach({ imports, inputs }: Built, entry: string, lazy: boolean): { outputs: string[]; inputs: string[]; external: string[] } {
   const seen = new Set<string>();
   const external = new Set<string>();
   const todo = [entry];
@@ -98,7 +109,7 @@ function reach(imports: Awaited<ReturnType<typeof buildInMemory>>['imports'], en
       else todo.push(i.path);
     }
   }
-  return { outputs: [...seen], external: [...external].sort() };
+  return { outputs: [...seen], inputs: [...seen].flatMap((o) => inputs.get(o) ?? []), external: [...external].sort() };
 }
 
 test('the build: entries where the code looks for them, chunks beside them, ASCII only', async (t) => {
@@ -124,15 +135,15 @@ test('the build: entries where the code looks for them, chunks beside them, ASCI
 });
 
 test("the bundle keeps the sources' lazy loads: main.js loads nothing before the priority, the VRRP thread no crypto, http or tls", async (t) => {
-  const { imports, inputs } = await buildInMemory();
+  const b = await buildInMemory();
   // main.ts raises the process's priority before it imports the daemon (see main.ts)
   // (and esbuild's helpers for the CommonJS it bundles, which have no source of their own)
-  const first = reach(imports, 'dist/src/cli/main.js', false);
+  const first = reach(b, 'dist/src/cli/main.js', false);
   t.deepEqual(first.external, ['node:fs', 'node:os']);
-  t.deepEqual(first.outputs.flatMap((o) => inputs.get(o) ?? []).sort(), ['src/cli/args.ts', 'src/cli/main.ts']);
+  t.deepEqual(first.inputs.sort(), ['src/cli/args.ts', 'src/cli/main.ts']);
   // the VRRP thread, everything it may ever import: crypto comes through createRequire with
   // the first AH advert, never as an import
-  const vrrp = reach(imports, 'dist/workers/vrrp.js', true);
+  const vrrp = reach(b, 'dist/workers/vrrp.js', true);
   t.true(vrrp.external.includes('node:worker_threads'), vrrp.external.join(' '));
   t.deepEqual(
     vrrp.external.filter((m) => ['node:crypto', 'node:http', 'node:https', 'node:tls', 'node:zlib', 'node:net', 'node:child_process', 'node-gyp-build', 'piscina', 'undici'].includes(m)),
@@ -140,13 +151,12 @@ test("the bundle keeps the sources' lazy loads: main.js loads nothing before the
   );
   // pino and netlink are bundled (esbuild.config.js): the logger's and rtnetlink's chunks are
   // the main thread's alone
-  const vrrpInputs = vrrp.outputs.flatMap((o) => inputs.get(o) ?? []);
-  t.true(vrrpInputs.some((i) => i.startsWith('src/vrrp/')), 'inputs are source paths');
+  t.true(vrrp.inputs.some((i) => i.startsWith('src/vrrp/')), 'inputs are source paths');
   t.deepEqual(
-    vrrpInputs.filter((i) => i.startsWith('node_modules/pino') || i.startsWith('node_modules/netlink/') || i === 'src/supervisor/logger.ts'),
+    vrrp.inputs.filter((i) => i.startsWith('node_modules/pino') || i.startsWith('node_modules/netlink/') || i === 'src/supervisor/logger.ts'),
     [],
   );
-  const mainInputs = reach(imports, 'dist/src/cli/main.js', true).outputs.flatMap((o) => inputs.get(o) ?? []);
+  const mainInputs = reach(b, 'dist/src/cli/main.js', true).inputs;
   t.true(mainInputs.some((i) => i.startsWith('node_modules/pino/')), 'pino is bundled');
   t.true(mainInputs.includes('node_modules/netlink/dist/raw.js'), 'netlink is bundled');
 });
