@@ -132,6 +132,11 @@ test('the build: entries where the code looks for them, chunks beside them, ASCI
     [],
     'no doc comments in the build',
   );
+  // netlink's raw.js looks for its native binding from its own directory, which the bundle is
+  // not: the build points it at the package's (esbuild.config.js)
+  const binding = [...text.values()].flatMap((s) => /require\("node-gyp-build"\)\([^;]*/.exec(s) ?? []);
+  t.is(binding.length, 1, binding.join('\n'));
+  t.regex(binding[0] ?? '', /require\.resolve\("netlink\/package\.json"\)/);
 });
 
 test("the bundle keeps the sources' lazy loads: main.js loads nothing before the priority, the VRRP thread no crypto, http or tls", async (t) => {
