@@ -21,13 +21,11 @@
 // TypeScript's transpiler with removeComments first (an inline source map carries its
 // lines through), and the bundle keeps its lines.
 //
-//   node esbuild.config.js        (npm run build: after `tsc --noEmit`, which type-checks)
+//   node esbuild.config.js        (npm run build: after `tsc`, which only type-checks: noEmit)
 import { readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import ts from 'typescript';
-
-export const root = fileURLToPath(new URL('.', import.meta.url));
 
 /** netlink finds its native binding from its own directory: from the bundle, through the package's path. */
 function netlinkBinding(path, src) {
@@ -62,7 +60,7 @@ const withoutComments = {
 
 /** esbuild's options for dist/ (the tests build in memory with them too). */
 export const buildOptions = {
-  absWorkingDir: root,
+  absWorkingDir: fileURLToPath(new URL('.', import.meta.url)),
   entryPoints: ['src/cli/main.ts', 'workers/vrrp.ts', 'workers/checker.ts', 'workers/spawner.ts'],
   outdir: 'dist',
   outbase: '.',
