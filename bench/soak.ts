@@ -8,8 +8,11 @@
  * fd or thread growth).
  *
  *   sudo [VIGIL_TEST_DIST=1] node --import tsx bench/soak.ts [--minutes 30]   (--minutes 2: a smoke run)
+ *
+ * --smaps DIR also copies each long-lived process's /proc/PID/smaps into DIR at every sample
+ * (`<seconds>-<pid>.smaps`), to tell which mappings grow: bench/smaps-diff.ts compares two.
  */
-import { readdirSync, readFileSync, writeFileSync, existsSync, rmSync, chmodSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync, existsSync, rmSync, chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { NetnsLab, nsExec, waitFor } from '../test/helpers/netns.ts';
@@ -17,8 +20,10 @@ import { RouterDir, outputOf, startVigil, vigilStatus } from '../test/helpers/ro
 import type { IsolateHeap } from '../src/ipc/messages.ts';
 import { memoryKb, sessionPids } from './proc-tree.ts';
 
-const { values } = parseArgs({ options: { minutes: { type: 'string', default: '30' } } });
+const { values } = parseArgs({ options: { minutes: { type: 'string', default: '30' }, smaps: { type: 'string' } } });
 const minutes = Number(values.minutes);
+const smapsDir = values.smaps;
+if (smapsDir) mkdirSync(smapsDir, { recursive: true });
 
 const lab = new NetnsLab('vsk');
 const dir = new RouterDir();
@@ -124,6 +129,8 @@ function sample(atS: number): Sample {
       // scripts come and go: only the long-lived processes count
       if (!cmd.includes('main.') && !cmd.includes('spawner.')) return [];
       const { pssKb, ussKb, anonKb } = memoryKb(p);
+      // read and write: copyFileSync copies none of a /proc file (its size reads 0)
+      if (smapsDir) writeFileSync(join(smapsDir, `${atS}-${p}.smaps`), readFileSync(`/proc/${p}/smaps`));
       return [{ pid: p, fds: readdirSync(`/proc/${p}/fd`).length, threads: readdirSync(`/proc/${p}/task`).length, pssKb, ussKb, anonKb, cmd }];
     } catch {
       return [];
