@@ -1,8 +1,8 @@
 /**
  * Which mappings of a process grew between two copies of its /proc/PID/smaps (bench/soak.ts
  * --smaps writes them). Prints JSON: the growth of anonymous memory and PSS by kind of mapping
- * (glibc's main heap, glibc's thread arenas, thread stacks, files, other anonymous mappings:
- * V8's pages among them), and the mappings that grew most.
+ * (glibc's main heap, glibc's thread arenas, thread stacks, V8's pages, files, other anonymous
+ * mappings), and the mappings that grew most.
  *
  *   node --import tsx bench/smaps-diff.ts EARLIER.smaps LATER.smaps
  */
@@ -22,17 +22,24 @@ function parse(file: string): Mapping[] {
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     const head = /^([0-9a-f]+)-([0-9a-f]+) (\S{4}) \S+ \S+ \S+\s*(.*)$/.exec(line);
     if (head) {
-      out.push({ start: BigInt('0x' + head[1]), end: BigInt('0x' + head[2]), perms: head[3], path: head[4], kb: {} });
+      const [, start = '0', end = '0', perms = '', path = ''] = head;
+      out.push({ start: BigInt('0x' + start), end: BigInt('0x' + end), perms, path, kb: {} });
       continue;
     }
     const field = /^(\w+):\s+(\d+) kB$/.exec(line);
-    if (field && out.length > 0) out[out.length - 1].kb[field[1]] = Number(field[2]);
+    const last = out[out.length - 1];
+    if (field?.[1] !== undefined && last !== undefined) last.kb[field[1]] = Number(field[2]);
   }
   return out;
 }
 
 const ARENA = 64n << 20n;
-/** glibc's thread arenas are 64 MiB reservations aligned to 64 MiB; a thread's stack sits above a one-page guard */
+const V8_PAGE = 256n << 10n;
+/**
+ * glibc's thread arenas are 64 MiB reservations aligned to 64 MiB; a thread's stack sits above
+ * a one-page guard; V8's heaps grow by pages of 256 KiB aligned to 256 KiB (adjacent pages may
+ * show as one mapping).
+ */
 function kind(m: Mapping, all: Mapping[], i: number): string {
   if (m.path === '[heap]') return 'malloc main heap';
   if (m.path.startsWith('[stack')) return 'main stack';
@@ -43,9 +50,11 @@ function kind(m: Mapping, all: Mapping[], i: number): string {
     const reserved = next && next.start === m.end && next.perms === '---p' ? next.end - m.start : m.end - m.start;
     if (reserved === ARENA) return 'malloc thread arena';
   }
+  const size = m.end - m.start;
+  if (m.start % V8_PAGE === 0n && size % V8_PAGE === 0n && m.perms === 'rw-p') return 'V8 pages (256 KiB aligned)';
   const prev = all[i - 1];
   if (prev && prev.end === m.start && prev.perms === '---p' && prev.end - prev.start === 4096n && m.perms === 'rw-p') return 'thread stack';
-  return 'other anonymous (V8 pages among them)';
+  return 'other anonymous';
 }
 
 function byKind(ms: Mapping[]): Map<string, { anon: number; pss: number }> {

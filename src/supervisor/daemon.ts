@@ -41,6 +41,21 @@ function decoupleScavenges(): void {
 }
 
 /**
+ * undici parses HTTP_GET responses with llhttp, a WebAssembly module. V8 compiles it with
+ * Liftoff, its baseline compiler, then recompiles the functions that get hot with TurboFan on
+ * its helper threads, even while TurboFan is off for JavaScript (v8-tiering.ts). Under
+ * bench/soak (a malloc trace): 21 such compilations in the first seconds, one of them a
+ * single 2.2 MB malloc, and one more at 5.5 minutes; in two runs of three, one helper thread's
+ * malloc arena grew by 2.3 MB between minutes 5 and 6 and kept it through malloc_trim.
+ * Liftoff's code parses these small responses no slower: 4,000 attempts in one thread took
+ * 2.48–2.74 s of CPU with Liftoff only against 2.69–2.94 s (this host, three runs each).
+ * Set before any thread compiles llhttp.
+ */
+function wasmBaselineOnly(): void {
+  v8.setFlagsFromString('--liftoff-only');
+}
+
+/**
  * The daemon's modules, loaded once the VRRP worker is booting (see vrrp-boot.ts), in two
  * steps: what the worker's `init` needs (the logger, rtnetlink to resolve links, the host),
  * then the rest (services: checkers, notify, mail, metrics, control socket), which loads
@@ -62,6 +77,7 @@ async function loadServiceModules() {
  */
 export async function runDaemon(opts: DaemonOptions, normalPriority: () => void = () => undefined): Promise<number> {
   decoupleScavenges();
+  wasmBaselineOnly();
   const first = loadConfig(opts.configFile, { configId: opts.configId });
   const runnable = first.config !== undefined && !hasErrors(first.diagnostics);
   if (!runnable || opts.checkOnly || first.config!.vrrpInstances.length === 0 || vrrpRealtimePriority(first.config!) === undefined) normalPriority();
