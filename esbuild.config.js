@@ -27,12 +27,22 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import ts from 'typescript';
 
-/** netlink finds its native binding from its own directory: from the bundle, through the package's path. */
+/**
+ * netlink finds its native binding from its own directory, which the bundle is not. The bundle
+ * loads the package's one N-API prebuild for this platform by its path, and asks node-gyp-build
+ * (from the package's directory) only where that fails: a machine without the prebuild, which
+ * built netlink from source. node-gyp-build searches: it looks for build/ and reads prebuilds/,
+ * on the main thread's way to the VRRP worker's `init` (in the emulated IPVS VM, whose files
+ * come over 9p, ~90 ms of readdir and ~80 ms of stats and reads in one profiled start).
+ */
 function netlinkBinding(path, src) {
   if (!/node_modules[\\/]netlink[\\/]dist[\\/]raw\.js$/.test(path)) return src;
   const from = "require('node-gyp-build')(__dirname + '/..')";
   if (!src.includes(from)) throw new Error(`${path}: no ${from} (netlink changed: see esbuild.config.js)`);
-  return src.replace(from, "require('node-gyp-build')(require('node:path').dirname(require.resolve('netlink/package.json')))");
+  return src.replace(
+    from,
+    "(() => { try { return require(`netlink/prebuilds/${process.platform}-${process.arch}/node.napi.node`); } catch { return require('node-gyp-build')(require('node:path').dirname(require.resolve('netlink/package.json'))); } })()",
+  );
 }
 
 /**

@@ -133,10 +133,12 @@ test('the build: entries where the code looks for them, chunks beside them, ASCI
     'no doc comments in the build',
   );
   // netlink's raw.js looks for its native binding from its own directory, which the bundle is
-  // not: the build points it at the package's (esbuild.config.js)
-  const binding = [...text.values()].flatMap((s) => /require\("node-gyp-build"\)\([^;]*/.exec(s) ?? []);
+  // not: the build loads the package's prebuild by path, else node-gyp-build from the package's
+  // directory (esbuild.config.js)
+  const binding = [...text.values()].flatMap((s) => /require\(`netlink\/prebuilds\/[\s\S]*?\}\)\(\)/.exec(s) ?? []);
   t.is(binding.length, 1, binding.join('\n'));
-  t.regex(binding[0] ?? '', /require\.resolve\("netlink\/package\.json"\)/);
+  t.regex(binding[0] ?? '', /catch \{\s*return [\w$]*require\("node-gyp-build"\)\([\w$]*require\("node:path"\)\.dirname\([\w$]*require\.resolve\("netlink\/package\.json"\)\)\)/);
+  t.false([...text.values()].some((s) => s.includes('__dirname + "/.."')), "no node-gyp-build call from netlink's own directory is left");
 });
 
 test("the bundle keeps the sources' lazy loads: main.js loads nothing before the priority, the VRRP thread no crypto, http or tls", async (t) => {
