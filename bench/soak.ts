@@ -122,6 +122,18 @@ function heaps(): Sample['heaps'] {
     return undefined;
   }
 }
+/**
+ * --smaps: a copy of the process's smaps. A copy that fails is said on stderr and the sample
+ * keeps the process (the catch in `sample` is for processes that have gone). Read and write:
+ * copyFileSync copies none of a /proc file (its size reads 0).
+ */
+function keepSmaps(dir: string, pid: number, atS: number): void {
+  try {
+    writeFileSync(join(dir, `${atS}-${pid}.smaps`), readFileSync(`/proc/${pid}/smaps`));
+  } catch (e) {
+    process.stderr.write(`soak: smaps of ${pid} at ${atS} s not kept: ${(e as Error).message}\n`);
+  }
+}
 function sample(atS: number): Sample {
   const processes = tree().flatMap((p) => {
     try {
@@ -129,8 +141,7 @@ function sample(atS: number): Sample {
       // scripts come and go: only the long-lived processes count
       if (!cmd.includes('main.') && !cmd.includes('spawner.')) return [];
       const { pssKb, ussKb, anonKb } = memoryKb(p);
-      // read and write: copyFileSync copies none of a /proc file (its size reads 0)
-      if (smapsDir) writeFileSync(join(smapsDir, `${atS}-${p}.smaps`), readFileSync(`/proc/${p}/smaps`));
+      if (smapsDir) keepSmaps(smapsDir, p, atS);
       return [{ pid: p, fds: readdirSync(`/proc/${p}/fd`).length, threads: readdirSync(`/proc/${p}/task`).length, pssKb, ussKb, anonKb, cmd }];
     } catch {
       return [];
